@@ -1,0 +1,1 @@
+//! On-disk cache of per-repository facts, keyed by content hash.

@@ -1,0 +1,21 @@
+//! config_urls extractor (not written yet).
+
+use crate::extractor::{Extractor, Handled};
+use crate::source::{RepoFiles, SourceFile};
+use switchyard_model::RepoFacts;
+
+pub struct ConfigUrlsExtractor;
+
+impl Extractor for ConfigUrlsExtractor {
+    fn name(&self) -> &'static str {
+        "config_urls"
+    }
+
+    fn accepts(&self, _path: &str) -> bool {
+        false
+    }
+
+    fn extract(&self, _file: &SourceFile, _repo: &RepoFiles, _out: &mut RepoFacts) -> Handled {
+        Handled::NotMine
+    }
+}

@@ -1,0 +1,21 @@
+//! federation extractor (not written yet).
+
+use crate::extractor::{Extractor, Handled};
+use crate::source::{RepoFiles, SourceFile};
+use switchyard_model::RepoFacts;
+
+pub struct FederationExtractor;
+
+impl Extractor for FederationExtractor {
+    fn name(&self) -> &'static str {
+        "federation"
+    }
+
+    fn accepts(&self, _path: &str) -> bool {
+        false
+    }
+
+    fn extract(&self, _file: &SourceFile, _repo: &RepoFiles, _out: &mut RepoFacts) -> Handled {
+        Handled::NotMine
+    }
+}

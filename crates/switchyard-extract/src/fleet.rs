@@ -1,0 +1,1 @@
+//! Fleet configuration (`switchyard.toml`) and repository discovery.

@@ -1,0 +1,1 @@
+//! `${VAR}` interpolation (not written yet).

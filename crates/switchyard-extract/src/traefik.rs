@@ -1,0 +1,21 @@
+//! traefik extractor (not written yet).
+
+use crate::extractor::{Extractor, Handled};
+use crate::source::{RepoFiles, SourceFile};
+use switchyard_model::RepoFacts;
+
+pub struct TraefikFileExtractor;
+
+impl Extractor for TraefikFileExtractor {
+    fn name(&self) -> &'static str {
+        "traefik"
+    }
+
+    fn accepts(&self, _path: &str) -> bool {
+        false
+    }
+
+    fn extract(&self, _file: &SourceFile, _repo: &RepoFiles, _out: &mut RepoFacts) -> Handled {
+        Handled::NotMine
+    }
+}

@@ -1,0 +1,350 @@
+//! Facts about one repository, as `extract` produces them (pure, cacheable).
+
+use crate::Location;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Everything extracted from one repository.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RepoFacts {
+    pub repository: String,
+    pub services: Vec<ServiceDecl>,
+    pub references: Vec<Reference>,
+    pub env: Vec<EnvEntry>,
+    pub resources: Vec<ResourceUse>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Number of files read (not skipped) for this repository.
+    pub files_scanned: usize,
+}
+
+/// What kind of thing declares a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceKind {
+    /// A docker-compose (or swarm stack) service.
+    Compose,
+    /// A Kubernetes workload (Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod).
+    Kubernetes,
+    /// A Kubernetes Service with no workload in the same repository.
+    KubernetesService,
+    /// An nginx server (reverse proxy).
+    Nginx,
+    /// A package of a JavaScript workspace.
+    Package,
+    /// A Module Federation application (host or remote).
+    Federation,
+    /// A repository without declared services, seen as one application.
+    Application,
+}
+
+impl ServiceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Compose => "compose",
+            Self::Kubernetes => "kubernetes",
+            Self::KubernetesService => "kubernetes-service",
+            Self::Nginx => "nginx",
+            Self::Package => "package",
+            Self::Federation => "federation",
+            Self::Application => "application",
+        }
+    }
+}
+
+/// The naming scope a service's hostnames live in (see ARCHITECTURE principle 5).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Scope {
+    /// A compose project: hostnames resolve between services of one project (a compose file
+    /// together with its overrides and includes). `project` is the compose file's repo path.
+    Compose { project: String },
+    /// A Kubernetes namespace (`default` when none is given).
+    Kubernetes { namespace: String },
+    /// Processes on the host itself (dev servers, nginx, packages).
+    Host,
+}
+
+/// A service declared by a repository. Declarations with the same name in one repository
+/// (compose and k8s variants of one app) are merged into one service by `link`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceDecl {
+    pub name: String,
+    pub kind: ServiceKind,
+    pub scope: Scope,
+    pub source: Location,
+    /// Other names this service answers to (container_name, hostname, network aliases…).
+    pub aliases: Vec<Alias>,
+    pub endpoints: Vec<Endpoint>,
+    /// Compose networks (or other shared segments) the service is attached to.
+    pub networks: Vec<NetworkAttachment>,
+    /// Repo-relative directories and files that belong to this service: build context,
+    /// bind-mounted config files, env_files. Used to attribute loose files' references.
+    pub owned_paths: Vec<String>,
+    pub image: Option<String>,
+    /// True when declared only in a test harness (e.g. `docker-compose.test.yml`).
+    #[serde(default)]
+    pub test_harness: bool,
+}
+
+impl ServiceDecl {
+    pub fn new(name: impl Into<String>, kind: ServiceKind, scope: Scope, source: Location) -> Self {
+        Self {
+            name: name.into(),
+            kind,
+            scope,
+            source,
+            aliases: Vec::new(),
+            endpoints: Vec::new(),
+            networks: Vec::new(),
+            owned_paths: Vec::new(),
+            image: None,
+            test_harness: false,
+        }
+    }
+}
+
+/// Another name of a service, with where it was declared.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Alias {
+    pub name: String,
+    pub kind: AliasKind,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AliasKind {
+    ContainerName,
+    Hostname,
+    NetworkAlias,
+    LinkAlias,
+    /// A Kubernetes Service selecting this workload.
+    KubernetesService,
+    /// A static IP address on a network.
+    IpAddress,
+    /// A package or application name (package.json `name`, federation `name`).
+    PackageName,
+}
+
+/// A network a service is attached to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct NetworkAttachment {
+    /// The network's key in the compose file.
+    pub name: String,
+    /// The real network name when `external` (or `name:` is set), shared across projects.
+    pub external_name: Option<String>,
+    pub aliases: Vec<String>,
+    pub location: Location,
+}
+
+/// Something a service serves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub kind: EndpointKind,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum EndpointKind {
+    /// A port published on the host (`ports:` in compose). `end` > `start` for ranges.
+    HostPort {
+        host_ip: Option<String>,
+        start: u16,
+        end: u16,
+        container_port: Option<u16>,
+        protocol: Protocol,
+    },
+    /// A port the service listens on inside its network (expose, containerPort, Service port).
+    ContainerPort { port: u16, protocol: Protocol },
+    /// A Kubernetes NodePort, open on every node.
+    NodePort { port: u16, protocol: Protocol },
+    /// A port a process listens on directly on the host (dev server, nginx `listen`).
+    HostProcessPort { port: u16 },
+    /// A domain (and optional path prefix) routed to the service: Ingress, nginx, Traefik.
+    Domain { host: String, path: Option<String> },
+    /// A package published by a workspace (`name` in package.json) with its version.
+    Package { name: String, version: Option<String> },
+    /// A Module Federation container name this application exposes.
+    FederationContainer { name: String },
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    #[default]
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+impl Protocol {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "tcp" => Some(Self::Tcp),
+            "udp" => Some(Self::Udp),
+            "sctp" => Some(Self::Sctp),
+            _ => None,
+        }
+    }
+}
+
+/// How a reference was expressed; also the `mechanism` of the edge it becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mechanism {
+    DependsOn,
+    Link,
+    Env,
+    /// A URL or address inside a config file.
+    Url,
+    Command,
+    Label,
+    ProxyPass,
+    /// A Kubernetes Service selecting a workload, or an Ingress backend.
+    Selector,
+    Federation,
+    Workspace,
+    VolumesFrom,
+}
+
+impl Mechanism {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DependsOn => "depends_on",
+            Self::Link => "link",
+            Self::Env => "env",
+            Self::Url => "url",
+            Self::Command => "command",
+            Self::Label => "label",
+            Self::ProxyPass => "proxy_pass",
+            Self::Selector => "selector",
+            Self::Federation => "federation",
+            Self::Workspace => "workspace",
+            Self::VolumesFrom => "volumes_from",
+        }
+    }
+}
+
+/// What a reference points at, before resolution.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Target {
+    /// A service name in the referrer's own scope (depends_on, links, volumes_from).
+    ServiceName { name: String },
+    /// Free text that may be an address: URL, DSN, `host:port`, bare host, `Server=…;`.
+    /// Passwords are already redacted; host and port are intact.
+    Address { text: String },
+    /// A workspace package dependency.
+    Package { name: String, spec: String },
+    /// A Module Federation remote: `name@url` or a remote name plus URL.
+    FederationRemote { name: String, url: Option<String> },
+    /// Kubernetes label selector (Service → workloads) in a namespace.
+    Selector {
+        namespace: String,
+        labels: BTreeMap<String, String>,
+    },
+}
+
+/// Something a service (or a loose file) refers to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reference {
+    /// The referring service's name in this repository; `None` for a loose file that `extract`
+    /// attributes later (or the repository's application service).
+    pub from: Option<String>,
+    pub target: Target,
+    pub mechanism: Mechanism,
+    /// The env key or config path the value sits under (`REACT_APP_API_URL`, `datasources[0].url`).
+    pub key: Option<String>,
+    pub location: Location,
+    /// Scope of the referrer, for scoped resolution of bare names.
+    pub scope: Scope,
+}
+
+/// One environment or config value, kept for drift and redaction-aware display.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvEntry {
+    pub service: Option<String>,
+    pub key: String,
+    /// The value as safe to print (secret values and URL passwords redacted).
+    pub display: String,
+    /// blake3 hex of the real value, for comparisons without keeping the value.
+    pub value_hash: String,
+    pub location: Location,
+}
+
+/// A shared resource a service uses (volumes, networks, container names).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceUse {
+    pub service: Option<String>,
+    pub kind: ResourceKind,
+    pub identifier: String,
+    /// For volumes and binds: mounted read-only.
+    #[serde(default)]
+    pub read_only: bool,
+    /// For networks: declared external (shared on purpose).
+    #[serde(default)]
+    pub external: bool,
+    /// Free-form settings that must agree (subnet, driver), sorted by key.
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    Volume,
+    BindMount,
+    Network,
+    ContainerName,
+}
+
+/// A problem reading or understanding a file. Analysis of everything else continues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    pub code: DiagnosticCode,
+    pub message: String,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DiagnosticCode {
+    /// The file is not valid YAML/JSON/TOML/nginx syntax.
+    ParseError,
+    /// YAML alias expansion or node count exceeded the budget.
+    YamlBudgetExceeded,
+    /// Larger than the per-file size limit.
+    FileTooLarge,
+    /// Contains NUL bytes or is otherwise binary.
+    BinaryFile,
+    /// Not valid UTF-8.
+    NotUtf8,
+    /// Could not be read (permissions, I/O error).
+    Unreadable,
+    /// A symlink cycle or a link leaving the repository.
+    SymlinkLoop,
+    /// A Helm/Go template that is not valid YAML until rendered.
+    TemplateNotRendered,
+    /// A `${VAR}` with no value and no default, or `${VAR:?err}` unset.
+    UnsetVariable,
+    /// A file named by `extends`, `include`, `env_file` that does not exist.
+    MissingFile,
+    /// A construct that was understood but is not valid for its format.
+    InvalidValue,
+    /// Too many files in one repository; the rest were skipped.
+    TooManyFiles,
+    /// The repository path does not exist or is not a directory.
+    RepositoryMissing,
+}
+
+impl Diagnostic {
+    pub fn new(code: DiagnosticCode, message: impl Into<String>, location: Location) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            location,
+        }
+    }
+}

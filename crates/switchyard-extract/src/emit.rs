@@ -5,7 +5,7 @@ use switchyard_model::redact::{is_secret_key, redact_passwords, redact_value};
 use switchyard_model::{EnvEntry, Location, Mechanism, Reference, RepoFacts, Scope, Target};
 
 /// Key words (last `_`-separated word of an env key, or a config key) whose values name a host.
-const HOST_KEY_WORDS: [&str; 22] = [
+const HOST_KEY_WORDS: &[&str] = &[
     "HOST",
     "HOSTS",
     "HOSTNAME",
@@ -28,6 +28,10 @@ const HOST_KEY_WORDS: [&str; 22] = [
     "BACKEND",
     "TARGET",
     "BOOTSTRAP",
+    "DNS",
+    "NAMESERVER",
+    "NAMESERVERS",
+    "UPSTREAMS",
 ];
 
 /// Keys whose values list *callers* (CORS allow-lists), never services this one calls.
@@ -94,7 +98,7 @@ pub fn is_address_candidate(key: &str, value: &str) -> bool {
         && !value.contains(char::is_whitespace)
         && value
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || ".-_:,/[]".contains(c))
+            .all(|c| c.is_ascii_alphanumeric() || ".-_:,;#/[]".contains(c))
 }
 
 /// Splits a list value (`a:9092,b:9092`) into its address parts; a single value stays whole.
@@ -102,12 +106,12 @@ fn address_parts(value: &str) -> Vec<&str> {
     if value.contains("://") && !value.contains(',') {
         return vec![value.trim()];
     }
-    if value.contains(';') {
-        // ADO-style connection strings are one reference.
+    if value.contains(';') && value.contains('=') {
+        // ADO-style connection strings (`Server=db;Database=x`) are one reference.
         return vec![value.trim()];
     }
     value
-        .split([',', ' '])
+        .split([',', ' ', ';'])
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .collect()
@@ -183,6 +187,29 @@ mod tests {
         assert!(!is_address_candidate("DEBUG", "true"));
         assert!(!is_address_candidate("DB_PASSWORD", "db"));
         assert!(!is_address_candidate("TIME", "12:30"));
+    }
+
+    #[test]
+    fn dns_lists_split_on_semicolons() {
+        let mut facts = RepoFacts::default();
+        record_env(
+            &mut facts,
+            Some("pihole"),
+            &Scope::Host,
+            "PIHOLE_DNS_",
+            "172.20.0.2#5054;1.1.1.1",
+            Location::file("r", "compose.yaml"),
+            Mechanism::Env,
+        );
+        let texts: Vec<_> = facts
+            .references
+            .iter()
+            .map(|r| match &r.target {
+                Target::Address { text } => text.as_str(),
+                _ => "",
+            })
+            .collect();
+        assert_eq!(texts, ["172.20.0.2#5054", "1.1.1.1"]);
     }
 
     #[test]

@@ -1,1 +1,397 @@
-//! switchyard-link
+//! Resolves every repository's references into service-to-service edges of one [`FleetModel`].
+//!
+//! Scope rules (ARCHITECTURE principle 5): a compose hostname resolves inside its compose project
+//! (or on an external network shared on the same host); a Kubernetes name inside its namespace
+//! (`svc`, `svc.ns`, `svc.ns.svc.cluster.local`) within one environment; `localhost:PORT` and
+//! `host.docker.internal:PORT` to whoever publishes PORT on the same host; domains to whoever
+//! serves them (Ingress, nginx `server_name`, Traefik `Host()`). References to a service itself
+//! and to internet hosts never become edges; references that look like the fleet's but match
+//! nobody are kept as [`Unresolved`].
+//!
+//! ```
+//! use switchyard_link::link;
+//! use switchyard_model::*;
+//! let repo = Repository { name: "r".into(), path: "r".into(), host: "local".into(), environment: "default".into() };
+//! let scope = Scope::Compose { project: "compose.yaml".into() };
+//! let mut facts = RepoFacts { repository: "r".into(), ..Default::default() };
+//! for name in ["web", "db"] {
+//!     facts.services.push(ServiceDecl::new(name, ServiceKind::Compose, scope.clone(), Location::file("r", "compose.yaml")));
+//! }
+//! facts.references.push(Reference {
+//!     from: Some("web".into()), target: Target::Address { text: "postgres://db:5432/app".into() },
+//!     mechanism: Mechanism::Env, key: Some("DATABASE_URL".into()),
+//!     location: Location::file("r", "compose.yaml"), scope: scope.clone(),
+//! });
+//! let model = link(&[repo], &[facts]);
+//! assert_eq!((model.edges[0].from.as_str(), model.edges[0].to.as_str()), ("r/web", "r/db"));
+//! ```
+
+pub mod address;
+mod index;
+mod services;
+
+use address::{is_docker_host, is_loopback, kubernetes_dns, Address};
+use index::{Providers, ServiceIdx};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use switchyard_model::{
+    Edge, EndpointKind, FleetModel, Mechanism, Reference, RepoDiagnostic, RepoFacts,
+    Repository, Scope, Service, Target, Unresolved, UnresolvedReason,
+};
+
+pub use services::merge_services;
+
+/// The outcome of resolving one reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Resolution {
+    To(ServiceIdx),
+    /// The referrer itself (health checks, self-advertised addresses).
+    SelfReference,
+    /// Not an address at all, or an external npm package: nothing to report.
+    Ignore,
+    Unresolved(UnresolvedReason),
+}
+
+/// Links the facts of every repository. `facts[i]` belongs to the repository named
+/// `facts[i].repository`; repositories without facts are still part of the model.
+pub fn link(repositories: &[Repository], facts: &[RepoFacts]) -> FleetModel {
+    let mut services: Vec<Service> = Vec::new();
+    let mut diagnostics = Vec::new();
+    for f in facts {
+        services.extend(merge_services(f));
+        diagnostics.extend(f.diagnostics.iter().map(|d| RepoDiagnostic {
+            repository: f.repository.clone(),
+            diagnostic: d.clone(),
+        }));
+    }
+    let providers = Providers::build(repositories, &services);
+    let by_name: HashMap<(&str, &str), ServiceIdx> = services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ((s.repository.as_str(), s.name.as_str()), i))
+        .collect();
+    let repo_of: HashMap<&str, &Repository> =
+        repositories.iter().map(|r| (r.name.as_str(), r)).collect();
+    let test_projects: HashSet<(&str, &str)> = facts
+        .iter()
+        .flat_map(|f| {
+            f.services.iter().filter(|d| d.test_harness).filter_map(|d| match &d.scope {
+                Scope::Compose { project } => Some((f.repository.as_str(), project.as_str())),
+                _ => None,
+            })
+        })
+        .collect();
+
+    let resolver = Resolver {
+        services: &services,
+        providers: &providers,
+        repo_of: &repo_of,
+    };
+    let mut edges: BTreeMap<(ServiceIdx, ServiceIdx), Edge> = BTreeMap::new();
+    let mut unresolved = Vec::new();
+    for f in facts {
+        for reference in &f.references {
+            let Some(from_name) = &reference.from else {
+                continue;
+            };
+            let Some(&from) = by_name.get(&(f.repository.as_str(), from_name.as_str())) else {
+                continue;
+            };
+            // A test harness over-declares start-up order for services that have a real
+            // declaration elsewhere; only the harness's own services' dependencies count.
+            if matches!(reference.mechanism, Mechanism::DependsOn | Mechanism::Link)
+                && !services[from].test_harness
+                && matches!(&reference.scope, Scope::Compose { project } if test_projects.contains(&(f.repository.as_str(), project.as_str())))
+            {
+                continue;
+            }
+            match resolver.resolve(from, reference) {
+                Resolution::To(to) if to == from => {}
+                Resolution::To(to) => {
+                    let edge = edges.entry((from, to)).or_insert_with(|| Edge {
+                        from: services[from].id.clone(),
+                        to: services[to].id.clone(),
+                        mechanisms: Vec::new(),
+                        evidence: Vec::new(),
+                    });
+                    if !edge.mechanisms.contains(&reference.mechanism) {
+                        edge.mechanisms.push(reference.mechanism);
+                        edge.mechanisms.sort();
+                    }
+                    if !edge.evidence.contains(&reference.location) {
+                        edge.evidence.push(reference.location.clone());
+                    }
+                }
+                Resolution::SelfReference | Resolution::Ignore => {}
+                Resolution::Unresolved(reason) => unresolved.push(Unresolved {
+                    repository: f.repository.clone(),
+                    service: Some(from_name.clone()),
+                    reference: display_target(&reference.target),
+                    mechanism: reference.mechanism,
+                    reason,
+                    location: reference.location.clone(),
+                }),
+            }
+        }
+    }
+    let mut edges: Vec<Edge> = edges.into_values().collect();
+    for edge in &mut edges {
+        edge.evidence.sort();
+    }
+    edges.sort_by(|a, b| (&a.from, &a.to).cmp(&(&b.from, &b.to)));
+    FleetModel {
+        repositories: repositories.to_vec(),
+        services,
+        edges,
+        unresolved,
+        diagnostics,
+    }
+}
+
+/// The printable text of a reference target (already redacted by `extract`).
+pub fn display_target(target: &Target) -> String {
+    match target {
+        Target::ServiceName { name } => name.clone(),
+        Target::Address { text } => text.clone(),
+        Target::Package { name, spec } => format!("{name}@{spec}"),
+        Target::FederationRemote { name, url } => match url {
+            Some(url) => format!("{name}@{url}"),
+            None => name.clone(),
+        },
+        Target::Selector { namespace, labels } => {
+            let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("{namespace}/{}", labels.join(","))
+        }
+    }
+}
+
+struct Resolver<'a> {
+    services: &'a [Service],
+    providers: &'a Providers,
+    repo_of: &'a HashMap<&'a str, &'a Repository>,
+}
+
+impl Resolver<'_> {
+    fn host_env(&self, idx: ServiceIdx) -> (&str, &str) {
+        self.repo_of
+            .get(self.services[idx].repository.as_str())
+            .map(|r| (r.host.as_str(), r.environment.as_str()))
+            .unwrap_or(("local", "default"))
+    }
+
+    /// Scopes a reference is resolved in: its own and those of the referring service.
+    fn scopes<'s>(&'s self, from: ServiceIdx, reference: &'s Reference) -> Vec<&'s Scope> {
+        let mut scopes = vec![&reference.scope];
+        for s in &self.services[from].scopes {
+            if !scopes.contains(&s) {
+                scopes.push(s);
+            }
+        }
+        scopes
+    }
+
+    fn resolve(&self, from: ServiceIdx, reference: &Reference) -> Resolution {
+        match &reference.target {
+            Target::ServiceName { name } => self
+                .resolve_name(from, reference, name)
+                .map_or(Resolution::Unresolved(UnresolvedReason::NoProvider), pick),
+            Target::Address { text } => {
+                let addresses = address::parse(text);
+                if addresses.is_empty() {
+                    return Resolution::Ignore;
+                }
+                // A list of hosts (a cluster) resolves to the first one that resolves.
+                let mut first_failure = None;
+                for a in &addresses {
+                    match self.resolve_address(from, reference, a) {
+                        r @ (Resolution::To(_) | Resolution::SelfReference) => return r,
+                        other => {
+                            first_failure.get_or_insert(other);
+                        }
+                    }
+                }
+                first_failure.unwrap_or(Resolution::Ignore)
+            }
+            Target::Package { name, spec } => {
+                let own_repo = &self.services[from].repository;
+                match self.providers.packages.get(name) {
+                    Some(list) => pick(prefer_repo(self.services, list, own_repo)),
+                    None if spec.starts_with("workspace:") => {
+                        Resolution::Unresolved(UnresolvedReason::NoProvider)
+                    }
+                    None => Resolution::Ignore,
+                }
+            }
+            Target::FederationRemote { name, url } => {
+                if let Some(url) = url {
+                    for a in address::parse(url) {
+                        if let r @ Resolution::To(_) = self.resolve_address(from, reference, &a) {
+                            return r;
+                        }
+                    }
+                }
+                match self.providers.federation.get(&name.to_ascii_lowercase()) {
+                    Some(list) => pick(list.clone()),
+                    None => Resolution::Unresolved(UnresolvedReason::NoProvider),
+                }
+            }
+            // Selectors are matched to workloads inside `extract` (same repository).
+            Target::Selector { .. } => Resolution::Ignore,
+        }
+    }
+
+    /// A bare name in the referrer's scopes: compose project, external networks, namespace.
+    fn resolve_name(
+        &self,
+        from: ServiceIdx,
+        reference: &Reference,
+        name: &str,
+    ) -> Option<Vec<ServiceIdx>> {
+        let name = name.to_ascii_lowercase();
+        let service = &self.services[from];
+        let (host, env) = self.host_env(from);
+        for scope in self.scopes(from, reference) {
+            let found = match scope {
+                Scope::Compose { project } => self
+                    .providers
+                    .compose
+                    .get(&(service.repository.clone(), project.clone()))
+                    .and_then(|m| m.get(&name)),
+                Scope::Kubernetes { namespace } => self
+                    .providers
+                    .kubernetes
+                    .get(&(env.to_string(), namespace.clone()))
+                    .and_then(|m| m.get(&name)),
+                Scope::Host => None,
+            };
+            if let Some(list) = found {
+                return Some(list.clone());
+            }
+        }
+        for network in &service.networks {
+            if let Some(external) = &network.external_name
+                && let Some(list) = self
+                    .providers
+                    .networks
+                    .get(&(host.to_string(), external.clone()))
+                    .and_then(|m| m.get(&name))
+            {
+                return Some(list.clone());
+            }
+        }
+        // Loose files of a repository (config JSON, .env) name services of their repository.
+        if reference.scope == Scope::Host || service.scopes.iter().all(|s| *s == Scope::Host) {
+            if let Some(list) = self
+                .providers
+                .repo_names
+                .get(&service.repository)
+                .and_then(|m| m.get(&name))
+            {
+                return Some(list.clone());
+            }
+        }
+        None
+    }
+
+    fn resolve_address(&self, from: ServiceIdx, reference: &Reference, a: &Address) -> Resolution {
+        let host = a.host.as_str();
+        let (machine, env) = self.host_env(from);
+        if is_loopback(host) || is_docker_host(host) {
+            let Some(port) = a.port else {
+                return Resolution::SelfReference;
+            };
+            if serves_port(&self.services[from], port) {
+                return Resolution::SelfReference;
+            }
+            return match self.providers.host_ports.get(&(machine.to_string(), port)) {
+                Some(list) => {
+                    let ids: Vec<ServiceIdx> = list.iter().map(|(i, _)| *i).collect();
+                    if ids.contains(&from) {
+                        Resolution::SelfReference
+                    } else {
+                        pick(ids)
+                    }
+                }
+                None => Resolution::Unresolved(UnresolvedReason::NoProvider),
+            };
+        }
+        if host.parse::<std::net::IpAddr>().is_ok() {
+            return match self.resolve_name(from, reference, host) {
+                Some(list) => pick(list),
+                None => Resolution::Unresolved(UnresolvedReason::External),
+            };
+        }
+        if let Some(list) = self.resolve_name(from, reference, host) {
+            return pick(list);
+        }
+        let domain = self.providers.domain(host, a.path.as_deref());
+        if !domain.is_empty() {
+            return pick(domain);
+        }
+        if let Some((name, namespace)) = kubernetes_dns(host) {
+            let namespaces: Vec<String> = match namespace {
+                Some(ns) => vec![ns.to_string()],
+                None => Vec::new(),
+            };
+            for ns in namespaces {
+                if let Some(list) = self
+                    .providers
+                    .kubernetes
+                    .get(&(env.to_string(), ns))
+                    .and_then(|m| m.get(name))
+                {
+                    return pick(list.clone());
+                }
+            }
+            if namespace.is_none() || host.ends_with(".svc") || host.ends_with(".cluster.local") {
+                return Resolution::Unresolved(UnresolvedReason::NoProvider);
+            }
+        }
+        if is_internal_domain(host) {
+            Resolution::Unresolved(UnresolvedReason::NoProvider)
+        } else {
+            Resolution::Unresolved(UnresolvedReason::External)
+        }
+    }
+}
+
+/// Whether a service itself listens on `port` (a self-check like `curl localhost:80`).
+fn serves_port(service: &Service, port: u16) -> bool {
+    service.endpoints.iter().any(|e| match &e.kind {
+        EndpointKind::ContainerPort { port: p, .. } | EndpointKind::HostProcessPort { port: p } => {
+            *p == port
+        }
+        EndpointKind::HostPort {
+            start,
+            end,
+            container_port,
+            ..
+        } => (*start..=(*end).max(*start)).contains(&port) || *container_port == Some(port),
+        _ => false,
+    })
+}
+
+/// Domains that cannot be on the internet: they target the fleet.
+fn is_internal_domain(host: &str) -> bool {
+    const SUFFIXES: [&str; 9] = [
+        ".local", ".internal", ".test", ".lan", ".home", ".localhost", ".svc", ".corp", ".intranet",
+    ];
+    SUFFIXES.iter().any(|s| host.ends_with(s)) || host.ends_with(".home.arpa")
+}
+
+fn prefer_repo(services: &[Service], list: &[ServiceIdx], repo: &str) -> Vec<ServiceIdx> {
+    let own: Vec<ServiceIdx> = list
+        .iter()
+        .copied()
+        .filter(|&i| services[i].repository == repo)
+        .collect();
+    if own.is_empty() { list.to_vec() } else { own }
+}
+
+/// One provider → an edge; several → ambiguous.
+fn pick(list: Vec<ServiceIdx>) -> Resolution {
+    match list.as_slice() {
+        [one] => Resolution::To(*one),
+        [] => Resolution::Unresolved(UnresolvedReason::NoProvider),
+        _ => Resolution::Unresolved(UnresolvedReason::Ambiguous),
+    }
+}

@@ -1,0 +1,178 @@
+//! Provider indexes: who answers to a name in a compose project, on an external network, in a
+//! Kubernetes namespace, on a host port, for a domain, a package or a federation container.
+
+use std::collections::HashMap;
+use switchyard_model::{AliasKind, EndpointKind, Repository, Scope, Service, ServiceKind};
+
+/// Index of a service in `FleetModel::services`.
+pub type ServiceIdx = usize;
+
+/// Most ports of one published range that are indexed (a `1-65535` range would be absurd).
+const MAX_RANGE_PORTS: u32 = 1024;
+
+#[derive(Default)]
+pub struct Providers {
+    /// (repository, compose project) → name → services.
+    pub compose: HashMap<(String, String), HashMap<String, Vec<ServiceIdx>>>,
+    /// (host, external network name) → name → services.
+    pub networks: HashMap<(String, String), HashMap<String, Vec<ServiceIdx>>>,
+    /// (environment, namespace) → name → services.
+    pub kubernetes: HashMap<(String, String), HashMap<String, Vec<ServiceIdx>>>,
+    /// (host, port) → publishers, with the host IP they bind (None = all interfaces).
+    pub host_ports: HashMap<(String, u16), Vec<(ServiceIdx, Option<String>)>>,
+    /// domain → (path prefix, service); wildcard domains are stored with their `*.` prefix.
+    pub domains: HashMap<String, Vec<(Option<String>, ServiceIdx)>>,
+    pub packages: HashMap<String, Vec<ServiceIdx>>,
+    pub federation: HashMap<String, Vec<ServiceIdx>>,
+    /// repository → name (service name or any alias) → services, for same-repo fallbacks.
+    pub repo_names: HashMap<String, HashMap<String, Vec<ServiceIdx>>>,
+}
+
+fn add(map: &mut HashMap<String, Vec<ServiceIdx>>, name: &str, idx: ServiceIdx) {
+    let entry = map.entry(name.to_ascii_lowercase()).or_default();
+    if !entry.contains(&idx) {
+        entry.push(idx);
+    }
+}
+
+impl Providers {
+    pub fn build(repositories: &[Repository], services: &[Service]) -> Self {
+        let repo_of: HashMap<&str, &Repository> =
+            repositories.iter().map(|r| (r.name.as_str(), r)).collect();
+        let mut p = Providers::default();
+        for (idx, service) in services.iter().enumerate() {
+            let (host, env) = repo_of
+                .get(service.repository.as_str())
+                .map(|r| (r.host.clone(), r.environment.clone()))
+                .unwrap_or_else(|| ("local".into(), "default".into()));
+            let mut names: Vec<&str> = vec![&service.name];
+            names.extend(
+                service
+                    .aliases
+                    .iter()
+                    .filter(|a| a.kind != AliasKind::KubernetesService)
+                    .map(|a| a.name.as_str()),
+            );
+            let repo_names = p.repo_names.entry(service.repository.clone()).or_default();
+            for name in &names {
+                add(repo_names, name, idx);
+            }
+            for alias in &service.aliases {
+                add(repo_names, &alias.name, idx);
+            }
+            for scope in &service.scopes {
+                match scope {
+                    Scope::Compose { project } => {
+                        let map = p
+                            .compose
+                            .entry((service.repository.clone(), project.clone()))
+                            .or_default();
+                        for name in &names {
+                            add(map, name, idx);
+                        }
+                    }
+                    Scope::Kubernetes { namespace } => {
+                        let map = p
+                            .kubernetes
+                            .entry((env.clone(), namespace.clone()))
+                            .or_default();
+                        if service.kind != ServiceKind::Compose {
+                            add(map, &service.name, idx);
+                        }
+                        for alias in &service.aliases {
+                            if alias.kind == AliasKind::KubernetesService {
+                                add(map, &alias.name, idx);
+                            }
+                        }
+                    }
+                    Scope::Host => {}
+                }
+            }
+            for network in &service.networks {
+                if let Some(external) = &network.external_name {
+                    let map = p.networks.entry((host.clone(), external.clone())).or_default();
+                    for name in &names {
+                        add(map, name, idx);
+                    }
+                    for alias in &network.aliases {
+                        add(map, alias, idx);
+                    }
+                }
+            }
+            for endpoint in &service.endpoints {
+                match &endpoint.kind {
+                    EndpointKind::HostPort {
+                        host_ip,
+                        start,
+                        end,
+                        ..
+                    } => {
+                        let last = (*end).max(*start);
+                        let last = last.min((*start as u32 + MAX_RANGE_PORTS) as u16);
+                        for port in *start..=last {
+                            let list = p.host_ports.entry((host.clone(), port)).or_default();
+                            if !list.iter().any(|(i, _)| *i == idx) {
+                                list.push((idx, host_ip.clone()));
+                            }
+                        }
+                    }
+                    EndpointKind::HostProcessPort { port } | EndpointKind::NodePort { port, .. } => {
+                        let list = p.host_ports.entry((host.clone(), *port)).or_default();
+                        if !list.iter().any(|(i, _)| *i == idx) {
+                            list.push((idx, None));
+                        }
+                    }
+                    EndpointKind::Domain { host: domain, path } => {
+                        let list = p.domains.entry(domain.to_ascii_lowercase()).or_default();
+                        if !list.iter().any(|(pp, i)| *i == idx && pp == path) {
+                            list.push((path.clone(), idx));
+                        }
+                    }
+                    EndpointKind::Package { name, .. } => {
+                        let list = p.packages.entry(name.clone()).or_default();
+                        if !list.contains(&idx) {
+                            list.push(idx);
+                        }
+                    }
+                    EndpointKind::FederationContainer { name } => {
+                        add(&mut p.federation, name, idx);
+                    }
+                    EndpointKind::ContainerPort { .. } => {}
+                }
+            }
+        }
+        p
+    }
+
+    /// Services serving `domain` (exact, then `*.parent` wildcards), best path match first.
+    pub fn domain(&self, domain: &str, path: Option<&str>) -> Vec<ServiceIdx> {
+        let mut candidates = self.domains.get(domain);
+        if candidates.is_none()
+            && let Some((_, parent)) = domain.split_once('.')
+        {
+            candidates = self.domains.get(&format!("*.{parent}"));
+        }
+        let Some(list) = candidates else {
+            return Vec::new();
+        };
+        let path = path.unwrap_or("/");
+        // Longest matching path prefix wins; entries without a path match everything.
+        let mut best: Vec<(usize, ServiceIdx)> = list
+            .iter()
+            .filter_map(|(prefix, idx)| match prefix {
+                None => Some((0, *idx)),
+                Some(p) if path.starts_with(p.trim_end_matches('*')) => Some((p.len(), *idx)),
+                Some(_) => None,
+            })
+            .collect();
+        best.sort_by(|a, b| b.0.cmp(&a.0));
+        let top = best.first().map(|b| b.0);
+        let mut out: Vec<ServiceIdx> = best
+            .into_iter()
+            .filter(|b| Some(b.0) == top)
+            .map(|b| b.1)
+            .collect();
+        out.dedup();
+        out
+    }
+}

@@ -1,0 +1,96 @@
+//! Merges a repository's service declarations into services: declarations with one name in one
+//! repository (compose, swarm, k8s variants of one app) are one service with several sources.
+
+use std::collections::{BTreeMap, BTreeSet};
+use switchyard_model::{service_id, RepoFacts, Service, ServiceDecl, ServiceKind};
+
+/// Services of one repository, in declaration order of their first declaration.
+pub fn merge_services(facts: &RepoFacts) -> Vec<Service> {
+    let mut order: Vec<String> = Vec::new();
+    let mut groups: BTreeMap<&str, Vec<&ServiceDecl>> = BTreeMap::new();
+    for decl in &facts.services {
+        if !groups.contains_key(decl.name.as_str()) {
+            order.push(decl.name.clone());
+        }
+        groups.entry(&decl.name).or_default().push(decl);
+    }
+    // A reference from a name nobody declared (e.g. an nginx server) still needs a node.
+    let mut implicit: BTreeSet<&str> = BTreeSet::new();
+    for r in &facts.references {
+        if let Some(from) = &r.from
+            && !groups.contains_key(from.as_str())
+        {
+            implicit.insert(from);
+        }
+    }
+    let mut services: Vec<Service> = order
+        .iter()
+        .filter_map(|name| groups.get(name.as_str()))
+        .map(|decls| merge(&facts.repository, decls))
+        .collect();
+    for name in implicit {
+        let location = facts
+            .references
+            .iter()
+            .find(|r| r.from.as_deref() == Some(name))
+            .map(|r| r.location.clone())
+            .unwrap_or_default();
+        let decl = ServiceDecl::new(
+            name,
+            ServiceKind::Application,
+            switchyard_model::Scope::Host,
+            location,
+        );
+        services.push(merge(&facts.repository, &[&decl]));
+    }
+    services
+}
+
+fn merge(repository: &str, decls: &[&ServiceDecl]) -> Service {
+    let first = decls
+        .iter()
+        .min_by_key(|d| d.kind)
+        .copied()
+        .unwrap_or(decls[0]);
+    let mut service = Service {
+        id: service_id(repository, &first.name),
+        repository: repository.to_string(),
+        name: first.name.clone(),
+        kind: first.kind,
+        source: first.source.clone(),
+        sources: Vec::new(),
+        scopes: Vec::new(),
+        aliases: Vec::new(),
+        endpoints: Vec::new(),
+        networks: Vec::new(),
+        image: None,
+        test_harness: decls.iter().all(|d| d.test_harness),
+    };
+    for decl in decls {
+        if !service.sources.contains(&decl.source) {
+            service.sources.push(decl.source.clone());
+        }
+        if !service.scopes.contains(&decl.scope) {
+            service.scopes.push(decl.scope.clone());
+        }
+        for alias in &decl.aliases {
+            if !service.aliases.iter().any(|a| a.name == alias.name && a.kind == alias.kind) {
+                service.aliases.push(alias.clone());
+            }
+        }
+        for endpoint in &decl.endpoints {
+            if !service.endpoints.contains(endpoint) {
+                service.endpoints.push(endpoint.clone());
+            }
+        }
+        for network in &decl.networks {
+            if !service.networks.contains(network) {
+                service.networks.push(network.clone());
+            }
+        }
+        if service.image.is_none() {
+            service.image = decl.image.clone();
+        }
+    }
+    service
+}

@@ -1,1 +1,318 @@
-//! Fleet configuration (`switchyard.toml`) and repository discovery.
+//! Which repositories make up the fleet: `switchyard.toml`, a folder of repositories, or
+//! explicit paths; and the commented `switchyard.toml` that `switchyard init` writes.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use switchyard_model::Repository;
+
+/// The fleet configuration file name.
+pub const CONFIG_FILE: &str = "switchyard.toml";
+pub const DEFAULT_HOST: &str = "local";
+pub const DEFAULT_ENVIRONMENT: &str = "default";
+
+/// A fleet: its repositories and the folder relative paths and the cache are anchored at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fleet {
+    pub root: PathBuf,
+    pub repositories: Vec<RepoSpec>,
+}
+
+/// One repository and where it lives on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoSpec {
+    pub name: String,
+    pub path: PathBuf,
+    pub host: String,
+    pub environment: String,
+}
+
+impl RepoSpec {
+    pub fn to_repository(&self) -> Repository {
+        Repository {
+            name: self.name.clone(),
+            path: self.path.display().to_string(),
+            host: self.host.clone(),
+            environment: self.environment.clone(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{0} is not a directory")]
+    NotADirectory(PathBuf),
+    #[error("two repositories are named {name:?} ({first} and {second}); give one a `name` in {CONFIG_FILE}")]
+    DuplicateName {
+        name: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    #[error("no repositories found in {0}")]
+    Empty(PathBuf),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    defaults: Defaults,
+    #[serde(default, rename = "repository")]
+    repositories: Vec<RepoEntry>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Defaults {
+    host: Option<String>,
+    environment: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RepoEntry {
+    name: Option<String>,
+    path: String,
+    host: Option<String>,
+    environment: Option<String>,
+}
+
+/// Reads a `switchyard.toml`. Relative repository paths are relative to the file's folder.
+pub fn load_config(path: &Path) -> Result<Fleet, FleetError> {
+    let text = std::fs::read_to_string(path).map_err(|source| FleetError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    parse_config(&text, &root).map_err(|message| FleetError::Parse {
+        path: path.to_path_buf(),
+        message,
+    })
+    .and_then(check_names)
+}
+
+/// Parses `switchyard.toml` text; paths are joined to `root`.
+pub fn parse_config(text: &str, root: &Path) -> Result<Fleet, String> {
+    let file: ConfigFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    let host = file.defaults.host.unwrap_or_else(|| DEFAULT_HOST.into());
+    let environment = file
+        .defaults
+        .environment
+        .unwrap_or_else(|| DEFAULT_ENVIRONMENT.into());
+    let repositories = file
+        .repositories
+        .into_iter()
+        .map(|r| {
+            let path = root.join(&r.path);
+            RepoSpec {
+                name: r.name.unwrap_or_else(|| dir_name(&path)),
+                path,
+                host: r.host.unwrap_or_else(|| host.clone()),
+                environment: r.environment.unwrap_or_else(|| environment.clone()),
+            }
+        })
+        .collect();
+    Ok(Fleet {
+        root: root.to_path_buf(),
+        repositories,
+    })
+}
+
+fn dir_name(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .ok()
+        .as_deref()
+        .unwrap_or(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("repository")
+        .to_string()
+}
+
+fn check_names(fleet: Fleet) -> Result<Fleet, FleetError> {
+    for (i, a) in fleet.repositories.iter().enumerate() {
+        if let Some(b) = fleet.repositories[..i].iter().find(|b| b.name == a.name) {
+            return Err(FleetError::DuplicateName {
+                name: a.name.clone(),
+                first: b.path.clone(),
+                second: a.path.clone(),
+            });
+        }
+    }
+    Ok(fleet)
+}
+
+/// A folder of repositories: its `switchyard.toml` when present, else every immediate
+/// subdirectory that is not hidden (sorted by name).
+pub fn discover(dir: &Path) -> Result<Fleet, FleetError> {
+    if !dir.is_dir() {
+        return Err(FleetError::NotADirectory(dir.to_path_buf()));
+    }
+    let config = dir.join(CONFIG_FILE);
+    if config.is_file() {
+        return load_config(&config);
+    }
+    let entries = std::fs::read_dir(dir).map_err(|source| FleetError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !n.starts_with('.') && !crate::walk::SKIPPED_DIRS.contains(&n))
+        })
+        .collect();
+    dirs.sort();
+    if dirs.is_empty() {
+        return Err(FleetError::Empty(dir.to_path_buf()));
+    }
+    Ok(Fleet {
+        root: dir.to_path_buf(),
+        repositories: dirs.into_iter().map(|p| repo_spec(&p)).collect(),
+    })
+}
+
+fn repo_spec(path: &Path) -> RepoSpec {
+    RepoSpec {
+        name: dir_name(path),
+        path: path.to_path_buf(),
+        host: DEFAULT_HOST.into(),
+        environment: DEFAULT_ENVIRONMENT.into(),
+    }
+}
+
+/// Explicit repository paths, one repository each.
+pub fn from_paths(paths: &[PathBuf], root: &Path) -> Result<Fleet, FleetError> {
+    let mut repositories = Vec::new();
+    for p in paths {
+        if !p.is_dir() {
+            return Err(FleetError::NotADirectory(p.clone()));
+        }
+        repositories.push(repo_spec(p));
+    }
+    check_names(Fleet {
+        root: root.to_path_buf(),
+        repositories,
+    })
+}
+
+/// The default fleet of a working directory: its `switchyard.toml`; else the folder as a fleet
+/// when some subdirectory is a git checkout; else the folder as one repository.
+pub fn from_working_dir(cwd: &Path) -> Result<Fleet, FleetError> {
+    if cwd.join(CONFIG_FILE).is_file() {
+        return load_config(&cwd.join(CONFIG_FILE));
+    }
+    let has_checkouts = std::fs::read_dir(cwd)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .any(|e| e.path().join(".git").exists())
+        })
+        .unwrap_or(false);
+    if has_checkouts {
+        discover(cwd)
+    } else {
+        from_paths(&[cwd.to_path_buf()], cwd)
+    }
+}
+
+/// A commented `switchyard.toml` for a fleet; paths are written relative to `fleet.root`.
+pub fn render_config(fleet: &Fleet) -> String {
+    let mut out = String::from(
+        "# Switchyard fleet: one [[repository]] table per repository.\n\
+         #   name         the repository's name in every output (default: the folder name)\n\
+         #   path         folder of the checkout, relative to this file\n\
+         #   host         machine it deploys to; repositories on one host share host ports\n\
+         #   environment  e.g. development, staging, production\n\
+         # [defaults] sets host and environment for repositories that do not name them.\n\n\
+         [defaults]\n",
+    );
+    out.push_str(&format!(
+        "host = {}\nenvironment = {}\n",
+        toml_string(DEFAULT_HOST),
+        toml_string(DEFAULT_ENVIRONMENT)
+    ));
+    for r in &fleet.repositories {
+        let rel = r
+            .path
+            .strip_prefix(&fleet.root)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| r.path.clone());
+        let rel = rel.display().to_string();
+        out.push_str(&format!(
+            "\n[[repository]]\nname = {}\npath = {}\n",
+            toml_string(&r.name),
+            toml_string(if rel.is_empty() { "." } else { &rel })
+        ));
+        if r.host != DEFAULT_HOST {
+            out.push_str(&format!("host = {}\n", toml_string(&r.host)));
+        }
+        if r.environment != DEFAULT_ENVIRONMENT {
+            out.push_str(&format!("environment = {}\n", toml_string(&r.environment)));
+        }
+    }
+    out
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_with_defaults() {
+        let text = "[defaults]\nhost = \"nas\"\n[[repository]]\npath = \"a\"\n[[repository]]\nname = \"bee\"\npath = \"b\"\nhost = \"pi\"\nenvironment = \"prod\"\n";
+        let fleet = parse_config(text, Path::new("/f")).unwrap();
+        assert_eq!(fleet.repositories[0].name, "a");
+        assert_eq!(fleet.repositories[0].host, "nas");
+        assert_eq!(fleet.repositories[0].environment, "default");
+        assert_eq!(fleet.repositories[1].name, "bee");
+        assert_eq!(fleet.repositories[1].path, Path::new("/f/b"));
+        assert_eq!(fleet.repositories[1].host, "pi");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        assert!(parse_config("[[repository]]\npath = \"a\"\nhots = \"x\"\n", Path::new(".")).is_err());
+    }
+
+    #[test]
+    fn discovery_and_init_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["web", "api", ".hidden", "node_modules"] {
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+        }
+        let fleet = discover(dir.path()).unwrap();
+        let names: Vec<_> = fleet.repositories.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["api", "web"]);
+        let text = render_config(&fleet);
+        let again = parse_config(&text, dir.path()).unwrap();
+        assert_eq!(again.repositories, fleet.repositories);
+    }
+
+    #[test]
+    fn duplicate_names_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("x/app")).unwrap();
+        std::fs::create_dir_all(dir.path().join("y/app")).unwrap();
+        let err = from_paths(
+            &[dir.path().join("x/app"), dir.path().join("y/app")],
+            dir.path(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, FleetError::DuplicateName { .. }));
+    }
+}

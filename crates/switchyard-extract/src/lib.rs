@@ -55,10 +55,72 @@ pub fn extract_files(files: RepoFiles, registry: &Registry) -> RepoFacts {
     facts
 }
 
-/// Reads a repository from disk and extracts its facts.
-pub fn extract_repository(name: &str, root: &Path, registry: &Registry, limits: Limits) -> RepoFacts {
+/// Whether a repository's facts came from the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheUse {
+    Hit,
+    Miss,
+    Disabled,
+}
+
+/// Reads a repository from disk and extracts its facts, through `cache` when given.
+pub fn extract_repository(
+    name: &str,
+    root: &Path,
+    registry: &Registry,
+    limits: Limits,
+    cache: Option<&cache::Cache>,
+) -> (RepoFacts, CacheUse) {
     let read = walk::read_repository(name, root, registry, limits);
+    let key = cache.map(|_| cache::Cache::key(&read.files, &read.diagnostics));
+    if let (Some(cache), Some(key)) = (cache, &key)
+        && let Some(facts) = cache.load(key)
+    {
+        return (facts, CacheUse::Hit);
+    }
     let mut facts = extract_files(read.files, registry);
     facts.diagnostics.splice(0..0, read.diagnostics);
-    facts
+    match (cache, key) {
+        (Some(cache), Some(key)) => {
+            // A cache that cannot be written only costs speed on the next run.
+            let _ = cache.store(&key, &facts);
+            (facts, CacheUse::Miss)
+        }
+        _ => (facts, CacheUse::Disabled),
+    }
+}
+
+/// Counts from one fleet extraction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FleetStats {
+    pub repositories: usize,
+    pub files_scanned: usize,
+    pub cache_hits: usize,
+}
+
+/// Extracts every repository of a fleet in parallel (rayon), in fleet order. `on_repository` is
+/// called once per finished repository (from worker threads), e.g. to drive a progress bar.
+pub fn extract_fleet(
+    fleet: &fleet::Fleet,
+    registry: &Registry,
+    limits: Limits,
+    cache: Option<&cache::Cache>,
+    on_repository: &(dyn Fn(&str) + Sync),
+) -> (Vec<RepoFacts>, FleetStats) {
+    use rayon::prelude::*;
+    let results: Vec<(RepoFacts, CacheUse)> = fleet
+        .repositories
+        .par_iter()
+        .map(|repo| {
+            let out = extract_repository(&repo.name, &repo.path, registry, limits, cache);
+            on_repository(&repo.name);
+            out
+        })
+        .collect();
+    let stats = FleetStats {
+        repositories: results.len(),
+        files_scanned: results.iter().map(|(f, _)| f.files_scanned).sum(),
+        cache_hits: results.iter().filter(|(_, c)| *c == CacheUse::Hit).count(),
+    };
+    (results.into_iter().map(|(f, _)| f).collect(), stats)
 }

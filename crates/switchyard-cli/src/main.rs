@@ -1,1 +1,325 @@
-fn main() {}
+//! `switchyard`: reads a fleet of repositories, infers the dependency graph between services
+//! and repositories with file:line evidence, detects cycles and plans deployment phases.
+//!
+//! Exit codes: 0 success; 1 the fleet has a dependency cycle (`plan`, and `analyze --fail-on-cycle`);
+//! 2 bad arguments or fleet configuration.
+
+mod inputs;
+mod report;
+mod table;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use inputs::FleetArgs;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use switchyard_graph::{export, Digraph};
+
+#[derive(Parser)]
+#[command(
+    name = "switchyard",
+    version,
+    about = "Cross-repository dependency graph, conflicts and deployment order for a fleet of repositories",
+    after_help = "Exit codes: 0 success, 1 dependency cycle (plan, analyze --fail-on-cycle), 2 bad arguments or configuration.\nDocs: README.md and docs/ in the Switchyard repository."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyze a fleet: services, dependencies with evidence, cycles, phases, diagnostics.
+    Analyze {
+        #[command(flatten)]
+        fleet: FleetArgs,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Exit with 1 when the repository graph has a cycle.
+        #[arg(long)]
+        fail_on_cycle: bool,
+    },
+    /// Print the deployment phases (dependencies first; parallel where possible).
+    Plan {
+        #[command(flatten)]
+        fleet: FleetArgs,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Export the dependency graph.
+    Graph {
+        #[command(flatten)]
+        fleet: FleetArgs,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+        /// Graph of repositories or of services.
+        #[arg(long, value_enum, default_value_t = Level::Repository)]
+        level: Level,
+    },
+    /// Repositories affected by a change: everything that depends on the changed ones.
+    Affected {
+        #[command(flatten)]
+        fleet: FleetArgs,
+        /// A changed repository (repeat or comma-separate for several).
+        #[arg(long, required = true, value_delimiter = ',')]
+        changed: Vec<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Transitive dependencies of a repository (or a service id with --level service).
+    Deps {
+        /// Repository name, or `repo/service` with --level service.
+        target: String,
+        #[command(flatten)]
+        fleet: FleetArgs,
+        /// Follow at most this many hops.
+        #[arg(long)]
+        max_depth: Option<usize>,
+        #[arg(long, value_enum, default_value_t = Level::Repository)]
+        level: Level,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Write a commented switchyard.toml listing the repositories found in DIR.
+    Init {
+        /// Folder whose subfolders are the repositories [default: .].
+        dir: Option<PathBuf>,
+        /// Overwrite an existing switchyard.toml.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Dot,
+    Mermaid,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Level {
+    Repository,
+    Service,
+}
+
+/// A command's failure, with the exit code it maps to.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl From<switchyard_extract::fleet::FleetError> for Failure {
+    fn from(e: switchyard_extract::fleet::FleetError) -> Self {
+        Failure {
+            code: 2,
+            message: e.to_string(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("switchyard: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn print(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) is not an error worth reporting.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure {
+            code: 2,
+            message: format!("cannot write output: {e}"),
+        }),
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    let mut s = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+fn run(command: Command) -> Result<u8, Failure> {
+    match command {
+        Command::Analyze {
+            fleet,
+            format,
+            fail_on_cycle,
+        } => {
+            let analysis = fleet.analyze()?;
+            let report = report::build(&analysis);
+            match format {
+                Format::Json => print(&json(&report))?,
+                Format::Table => {
+                    print(&table::analysis(&report))?;
+                    eprintln!(
+                        "analyzed {} repositories ({} files, {} from cache) in {:.2}s",
+                        analysis.stats.repositories,
+                        analysis.stats.files_scanned,
+                        analysis.stats.cache_hits,
+                        analysis.elapsed.as_secs_f64()
+                    );
+                }
+            }
+            Ok(if fail_on_cycle && !report.cycles.is_empty() { 1 } else { 0 })
+        }
+        Command::Plan { fleet, format } => {
+            let analysis = fleet.analyze()?;
+            let phases = analysis.repo_graph.phases();
+            let cycles = analysis.repo_graph.cycles();
+            match format {
+                Format::Json => print(&json(&serde_json::json!({
+                    "phases": phases,
+                    "cycles": cycles,
+                    "cycleCut": analysis.repo_graph.cut_set(),
+                })))?,
+                Format::Table => print(&table::phases(&phases, &cycles))?,
+            }
+            Ok(if cycles.is_empty() { 0 } else { 1 })
+        }
+        Command::Graph {
+            fleet,
+            format,
+            level,
+        } => {
+            let analysis = fleet.analyze()?;
+            let graph = match level {
+                Level::Repository => analysis.repo_graph.clone(),
+                Level::Service => Digraph::services(&analysis.model),
+            };
+            let text = match format {
+                GraphFormat::Dot => export::dot(&graph, "fleet"),
+                GraphFormat::Mermaid => export::mermaid(&graph),
+                GraphFormat::Json => json(&serde_json::json!({
+                    "nodes": graph.nodes(),
+                    "edges": graph.edges().iter().map(|(a, b)| serde_json::json!({"from": a, "to": b})).collect::<Vec<_>>(),
+                })),
+            };
+            print(&text)?;
+            Ok(0)
+        }
+        Command::Affected {
+            fleet,
+            changed,
+            format,
+        } => {
+            let analysis = fleet.analyze()?;
+            let graph = &analysis.repo_graph;
+            unknown(graph, &changed, "repository")?;
+            let refs: Vec<&str> = changed.iter().map(String::as_str).collect();
+            let affected = graph.affected(&refs);
+            match format {
+                Format::Json => print(&json(&serde_json::json!({
+                    "changed": changed,
+                    "affected": affected,
+                })))?,
+                Format::Table if affected.is_empty() => {
+                    print(&format!("No repository depends on {}.\n", changed.join(", ")))?
+                }
+                Format::Table => print(&format!(
+                    "Affected by a change to {}:\n{}\n",
+                    changed.join(", "),
+                    affected
+                        .iter()
+                        .map(|a| format!("  {a}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ))?,
+            }
+            Ok(0)
+        }
+        Command::Deps {
+            target,
+            fleet,
+            max_depth,
+            level,
+            format,
+        } => {
+            let analysis = fleet.analyze()?;
+            let graph = match level {
+                Level::Repository => analysis.repo_graph.clone(),
+                Level::Service => Digraph::services(&analysis.model),
+            };
+            let what = if level == Level::Service { "service" } else { "repository" };
+            unknown(&graph, std::slice::from_ref(&target), what)?;
+            let direct = graph.dependencies(&target);
+            let transitive = graph.transitive(&target, max_depth);
+            match format {
+                Format::Json => print(&json(&serde_json::json!({
+                    "target": target,
+                    "direct": direct,
+                    "transitive": transitive,
+                    "maxDepth": max_depth,
+                })))?,
+                Format::Table => print(&format!(
+                    "{target} depends on {} directly and {} transitively{}:\n{}\n",
+                    direct.len(),
+                    transitive.len(),
+                    max_depth.map(|d| format!(" (within {d} hops)")).unwrap_or_default(),
+                    transitive
+                        .iter()
+                        .map(|d| format!("  {d}{}", if direct.contains(d) { "" } else { "  (transitive)" }))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ))?,
+            }
+            Ok(0)
+        }
+        Command::Init { dir, force } => {
+            let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+            let target = dir.join(switchyard_extract::fleet::CONFIG_FILE);
+            if target.exists() && !force {
+                return Err(Failure {
+                    code: 2,
+                    message: format!("{} exists; use --force to overwrite", target.display()),
+                });
+            }
+            let fleet = switchyard_extract::fleet::subdirectories(&dir)?;
+            let text = switchyard_extract::fleet::render_config(&fleet);
+            std::fs::write(&target, text).map_err(|e| Failure {
+                code: 2,
+                message: format!("cannot write {}: {e}", target.display()),
+            })?;
+            eprintln!(
+                "wrote {} with {} repositories",
+                target.display(),
+                fleet.repositories.len()
+            );
+            Ok(0)
+        }
+    }
+}
+
+fn unknown(graph: &Digraph, names: &[String], what: &str) -> Result<(), Failure> {
+    let missing: Vec<&str> = names
+        .iter()
+        .filter(|n| !graph.contains(n))
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Failure {
+        code: 2,
+        message: format!(
+            "unknown {what}: {} (known: {})",
+            missing.join(", "),
+            graph.nodes().iter().take(20).cloned().collect::<Vec<_>>().join(", ")
+        ),
+    })
+}

@@ -158,6 +158,11 @@ pub fn discover(dir: &Path) -> Result<Fleet, FleetError> {
     if config.is_file() {
         return load_config(&config);
     }
+    subdirectories(dir)
+}
+
+/// Every immediate, non-hidden subdirectory of `dir` as a repository (sorted by name).
+pub fn subdirectories(dir: &Path) -> Result<Fleet, FleetError> {
     let entries = std::fs::read_dir(dir).map_err(|source| FleetError::Read {
         path: dir.to_path_buf(),
         source,

@@ -1,0 +1,136 @@
+//! Fleet selection flags shared by every command, and running the pipeline
+//! (extract → link → graph) with a progress bar on long scans.
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use switchyard_extract::{cache::Cache, fleet, FleetStats, Limits, Registry};
+use switchyard_graph::Digraph;
+use switchyard_model::FleetModel;
+
+#[derive(Args, Debug, Clone)]
+pub struct FleetArgs {
+    /// Repository folders, one repository each. Without them (and without --fleet) the current
+    /// folder's switchyard.toml is used, else the folder as a fleet when its subfolders are git
+    /// checkouts, else the folder as one repository.
+    #[arg(value_name = "REPO_PATH")]
+    pub repos: Vec<PathBuf>,
+
+    /// A folder whose subfolders are the repositories (or that holds a switchyard.toml).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["repos", "config"])]
+    pub fleet: Option<PathBuf>,
+
+    /// A switchyard.toml listing the repositories.
+    #[arg(long, value_name = "FILE", conflicts_with = "repos")]
+    pub config: Option<PathBuf>,
+
+    /// Do not read or write the facts cache.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Where cached facts live [default: <fleet root>/.switchyard/cache].
+    #[arg(long, value_name = "DIR", env = "SWITCHYARD_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Skip files larger than this many bytes (a diagnostic says so).
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_file_bytes)]
+    pub max_file_size: u64,
+}
+
+/// A fleet analysed end to end.
+pub struct Analysis {
+    pub model: FleetModel,
+    pub repo_graph: Digraph,
+    pub stats: FleetStats,
+    pub elapsed: Duration,
+}
+
+impl FleetArgs {
+    pub fn load_fleet(&self) -> Result<fleet::Fleet, fleet::FleetError> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        if let Some(dir) = &self.fleet {
+            return fleet::discover(dir);
+        }
+        if let Some(config) = &self.config {
+            return fleet::load_config(config);
+        }
+        if !self.repos.is_empty() {
+            return fleet::from_paths(&self.repos, &cwd);
+        }
+        fleet::from_working_dir(&cwd)
+    }
+
+    fn cache(&self, root: &Path) -> Option<Cache> {
+        if self.no_cache {
+            return None;
+        }
+        Some(Cache::new(
+            self.cache_dir
+                .clone()
+                .unwrap_or_else(|| root.join(".switchyard").join("cache")),
+        ))
+    }
+
+    /// Loads the fleet and runs extract → link → graph.
+    pub fn analyze(&self) -> Result<Analysis, fleet::FleetError> {
+        let fleet = self.load_fleet()?;
+        let started = Instant::now();
+        let registry = Registry::default();
+        let limits = Limits {
+            max_file_bytes: self.max_file_size,
+            ..Limits::default()
+        };
+        let cache = self.cache(&fleet.root);
+        let progress = Progress::new(fleet.repositories.len() as u64, started);
+        let (facts, stats) =
+            switchyard_extract::extract_fleet(&fleet, &registry, limits, cache.as_ref(), &|_| {
+                progress.tick()
+            });
+        progress.finish();
+        let repositories: Vec<_> = fleet.repositories.iter().map(|r| r.to_repository()).collect();
+        let model = switchyard_link::link(&repositories, &facts);
+        let repo_graph = Digraph::repositories(&model);
+        Ok(Analysis {
+            model,
+            repo_graph,
+            stats,
+            elapsed: started.elapsed(),
+        })
+    }
+}
+
+/// A progress bar on stderr that appears only when the scan takes over a second and stderr is
+/// a terminal.
+struct Progress {
+    bar: ProgressBar,
+    started: Instant,
+    enabled: bool,
+}
+
+impl Progress {
+    fn new(total: u64, started: Instant) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} scanning repositories {pos}/{len} {wide_bar} {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        Self {
+            bar,
+            started,
+            enabled: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn tick(&self) {
+        self.bar.inc(1);
+        if self.enabled && self.bar.is_hidden() && self.started.elapsed() > Duration::from_secs(1) {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

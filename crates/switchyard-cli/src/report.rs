@@ -1,0 +1,306 @@
+//! The analysis report: the one JSON document `analyze --format json` prints, and the data the
+//! table renderer reads. Locations are `{repository, path, line, column}`; nothing secret is in
+//! here because `extract` stores only redacted values.
+
+use crate::inputs::Analysis;
+use serde::Serialize;
+use switchyard_graph::Phase;
+use switchyard_model::{EndpointKind, Location};
+
+#[derive(Serialize, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Loc {
+    pub repository: String,
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl From<&Location> for Loc {
+    fn from(l: &Location) -> Self {
+        Loc {
+            repository: l.repository.clone(),
+            path: l.path.clone(),
+            line: l.line,
+            column: l.column,
+        }
+    }
+}
+
+impl std::fmt::Display for Loc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}:{}:{}", self.repository, self.path, self.line, self.column)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub repositories: Vec<RepositoryOut>,
+    pub services: Vec<ServiceOut>,
+    pub edges: Vec<EdgeOut>,
+    pub repository_edges: Vec<RepoEdge>,
+    pub unresolved: Vec<UnresolvedOut>,
+    pub cycles: Vec<Vec<String>>,
+    /// A smallest set of repository edges whose removal breaks every cycle.
+    pub cycle_cut: Vec<RepoEdge>,
+    pub phases: Vec<Phase>,
+    pub diagnostics: Vec<DiagnosticOut>,
+    pub summary: Summary,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepositoryOut {
+    pub name: String,
+    pub path: String,
+    pub host: String,
+    pub environment: String,
+    pub services: Vec<String>,
+    pub diagnostics: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceOut {
+    pub id: String,
+    pub repository: String,
+    pub name: String,
+    pub kind: String,
+    pub source: Loc,
+    pub aliases: Vec<AliasOut>,
+    pub endpoints: Vec<EndpointOut>,
+}
+
+#[derive(Serialize)]
+pub struct AliasOut {
+    pub name: String,
+    pub kind: switchyard_model::AliasKind,
+    pub location: Loc,
+}
+
+#[derive(Serialize)]
+pub struct EndpointOut {
+    #[serde(flatten)]
+    pub kind: EndpointKind,
+    /// Short human form: `0.0.0.0:8080->80/tcp`, `app.example.com/api`.
+    pub display: String,
+    pub location: Loc,
+}
+
+#[derive(Serialize)]
+pub struct EdgeOut {
+    pub from: String,
+    pub to: String,
+    pub mechanism: String,
+    pub evidence: Vec<Loc>,
+}
+
+#[derive(Serialize, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RepoEdge {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Serialize)]
+pub struct UnresolvedOut {
+    pub repository: String,
+    pub service: Option<String>,
+    pub reference: String,
+    pub mechanism: String,
+    pub reason: switchyard_model::UnresolvedReason,
+    pub location: Loc,
+}
+
+#[derive(Serialize)]
+pub struct DiagnosticOut {
+    pub repository: String,
+    pub code: switchyard_model::DiagnosticCode,
+    pub message: String,
+    pub location: Loc,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub repositories: usize,
+    pub services: usize,
+    pub edges: usize,
+    pub cross_repository_edges: usize,
+    pub unresolved: usize,
+    pub cycles: usize,
+    pub phases: usize,
+    pub diagnostics: usize,
+    pub files_scanned: usize,
+}
+
+/// Human form of an endpoint.
+pub fn endpoint_display(kind: &EndpointKind) -> String {
+    match kind {
+        EndpointKind::HostPort {
+            host_ip,
+            start,
+            end,
+            container_port,
+            protocol,
+        } => {
+            let ip = host_ip.as_deref().unwrap_or("0.0.0.0");
+            let ports = if end > start { format!("{start}-{end}") } else { start.to_string() };
+            let target = container_port.map(|p| format!("->{p}")).unwrap_or_default();
+            format!("{ip}:{ports}{target}/{}", protocol_name(*protocol))
+        }
+        EndpointKind::ContainerPort { port, protocol } => {
+            format!("{port}/{}", protocol_name(*protocol))
+        }
+        EndpointKind::NodePort { port, .. } => format!("nodePort {port}"),
+        EndpointKind::HostProcessPort { port } => format!("localhost:{port}"),
+        EndpointKind::Domain { host, path } => format!("{host}{}", path.as_deref().unwrap_or("")),
+        EndpointKind::Package { name, version } => match version {
+            Some(v) => format!("{name}@{v}"),
+            None => name.clone(),
+        },
+        EndpointKind::FederationContainer { name } => format!("federation {name}"),
+    }
+}
+
+fn protocol_name(p: switchyard_model::Protocol) -> &'static str {
+    match p {
+        switchyard_model::Protocol::Tcp => "tcp",
+        switchyard_model::Protocol::Udp => "udp",
+        switchyard_model::Protocol::Sctp => "sctp",
+    }
+}
+
+/// Builds the report of an analysis.
+pub fn build(analysis: &Analysis) -> Report {
+    let model = &analysis.model;
+    let repositories = model
+        .repositories
+        .iter()
+        .map(|r| RepositoryOut {
+            name: r.name.clone(),
+            path: r.path.clone(),
+            host: r.host.clone(),
+            environment: r.environment.clone(),
+            services: model
+                .services
+                .iter()
+                .filter(|s| s.repository == r.name)
+                .map(|s| s.id.clone())
+                .collect(),
+            diagnostics: model
+                .diagnostics
+                .iter()
+                .filter(|d| d.repository == r.name)
+                .count(),
+        })
+        .collect();
+    let services = model
+        .services
+        .iter()
+        .map(|s| ServiceOut {
+            id: s.id.clone(),
+            repository: s.repository.clone(),
+            name: s.name.clone(),
+            kind: s.kind.as_str().to_string(),
+            source: (&s.source).into(),
+            aliases: s
+                .aliases
+                .iter()
+                .map(|a| AliasOut {
+                    name: a.name.clone(),
+                    kind: a.kind,
+                    location: (&a.location).into(),
+                })
+                .collect(),
+            endpoints: s
+                .endpoints
+                .iter()
+                .map(|e| EndpointOut {
+                    kind: e.kind.clone(),
+                    display: endpoint_display(&e.kind),
+                    location: (&e.location).into(),
+                })
+                .collect(),
+        })
+        .collect();
+    let edges: Vec<EdgeOut> = model
+        .edges
+        .iter()
+        .map(|e| EdgeOut {
+            from: e.from.clone(),
+            to: e.to.clone(),
+            mechanism: e.mechanism_label(),
+            evidence: e.evidence.iter().map(Loc::from).collect(),
+        })
+        .collect();
+    let graph = &analysis.repo_graph;
+    let repository_edges: Vec<RepoEdge> = graph
+        .edges()
+        .into_iter()
+        .map(|(a, b)| RepoEdge {
+            from: a.to_string(),
+            to: b.to_string(),
+        })
+        .collect();
+    let cycles = graph.cycles();
+    let cycle_cut = graph
+        .cut_set()
+        .into_iter()
+        .map(|(from, to)| RepoEdge { from, to })
+        .collect();
+    let phases = graph.phases();
+    let unresolved: Vec<UnresolvedOut> = model
+        .unresolved
+        .iter()
+        .map(|u| UnresolvedOut {
+            repository: u.repository.clone(),
+            service: u.service.clone(),
+            reference: u.reference.clone(),
+            mechanism: u.mechanism.as_str().to_string(),
+            reason: u.reason,
+            location: (&u.location).into(),
+        })
+        .collect();
+    let diagnostics: Vec<DiagnosticOut> = model
+        .diagnostics
+        .iter()
+        .map(|d| DiagnosticOut {
+            repository: d.repository.clone(),
+            code: d.diagnostic.code,
+            message: d.diagnostic.message.clone(),
+            location: (&d.diagnostic.location).into(),
+        })
+        .collect();
+    let cross = model
+        .edges
+        .iter()
+        .filter(|e| repo_of_id(&e.from) != repo_of_id(&e.to))
+        .count();
+    Report {
+        summary: Summary {
+            repositories: model.repositories.len(),
+            services: model.services.len(),
+            edges: edges.len(),
+            cross_repository_edges: cross,
+            unresolved: unresolved.len(),
+            cycles: cycles.len(),
+            phases: phases.len(),
+            diagnostics: diagnostics.len(),
+            files_scanned: analysis.stats.files_scanned,
+        },
+        repositories,
+        services,
+        edges,
+        repository_edges,
+        unresolved,
+        cycles,
+        cycle_cut,
+        phases,
+        diagnostics,
+    }
+}
+
+/// The repository part of a service id (`repo/name`).
+pub fn repo_of_id(id: &str) -> &str {
+    id.split_once('/').map_or(id, |(r, _)| r)
+}

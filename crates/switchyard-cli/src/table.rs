@@ -1,0 +1,140 @@
+//! Plain-text tables for the terminal (no colour, so `NO_COLOR` and pipes need nothing special).
+
+use crate::report::{Loc, Report};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
+use switchyard_graph::Phase;
+
+/// Most rows shown for long lists (unresolved references, diagnostics) in table output.
+const LIST_LIMIT: usize = 25;
+
+fn table(headers: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(headers.iter().map(Cell::new));
+    if let Ok(width) = std::env::var("COLUMNS").unwrap_or_default().parse::<u16>() {
+        t.set_width(width);
+    } else {
+        t.set_width(120);
+    }
+    t
+}
+
+fn evidence(locs: &[Loc]) -> String {
+    let mut lines: Vec<String> = locs.iter().take(3).map(|l| l.to_string()).collect();
+    if locs.len() > 3 {
+        lines.push(format!("(+{} more)", locs.len() - 3));
+    }
+    lines.join("\n")
+}
+
+/// The `analyze` summary.
+pub fn analysis(report: &Report) -> String {
+    let s = &report.summary;
+    let mut out = format!(
+        "Fleet: {} repositories, {} services, {} edges ({} cross-repository), {} cycles, {} phases, {} unresolved references, {} diagnostics\n",
+        s.repositories, s.services, s.edges, s.cross_repository_edges, s.cycles, s.phases, s.unresolved, s.diagnostics
+    );
+
+    let mut repos = table(&["repository", "services", "depends on", "diagnostics"]);
+    for r in &report.repositories {
+        let deps: Vec<&str> = report
+            .repository_edges
+            .iter()
+            .filter(|e| e.from == r.name)
+            .map(|e| e.to.as_str())
+            .collect();
+        let names: Vec<&str> = r
+            .services
+            .iter()
+            .map(|id| id.split_once('/').map_or(id.as_str(), |(_, n)| n))
+            .collect();
+        repos.add_row(vec![
+            r.name.clone(),
+            names.join(", "),
+            deps.join(", "),
+            r.diagnostics.to_string(),
+        ]);
+    }
+    out.push_str(&format!("\nRepositories\n{repos}\n"));
+
+    if !report.edges.is_empty() {
+        let mut edges = table(&["from", "to", "mechanism", "evidence"]);
+        for e in &report.edges {
+            edges.add_row(vec![
+                e.from.clone(),
+                e.to.clone(),
+                e.mechanism.clone(),
+                evidence(&e.evidence),
+            ]);
+        }
+        out.push_str(&format!("\nDependencies\n{edges}\n"));
+    }
+
+    out.push_str(&format!("\n{}", phases(&report.phases, &report.cycles)));
+
+    if !report.unresolved.is_empty() {
+        let mut t = table(&["service", "reference", "reason", "location"]);
+        for u in report.unresolved.iter().take(LIST_LIMIT) {
+            t.add_row(vec![
+                format!("{}/{}", u.repository, u.service.as_deref().unwrap_or("-")),
+                u.reference.clone(),
+                serde_json::to_value(u.reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                u.location.to_string(),
+            ]);
+        }
+        out.push_str(&format!("\nUnresolved references\n{t}\n"));
+        if report.unresolved.len() > LIST_LIMIT {
+            out.push_str(&format!(
+                "… {} more (see --format json)\n",
+                report.unresolved.len() - LIST_LIMIT
+            ));
+        }
+    }
+    if !report.diagnostics.is_empty() {
+        let mut t = table(&["location", "code", "message"]);
+        for d in report.diagnostics.iter().take(LIST_LIMIT) {
+            t.add_row(vec![
+                d.location.to_string(),
+                serde_json::to_value(d.code)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                d.message.clone(),
+            ]);
+        }
+        out.push_str(&format!("\nDiagnostics\n{t}\n"));
+        if report.diagnostics.len() > LIST_LIMIT {
+            out.push_str(&format!(
+                "… {} more (see --format json)\n",
+                report.diagnostics.len() - LIST_LIMIT
+            ));
+        }
+    }
+    out
+}
+
+/// The deployment phases, with cycles called out first.
+pub fn phases(phases: &[Phase], cycles: &[Vec<String>]) -> String {
+    let mut out = String::new();
+    if !cycles.is_empty() {
+        out.push_str("Dependency cycles (members share a phase; break one edge to order them)\n");
+        for c in cycles {
+            out.push_str(&format!("  {}\n", c.join(" -> ")));
+        }
+        out.push('\n');
+    }
+    let mut t = table(&["phase", "repositories", "parallel"]);
+    for p in phases {
+        t.add_row(vec![
+            p.phase.to_string(),
+            p.members.join(", "),
+            if p.parallel { "yes" } else { "no" }.to_string(),
+        ]);
+    }
+    out.push_str(&format!("Deployment phases\n{t}\n"));
+    out
+}

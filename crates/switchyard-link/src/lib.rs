@@ -29,6 +29,8 @@
 pub mod address;
 mod index;
 mod services;
+#[cfg(test)]
+mod tests;
 
 use address::{is_docker_host, is_loopback, kubernetes_dns, Address};
 use index::{Providers, ServiceIdx};

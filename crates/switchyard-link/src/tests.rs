@@ -1,0 +1,214 @@
+//! Scope rules of the linker, one test per rule.
+
+use crate::link;
+use switchyard_model::*;
+
+fn repo(name: &str, host: &str) -> Repository {
+    Repository {
+        name: name.into(),
+        path: name.into(),
+        host: host.into(),
+        environment: "default".into(),
+    }
+}
+
+fn compose(project: &str) -> Scope {
+    Scope::Compose {
+        project: project.into(),
+    }
+}
+
+fn decl(repo: &str, name: &str, scope: Scope) -> ServiceDecl {
+    ServiceDecl::new(name, ServiceKind::Compose, scope, Location::file(repo, "docker-compose.yml"))
+}
+
+fn address(repo: &str, from: &str, text: &str, scope: Scope) -> Reference {
+    Reference {
+        from: Some(from.into()),
+        target: Target::Address { text: text.into() },
+        mechanism: Mechanism::Env,
+        key: Some("URL".into()),
+        location: Location::new(repo, ".env", 3, 9, ByteSpan::new(20, 30)),
+        scope,
+    }
+}
+
+fn host_port(port: u16) -> Endpoint {
+    Endpoint {
+        kind: EndpointKind::HostPort {
+            host_ip: None,
+            start: port,
+            end: port,
+            container_port: Some(80),
+            protocol: Protocol::Tcp,
+        },
+        location: Location::file("x", "docker-compose.yml"),
+    }
+}
+
+fn facts(repo: &str, services: Vec<ServiceDecl>, references: Vec<Reference>) -> RepoFacts {
+    RepoFacts {
+        repository: repo.into(),
+        services,
+        references,
+        ..Default::default()
+    }
+}
+
+fn edges(model: &FleetModel) -> Vec<(&str, &str)> {
+    model.edges.iter().map(|e| (e.from.as_str(), e.to.as_str())).collect()
+}
+
+#[test]
+fn compose_names_do_not_cross_repositories() {
+    let a = facts(
+        "a",
+        vec![decl("a", "web", compose("docker-compose.yml"))],
+        vec![address("a", "web", "http://db:5432", compose("docker-compose.yml"))],
+    );
+    let b = facts("b", vec![decl("b", "db", compose("docker-compose.yml"))], vec![]);
+    let model = link(&[repo("a", "local"), repo("b", "local")], &[a, b]);
+    assert!(model.edges.is_empty());
+    assert_eq!(model.unresolved.len(), 1);
+    assert_eq!(model.unresolved[0].reason, UnresolvedReason::NoProvider);
+    assert_eq!(model.unresolved[0].location.to_string(), "a/.env:3:9");
+}
+
+#[test]
+fn localhost_port_resolves_to_the_publisher_on_the_same_host_only() {
+    let mut api = decl("b", "api", compose("docker-compose.yml"));
+    api.endpoints.push(host_port(8080));
+    let mut far = decl("c", "api2", compose("docker-compose.yml"));
+    far.endpoints.push(host_port(9090));
+    let a = facts(
+        "a",
+        vec![decl("a", "web", Scope::Host)],
+        vec![
+            address("a", "web", "http://localhost:8080/v1", Scope::Host),
+            address("a", "web", "http://host.docker.internal:9090", Scope::Host),
+        ],
+    );
+    let model = link(
+        &[repo("a", "nas"), repo("b", "nas"), repo("c", "pi")],
+        &[a, facts("b", vec![api], vec![]), facts("c", vec![far], vec![])],
+    );
+    assert_eq!(edges(&model), [("a/web", "b/api")]);
+    assert_eq!(model.unresolved.len(), 1, "port 9090 is published on another host");
+}
+
+#[test]
+fn external_network_names_cross_projects_on_one_host() {
+    let net = |repo: &str| NetworkAttachment {
+        name: "proxy".into(),
+        external_name: Some("proxy".into()),
+        aliases: vec![],
+        location: Location::file(repo, "docker-compose.yml"),
+    };
+    let mut web = decl("a", "web", compose("docker-compose.yml"));
+    web.networks.push(net("a"));
+    let mut auth = decl("b", "auth", compose("docker-compose.yml"));
+    auth.networks.push(net("b"));
+    let a = facts("a", vec![web], vec![address("a", "web", "http://auth:9000", compose("docker-compose.yml"))]);
+    let model = link(&[repo("a", "local"), repo("b", "local")], &[a, facts("b", vec![auth], vec![])]);
+    assert_eq!(edges(&model), [("a/web", "b/auth")]);
+}
+
+#[test]
+fn kubernetes_names_resolve_in_their_namespace() {
+    let k8s = |ns: &str| Scope::Kubernetes { namespace: ns.into() };
+    let mut api = decl("b", "api", k8s("prod"));
+    api.kind = ServiceKind::Kubernetes;
+    let mut web = decl("a", "web", k8s("prod"));
+    web.kind = ServiceKind::Kubernetes;
+    let mut other = decl("a", "job", k8s("batch"));
+    other.kind = ServiceKind::Kubernetes;
+    let a = facts(
+        "a",
+        vec![web, other],
+        vec![
+            address("a", "web", "http://api:8080", k8s("prod")),
+            address("a", "job", "http://api:8080", k8s("batch")),
+            address("a", "job", "http://api.prod.svc.cluster.local:8080", k8s("batch")),
+        ],
+    );
+    let model = link(&[repo("a", "local"), repo("b", "local")], &[a, facts("b", vec![api], vec![])]);
+    assert_eq!(edges(&model), [("a/job", "b/api"), ("a/web", "b/api")]);
+    assert_eq!(model.unresolved.len(), 1, "bare `api` from namespace batch does not resolve");
+}
+
+#[test]
+fn domains_self_references_and_internet_hosts() {
+    let mut api = decl("b", "api", Scope::Host);
+    api.endpoints.push(Endpoint {
+        kind: EndpointKind::Domain {
+            host: "api.home.lan".into(),
+            path: None,
+        },
+        location: Location::file("b", "nginx.conf"),
+    });
+    api.endpoints.push(Endpoint {
+        kind: EndpointKind::HostProcessPort { port: 3001 },
+        location: Location::file("b", ".env"),
+    });
+    let a = facts(
+        "a",
+        vec![decl("a", "web", Scope::Host)],
+        vec![
+            address("a", "web", "https://API.home.lan/v1", Scope::Host),
+            address("a", "web", "https://api.github.com", Scope::Host),
+            address("a", "web", "http://missing.home.lan", Scope::Host),
+        ],
+    );
+    let b = facts("b", vec![api], vec![address("b", "api", "http://localhost:3001/health", Scope::Host)]);
+    let model = link(&[repo("a", "local"), repo("b", "local")], &[a, b]);
+    assert_eq!(edges(&model), [("a/web", "b/api")]);
+    let reasons: Vec<_> = model.unresolved.iter().map(|u| (u.reference.as_str(), u.reason)).collect();
+    assert_eq!(
+        reasons,
+        [("https://api.github.com", UnresolvedReason::External), ("http://missing.home.lan", UnresolvedReason::NoProvider)]
+    );
+}
+
+#[test]
+fn test_harness_depends_on_only_counts_for_harness_services() {
+    let main = compose("docker-compose.yml");
+    let test = compose("result/docker-compose.test.yml");
+    let mut sut = decl("v", "sut", test.clone());
+    sut.test_harness = true;
+    let mut vote_test = decl("v", "vote", test.clone());
+    vote_test.test_harness = true;
+    let depends = |from: &str, to: &str, scope: &Scope| Reference {
+        from: Some(from.into()),
+        target: Target::ServiceName { name: to.into() },
+        mechanism: Mechanism::DependsOn,
+        key: None,
+        location: Location::file("v", "x.yml"),
+        scope: scope.clone(),
+    };
+    let v = facts(
+        "v",
+        vec![decl("v", "vote", main.clone()), decl("v", "db", main.clone()), decl("v", "redis", main.clone()), sut, vote_test],
+        vec![
+            depends("vote", "redis", &main),
+            depends("sut", "vote", &test),
+            depends("vote", "db", &test),
+        ],
+    );
+    let model = link(&[repo("v", "local")], &[v]);
+    assert_eq!(edges(&model), [("v/sut", "v/vote"), ("v/vote", "v/redis")]);
+}
+
+#[test]
+fn two_publishers_are_ambiguous_not_a_guess() {
+    let mut x = decl("b", "x", compose("docker-compose.yml"));
+    x.endpoints.push(host_port(8080));
+    let mut y = decl("c", "y", compose("docker-compose.yml"));
+    y.endpoints.push(host_port(8080));
+    let a = facts("a", vec![decl("a", "web", Scope::Host)], vec![address("a", "web", "localhost:8080", Scope::Host)]);
+    let model = link(
+        &[repo("a", "local"), repo("b", "local"), repo("c", "local")],
+        &[a, facts("b", vec![x], vec![]), facts("c", vec![y], vec![])],
+    );
+    assert!(model.edges.is_empty());
+    assert_eq!(model.unresolved[0].reason, UnresolvedReason::Ambiguous);
+}

@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use switchyard_extract::{cache::Cache, fleet, FleetStats, Limits, Registry};
+use switchyard_extract::{FleetStats, Limits, Registry, cache::Cache, fleet};
 use switchyard_graph::Digraph;
 use switchyard_model::FleetModel;
 
@@ -89,7 +89,11 @@ impl FleetArgs {
                 progress.tick()
             });
         progress.finish();
-        let repositories: Vec<_> = fleet.repositories.iter().map(|r| r.to_repository()).collect();
+        let repositories: Vec<_> = fleet
+            .repositories
+            .iter()
+            .map(|r| r.to_repository())
+            .collect();
         let model = switchyard_link::link(&repositories, &facts);
         let repo_graph = Digraph::repositories(&model);
         Ok(Analysis {
@@ -113,8 +117,10 @@ impl Progress {
     fn new(total: u64, started: Instant) -> Self {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
         bar.set_style(
-            ProgressStyle::with_template("{spinner} scanning repositories {pos}/{len} {wide_bar} {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} scanning repositories {pos}/{len} {wide_bar} {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         Self {
             bar,

@@ -13,7 +13,7 @@ use inputs::FleetArgs;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use switchyard_graph::{export, Digraph};
+use switchyard_graph::{Digraph, export};
 
 #[derive(Parser)]
 #[command(
@@ -149,7 +149,8 @@ fn print(text: &str) -> Result<(), Failure> {
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {
-    let mut s = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     s.push('\n');
     s
 }
@@ -176,7 +177,11 @@ fn run(command: Command) -> Result<u8, Failure> {
                     );
                 }
             }
-            Ok(if fail_on_cycle && !report.cycles.is_empty() { 1 } else { 0 })
+            Ok(if fail_on_cycle && !report.cycles.is_empty() {
+                1
+            } else {
+                0
+            })
         }
         Command::Plan { fleet, format } => {
             let analysis = fleet.analyze()?;
@@ -228,9 +233,10 @@ fn run(command: Command) -> Result<u8, Failure> {
                     "changed": changed,
                     "affected": affected,
                 })))?,
-                Format::Table if affected.is_empty() => {
-                    print(&format!("No repository depends on {}.\n", changed.join(", ")))?
-                }
+                Format::Table if affected.is_empty() => print(&format!(
+                    "No repository depends on {}.\n",
+                    changed.join(", ")
+                ))?,
                 Format::Table => print(&format!(
                     "Affected by a change to {}:\n{}\n",
                     changed.join(", "),
@@ -255,7 +261,11 @@ fn run(command: Command) -> Result<u8, Failure> {
                 Level::Repository => analysis.repo_graph.clone(),
                 Level::Service => Digraph::services(&analysis.model),
             };
-            let what = if level == Level::Service { "service" } else { "repository" };
+            let what = if level == Level::Service {
+                "service"
+            } else {
+                "repository"
+            };
             unknown(&graph, std::slice::from_ref(&target), what)?;
             let direct = graph.dependencies(&target);
             let transitive = graph.transitive(&target, max_depth);
@@ -270,10 +280,19 @@ fn run(command: Command) -> Result<u8, Failure> {
                     "{target} depends on {} directly and {} transitively{}:\n{}\n",
                     direct.len(),
                     transitive.len(),
-                    max_depth.map(|d| format!(" (within {d} hops)")).unwrap_or_default(),
+                    max_depth
+                        .map(|d| format!(" (within {d} hops)"))
+                        .unwrap_or_default(),
                     transitive
                         .iter()
-                        .map(|d| format!("  {d}{}", if direct.contains(d) { "" } else { "  (transitive)" }))
+                        .map(|d| format!(
+                            "  {d}{}",
+                            if direct.contains(d) {
+                                ""
+                            } else {
+                                "  (transitive)"
+                            }
+                        ))
                         .collect::<Vec<_>>()
                         .join("\n")
                 ))?,
@@ -319,7 +338,13 @@ fn unknown(graph: &Digraph, names: &[String], what: &str) -> Result<(), Failure>
         message: format!(
             "unknown {what}: {} (known: {})",
             missing.join(", "),
-            graph.nodes().iter().take(20).cloned().collect::<Vec<_>>().join(", ")
+            graph
+                .nodes()
+                .iter()
+                .take(20)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     })
 }

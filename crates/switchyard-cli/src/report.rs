@@ -28,7 +28,11 @@ impl From<&Location> for Loc {
 
 impl std::fmt::Display for Loc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}:{}:{}", self.repository, self.path, self.line, self.column)
+        write!(
+            f,
+            "{}/{}:{}:{}",
+            self.repository, self.path, self.line, self.column
+        )
     }
 }
 
@@ -144,7 +148,11 @@ pub fn endpoint_display(kind: &EndpointKind) -> String {
             protocol,
         } => {
             let ip = host_ip.as_deref().unwrap_or("0.0.0.0");
-            let ports = if end > start { format!("{start}-{end}") } else { start.to_string() };
+            let ports = if end > start {
+                format!("{start}-{end}")
+            } else {
+                start.to_string()
+            };
             let target = container_port.map(|p| format!("->{p}")).unwrap_or_default();
             format!("{ip}:{ports}{target}/{}", protocol_name(*protocol))
         }

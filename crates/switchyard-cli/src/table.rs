@@ -1,7 +1,7 @@
 //! Plain-text tables for the terminal (no colour, so `NO_COLOR` and pipes need nothing special).
 
 use crate::report::{Loc, Report};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
+use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use switchyard_graph::Phase;
 
 /// Most rows shown for long lists (unresolved references, diagnostics) in table output.
@@ -33,7 +33,14 @@ pub fn analysis(report: &Report) -> String {
     let s = &report.summary;
     let mut out = format!(
         "Fleet: {} repositories, {} services, {} edges ({} cross-repository), {} cycles, {} phases, {} unresolved references, {} diagnostics\n",
-        s.repositories, s.services, s.edges, s.cross_repository_edges, s.cycles, s.phases, s.unresolved, s.diagnostics
+        s.repositories,
+        s.services,
+        s.edges,
+        s.cross_repository_edges,
+        s.cycles,
+        s.phases,
+        s.unresolved,
+        s.diagnostics
     );
 
     let mut repos = table(&["repository", "services", "depends on", "diagnostics"]);

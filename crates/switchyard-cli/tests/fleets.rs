@@ -6,7 +6,11 @@ mod common;
 use std::collections::BTreeSet;
 
 fn strings(v: &serde_json::Value) -> Vec<String> {
-    v.as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_string)).collect()
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
 }
 
 fn pairs(v: &serde_json::Value) -> BTreeSet<(String, String)> {
@@ -14,8 +18,14 @@ fn pairs(v: &serde_json::Value) -> BTreeSet<(String, String)> {
         .into_iter()
         .flatten()
         .map(|p| match p {
-            serde_json::Value::Array(a) => (a[0].as_str().unwrap_or("").to_string(), a[1].as_str().unwrap_or("").to_string()),
-            o => (o["from"].as_str().unwrap_or("").to_string(), o["to"].as_str().unwrap_or("").to_string()),
+            serde_json::Value::Array(a) => (
+                a[0].as_str().unwrap_or("").to_string(),
+                a[1].as_str().unwrap_or("").to_string(),
+            ),
+            o => (
+                o["from"].as_str().unwrap_or("").to_string(),
+                o["to"].as_str().unwrap_or("").to_string(),
+            ),
         })
         .collect()
 }
@@ -23,7 +33,8 @@ fn pairs(v: &serde_json::Value) -> BTreeSet<(String, String)> {
 fn check_fleet(name: &str) {
     let root = common::workspace_root();
     let expected: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root.join(format!("tests/expected/{name}.json"))).expect("expected file"),
+        &std::fs::read_to_string(root.join(format!("tests/expected/{name}.json")))
+            .expect("expected file"),
     )
     .expect("expected JSON");
     let fleet = root.join("examples/fleets").join(name);
@@ -31,10 +42,22 @@ fn check_fleet(name: &str) {
 
     let found_edges: BTreeSet<(String, String)> = common::edge_pairs(&report).into_iter().collect();
     let want_edges = pairs(&expected["edges"]);
-    assert_eq!(found_edges, want_edges, "{name}: service edges differ (left = found)");
-    assert_eq!(pairs(&report["repositoryEdges"]), pairs(&expected["repositoryEdges"]), "{name}: repository edges");
+    assert_eq!(
+        found_edges, want_edges,
+        "{name}: service edges differ (left = found)"
+    );
+    assert_eq!(
+        pairs(&report["repositoryEdges"]),
+        pairs(&expected["repositoryEdges"]),
+        "{name}: repository edges"
+    );
 
-    let phases: Vec<Vec<String>> = report["phases"].as_array().unwrap().iter().map(|p| strings(&p["repositories"])).collect();
+    let phases: Vec<Vec<String>> = report["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| strings(&p["repositories"]))
+        .collect();
     let want_phases: Vec<Vec<String>> = expected["phases"]
         .as_array()
         .unwrap()
@@ -47,14 +70,26 @@ fn check_fleet(name: &str) {
         .collect();
     assert_eq!(phases, want_phases, "{name}: phases");
 
-    let cycles: BTreeSet<BTreeSet<String>> =
-        report["cycles"].as_array().unwrap().iter().map(|c| strings(c).into_iter().collect()).collect();
-    let want_cycles: BTreeSet<BTreeSet<String>> =
-        expected["cycles"].as_array().unwrap().iter().map(|c| strings(c).into_iter().collect()).collect();
+    let cycles: BTreeSet<BTreeSet<String>> = report["cycles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| strings(c).into_iter().collect())
+        .collect();
+    let want_cycles: BTreeSet<BTreeSet<String>> = expected["cycles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| strings(c).into_iter().collect())
+        .collect();
     assert_eq!(cycles, want_cycles, "{name}: cycles");
 
     // Example fleets are clean: no diagnostics, and every edge has evidence.
-    assert_eq!(report["diagnostics"], serde_json::json!([]), "{name}: diagnostics");
+    assert_eq!(
+        report["diagnostics"],
+        serde_json::json!([]),
+        "{name}: diagnostics"
+    );
     for e in report["edges"].as_array().unwrap() {
         let ev = e["evidence"].as_array().unwrap();
         assert!(!ev.is_empty(), "{name}: edge without evidence {e}");

@@ -4,13 +4,19 @@
 //! the repository's only service; else to an application service named after the repository.
 //! Also derives listening ports of host processes from `PORT`-style env values.
 
-use crate::source::{file_name, parent_dir, RepoFiles};
+use crate::source::{RepoFiles, file_name, parent_dir};
 use switchyard_model::{
     Endpoint, EndpointKind, Location, RepoFacts, Scope, ServiceDecl, ServiceKind,
 };
 
 /// Env keys whose numeric value is the port a process listens on.
-const PORT_KEYS: [&str; 5] = ["PORT", "HTTP_PORT", "SERVER_PORT", "APP_PORT", "LISTEN_PORT"];
+const PORT_KEYS: [&str; 5] = [
+    "PORT",
+    "HTTP_PORT",
+    "SERVER_PORT",
+    "APP_PORT",
+    "LISTEN_PORT",
+];
 
 /// The owner of a file, if any service claims it.
 fn owner_of(services: &[ServiceDecl], path: &str) -> Option<String> {
@@ -23,7 +29,11 @@ fn owner_of(services: &[ServiceDecl], path: &str) -> Option<String> {
                 || owned == "."
                 || path.starts_with(&format!("{owned}/"));
             if matches {
-                let weight = if owned == path { usize::MAX } else { owned.len() + 1 };
+                let weight = if owned == path {
+                    usize::MAX
+                } else {
+                    owned.len() + 1
+                };
                 if best.is_none_or(|(w, _)| weight > w) {
                     best = Some((weight, &service.name));
                 }
@@ -41,9 +51,10 @@ fn is_compose_interpolation_env(path: &str, files: &RepoFiles) -> bool {
         return false;
     }
     let dir = parent_dir(path);
-    files.files().iter().any(|f| {
-        parent_dir(&f.path) == dir && crate::compose::is_compose_file_name(f.file_name())
-    })
+    files
+        .files()
+        .iter()
+        .any(|f| parent_dir(&f.path) == dir && crate::compose::is_compose_file_name(f.file_name()))
 }
 
 /// Attributes loose references and env entries, and derives host-process ports.
@@ -96,7 +107,12 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
     if let Some(location) = application_needed
         && !facts.services.iter().any(|s| s.name == repo)
     {
-        let mut app = ServiceDecl::new(repo.clone(), ServiceKind::Application, Scope::Host, location);
+        let mut app = ServiceDecl::new(
+            repo.clone(),
+            ServiceKind::Application,
+            Scope::Host,
+            location,
+        );
         app.owned_paths.push(String::new());
         facts.services.push(app);
     }
@@ -104,7 +120,9 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
     // PORT=3001 in a host process's env is where it listens; in a container it is the
     // container port.
     for entry in &env {
-        let Some(owner) = &entry.service else { continue };
+        let Some(owner) = &entry.service else {
+            continue;
+        };
         if !PORT_KEYS.contains(&entry.key.to_ascii_uppercase().as_str()) {
             continue;
         }

@@ -46,7 +46,9 @@ impl Cache {
     }
 
     fn path(&self, key: &str) -> PathBuf {
-        self.dir.join(&key[..2.min(key.len())]).join(format!("{key}.facts"))
+        self.dir
+            .join(&key[..2.min(key.len())])
+            .join(format!("{key}.facts"))
     }
 
     /// Cached facts for a key, if present and readable.
@@ -71,7 +73,7 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{extract_files, Registry};
+    use crate::{Registry, extract_files};
 
     #[test]
     fn round_trip_and_key_changes_with_content() {

@@ -37,7 +37,10 @@ const HOST_KEY_WORDS: &[&str] = &[
 /// Keys whose values list *callers* (CORS allow-lists), never services this one calls.
 fn is_origin_key(key: &str) -> bool {
     let k = key.to_ascii_uppercase();
-    k.contains("ORIGIN") || k.contains("CORS") || k.contains("ALLOWED_HOSTS") || k.contains("REDIRECT")
+    k.contains("ORIGIN")
+        || k.contains("CORS")
+        || k.contains("ALLOWED_HOSTS")
+        || k.contains("REDIRECT")
 }
 
 /// The last alphanumeric word of a key, uppercased: `REACT_APP_API_URL` → `URL`, `apiUrl` → `URL`.
@@ -181,8 +184,14 @@ mod tests {
         assert!(is_address_candidate("DATABASE_URL", "postgres://u:p@db/x"));
         assert!(is_address_candidate("ANYTHING", "api:8080"));
         assert!(is_address_candidate("apiUrl", "http://localhost:3001"));
-        assert!(is_address_candidate("ConnectionString", "Server=db;Database=x"));
-        assert!(!is_address_candidate("CORS_ORIGINS", "http://localhost:3000"));
+        assert!(is_address_candidate(
+            "ConnectionString",
+            "Server=db;Database=x"
+        ));
+        assert!(!is_address_candidate(
+            "CORS_ORIGINS",
+            "http://localhost:3000"
+        ));
         assert!(!is_address_candidate("NODE_ENV", "production"));
         assert!(!is_address_candidate("DEBUG", "true"));
         assert!(!is_address_candidate("DB_PASSWORD", "db"));

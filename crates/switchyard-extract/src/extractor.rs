@@ -60,9 +60,7 @@ impl Registry {
     /// Runs the extractors over one file.
     pub fn extract_file(&self, file: &SourceFile, repo: &RepoFiles, out: &mut RepoFacts) {
         for extractor in &self.extractors {
-            if extractor.accepts(&file.path)
-                && extractor.extract(file, repo, out) == Handled::Yes
-            {
+            if extractor.accepts(&file.path) && extractor.extract(file, repo, out) == Handled::Yes {
                 return;
             }
         }

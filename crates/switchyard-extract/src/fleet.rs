@@ -48,7 +48,9 @@ pub enum FleetError {
     Parse { path: PathBuf, message: String },
     #[error("{0} is not a directory")]
     NotADirectory(PathBuf),
-    #[error("two repositories are named {name:?} ({first} and {second}); give one a `name` in {CONFIG_FILE}")]
+    #[error(
+        "two repositories are named {name:?} ({first} and {second}); give one a `name` in {CONFIG_FILE}"
+    )]
     DuplicateName {
         name: String,
         first: PathBuf,
@@ -90,11 +92,12 @@ pub fn load_config(path: &Path) -> Result<Fleet, FleetError> {
         source,
     })?;
     let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    parse_config(&text, &root).map_err(|message| FleetError::Parse {
-        path: path.to_path_buf(),
-        message,
-    })
-    .and_then(check_names)
+    parse_config(&text, &root)
+        .map_err(|message| FleetError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })
+        .and_then(check_names)
 }
 
 /// Parses `switchyard.toml` text; paths are joined to `root`.
@@ -291,7 +294,13 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_errors() {
-        assert!(parse_config("[[repository]]\npath = \"a\"\nhots = \"x\"\n", Path::new(".")).is_err());
+        assert!(
+            parse_config(
+                "[[repository]]\npath = \"a\"\nhots = \"x\"\n",
+                Path::new(".")
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -66,7 +66,9 @@ impl SourceFile {
 
     /// The byte offset where 1-based `line` starts, if the file has it.
     pub fn line_start(&self, line: u32) -> Option<usize> {
-        self.line_starts.get((line as usize).checked_sub(1)?).copied()
+        self.line_starts
+            .get((line as usize).checked_sub(1)?)
+            .copied()
     }
 
     /// The file name (last path component).

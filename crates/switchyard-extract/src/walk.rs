@@ -163,8 +163,8 @@ fn read_text(repo: &str, rel: &str, path: &Path, limits: Limits) -> Result<Strin
             ),
         ));
     }
-    let bytes =
-        std::fs::read(path).map_err(|e| at(DiagnosticCode::Unreadable, format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| at(DiagnosticCode::Unreadable, format!("cannot read: {e}")))?;
     decode_text(repo, rel, bytes)
 }
 
@@ -172,7 +172,11 @@ fn read_text(repo: &str, rel: &str, path: &Path, limits: Limits) -> Result<Strin
 /// located at the offending byte.
 pub fn decode_text(repo: &str, rel: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
     if let Some(pos) = bytes.iter().take(8192).position(|&b| b == 0) {
-        let probe = SourceFile::new(repo, rel, String::from_utf8_lossy(&bytes[..pos]).into_owned());
+        let probe = SourceFile::new(
+            repo,
+            rel,
+            String::from_utf8_lossy(&bytes[..pos]).into_owned(),
+        );
         return Err(Diagnostic::new(
             DiagnosticCode::BinaryFile,
             "binary file (NUL byte); skipped",
@@ -218,6 +222,9 @@ mod tests {
 
     #[test]
     fn bom_is_dropped() {
-        assert_eq!(decode_text("r", "x", b"\xEF\xBB\xBFa: 1".to_vec()).unwrap(), "a: 1");
+        assert_eq!(
+            decode_text("r", "x", b"\xEF\xBB\xBFa: 1".to_vec()).unwrap(),
+            "a: 1"
+        );
     }
 }

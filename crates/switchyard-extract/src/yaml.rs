@@ -24,7 +24,10 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// A scalar. `plain` is false for quoted and block scalars (so `"8080"` stays a string).
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
 }
@@ -53,9 +56,7 @@ impl YamlError {
             ),
             YamlError::Budget { offset } => Diagnostic::new(
                 DiagnosticCode::YamlBudgetExceeded,
-                format!(
-                    "YAML expands to more than {MAX_NODES} nodes (alias bomb?); file skipped"
-                ),
+                format!("YAML expands to more than {MAX_NODES} nodes (alias bomb?); file skipped"),
                 file.location(*offset, *offset),
             ),
         }
@@ -397,7 +398,13 @@ mod tests {
     fn spans_point_at_source() {
         let text = "services:\n  web:\n    image: \"nginx:1\"\n";
         let doc = parse(text).unwrap().unwrap();
-        let image = doc.get("services").unwrap().get("web").unwrap().get("image").unwrap();
+        let image = doc
+            .get("services")
+            .unwrap()
+            .get("web")
+            .unwrap()
+            .get("image")
+            .unwrap();
         assert_eq!(image.as_str(), Some("nginx:1"));
         assert_eq!(&text[image.start..image.end], "\"nginx:1\"");
         let f = SourceFile::new("r", "c.yml", text);

@@ -27,7 +27,11 @@ impl Digraph {
         out
     }
 
-    fn shortest_cycle_through(&self, start: usize, members: &BTreeSet<usize>) -> Option<Vec<usize>> {
+    fn shortest_cycle_through(
+        &self,
+        start: usize,
+        members: &BTreeSet<usize>,
+    ) -> Option<Vec<usize>> {
         let mut prev = vec![usize::MAX; self.nodes.len()];
         let mut queue = VecDeque::from([start]);
         let mut seen = vec![false; self.nodes.len()];
@@ -98,7 +102,11 @@ fn is_acyclic(nodes: &[usize], edges: &[(usize, usize)], removed: &[bool]) -> bo
             *indegree.entry(b).or_default() += 1;
         }
     }
-    let mut ready: Vec<usize> = indegree.iter().filter(|(_, d)| **d == 0).map(|(n, _)| *n).collect();
+    let mut ready: Vec<usize> = indegree
+        .iter()
+        .filter(|(_, d)| **d == 0)
+        .map(|(n, _)| *n)
+        .collect();
     let mut done = 0;
     while let Some(n) = ready.pop() {
         done += 1;
@@ -162,20 +170,25 @@ fn greedy_cut(nodes: &[usize], edges: &[(usize, usize)]) -> Vec<(usize, usize)> 
             .count()
     };
     while !remaining.is_empty() {
-        if let Some(&sink) = remaining.iter().find(|&&n| degree(n, &remaining, true) == 0) {
+        if let Some(&sink) = remaining
+            .iter()
+            .find(|&&n| degree(n, &remaining, true) == 0)
+        {
             remaining.remove(&sink);
             back.push(sink);
             continue;
         }
-        if let Some(&source) = remaining.iter().find(|&&n| degree(n, &remaining, false) == 0) {
+        if let Some(&source) = remaining
+            .iter()
+            .find(|&&n| degree(n, &remaining, false) == 0)
+        {
             remaining.remove(&source);
             front.push(source);
             continue;
         }
-        let best = remaining
-            .iter()
-            .copied()
-            .max_by_key(|&n| degree(n, &remaining, true) as i64 - degree(n, &remaining, false) as i64);
+        let best = remaining.iter().copied().max_by_key(|&n| {
+            degree(n, &remaining, true) as i64 - degree(n, &remaining, false) as i64
+        });
         if let Some(best) = best {
             remaining.remove(&best);
             front.push(best);
@@ -199,7 +212,10 @@ mod tests {
 
     #[test]
     fn cycle_path_and_cut() {
-        let g = Digraph::from_edges(["a", "b", "c", "d"], [("a", "b"), ("b", "c"), ("c", "a"), ("d", "a")]);
+        let g = Digraph::from_edges(
+            ["a", "b", "c", "d"],
+            [("a", "b"), ("b", "c"), ("c", "a"), ("d", "a")],
+        );
         assert_eq!(g.cycles(), vec![vec!["a", "b", "c", "a"]]);
         assert_eq!(g.cut_set().len(), 1);
     }
@@ -245,7 +261,9 @@ mod tests {
         let names: Vec<String> = (0..n).map(|i| format!("n{i:02}")).collect();
         Digraph::from_edges(
             names.clone(),
-            edges.iter().map(|&(a, b)| (names[a].clone(), names[b].clone())),
+            edges
+                .iter()
+                .map(|&(a, b)| (names[a].clone(), names[b].clone())),
         )
     }
 

@@ -8,7 +8,10 @@ fn dot_quote(s: &str) -> String {
 
 /// Graphviz DOT; edges point from dependent to dependency.
 pub fn dot(g: &Digraph, name: &str) -> String {
-    let mut out = format!("digraph {} {{\n  rankdir=LR;\n  node [shape=box];\n", dot_quote(name));
+    let mut out = format!(
+        "digraph {} {{\n  rankdir=LR;\n  node [shape=box];\n",
+        dot_quote(name)
+    );
     for n in g.nodes() {
         out.push_str(&format!("  {};\n", dot_quote(n)));
     }
@@ -22,8 +25,12 @@ pub fn dot(g: &Digraph, name: &str) -> String {
 /// Mermaid `graph LR`; node ids are made safe, labels keep the real names.
 pub fn mermaid(g: &Digraph) -> String {
     let id = |i: usize| format!("n{i}");
-    let pos: std::collections::HashMap<&str, usize> =
-        g.nodes().iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+    let pos: std::collections::HashMap<&str, usize> = g
+        .nodes()
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
     let mut out = String::from("graph LR\n");
     for (i, n) in g.nodes().iter().enumerate() {
         out.push_str(&format!("  {}[\"{}\"]\n", id(i), n.replace('"', "#quot;")));

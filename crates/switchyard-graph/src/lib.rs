@@ -134,7 +134,12 @@ impl Digraph {
     pub fn dependencies(&self, name: &str) -> Vec<&str> {
         self.index
             .get(name)
-            .map(|&i| self.out[i].iter().map(|&j| self.nodes[j].as_str()).collect())
+            .map(|&i| {
+                self.out[i]
+                    .iter()
+                    .map(|&j| self.nodes[j].as_str())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 

@@ -58,7 +58,8 @@ pub fn parse(text: &str) -> Vec<Address> {
     if let Some((scheme, rest)) = text.split_once("://") {
         return parse_url(scheme, rest);
     }
-    if text.contains('=') && text.contains(';') || text.to_ascii_lowercase().starts_with("server=") {
+    if text.contains('=') && text.contains(';') || text.to_ascii_lowercase().starts_with("server=")
+    {
         return parse_connection_string(text).into_iter().collect();
     }
     if text.starts_with('/') || text.starts_with('.') {
@@ -183,7 +184,17 @@ fn is_plausible_host(host: &str) -> bool {
         return true;
     }
     const WORDS: [&str; 12] = [
-        "true", "false", "yes", "no", "on", "off", "null", "none", "nil", "enabled", "disabled",
+        "true",
+        "false",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "null",
+        "none",
+        "nil",
+        "enabled",
+        "disabled",
         "undefined",
     ];
     if WORDS.contains(&host) {
@@ -244,23 +255,53 @@ mod tests {
     #[test]
     fn forms() {
         assert_eq!(one("http://api:8080/v1"), ("api".into(), Some(8080)));
-        assert_eq!(one("https://App.Example.com"), ("app.example.com".into(), Some(443)));
+        assert_eq!(
+            one("https://App.Example.com"),
+            ("app.example.com".into(), Some(443))
+        );
         assert_eq!(one("redis://cache"), ("cache".into(), Some(6379)));
         assert_eq!(one("mysql://root:***@db/wp"), ("db".into(), Some(3306)));
-        assert_eq!(one("jdbc:postgresql://pg:5433/x"), ("pg".into(), Some(5433)));
-        assert_eq!(one("mongodb+srv://cluster0.example.net/x"), ("cluster0.example.net".into(), Some(27017)));
+        assert_eq!(
+            one("jdbc:postgresql://pg:5433/x"),
+            ("pg".into(), Some(5433))
+        );
+        assert_eq!(
+            one("mongodb+srv://cluster0.example.net/x"),
+            ("cluster0.example.net".into(), Some(27017))
+        );
         assert_eq!(one("db:5432"), ("db".into(), Some(5432)));
         assert_eq!(one("172.20.0.2#5054"), ("172.20.0.2".into(), Some(5054)));
         assert_eq!(one("[::1]:8080"), ("::1".into(), Some(8080)));
         assert_eq!(one("redis"), ("redis".into(), None));
-        assert_eq!(one("Server=tcp:sql,1433;Database=x;Password=***"), ("sql".into(), Some(1433)));
-        assert_eq!(one("Host=pg;Port=5433;Username=u"), ("pg".into(), Some(5433)));
-        assert_eq!(one("api.internal:9000/health"), ("api.internal".into(), Some(9000)));
+        assert_eq!(
+            one("Server=tcp:sql,1433;Database=x;Password=***"),
+            ("sql".into(), Some(1433))
+        );
+        assert_eq!(
+            one("Host=pg;Port=5433;Username=u"),
+            ("pg".into(), Some(5433))
+        );
+        assert_eq!(
+            one("api.internal:9000/health"),
+            ("api.internal".into(), Some(9000))
+        );
     }
 
     #[test]
     fn not_addresses() {
-        for t in ["true", "8080", "1.2.3", "/var/run/docker.sock", "./x", "${API_URL}", "a b", "unix:///x.sock", "file:///etc", "x:", "12:30:00"] {
+        for t in [
+            "true",
+            "8080",
+            "1.2.3",
+            "/var/run/docker.sock",
+            "./x",
+            "${API_URL}",
+            "a b",
+            "unix:///x.sock",
+            "file:///etc",
+            "x:",
+            "12:30:00",
+        ] {
             assert!(parse(t).is_empty(), "{t} parsed as {:?}", parse(t));
         }
     }
@@ -270,7 +311,10 @@ mod tests {
         assert_eq!(kubernetes_dns("api"), Some(("api", None)));
         assert_eq!(kubernetes_dns("api.prod"), Some(("api", Some("prod"))));
         assert_eq!(kubernetes_dns("api.prod.svc"), Some(("api", Some("prod"))));
-        assert_eq!(kubernetes_dns("api.prod.svc.cluster.local"), Some(("api", Some("prod"))));
+        assert_eq!(
+            kubernetes_dns("api.prod.svc.cluster.local"),
+            Some(("api", Some("prod")))
+        );
         assert_eq!(kubernetes_dns("a.b.example.com"), None);
     }
 }

@@ -10,6 +10,9 @@ pub type ServiceIdx = usize;
 /// Most ports of one published range that are indexed (a `1-65535` range would be absurd).
 const MAX_RANGE_PORTS: u32 = 1024;
 
+/// Publishers of one host port, with the host IP each binds (None = all interfaces).
+pub type Publishers = Vec<(ServiceIdx, Option<String>)>;
+
 #[derive(Default)]
 pub struct Providers {
     /// (repository, compose project) → name → services.
@@ -19,7 +22,7 @@ pub struct Providers {
     /// (environment, namespace) → name → services.
     pub kubernetes: HashMap<(String, String), HashMap<String, Vec<ServiceIdx>>>,
     /// (host, port) → publishers, with the host IP they bind (None = all interfaces).
-    pub host_ports: HashMap<(String, u16), Vec<(ServiceIdx, Option<String>)>>,
+    pub host_ports: HashMap<(String, u16), Publishers>,
     /// domain → (path prefix, service); wildcard domains are stored with their `*.` prefix.
     pub domains: HashMap<String, Vec<(Option<String>, ServiceIdx)>>,
     pub packages: HashMap<String, Vec<ServiceIdx>>,
@@ -90,7 +93,10 @@ impl Providers {
             }
             for network in &service.networks {
                 if let Some(external) = &network.external_name {
-                    let map = p.networks.entry((host.clone(), external.clone())).or_default();
+                    let map = p
+                        .networks
+                        .entry((host.clone(), external.clone()))
+                        .or_default();
                     for name in &names {
                         add(map, name, idx);
                     }
@@ -116,7 +122,8 @@ impl Providers {
                             }
                         }
                     }
-                    EndpointKind::HostProcessPort { port } | EndpointKind::NodePort { port, .. } => {
+                    EndpointKind::HostProcessPort { port }
+                    | EndpointKind::NodePort { port, .. } => {
                         let list = p.host_ports.entry((host.clone(), *port)).or_default();
                         if !list.iter().any(|(i, _)| *i == idx) {
                             list.push((idx, None));
@@ -165,7 +172,7 @@ impl Providers {
                 Some(_) => None,
             })
             .collect();
-        best.sort_by(|a, b| b.0.cmp(&a.0));
+        best.sort_by_key(|b| std::cmp::Reverse(b.0));
         let top = best.first().map(|b| b.0);
         let mut out: Vec<ServiceIdx> = best
             .into_iter()

@@ -32,12 +32,12 @@ mod services;
 #[cfg(test)]
 mod tests;
 
-use address::{is_docker_host, is_loopback, kubernetes_dns, Address};
+use address::{Address, is_docker_host, is_loopback, kubernetes_dns};
 use index::{Providers, ServiceIdx};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use switchyard_model::{
-    Edge, EndpointKind, FleetModel, Mechanism, Reference, RepoDiagnostic, RepoFacts,
-    Repository, Scope, Service, Target, Unresolved, UnresolvedReason,
+    Edge, EndpointKind, FleetModel, Mechanism, Reference, RepoDiagnostic, RepoFacts, Repository,
+    Scope, Service, Target, Unresolved, UnresolvedReason,
 };
 
 pub use services::merge_services;
@@ -76,10 +76,13 @@ pub fn link(repositories: &[Repository], facts: &[RepoFacts]) -> FleetModel {
     let test_projects: HashSet<(&str, &str)> = facts
         .iter()
         .flat_map(|f| {
-            f.services.iter().filter(|d| d.test_harness).filter_map(|d| match &d.scope {
-                Scope::Compose { project } => Some((f.repository.as_str(), project.as_str())),
-                _ => None,
-            })
+            f.services
+                .iter()
+                .filter(|d| d.test_harness)
+                .filter_map(|d| match &d.scope {
+                    Scope::Compose { project } => Some((f.repository.as_str(), project.as_str())),
+                    _ => None,
+                })
         })
         .collect();
 
@@ -375,7 +378,15 @@ fn serves_port(service: &Service, port: u16) -> bool {
 /// Domains that cannot be on the internet: they target the fleet.
 fn is_internal_domain(host: &str) -> bool {
     const SUFFIXES: [&str; 9] = [
-        ".local", ".internal", ".test", ".lan", ".home", ".localhost", ".svc", ".corp", ".intranet",
+        ".local",
+        ".internal",
+        ".test",
+        ".lan",
+        ".home",
+        ".localhost",
+        ".svc",
+        ".corp",
+        ".intranet",
     ];
     SUFFIXES.iter().any(|s| host.ends_with(s)) || host.ends_with(".home.arpa")
 }

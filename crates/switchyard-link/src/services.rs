@@ -2,7 +2,7 @@
 //! repository (compose, swarm, k8s variants of one app) are one service with several sources.
 
 use std::collections::{BTreeMap, BTreeSet};
-use switchyard_model::{service_id, RepoFacts, Service, ServiceDecl, ServiceKind};
+use switchyard_model::{RepoFacts, Service, ServiceDecl, ServiceKind, service_id};
 
 /// Services of one repository, in declaration order of their first declaration.
 pub fn merge_services(facts: &RepoFacts) -> Vec<Service> {
@@ -74,7 +74,11 @@ fn merge(repository: &str, decls: &[&ServiceDecl]) -> Service {
             service.scopes.push(decl.scope.clone());
         }
         for alias in &decl.aliases {
-            if !service.aliases.iter().any(|a| a.name == alias.name && a.kind == alias.kind) {
+            if !service
+                .aliases
+                .iter()
+                .any(|a| a.name == alias.name && a.kind == alias.kind)
+            {
                 service.aliases.push(alias.clone());
             }
         }

@@ -19,7 +19,12 @@ fn compose(project: &str) -> Scope {
 }
 
 fn decl(repo: &str, name: &str, scope: Scope) -> ServiceDecl {
-    ServiceDecl::new(name, ServiceKind::Compose, scope, Location::file(repo, "docker-compose.yml"))
+    ServiceDecl::new(
+        name,
+        ServiceKind::Compose,
+        scope,
+        Location::file(repo, "docker-compose.yml"),
+    )
 }
 
 fn address(repo: &str, from: &str, text: &str, scope: Scope) -> Reference {
@@ -56,7 +61,11 @@ fn facts(repo: &str, services: Vec<ServiceDecl>, references: Vec<Reference>) -> 
 }
 
 fn edges(model: &FleetModel) -> Vec<(&str, &str)> {
-    model.edges.iter().map(|e| (e.from.as_str(), e.to.as_str())).collect()
+    model
+        .edges
+        .iter()
+        .map(|e| (e.from.as_str(), e.to.as_str()))
+        .collect()
 }
 
 #[test]
@@ -64,9 +73,18 @@ fn compose_names_do_not_cross_repositories() {
     let a = facts(
         "a",
         vec![decl("a", "web", compose("docker-compose.yml"))],
-        vec![address("a", "web", "http://db:5432", compose("docker-compose.yml"))],
+        vec![address(
+            "a",
+            "web",
+            "http://db:5432",
+            compose("docker-compose.yml"),
+        )],
     );
-    let b = facts("b", vec![decl("b", "db", compose("docker-compose.yml"))], vec![]);
+    let b = facts(
+        "b",
+        vec![decl("b", "db", compose("docker-compose.yml"))],
+        vec![],
+    );
     let model = link(&[repo("a", "local"), repo("b", "local")], &[a, b]);
     assert!(model.edges.is_empty());
     assert_eq!(model.unresolved.len(), 1);
@@ -90,10 +108,18 @@ fn localhost_port_resolves_to_the_publisher_on_the_same_host_only() {
     );
     let model = link(
         &[repo("a", "nas"), repo("b", "nas"), repo("c", "pi")],
-        &[a, facts("b", vec![api], vec![]), facts("c", vec![far], vec![])],
+        &[
+            a,
+            facts("b", vec![api], vec![]),
+            facts("c", vec![far], vec![]),
+        ],
     );
     assert_eq!(edges(&model), [("a/web", "b/api")]);
-    assert_eq!(model.unresolved.len(), 1, "port 9090 is published on another host");
+    assert_eq!(
+        model.unresolved.len(),
+        1,
+        "port 9090 is published on another host"
+    );
 }
 
 #[test]
@@ -108,14 +134,28 @@ fn external_network_names_cross_projects_on_one_host() {
     web.networks.push(net("a"));
     let mut auth = decl("b", "auth", compose("docker-compose.yml"));
     auth.networks.push(net("b"));
-    let a = facts("a", vec![web], vec![address("a", "web", "http://auth:9000", compose("docker-compose.yml"))]);
-    let model = link(&[repo("a", "local"), repo("b", "local")], &[a, facts("b", vec![auth], vec![])]);
+    let a = facts(
+        "a",
+        vec![web],
+        vec![address(
+            "a",
+            "web",
+            "http://auth:9000",
+            compose("docker-compose.yml"),
+        )],
+    );
+    let model = link(
+        &[repo("a", "local"), repo("b", "local")],
+        &[a, facts("b", vec![auth], vec![])],
+    );
     assert_eq!(edges(&model), [("a/web", "b/auth")]);
 }
 
 #[test]
 fn kubernetes_names_resolve_in_their_namespace() {
-    let k8s = |ns: &str| Scope::Kubernetes { namespace: ns.into() };
+    let k8s = |ns: &str| Scope::Kubernetes {
+        namespace: ns.into(),
+    };
     let mut api = decl("b", "api", k8s("prod"));
     api.kind = ServiceKind::Kubernetes;
     let mut web = decl("a", "web", k8s("prod"));
@@ -128,12 +168,24 @@ fn kubernetes_names_resolve_in_their_namespace() {
         vec![
             address("a", "web", "http://api:8080", k8s("prod")),
             address("a", "job", "http://api:8080", k8s("batch")),
-            address("a", "job", "http://api.prod.svc.cluster.local:8080", k8s("batch")),
+            address(
+                "a",
+                "job",
+                "http://api.prod.svc.cluster.local:8080",
+                k8s("batch"),
+            ),
         ],
     );
-    let model = link(&[repo("a", "local"), repo("b", "local")], &[a, facts("b", vec![api], vec![])]);
+    let model = link(
+        &[repo("a", "local"), repo("b", "local")],
+        &[a, facts("b", vec![api], vec![])],
+    );
     assert_eq!(edges(&model), [("a/job", "b/api"), ("a/web", "b/api")]);
-    assert_eq!(model.unresolved.len(), 1, "bare `api` from namespace batch does not resolve");
+    assert_eq!(
+        model.unresolved.len(),
+        1,
+        "bare `api` from namespace batch does not resolve"
+    );
 }
 
 #[test]
@@ -159,13 +211,29 @@ fn domains_self_references_and_internet_hosts() {
             address("a", "web", "http://missing.home.lan", Scope::Host),
         ],
     );
-    let b = facts("b", vec![api], vec![address("b", "api", "http://localhost:3001/health", Scope::Host)]);
+    let b = facts(
+        "b",
+        vec![api],
+        vec![address(
+            "b",
+            "api",
+            "http://localhost:3001/health",
+            Scope::Host,
+        )],
+    );
     let model = link(&[repo("a", "local"), repo("b", "local")], &[a, b]);
     assert_eq!(edges(&model), [("a/web", "b/api")]);
-    let reasons: Vec<_> = model.unresolved.iter().map(|u| (u.reference.as_str(), u.reason)).collect();
+    let reasons: Vec<_> = model
+        .unresolved
+        .iter()
+        .map(|u| (u.reference.as_str(), u.reason))
+        .collect();
     assert_eq!(
         reasons,
-        [("https://api.github.com", UnresolvedReason::External), ("http://missing.home.lan", UnresolvedReason::NoProvider)]
+        [
+            ("https://api.github.com", UnresolvedReason::External),
+            ("http://missing.home.lan", UnresolvedReason::NoProvider)
+        ]
     );
 }
 
@@ -187,7 +255,13 @@ fn test_harness_depends_on_only_counts_for_harness_services() {
     };
     let v = facts(
         "v",
-        vec![decl("v", "vote", main.clone()), decl("v", "db", main.clone()), decl("v", "redis", main.clone()), sut, vote_test],
+        vec![
+            decl("v", "vote", main.clone()),
+            decl("v", "db", main.clone()),
+            decl("v", "redis", main.clone()),
+            sut,
+            vote_test,
+        ],
         vec![
             depends("vote", "redis", &main),
             depends("sut", "vote", &test),
@@ -204,7 +278,11 @@ fn two_publishers_are_ambiguous_not_a_guess() {
     x.endpoints.push(host_port(8080));
     let mut y = decl("c", "y", compose("docker-compose.yml"));
     y.endpoints.push(host_port(8080));
-    let a = facts("a", vec![decl("a", "web", Scope::Host)], vec![address("a", "web", "localhost:8080", Scope::Host)]);
+    let a = facts(
+        "a",
+        vec![decl("a", "web", Scope::Host)],
+        vec![address("a", "web", "localhost:8080", Scope::Host)],
+    );
     let model = link(
         &[repo("a", "local"), repo("b", "local"), repo("c", "local")],
         &[a, facts("b", vec![x], vec![]), facts("c", vec![y], vec![])],

@@ -164,12 +164,17 @@ pub enum EndpointKind {
     /// A domain (and optional path prefix) routed to the service: Ingress, nginx, Traefik.
     Domain { host: String, path: Option<String> },
     /// A package published by a workspace (`name` in package.json) with its version.
-    Package { name: String, version: Option<String> },
+    Package {
+        name: String,
+        version: Option<String>,
+    },
     /// A Module Federation container name this application exposes.
     FederationContainer { name: String },
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     #[default]

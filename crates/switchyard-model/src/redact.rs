@@ -148,7 +148,12 @@ mod tests {
         ] {
             assert!(is_secret_key(k), "{k} should be secret");
         }
-        for k in ["DATABASE_URL", "PORT", "KEYCLOAK_HOST_NAME", "TOKENIZER_URL_BASE"] {
+        for k in [
+            "DATABASE_URL",
+            "PORT",
+            "KEYCLOAK_HOST_NAME",
+            "TOKENIZER_URL_BASE",
+        ] {
             // KEYCLOAK and TOKENIZER are whole words that merely start with a secret word.
             assert!(!is_secret_key(k), "{k} should not be secret");
         }
@@ -157,7 +162,10 @@ mod tests {
     #[test]
     fn redacts_every_url_in_text() {
         let s = "a=redis://:pw@r:6379 b=amqp://u:p@mq/";
-        assert_eq!(redact_passwords(s), "a=redis://:***@r:6379 b=amqp://u:***@mq/");
+        assert_eq!(
+            redact_passwords(s),
+            "a=redis://:***@r:6379 b=amqp://u:***@mq/"
+        );
     }
 
     #[test]

@@ -36,7 +36,10 @@ pub fn analyze_json(fleet_args: &[&str]) -> serde_json::Value {
 }
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 /// `../shared/corpus` beside the checkout, when present.
@@ -51,7 +54,12 @@ pub fn edge_pairs(report: &serde_json::Value) -> Vec<(String, String)> {
         .as_array()
         .expect("edges array")
         .iter()
-        .map(|e| (e["from"].as_str().unwrap_or_default().to_string(), e["to"].as_str().unwrap_or_default().to_string()))
+        .map(|e| {
+            (
+                e["from"].as_str().unwrap_or_default().to_string(),
+                e["to"].as_str().unwrap_or_default().to_string(),
+            )
+        })
         .collect();
     pairs.sort();
     pairs

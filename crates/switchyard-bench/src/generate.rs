@@ -62,6 +62,11 @@ pub fn marker_text(options: &Options) -> String {
     )
 }
 
+/// Whether `out` already holds a complete fleet generated with exactly `options`.
+pub fn is_current(options: &Options, out: &Path) -> bool {
+    fs::read_to_string(out.join(MARKER)).is_ok_and(|text| text == marker_text(options))
+}
+
 /// Generates the fleet of `options` into `out`. With `force`, a directory previously written by
 /// this generator is removed first; any other non-empty directory is refused.
 pub fn generate(options: &Options, out: &Path, force: bool) -> Result<Summary, GenError> {
@@ -354,5 +359,8 @@ mod tests {
         );
         let toml = fs::read_to_string(dir.0.join("switchyard.toml")).unwrap();
         assert!(toml.contains("[[repository]]\nname = \"repo-00002\"\npath = \"repo-00002\"\n"));
+        assert!(is_current(&options(3, 1, false), &dir.0));
+        assert!(!is_current(&options(3, 2, false), &dir.0));
+        assert!(!is_current(&options(4, 1, false), &dir.0));
     }
 }

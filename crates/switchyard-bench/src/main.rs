@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
-use switchyard_bench::generate::generate;
+use switchyard_bench::generate::{generate, is_current};
 use switchyard_bench::plan::Options;
 use switchyard_bench::scan::scan;
 
@@ -42,6 +42,10 @@ enum Command {
         /// Replace OUT if it holds a fleet generated earlier.
         #[arg(long)]
         force: bool,
+        /// Keep OUT as is when it already holds this exact fleet (same options and seed);
+        /// otherwise replace it like --force.
+        #[arg(long)]
+        reuse: bool,
     },
     /// Read a generated fleet back and report its references, duplicate ports and cycles.
     Check {
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
             services_per_repo,
             cycle,
             force,
+            reuse,
         } => {
             let options = Options {
                 repos,
@@ -66,8 +71,15 @@ fn main() -> ExitCode {
                 services_per_repo: usize::from(services_per_repo),
                 cycle,
             };
+            if reuse && is_current(&options, &out) {
+                println!(
+                    "reusing {}: {repos} repos, seed {seed} already generated",
+                    out.display()
+                );
+                return ExitCode::SUCCESS;
+            }
             let started = Instant::now();
-            match generate(&options, &out, force) {
+            match generate(&options, &out, force || reuse) {
                 Ok(summary) => {
                     let cycle = summary
                         .cycle

@@ -122,10 +122,20 @@ pub fn scan(dir: &Path) -> io::Result<FleetScan> {
         scan.tree_hash = fnv(fnv(scan.tree_hash, &bytes), &[0]);
         scan.files += 1;
     }
+    // Group once by top-level directory: a per-repository filter over all files is quadratic.
+    let mut by_dir: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for file in &all {
+        if let Some((top, rel)) = file.split_once('/') {
+            by_dir.entry(top).or_default().push(rel);
+        }
+    }
     for (index, path) in paths.iter().enumerate() {
-        let prefix = format!("{path}/");
         let mut refs = Vec::new();
-        for rel in all.iter().filter_map(|p| p.strip_prefix(&prefix)) {
+        let rels = by_dir
+            .get(path.trim_end_matches('/'))
+            .cloned()
+            .unwrap_or_default();
+        for rel in rels {
             let text = fs::read_to_string(dir.join(path).join(rel))?;
             if rel == "docker-compose.yml" {
                 for port in published_ports(&text) {

@@ -110,6 +110,10 @@ fn render_service(
     if let Some(host) = service.host_port {
         render_ports(service, host, rng, out);
     }
+    // Half the apis load the repository's `.env` too, so its URLs reach the process.
+    if service.kind == Kind::Api && rng.chance(0.5) {
+        out.push_str("    env_file:\n      - .env\n");
+    }
     render_environment(repo, service, has, merges, out);
     render_depends_on(service.kind, has, out);
     match service.kind {
@@ -323,6 +327,16 @@ mod tests {
         let mut plain = String::new();
         render(without, &mut plain);
         assert!(!plain.contains('&') && !plain.contains("<<"));
+        let env_files = fleet
+            .repos
+            .iter()
+            .filter(|r| {
+                let mut text = String::new();
+                render(r, &mut text);
+                text.contains("    env_file:\n      - .env\n")
+            })
+            .count();
+        assert!((20..=80).contains(&env_files), "{env_files}");
     }
 
     #[test]

@@ -61,9 +61,13 @@ pub fn read_repository(name: &str, root: &Path, registry: &Registry, limits: Lim
     }
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
+        // Only the repository's own .gitignore files: parents of the checkout, global
+        // excludes and .ignore files describe someone's machine, not the repository.
+        .parents(false)
+        .ignore(false)
         .git_ignore(true)
         .git_global(false)
-        .git_exclude(true)
+        .git_exclude(false)
         .require_git(false)
         .follow_links(true)
         .sort_by_file_name(|a, b| a.cmp(b))

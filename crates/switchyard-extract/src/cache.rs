@@ -2,8 +2,13 @@
 //! files (paths and contents), the walk's diagnostics and the extractor version. A changed file
 //! changes the key; an unchanged repository is loaded instead of re-extracted. The cache is best
 //! effort: a missing, corrupt or unwritable entry only means extracting again.
+//!
+//! Like git's index, a *fingerprint* of the candidate files' paths, sizes and modification times
+//! maps to the content key of the last read, so an unchanged repository is loaded without reading
+//! its files again. Any change of size or mtime (nanoseconds) falls back to reading and hashing.
 
 use crate::source::RepoFiles;
+use crate::walk::Listing;
 use std::path::{Path, PathBuf};
 use switchyard_model::{Diagnostic, RepoFacts};
 
@@ -45,6 +50,47 @@ impl Cache {
         h.finalize().to_hex().to_string()
     }
 
+    /// The stat fingerprint of a walk: repository, root, and every candidate's path, size and
+    /// modification time.
+    pub fn fingerprint(repository: &str, root: &Path, listing: &Listing) -> String {
+        let mut h = blake3::Hasher::new();
+        h.update(&FACTS_VERSION.to_le_bytes());
+        h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        h.update(repository.as_bytes());
+        h.update(&[0]);
+        h.update(root.as_os_str().as_encoded_bytes());
+        h.update(&[0]);
+        for c in &listing.candidates {
+            h.update(c.rel.as_bytes());
+            h.update(&[0]);
+            h.update(&c.len.to_le_bytes());
+            h.update(&c.mtime_ns.to_le_bytes());
+        }
+        for d in &listing.diagnostics {
+            h.update(d.message.as_bytes());
+        }
+        h.finalize().to_hex().to_string()
+    }
+
+    /// The content key last seen for a fingerprint.
+    pub fn content_key_for(&self, fingerprint: &str) -> Option<String> {
+        let key = std::fs::read_to_string(self.index_path(fingerprint)).ok()?;
+        let key = key.trim();
+        (key.len() == 64 && key.chars().all(|c| c.is_ascii_hexdigit())).then(|| key.to_string())
+    }
+
+    /// Remembers the content key of a fingerprint.
+    pub fn remember(&self, fingerprint: &str, content_key: &str) -> std::io::Result<()> {
+        write_atomic(&self.index_path(fingerprint), content_key.as_bytes())
+    }
+
+    fn index_path(&self, fingerprint: &str) -> PathBuf {
+        self.dir
+            .join("index")
+            .join(&fingerprint[..2.min(fingerprint.len())])
+            .join(fingerprint)
+    }
+
     fn path(&self, key: &str) -> PathBuf {
         self.dir
             .join(&key[..2.min(key.len())])
@@ -59,15 +105,18 @@ impl Cache {
 
     /// Stores facts under a key (temp file + rename, so readers never see half a file).
     pub fn store(&self, key: &str, facts: &RepoFacts) -> std::io::Result<()> {
-        let path = self.path(key);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
         let bytes = postcard::to_stdvec(facts).map_err(std::io::Error::other)?;
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, &path)
+        write_atomic(&self.path(key), &bytes)
     }
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]

@@ -71,23 +71,32 @@ pub fn extract_repository(
     limits: Limits,
     cache: Option<&cache::Cache>,
 ) -> (RepoFacts, CacheUse) {
-    let read = walk::read_repository(name, root, registry, limits);
-    let key = cache.map(|_| cache::Cache::key(&read.files, &read.diagnostics));
-    if let (Some(cache), Some(key)) = (cache, &key)
-        && let Some(facts) = cache.load(key)
+    let listing = walk::list_candidates(name, root, registry, limits);
+    let Some(cache) = cache else {
+        let read = walk::read_candidates(name, listing, limits);
+        let mut facts = extract_files(read.files, registry);
+        facts.diagnostics.splice(0..0, read.diagnostics);
+        return (facts, CacheUse::Disabled);
+    };
+    let fingerprint = cache::Cache::fingerprint(name, root, &listing);
+    if let Some(facts) = cache
+        .content_key_for(&fingerprint)
+        .and_then(|key| cache.load(&key))
     {
+        return (facts, CacheUse::Hit);
+    }
+    let read = walk::read_candidates(name, listing, limits);
+    let key = cache::Cache::key(&read.files, &read.diagnostics);
+    // A cache that cannot be written only costs speed on the next run.
+    if let Some(facts) = cache.load(&key) {
+        let _ = cache.remember(&fingerprint, &key);
         return (facts, CacheUse::Hit);
     }
     let mut facts = extract_files(read.files, registry);
     facts.diagnostics.splice(0..0, read.diagnostics);
-    match (cache, key) {
-        (Some(cache), Some(key)) => {
-            // A cache that cannot be written only costs speed on the next run.
-            let _ = cache.store(&key, &facts);
-            (facts, CacheUse::Miss)
-        }
-        _ => (facts, CacheUse::Disabled),
-    }
+    let _ = cache.store(&key, &facts);
+    let _ = cache.remember(&fingerprint, &key);
+    (facts, CacheUse::Miss)
 }
 
 /// Counts from one fleet extraction.

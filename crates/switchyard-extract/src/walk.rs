@@ -4,7 +4,7 @@
 
 use crate::extractor::Registry;
 use crate::source::{RepoFiles, SourceFile};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use switchyard_model::{Diagnostic, DiagnosticCode, Location};
 
 /// Limits applied while reading a repository.
@@ -47,17 +47,42 @@ pub struct ReadRepo {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// A file some extractor wants, found by the walk but not read yet.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Repo-relative, `/`-separated.
+    pub rel: String,
+    pub path: PathBuf,
+    pub len: u64,
+    /// Modification time in nanoseconds since the epoch (0 when unknown).
+    pub mtime_ns: u128,
+}
+
+/// The walk's result: candidate files and the diagnostics met while walking.
+pub struct Listing {
+    pub candidates: Vec<Candidate>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
 /// Walks `root` and reads every file some extractor of `registry` accepts.
 pub fn read_repository(name: &str, root: &Path, registry: &Registry, limits: Limits) -> ReadRepo {
-    let mut files = RepoFiles::new(name);
+    read_candidates(name, list_candidates(name, root, registry, limits), limits)
+}
+
+/// Walks `root` and lists (with size and mtime) every file some extractor accepts.
+pub fn list_candidates(name: &str, root: &Path, registry: &Registry, limits: Limits) -> Listing {
     let mut diagnostics = Vec::new();
+    let mut candidates = Vec::new();
     if !root.is_dir() {
         diagnostics.push(Diagnostic::new(
             DiagnosticCode::RepositoryMissing,
             format!("repository path {} is not a directory", root.display()),
             Location::file(name, ""),
         ));
-        return ReadRepo { files, diagnostics };
+        return Listing {
+            candidates,
+            diagnostics,
+        };
     }
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
@@ -79,7 +104,6 @@ pub fn read_repository(name: &str, root: &Path, registry: &Registry, limits: Lim
                     .is_some_and(|n| SKIPPED_DIRS.contains(&n)))
         })
         .build();
-    let mut candidates = Vec::new();
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
@@ -108,11 +132,37 @@ pub fn read_repository(name: &str, root: &Path, registry: &Registry, limits: Lim
             ));
             break;
         }
-        candidates.push((rel, entry.into_path()));
+        let (len, mtime_ns) = entry
+            .metadata()
+            .map(|m| {
+                let mtime = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                (m.len(), mtime)
+            })
+            .unwrap_or((0, 0));
+        candidates.push(Candidate {
+            rel,
+            path: entry.into_path(),
+            len,
+            mtime_ns,
+        });
     }
-    for (rel, path) in candidates {
-        match read_text(name, &rel, &path, limits) {
-            Ok(text) => files.add(SourceFile::new(name, rel, text)),
+    Listing {
+        candidates,
+        diagnostics,
+    }
+}
+
+/// Reads listed candidates as text; unreadable ones become diagnostics.
+pub fn read_candidates(name: &str, listing: Listing, limits: Limits) -> ReadRepo {
+    let mut files = RepoFiles::new(name);
+    let mut diagnostics = listing.diagnostics;
+    for c in listing.candidates {
+        match read_text(name, &c.rel, &c.path, limits) {
+            Ok(text) => files.add(SourceFile::new(name, c.rel, text)),
             Err(d) => diagnostics.push(d),
         }
     }

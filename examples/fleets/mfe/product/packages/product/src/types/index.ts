@@ -1,0 +1,1 @@
+export type { Product, ProductQuery } from '@product-monorepo/core/src/types';

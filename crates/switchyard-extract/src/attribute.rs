@@ -57,8 +57,61 @@ fn is_compose_interpolation_env(path: &str, files: &RepoFiles) -> bool {
         .any(|f| parent_dir(&f.path) == dir && crate::compose::is_compose_file_name(f.file_name()))
 }
 
+/// An nginx `server {}` whose config file is mounted into (or built into) a container is that
+/// container: its references, domains and listen ports (container ports there) move to it.
+fn fold_nginx_into_containers(facts: &mut RepoFacts) {
+    let containers: Vec<ServiceDecl> = facts
+        .services
+        .iter()
+        .filter(|s| s.kind != ServiceKind::Nginx)
+        .cloned()
+        .collect();
+    let mut renamed: Vec<(String, String)> = Vec::new();
+    let mut moved: Vec<(String, Vec<Endpoint>)> = Vec::new();
+    facts.services.retain(|s| {
+        if s.kind != ServiceKind::Nginx {
+            return true;
+        }
+        let Some(owner) = owner_of(&containers, &s.source.path) else {
+            return true;
+        };
+        let endpoints = s
+            .endpoints
+            .iter()
+            .map(|e| match e.kind {
+                EndpointKind::HostProcessPort { port } => Endpoint {
+                    kind: EndpointKind::ContainerPort {
+                        port,
+                        protocol: Default::default(),
+                    },
+                    location: e.location.clone(),
+                },
+                _ => e.clone(),
+            })
+            .collect();
+        renamed.push((s.name.clone(), owner.clone()));
+        moved.push((owner, endpoints));
+        false
+    });
+    for (owner, endpoints) in moved {
+        if let Some(service) = facts.services.iter_mut().find(|s| s.name == owner) {
+            for e in endpoints {
+                if !service.endpoints.contains(&e) {
+                    service.endpoints.push(e);
+                }
+            }
+        }
+    }
+    for r in &mut facts.references {
+        if let Some((_, owner)) = renamed.iter().find(|(n, _)| r.from.as_deref() == Some(n)) {
+            r.from = Some(owner.clone());
+        }
+    }
+}
+
 /// Attributes loose references and env entries, and derives host-process ports.
 pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
+    fold_nginx_into_containers(facts);
     let repo = facts.repository.clone();
     let single_runtime_service = {
         let mut runtime = facts
@@ -191,6 +244,35 @@ mod tests {
         attribute(&mut facts, &RepoFiles::new("r"));
         assert_eq!(facts.references[0].from.as_deref(), Some("frontend"));
         assert_eq!(facts.references[1].from.as_deref(), Some("all"));
+    }
+
+    #[test]
+    fn nginx_in_a_container_is_that_container() {
+        let mut nginx = ServiceDecl::new(
+            "app.home.lan",
+            ServiceKind::Nginx,
+            Scope::Host,
+            Location::file("r", "nginx/conf.d/app.conf"),
+        );
+        nginx.endpoints.push(Endpoint {
+            kind: EndpointKind::HostProcessPort { port: 80 },
+            location: Location::file("r", "nginx/conf.d/app.conf"),
+        });
+        let mut r = loose("nginx/conf.d/app.conf");
+        r.from = Some("app.home.lan".into());
+        let mut facts = RepoFacts {
+            repository: "r".into(),
+            services: vec![service("proxy", &["nginx/conf.d"]), nginx],
+            references: vec![r],
+            ..Default::default()
+        };
+        attribute(&mut facts, &RepoFiles::new("r"));
+        assert_eq!(facts.services.len(), 1);
+        assert_eq!(facts.references[0].from.as_deref(), Some("proxy"));
+        assert!(matches!(
+            facts.services[0].endpoints[0].kind,
+            EndpointKind::ContainerPort { port: 80, .. }
+        ));
     }
 
     #[test]

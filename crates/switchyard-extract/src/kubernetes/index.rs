@@ -234,3 +234,73 @@ pub(super) fn index_for(file: &SourceFile, repo: &RepoFiles) -> Rc<RepoIndex> {
         index
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::extractor::Handled;
+    use crate::kubernetes::tests::{endpoint, run, service, tcp};
+    use switchyard_model::{EndpointKind, Protocol, ServiceKind};
+
+    #[test]
+    fn example_voting_app_k8s_specifications() {
+        let dir = std::path::Path::new("/work/shared/corpus/example-voting-app/k8s-specifications");
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            eprintln!("skipped: corpus not found at {}", dir.display());
+            return;
+        };
+        let mut files: Vec<(String, String)> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().to_string();
+                let text = std::fs::read_to_string(e.path()).ok()?;
+                Some((format!("k8s-specifications/{name}"), text))
+            })
+            .collect();
+        files.sort();
+        let borrowed: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        let (facts, handled) = run(&borrowed);
+        assert!(handled.iter().all(|h| *h == Handled::Yes));
+        assert!(facts.diagnostics.is_empty(), "{:#?}", facts.diagnostics);
+        let mut names: Vec<&str> = facts.services.iter().map(|s| s.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, vec!["db", "redis", "result", "vote", "worker"]);
+        assert!(
+            facts
+                .services
+                .iter()
+                .all(|s| s.kind == ServiceKind::Kubernetes)
+        );
+        for (name, node_port, port) in [("vote", 31000, 8080), ("result", 31001, 8081)] {
+            let decl = service(&facts, name);
+            let np = EndpointKind::NodePort {
+                port: node_port,
+                protocol: Protocol::Tcp,
+            };
+            let loc = decl
+                .endpoints
+                .iter()
+                .find(|e| e.kind == np)
+                .map(|e| &e.location);
+            assert_eq!(
+                loc.map(|l| l.path.as_str()),
+                Some(format!("k8s-specifications/{name}-service.yaml").as_str())
+            );
+            endpoint(decl, &tcp(port));
+            endpoint(decl, &tcp(80));
+        }
+        // redis and db Services select their workloads: no KubernetesService decl is left over
+        // (checked above), and their port is served by the workload.
+        for (name, port) in [("redis", 6379), ("db", 5432)] {
+            let decl = service(&facts, name);
+            assert!(decl.aliases.is_empty());
+            endpoint(decl, &tcp(port));
+        }
+        assert_eq!(
+            service(&facts, "db").image.as_deref(),
+            Some("postgres:15-alpine")
+        );
+    }
+}

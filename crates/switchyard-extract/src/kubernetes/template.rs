@@ -97,7 +97,11 @@ pub(super) fn looks_like_manifest(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extractor::{Extractor, Handled};
+    use crate::kubernetes::KubernetesExtractor;
+    use crate::kubernetes::tests::{at, run};
     use crate::yaml::parse;
+    use switchyard_model::RepoFacts;
 
     #[test]
     fn markers() {
@@ -139,5 +143,111 @@ mod tests {
             "apiVersion: v1\nkind: Service\nmetadata: [\n"
         ));
         assert!(!looks_like_manifest("name: x\nkind: y\n"));
+    }
+
+    #[test]
+    fn helm_template_is_reported_not_guessed() {
+        let text = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include \"app.fullname\" . }}
+  labels:
+    {{- include \"app.labels\" . | nindent 4 }}
+spec:
+  replicas: {{ .Values.replicaCount }}
+";
+        let (facts, handled) = run(&[("deploy.yaml", text)]);
+        assert_eq!(handled, vec![Handled::Yes]);
+        assert!(facts.services.is_empty());
+        assert_eq!(facts.diagnostics.len(), 1);
+        let d = &facts.diagnostics[0];
+        assert_eq!(d.code, DiagnosticCode::TemplateNotRendered);
+        assert_eq!(at(&d.location), (4, 9));
+        assert!(d.message.contains("helm template"));
+    }
+
+    #[test]
+    fn chart_templates_are_templates_even_when_they_parse() {
+        let text = "\
+apiVersion: v1
+kind: Service
+metadata:
+  name: \"{{ .Release.Name }}-api\"
+spec:
+  ports: [{port: 80}]
+";
+        let files = [
+            (
+                "chart/Chart.yaml",
+                "apiVersion: v2\nname: api\nversion: 1.0.0\n",
+            ),
+            ("chart/values.yaml", "image: api\nkind: nope\n"),
+            ("chart/templates/svc.yaml", text),
+        ];
+        let (facts, handled) = run(&files);
+        assert_eq!(
+            handled,
+            vec![Handled::NotMine, Handled::NotMine, Handled::Yes]
+        );
+        assert!(facts.services.is_empty());
+        assert_eq!(facts.diagnostics.len(), 1);
+        assert_eq!(
+            facts.diagnostics[0].code,
+            DiagnosticCode::TemplateNotRendered
+        );
+        assert_eq!(at(&facts.diagnostics[0].location), (4, 10));
+    }
+
+    #[test]
+    fn non_manifest_yaml_is_not_mine() {
+        let workflow =
+            "name: ci\non: push\njobs:\n  build:\n    runs-on: ${{ matrix.os }}\n    kind: x\n";
+        let config = "database:\n  url: postgres://db:5432/app\n";
+        let broken = "kind: [\nfoo\n";
+        let (facts, handled) = run(&[
+            (".github/workflows/ci.yml", workflow),
+            ("config/app.yaml", config),
+            ("broken.yaml", broken),
+            ("docker-compose.yml", "services: {}\n"),
+        ]);
+        assert_eq!(handled, vec![Handled::NotMine; 4]);
+        assert_eq!(facts, RepoFacts::default());
+        assert!(!KubernetesExtractor.accepts("compose.yaml"));
+        assert!(!KubernetesExtractor.accepts("package.json"));
+        assert!(KubernetesExtractor.accepts("deploy/k8s/api.yml"));
+    }
+
+    #[test]
+    fn broken_manifest_is_a_parse_error() {
+        let text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: [x\n";
+        let (facts, handled) = run(&[("svc.yaml", text)]);
+        assert_eq!(handled, vec![Handled::Yes]);
+        assert_eq!(facts.diagnostics.len(), 1);
+        assert_eq!(facts.diagnostics[0].code, DiagnosticCode::ParseError);
+        assert!(facts.services.is_empty());
+    }
+
+    proptest::proptest! {
+        /// Any mix of manifest fragments is read or rejected, never a panic.
+        #[test]
+        fn never_panics_on_fragments(parts in proptest::collection::vec(proptest::sample::select(vec![
+            "apiVersion: v1\n", "kind: Service\n", "kind: Deployment\n", "kind: Ingress\n",
+            "metadata:\n  name: a\n", "spec:\n", "  selector: {app: a}\n", "  ports: [{port: 99999}]\n",
+            "  template:\n    metadata: {labels: {app: a}}\n    spec: {containers: [{image: x, ports: [{containerPort: 80}]}]}\n",
+            "  rules: [{host: a.com, http: {paths: [{backend: {serviceName: a}}]}}]\n",
+            "---\n", "{{ .Values.x }}\n", "  - [\n", "é: \"\\u00e9\"\n", "items:\n  - kind: Pod\n",
+        ]), 0..12)) {
+            let text: String = parts.concat();
+            let other = "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {selector: {app: a}}\n";
+            let (facts, _) = run(&[("k/a.yaml", &text), ("k/b.yaml", other)]);
+            let len = |path: &str| if path == "k/a.yaml" { text.len() } else { other.len() };
+            for s in &facts.services {
+                proptest::prop_assert!(s.source.span.end <= len(&s.source.path));
+                for e in &s.endpoints {
+                    proptest::prop_assert!(e.location.span.end <= len(&e.location.path));
+                }
+            }
+        }
     }
 }

@@ -9,7 +9,7 @@ use switchyard_model::{
 };
 
 /// Runs the extractor over every file of a repository made of `files`.
-fn run(files: &[(&str, &str)]) -> (RepoFacts, Vec<Handled>) {
+pub(super) fn run(files: &[(&str, &str)]) -> (RepoFacts, Vec<Handled>) {
     let mut repo = RepoFiles::new("r");
     for (path, text) in files {
         repo.add_text(*path, *text);
@@ -29,11 +29,11 @@ fn run(files: &[(&str, &str)]) -> (RepoFacts, Vec<Handled>) {
     (out, handled)
 }
 
-fn at(loc: &Location) -> (u32, u32) {
+pub(super) fn at(loc: &Location) -> (u32, u32) {
     (loc.line, loc.column)
 }
 
-fn service<'a>(facts: &'a RepoFacts, name: &str) -> &'a ServiceDecl {
+pub(super) fn service<'a>(facts: &'a RepoFacts, name: &str) -> &'a ServiceDecl {
     facts
         .services
         .iter()
@@ -41,7 +41,7 @@ fn service<'a>(facts: &'a RepoFacts, name: &str) -> &'a ServiceDecl {
         .unwrap_or_else(|| panic!("no service {name} in {:#?}", facts.services))
 }
 
-fn endpoint(decl: &ServiceDecl, kind: &EndpointKind) -> (u32, u32) {
+pub(super) fn endpoint(decl: &ServiceDecl, kind: &EndpointKind) -> (u32, u32) {
     decl.endpoints
         .iter()
         .find(|e| &e.kind == kind)
@@ -49,7 +49,7 @@ fn endpoint(decl: &ServiceDecl, kind: &EndpointKind) -> (u32, u32) {
         .unwrap_or_else(|| panic!("no {kind:?} on {}: {:#?}", decl.name, decl.endpoints))
 }
 
-fn tcp(port: u16) -> EndpointKind {
+pub(super) fn tcp(port: u16) -> EndpointKind {
     EndpointKind::ContainerPort {
         port,
         protocol: Protocol::Tcp,
@@ -413,89 +413,6 @@ spec:
 }
 
 #[test]
-fn helm_template_is_reported_not_guessed() {
-    let text = "\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {{ include \"app.fullname\" . }}
-  labels:
-    {{- include \"app.labels\" . | nindent 4 }}
-spec:
-  replicas: {{ .Values.replicaCount }}
-";
-    let (facts, handled) = run(&[("deploy.yaml", text)]);
-    assert_eq!(handled, vec![Handled::Yes]);
-    assert!(facts.services.is_empty());
-    assert_eq!(facts.diagnostics.len(), 1);
-    let d = &facts.diagnostics[0];
-    assert_eq!(d.code, DiagnosticCode::TemplateNotRendered);
-    assert_eq!(at(&d.location), (4, 9));
-    assert!(d.message.contains("helm template"));
-}
-
-#[test]
-fn chart_templates_are_templates_even_when_they_parse() {
-    let text = "\
-apiVersion: v1
-kind: Service
-metadata:
-  name: \"{{ .Release.Name }}-api\"
-spec:
-  ports: [{port: 80}]
-";
-    let files = [
-        (
-            "chart/Chart.yaml",
-            "apiVersion: v2\nname: api\nversion: 1.0.0\n",
-        ),
-        ("chart/values.yaml", "image: api\nkind: nope\n"),
-        ("chart/templates/svc.yaml", text),
-    ];
-    let (facts, handled) = run(&files);
-    assert_eq!(
-        handled,
-        vec![Handled::NotMine, Handled::NotMine, Handled::Yes]
-    );
-    assert!(facts.services.is_empty());
-    assert_eq!(facts.diagnostics.len(), 1);
-    assert_eq!(
-        facts.diagnostics[0].code,
-        DiagnosticCode::TemplateNotRendered
-    );
-    assert_eq!(at(&facts.diagnostics[0].location), (4, 10));
-}
-
-#[test]
-fn non_manifest_yaml_is_not_mine() {
-    let workflow =
-        "name: ci\non: push\njobs:\n  build:\n    runs-on: ${{ matrix.os }}\n    kind: x\n";
-    let config = "database:\n  url: postgres://db:5432/app\n";
-    let broken = "kind: [\nfoo\n";
-    let (facts, handled) = run(&[
-        (".github/workflows/ci.yml", workflow),
-        ("config/app.yaml", config),
-        ("broken.yaml", broken),
-        ("docker-compose.yml", "services: {}\n"),
-    ]);
-    assert_eq!(handled, vec![Handled::NotMine; 4]);
-    assert_eq!(facts, RepoFacts::default());
-    assert!(!KubernetesExtractor.accepts("compose.yaml"));
-    assert!(!KubernetesExtractor.accepts("package.json"));
-    assert!(KubernetesExtractor.accepts("deploy/k8s/api.yml"));
-}
-
-#[test]
-fn broken_manifest_is_a_parse_error() {
-    let text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: [x\n";
-    let (facts, handled) = run(&[("svc.yaml", text)]);
-    assert_eq!(handled, vec![Handled::Yes]);
-    assert_eq!(facts.diagnostics.len(), 1);
-    assert_eq!(facts.diagnostics[0].code, DiagnosticCode::ParseError);
-    assert!(facts.services.is_empty());
-}
-
-#[test]
 fn invalid_port_is_a_diagnostic_and_the_rest_is_read() {
     let text = "\
 apiVersion: v1
@@ -630,67 +547,4 @@ patchesStrategicMerge: [patch.yaml]
         path: Some("/v1".into()),
     };
     assert_eq!(endpoint(api, &domain), (7, 20));
-}
-
-#[test]
-fn example_voting_app_k8s_specifications() {
-    let dir = std::path::Path::new("/work/shared/corpus/example-voting-app/k8s-specifications");
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        eprintln!("skipped: corpus not found at {}", dir.display());
-        return;
-    };
-    let mut files: Vec<(String, String)> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().to_string();
-            let text = std::fs::read_to_string(e.path()).ok()?;
-            Some((format!("k8s-specifications/{name}"), text))
-        })
-        .collect();
-    files.sort();
-    let borrowed: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(p, t)| (p.as_str(), t.as_str()))
-        .collect();
-    let (facts, handled) = run(&borrowed);
-    assert!(handled.iter().all(|h| *h == Handled::Yes));
-    assert!(facts.diagnostics.is_empty(), "{:#?}", facts.diagnostics);
-    let mut names: Vec<&str> = facts.services.iter().map(|s| s.name.as_str()).collect();
-    names.sort_unstable();
-    assert_eq!(names, vec!["db", "redis", "result", "vote", "worker"]);
-    assert!(
-        facts
-            .services
-            .iter()
-            .all(|s| s.kind == ServiceKind::Kubernetes)
-    );
-    for (name, node_port, port) in [("vote", 31000, 8080), ("result", 31001, 8081)] {
-        let decl = service(&facts, name);
-        let np = EndpointKind::NodePort {
-            port: node_port,
-            protocol: Protocol::Tcp,
-        };
-        let loc = decl
-            .endpoints
-            .iter()
-            .find(|e| e.kind == np)
-            .map(|e| &e.location);
-        assert_eq!(
-            loc.map(|l| l.path.as_str()),
-            Some(format!("k8s-specifications/{name}-service.yaml").as_str())
-        );
-        endpoint(decl, &tcp(port));
-        endpoint(decl, &tcp(80));
-    }
-    // redis and db Services select their workloads: no KubernetesService decl is left over
-    // (checked above), and their port is served by the workload.
-    for (name, port) in [("redis", 6379), ("db", 5432)] {
-        let decl = service(&facts, name);
-        assert!(decl.aliases.is_empty());
-        endpoint(decl, &tcp(port));
-    }
-    assert_eq!(
-        service(&facts, "db").image.as_deref(),
-        Some("postgres:15-alpine")
-    );
 }

@@ -290,3 +290,27 @@ fn listen_ports_and_targets() {
     assert_eq!(substitute("http://${h}:1/$uri", &sets), "http://api:1/$uri");
     assert_eq!(file_stem("api.conf.template"), "api");
 }
+
+proptest::proptest! {
+    /// Any text is read or reported, never a panic, and every location lies inside the file.
+    #[test]
+    fn never_panics(text in "[a-z_ :$/{};#\"'\\\\\\n0-9.é\\[\\]]{0,120}") {
+        let (facts, _) = run(&[("nginx/a.conf", &text)]);
+        for d in &facts.diagnostics {
+            proptest::prop_assert!(d.location.span.end <= text.len());
+        }
+        for r in &facts.references {
+            proptest::prop_assert!(r.location.span.end <= text.len());
+        }
+    }
+
+    #[test]
+    fn never_panics_on_fragments(parts in proptest::collection::vec(proptest::sample::select(vec![
+        "server {", "}", "listen 80;", "listen [::]:", "server_name a.com _;", "location / {",
+        "proxy_pass http://up;", "upstream up {", "server b:1;", "set $x http://c:2;",
+        "proxy_pass $x;", "\"q\\\"", "# c\n", "fastcgi_pass unix:/x;", "${", "é",
+    ]), 0..16)) {
+        let text = parts.join(" ");
+        let _ = run(&[("nginx.conf", &text)]);
+    }
+}

@@ -216,6 +216,12 @@ pub(super) fn index_for(file: &SourceFile, repo: &RepoFiles) -> Rc<RepoIndex> {
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let mut hasher = blake3::Hasher::new();
     hasher.update(repo.repository.as_bytes());
+    // Every path counts (a `Chart.yaml` makes its `templates/` templates), candidate texts too.
+    for f in repo.files() {
+        hasher.update(&(f.path.len() as u64).to_le_bytes());
+        hasher.update(f.path.as_bytes());
+    }
+    hasher.update(b"\0candidates");
     for f in &files {
         hasher.update(&(f.path.len() as u64).to_le_bytes());
         hasher.update(f.path.as_bytes());

@@ -548,3 +548,19 @@ patchesStrategicMerge: [patch.yaml]
     };
     assert_eq!(endpoint(api, &domain), (7, 20));
 }
+
+#[test]
+fn index_follows_the_repository_it_is_given() {
+    // Markers only in an annotation: a template inside a chart, content elsewhere.
+    let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: api\n  annotations:\n    a: \"{{ .Values.a }}\"\n";
+    let chart = ("c/Chart.yaml", "apiVersion: v2\nname: c\n");
+    let (with_chart, _) = run(&[chart, ("c/templates/s.yaml", svc)]);
+    assert_eq!(with_chart.diagnostics.len(), 1);
+    assert!(with_chart.services.is_empty());
+    // Same manifest on the same thread (same cache), without the chart.
+    let (plain, _) = run(&[("c/templates/s.yaml", svc)]);
+    assert!(plain.diagnostics.is_empty());
+    assert_eq!(plain.services.len(), 1);
+    let (again, _) = run(&[chart, ("c/templates/s.yaml", svc)]);
+    assert_eq!(again, with_chart);
+}

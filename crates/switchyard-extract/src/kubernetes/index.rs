@@ -1,0 +1,312 @@
+//! All manifests of a repository read once and matched: Service selectors to workload labels,
+//! Ingress backends to Services or workloads, ConfigMaps to the workloads that use them.
+
+use super::load::{self, Loaded};
+use super::model::{ConfigMap, EnvSource, KService, Route, Workload};
+use crate::source::{RepoFiles, SourceFile, file_name, parent_dir};
+use crate::yaml;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+use switchyard_model::Diagnostic;
+
+/// What a route's backend Service name resolves to in the repository.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Backend {
+    /// Indices into `workloads` selected by the Service (or named like it when no Service exists).
+    Workloads(Vec<usize>),
+    /// A Service of the repository that selects no workload of it.
+    Service(usize),
+    /// No Service or workload of that name in the namespace.
+    Missing,
+}
+
+/// How a file was read.
+#[derive(Debug, Clone)]
+pub(super) enum FileStatus {
+    NotMine,
+    Skipped(Diagnostic),
+    Manifest(Vec<Diagnostic>),
+}
+
+#[derive(Debug, Default)]
+pub(super) struct RepoIndex {
+    pub status: HashMap<String, FileStatus>,
+    pub workloads: Vec<Workload>,
+    pub services: Vec<KService>,
+    pub routes: Vec<Route>,
+    pub config_maps: Vec<ConfigMap>,
+    /// Per Service: the workloads its selector matches (same namespace).
+    pub selected: Vec<Vec<usize>>,
+    /// Per route: where its backend goes.
+    pub backends: Vec<Backend>,
+    /// Per ConfigMap: whether some workload reads it (env, envFrom or volume).
+    pub config_map_used: Vec<bool>,
+}
+
+const KUSTOMIZATION_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// Whether a file can hold a manifest; cheap, so the index skips most non-k8s YAML unparsed.
+pub(super) fn is_candidate(file: &SourceFile) -> bool {
+    super::accepts_path(&file.path)
+        && (file.text.contains("kind") || KUSTOMIZATION_NAMES.contains(&file_name(&file.path)))
+}
+
+impl RepoIndex {
+    fn build(files: &[&SourceFile], repo: &RepoFiles) -> Self {
+        let mut index = RepoIndex::default();
+        let mut namespaces: HashMap<&str, String> = HashMap::new();
+        let mut patches: HashSet<String> = HashSet::new();
+        for file in files {
+            if KUSTOMIZATION_NAMES.contains(&file_name(&file.path)) {
+                read_kustomization(file, &mut namespaces, &mut patches);
+            }
+        }
+        for file in files {
+            let ns = namespaces
+                .get(parent_dir(&file.path))
+                .map(String::as_str)
+                .unwrap_or("default");
+            let status = match load::load(file, repo, ns) {
+                Loaded::NotMine => FileStatus::NotMine,
+                Loaded::Skipped(d) => FileStatus::Skipped(d),
+                // Kustomize patches are partial objects: they are the base's, not new ones.
+                Loaded::Manifest(_) if patches.contains(&file.path) => {
+                    FileStatus::Manifest(Vec::new())
+                }
+                Loaded::Manifest(objects) => {
+                    index.workloads.extend(objects.workloads);
+                    index.services.extend(objects.services);
+                    index.routes.extend(objects.routes);
+                    index.config_maps.extend(objects.config_maps);
+                    FileStatus::Manifest(objects.diagnostics)
+                }
+            };
+            index.status.insert(file.path.clone(), status);
+        }
+        index.link();
+        index
+    }
+
+    fn link(&mut self) {
+        self.selected = self
+            .services
+            .iter()
+            .map(|s| {
+                (0..self.workloads.len())
+                    .filter(|&i| self.workloads.get(i).is_some_and(|w| selects(s, w)))
+                    .collect()
+            })
+            .collect();
+        self.backends = self
+            .routes
+            .iter()
+            .map(|r| self.resolve(&r.namespace, &r.service))
+            .collect();
+        self.config_map_used = self
+            .config_maps
+            .iter()
+            .map(|cm| {
+                self.workloads
+                    .iter()
+                    .any(|w| w.namespace == cm.namespace && uses_config_map(w, &cm.name))
+            })
+            .collect();
+    }
+
+    fn resolve(&self, namespace: &str, service: &str) -> Backend {
+        let found = self
+            .services
+            .iter()
+            .position(|s| s.namespace == namespace && s.name == service);
+        if let Some(i) = found {
+            let selected = self.selected.get(i).cloned().unwrap_or_default();
+            return if selected.is_empty() {
+                Backend::Service(i)
+            } else {
+                Backend::Workloads(selected)
+            };
+        }
+        // The Service lives elsewhere (another repo, a chart): by convention it is named
+        // after its workload.
+        let named: Vec<usize> = (0..self.workloads.len())
+            .filter(|&i| {
+                self.workloads
+                    .get(i)
+                    .is_some_and(|w| w.namespace == namespace && w.name == service)
+            })
+            .collect();
+        if named.is_empty() {
+            Backend::Missing
+        } else {
+            Backend::Workloads(named)
+        }
+    }
+
+    /// The ConfigMap `name` in `namespace`.
+    pub fn config_map(&self, namespace: &str, name: &str) -> Option<&ConfigMap> {
+        self.config_maps
+            .iter()
+            .find(|c| c.namespace == namespace && c.name == name)
+    }
+}
+
+fn selects(service: &KService, workload: &Workload) -> bool {
+    service.namespace == workload.namespace
+        && !service.selector.is_empty()
+        && service
+            .selector
+            .iter()
+            .all(|(k, v)| workload.labels.get(k) == Some(v))
+}
+
+fn uses_config_map(w: &Workload, name: &str) -> bool {
+    w.mounted_config_maps.iter().any(|m| m == name)
+        || w.env.iter().any(|e| match e {
+            EnvSource::ConfigMapKey { config_map, .. }
+            | EnvSource::ConfigMap { config_map, .. } => config_map == name,
+            EnvSource::Value { .. } => false,
+        })
+}
+
+/// Reads a kustomization's `namespace` (default for its directory) and its patch files.
+fn read_kustomization<'a>(
+    file: &'a SourceFile,
+    namespaces: &mut HashMap<&'a str, String>,
+    patches: &mut HashSet<String>,
+) {
+    let Ok(Some(doc)) = yaml::parse(&file.text) else {
+        return;
+    };
+    let dir = parent_dir(&file.path);
+    if let Some(ns) = doc.get("namespace").and_then(|n| n.as_str()) {
+        namespaces.insert(dir, ns.to_string());
+    }
+    let mut add = |p: &str| {
+        if let Some(path) = crate::source::join_repo_path(dir, p) {
+            patches.insert(path);
+        }
+    };
+    for key in ["patchesStrategicMerge", "patches", "patchesJson6902"] {
+        for item in doc.get(key).and_then(|n| n.as_seq()).unwrap_or(&[]) {
+            if let Some(p) = item
+                .as_str()
+                .or_else(|| item.get("path").and_then(|n| n.as_str()))
+            {
+                add(p);
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// The last index built on this thread, by a hash of the files it was built from. The
+    /// extractor is called once per file, so without it every file would re-read the repo.
+    static CACHE: RefCell<Option<([u8; 32], Rc<RepoIndex>)>> = const { RefCell::new(None) };
+}
+
+/// The index of `repo`, with `file` as given (it may differ from, or be missing in, `repo`).
+pub(super) fn index_for(file: &SourceFile, repo: &RepoFiles) -> Rc<RepoIndex> {
+    let mut files: Vec<&SourceFile> = repo
+        .files()
+        .iter()
+        .filter(|f| f.path != file.path && is_candidate(f))
+        .collect();
+    files.push(file);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(repo.repository.as_bytes());
+    // Every path counts (a `Chart.yaml` makes its `templates/` templates), candidate texts too.
+    for f in repo.files() {
+        hasher.update(&(f.path.len() as u64).to_le_bytes());
+        hasher.update(f.path.as_bytes());
+    }
+    hasher.update(b"\0candidates");
+    for f in &files {
+        hasher.update(&(f.path.len() as u64).to_le_bytes());
+        hasher.update(f.path.as_bytes());
+        hasher.update(&(f.text.len() as u64).to_le_bytes());
+        hasher.update(f.text.as_bytes());
+    }
+    let key = *hasher.finalize().as_bytes();
+    CACHE.with(|cache| {
+        if let Some((k, index)) = cache.borrow().as_ref() {
+            if *k == key {
+                return Rc::clone(index);
+            }
+        }
+        let index = Rc::new(RepoIndex::build(&files, repo));
+        *cache.borrow_mut() = Some((key, Rc::clone(&index)));
+        index
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::extractor::Handled;
+    use crate::kubernetes::tests::{endpoint, run, service, tcp};
+    use switchyard_model::{EndpointKind, Protocol, ServiceKind};
+
+    #[test]
+    fn example_voting_app_k8s_specifications() {
+        let dir = std::path::Path::new("/work/shared/corpus/example-voting-app/k8s-specifications");
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            eprintln!("skipped: corpus not found at {}", dir.display());
+            return;
+        };
+        let mut files: Vec<(String, String)> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().to_string();
+                let text = std::fs::read_to_string(e.path()).ok()?;
+                Some((format!("k8s-specifications/{name}"), text))
+            })
+            .collect();
+        files.sort();
+        let borrowed: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        let (facts, handled) = run(&borrowed);
+        assert!(handled.iter().all(|h| *h == Handled::Yes));
+        assert!(facts.diagnostics.is_empty(), "{:#?}", facts.diagnostics);
+        let mut names: Vec<&str> = facts.services.iter().map(|s| s.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, vec!["db", "redis", "result", "vote", "worker"]);
+        assert!(
+            facts
+                .services
+                .iter()
+                .all(|s| s.kind == ServiceKind::Kubernetes)
+        );
+        for (name, node_port, port) in [("vote", 31000, 8080), ("result", 31001, 8081)] {
+            let decl = service(&facts, name);
+            let np = EndpointKind::NodePort {
+                port: node_port,
+                protocol: Protocol::Tcp,
+            };
+            let loc = decl
+                .endpoints
+                .iter()
+                .find(|e| e.kind == np)
+                .map(|e| &e.location);
+            assert_eq!(
+                loc.map(|l| l.path.as_str()),
+                Some(format!("k8s-specifications/{name}-service.yaml").as_str())
+            );
+            endpoint(decl, &tcp(port));
+            endpoint(decl, &tcp(80));
+        }
+        // redis and db Services select their workloads: no KubernetesService decl is left over
+        // (checked above), and their port is served by the workload.
+        for (name, port) in [("redis", 6379), ("db", 5432)] {
+            let decl = service(&facts, name);
+            assert!(decl.aliases.is_empty());
+            endpoint(decl, &tcp(port));
+        }
+        assert_eq!(
+            service(&facts, "db").image.as_deref(),
+            Some("postgres:15-alpine")
+        );
+    }
+}

@@ -1,0 +1,566 @@
+//! Tests of the Kubernetes extractor over whole files and small repositories.
+
+use super::KubernetesExtractor;
+use crate::extractor::{Extractor, Handled};
+use crate::source::RepoFiles;
+use switchyard_model::{
+    AliasKind, DiagnosticCode, EndpointKind, Location, Mechanism, Protocol, RepoFacts, Scope,
+    ServiceDecl, ServiceKind, Target,
+};
+
+/// Runs the extractor over every file of a repository made of `files`.
+pub(super) fn run(files: &[(&str, &str)]) -> (RepoFacts, Vec<Handled>) {
+    let mut repo = RepoFiles::new("r");
+    for (path, text) in files {
+        repo.add_text(*path, *text);
+    }
+    let mut out = RepoFacts::default();
+    let handled = repo
+        .files()
+        .iter()
+        .map(|f| {
+            if KubernetesExtractor.accepts(&f.path) {
+                KubernetesExtractor.extract(f, &repo, &mut out)
+            } else {
+                Handled::NotMine
+            }
+        })
+        .collect();
+    (out, handled)
+}
+
+pub(super) fn at(loc: &Location) -> (u32, u32) {
+    (loc.line, loc.column)
+}
+
+pub(super) fn service<'a>(facts: &'a RepoFacts, name: &str) -> &'a ServiceDecl {
+    facts
+        .services
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no service {name} in {:#?}", facts.services))
+}
+
+pub(super) fn endpoint(decl: &ServiceDecl, kind: &EndpointKind) -> (u32, u32) {
+    decl.endpoints
+        .iter()
+        .find(|e| &e.kind == kind)
+        .map(|e| at(&e.location))
+        .unwrap_or_else(|| panic!("no {kind:?} on {}: {:#?}", decl.name, decl.endpoints))
+}
+
+pub(super) fn tcp(port: u16) -> EndpointKind {
+    EndpointKind::ContainerPort {
+        port,
+        protocol: Protocol::Tcp,
+    }
+}
+
+const SHOP: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    metadata:
+      labels:
+        app: web
+        tier: front
+    spec:
+      containers:
+        - name: web
+          image: shop/web:1.2
+          ports:
+            - containerPort: 8080
+          env:
+            - name: API_URL
+              value: \"http://api:9000\"
+            - name: DB_PASSWORD
+              valueFrom:
+                secretKeyRef:
+                  name: db
+                  key: password
+          args: [\"--db=postgres:5432\", \"--listen=0.0.0.0:8080\"]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web-svc
+spec:
+  type: NodePort
+  selector:
+    app: web
+  ports:
+    - port: 80
+      targetPort: 8080
+      nodePort: 30080
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: shop
+spec:
+  tls:
+    - hosts: [shop.example.com, www.shop.example.com]
+  rules:
+    - host: shop.example.com
+      http:
+        paths:
+          - path: /api
+            pathType: Prefix
+            backend:
+              service:
+                name: web-svc
+                port:
+                  number: 80
+";
+
+#[test]
+fn deployment_service_ingress_in_one_file() {
+    let (facts, handled) = run(&[("deploy/shop.yaml", SHOP)]);
+    assert_eq!(handled, vec![Handled::Yes]);
+    assert_eq!(facts.services.len(), 1, "{:#?}", facts.services);
+    let web = service(&facts, "web");
+    assert_eq!(web.kind, ServiceKind::Kubernetes);
+    assert_eq!(
+        web.scope,
+        Scope::Kubernetes {
+            namespace: "default".into()
+        }
+    );
+    assert_eq!(at(&web.source), (4, 9));
+    assert_eq!(web.image.as_deref(), Some("shop/web:1.2"));
+    assert_eq!(web.owned_paths, vec!["deploy/shop.yaml".to_string()]);
+    assert_eq!(web.aliases.len(), 1);
+    assert_eq!(web.aliases[0].name, "web-svc");
+    assert_eq!(web.aliases[0].kind, AliasKind::KubernetesService);
+    assert_eq!(at(&web.aliases[0].location), (30, 9));
+    assert_eq!(endpoint(web, &tcp(8080)), (16, 30));
+    assert_eq!(endpoint(web, &tcp(80)), (36, 13));
+    let node_port = EndpointKind::NodePort {
+        port: 30080,
+        protocol: Protocol::Tcp,
+    };
+    assert_eq!(endpoint(web, &node_port), (38, 17));
+    let domain = EndpointKind::Domain {
+        host: "shop.example.com".into(),
+        path: Some("/api".into()),
+    };
+    assert_eq!(endpoint(web, &domain), (48, 13));
+    // The TLS host without a rule goes to the only backend; the one with a rule adds nothing.
+    let www = EndpointKind::Domain {
+        host: "www.shop.example.com".into(),
+        path: None,
+    };
+    assert_eq!(endpoint(web, &www), (46, 33));
+    assert_eq!(web.endpoints.len(), 5);
+}
+
+#[test]
+fn env_values_and_command_addresses() {
+    let (facts, _) = run(&[("shop.yaml", SHOP)]);
+    let keys: Vec<&str> = facts.env.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, vec!["API_URL"], "secretKeyRef must record nothing");
+    assert!(!format!("{facts:?}").contains("DB_PASSWORD"));
+    assert_eq!(at(&facts.env[0].location), (19, 22));
+    let refs: Vec<(&str, Mechanism, (u32, u32))> = facts
+        .references
+        .iter()
+        .map(|r| match &r.target {
+            Target::Address { text } => (text.as_str(), r.mechanism, at(&r.location)),
+            other => panic!("unexpected target {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        refs,
+        vec![
+            ("http://api:9000", Mechanism::Env, (19, 22)),
+            // `--db=` is cut off; `--listen=` is a bind address, not a reference.
+            ("postgres:5432", Mechanism::Command, (25, 24)),
+        ]
+    );
+    assert!(
+        facts
+            .references
+            .iter()
+            .all(|r| r.from.as_deref() == Some("web"))
+    );
+}
+
+#[test]
+fn statefulset_in_namespace_and_service_in_another_file() {
+    let sts = "\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: postgres
+  namespace: data
+spec:
+  serviceName: db
+  template:
+    metadata:
+      labels: {app: pg}
+    spec:
+      containers:
+        - name: pg
+          image: postgres:16
+          ports:
+            - {containerPort: 5432, hostPort: 15432}
+";
+    let svc = "\
+apiVersion: v1
+kind: Service
+metadata:
+  name: db
+  namespace: data
+spec:
+  clusterIP: None
+  selector: {app: pg}
+  ports: [{port: 5432}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: other-ns
+spec:
+  selector: {app: pg}
+  ports: [{port: 1}]
+";
+    let (facts, _) = run(&[("k8s/pg.yaml", sts), ("k8s/pg-svc.yaml", svc)]);
+    let pg = service(&facts, "postgres");
+    assert_eq!(
+        pg.scope,
+        Scope::Kubernetes {
+            namespace: "data".into()
+        }
+    );
+    assert_eq!(pg.aliases.len(), 1);
+    assert_eq!(pg.aliases[0].name, "db");
+    assert_eq!(pg.aliases[0].location.path, "k8s/pg-svc.yaml");
+    let host = EndpointKind::HostPort {
+        host_ip: None,
+        start: 15432,
+        end: 15432,
+        container_port: Some(5432),
+        protocol: Protocol::Tcp,
+    };
+    assert_eq!(endpoint(pg, &host), (16, 47));
+    // Same port from the Service is already there (from containerPort).
+    assert_eq!(endpoint(pg, &tcp(5432)), (16, 31));
+    // A Service in `default` does not select a workload of `data`.
+    let other = service(&facts, "other-ns");
+    assert_eq!(other.kind, ServiceKind::KubernetesService);
+    assert_eq!(endpoint(other, &tcp(1)), (17, 18));
+}
+
+#[test]
+fn cronjob_and_list() {
+    let text = "\
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: batch/v1
+    kind: CronJob
+    metadata:
+      name: nightly
+    spec:
+      schedule: \"0 3 * * *\"
+      jobTemplate:
+        spec:
+          template:
+            spec:
+              containers:
+                - name: backup
+                  image: backup:2
+                  command: [\"sh\", \"-c\", \"pg_dump -h db postgres://db:5432/app\"]
+";
+    let (facts, handled) = run(&[("jobs.yml", text)]);
+    assert_eq!(handled, vec![Handled::Yes]);
+    let job = service(&facts, "nightly");
+    assert_eq!(job.image.as_deref(), Some("backup:2"));
+    assert_eq!(at(&job.source), (7, 13));
+    assert_eq!(facts.references.len(), 1);
+    assert_eq!(
+        facts.references[0].target,
+        Target::Address {
+            text: "postgres://db:5432/app".into()
+        }
+    );
+    assert_eq!(at(&facts.references[0].location), (17, 56));
+}
+
+#[test]
+fn env_from_config_map_in_another_file() {
+    let deploy = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+spec:
+  template:
+    spec:
+      containers:
+        - image: worker
+          envFrom:
+            - configMapRef:
+                name: worker-env
+            - secretRef:
+                name: worker-secrets
+          env:
+            - name: CACHE_HOST
+              valueFrom:
+                configMapKeyRef: {name: shared, key: redis}
+";
+    let cms = "\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: worker-env
+data:
+  QUEUE_URL: amqp://rabbit:5672
+  LOG_LEVEL: debug
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: shared
+data:
+  redis: cache
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: unused
+data:
+  upstream: http://billing:8080
+";
+    let (facts, _) = run(&[("app/deploy.yaml", deploy), ("app/config.yaml", cms)]);
+    let env: Vec<(&str, &str, (u32, u32))> = facts
+        .env
+        .iter()
+        .map(|e| (e.key.as_str(), e.location.path.as_str(), at(&e.location)))
+        .collect();
+    assert_eq!(
+        env,
+        vec![
+            ("CACHE_HOST", "app/config.yaml", (14, 10)),
+            ("QUEUE_URL", "app/config.yaml", (6, 14)),
+            ("LOG_LEVEL", "app/config.yaml", (7, 14)),
+        ]
+    );
+    assert!(
+        facts
+            .env
+            .iter()
+            .all(|e| e.service.as_deref() == Some("worker"))
+    );
+    let refs: Vec<(Option<&str>, &str)> = facts
+        .references
+        .iter()
+        .map(|r| match &r.target {
+            Target::Address { text } => (r.from.as_deref(), text.as_str()),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        refs,
+        vec![
+            (Some("worker"), "cache"),
+            (Some("worker"), "amqp://rabbit:5672"),
+            // Not read by any workload: loose, attributed later.
+            (None, "http://billing:8080"),
+        ]
+    );
+}
+
+#[test]
+fn mounted_config_map_urls_are_located_in_the_file_text() {
+    let text = "\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: proxy-conf
+data:
+  default.conf: |
+    server {
+      location / { proxy_pass http://api:3000; }
+    }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: proxy
+spec:
+  template:
+    spec:
+      containers: [{name: nginx, image: nginx}]
+      volumes:
+        - name: conf
+          configMap: {name: proxy-conf}
+";
+    let (facts, _) = run(&[("proxy.yaml", text)]);
+    assert_eq!(facts.references.len(), 1);
+    let r = &facts.references[0];
+    assert_eq!(r.from.as_deref(), Some("proxy"));
+    assert_eq!(
+        r.target,
+        Target::Address {
+            text: "http://api:3000".into()
+        }
+    );
+    assert_eq!(at(&r.location), (8, 31));
+}
+
+#[test]
+fn invalid_port_is_a_diagnostic_and_the_rest_is_read() {
+    let text = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+    - image: x
+      ports: [{containerPort: http}, {containerPort: 99999}, {containerPort: 81}]
+";
+    let (facts, _) = run(&[("pod.yaml", text)]);
+    let codes: Vec<(DiagnosticCode, (u32, u32))> = facts
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, at(&d.location)))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            (DiagnosticCode::InvalidValue, (8, 31)),
+            (DiagnosticCode::InvalidValue, (8, 54)),
+        ]
+    );
+    assert_eq!(service(&facts, "p").endpoints.len(), 1);
+}
+
+#[test]
+fn services_without_workloads_externalname_and_missing_backends() {
+    let text = "\
+apiVersion: v1
+kind: Service
+metadata:
+  name: payments
+  namespace: shop
+spec:
+  type: ExternalName
+  externalName: payments.example.net
+---
+apiVersion: networking.k8s.io/v1beta1
+kind: Ingress
+metadata:
+  name: legacy
+  namespace: shop
+spec:
+  rules:
+    - host: pay.example.com
+      http:
+        paths:
+          - backend: {serviceName: payments, servicePort: 443}
+          - path: /admin
+            backend: {serviceName: admin, servicePort: 80}
+";
+    let (facts, _) = run(&[("svc.yaml", text)]);
+    let payments = service(&facts, "payments");
+    assert_eq!(payments.kind, ServiceKind::KubernetesService);
+    let pay = EndpointKind::Domain {
+        host: "pay.example.com".into(),
+        path: None,
+    };
+    assert_eq!(endpoint(payments, &pay), (17, 13));
+    assert_eq!(facts.references.len(), 1);
+    assert_eq!(facts.references[0].key.as_deref(), Some("externalName"));
+    assert_eq!(
+        facts.references[0].target,
+        Target::Address {
+            text: "payments.example.net".into()
+        }
+    );
+    assert_eq!(at(&facts.references[0].location), (8, 17));
+    let admin = service(&facts, "admin");
+    assert_eq!(admin.kind, ServiceKind::KubernetesService);
+    assert_eq!(at(&admin.source), (22, 36));
+    let admin_domain = EndpointKind::Domain {
+        host: "pay.example.com".into(),
+        path: Some("/admin".into()),
+    };
+    assert_eq!(endpoint(admin, &admin_domain), (17, 13));
+}
+
+#[test]
+fn traefik_ingress_route_and_kustomize_namespace() {
+    let route = "\
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata:
+  name: api
+spec:
+  routes:
+    - match: Host(`api.example.com`) && PathPrefix(`/v1`)
+      kind: Rule
+      services:
+        - name: api
+          port: 80
+";
+    let deploy = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  template:
+    spec:
+      containers: [{image: api}]
+";
+    let kustomization = "\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: prod
+resources: [deploy.yaml, route.yaml]
+patchesStrategicMerge: [patch.yaml]
+";
+    let patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers: [{name: api, image: api:2}]\n";
+    let (facts, handled) = run(&[
+        ("k/route.yaml", route),
+        ("k/deploy.yaml", deploy),
+        ("k/kustomization.yaml", kustomization),
+        ("k/patch.yaml", patch),
+    ]);
+    assert_eq!(handled, vec![Handled::Yes; 4]);
+    assert_eq!(facts.services.len(), 1, "{:#?}", facts.services);
+    let api = service(&facts, "api");
+    assert_eq!(
+        api.scope,
+        Scope::Kubernetes {
+            namespace: "prod".into()
+        }
+    );
+    // No Service object: the backend name falls back to the workload of that name.
+    let domain = EndpointKind::Domain {
+        host: "api.example.com".into(),
+        path: Some("/v1".into()),
+    };
+    assert_eq!(endpoint(api, &domain), (7, 20));
+}
+
+#[test]
+fn index_follows_the_repository_it_is_given() {
+    // Markers only in an annotation: a template inside a chart, content elsewhere.
+    let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: api\n  annotations:\n    a: \"{{ .Values.a }}\"\n";
+    let chart = ("c/Chart.yaml", "apiVersion: v2\nname: c\n");
+    let (with_chart, _) = run(&[chart, ("c/templates/s.yaml", svc)]);
+    assert_eq!(with_chart.diagnostics.len(), 1);
+    assert!(with_chart.services.is_empty());
+    // Same manifest on the same thread (same cache), without the chart.
+    let (plain, _) = run(&[("c/templates/s.yaml", svc)]);
+    assert!(plain.diagnostics.is_empty());
+    assert_eq!(plain.services.len(), 1);
+    let (again, _) = run(&[chart, ("c/templates/s.yaml", svc)]);
+    assert_eq!(again, with_chart);
+}

@@ -1,7 +1,9 @@
 //! A file's text with its repository and path, and byte offset → line/column mapping.
 //! Extractors turn byte offsets into [`Location`]s only through this type.
 
+use std::any::Any;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use switchyard_model::{ByteSpan, Location};
 
 /// One UTF-8 text file of a repository.
@@ -125,6 +127,8 @@ pub struct RepoFiles {
     pub repository: String,
     files: Vec<SourceFile>,
     by_path: HashMap<String, usize>,
+    /// Repo-wide indexes built once by extractors that match across files (see [`RepoFiles::memo`]).
+    memos: Mutex<HashMap<&'static str, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl RepoFiles {
@@ -135,7 +139,30 @@ impl RepoFiles {
         }
     }
 
+    /// A value built once per repository under `key` (e.g. an index of every manifest), shared
+    /// by the per-file calls of one extractor. Adding a file clears the memos.
+    pub fn memo<T: Any + Send + Sync>(
+        &self,
+        key: &'static str,
+        build: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        let mut memos = self.memos.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(value) = memos
+            .get(key)
+            .and_then(|v| Arc::clone(v).downcast::<T>().ok())
+        {
+            return value;
+        }
+        let value = Arc::new(build());
+        memos.insert(key, Arc::clone(&value) as Arc<dyn Any + Send + Sync>);
+        value
+    }
+
     pub fn add(&mut self, file: SourceFile) {
+        self.memos
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         self.by_path.insert(file.path.clone(), self.files.len());
         self.files.push(file);
     }

@@ -5,9 +5,8 @@ use super::load::{self, Loaded};
 use super::model::{ConfigMap, EnvSource, KService, Route, Workload};
 use crate::source::{RepoFiles, SourceFile, file_name, parent_dir};
 use crate::yaml;
-use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
+use std::sync::Arc;
 use switchyard_model::Diagnostic;
 
 /// What a route's backend Service name resolves to in the repository.
@@ -199,46 +198,24 @@ fn read_kustomization<'a>(
     }
 }
 
-thread_local! {
-    /// The last index built on this thread, by a hash of the files it was built from. The
-    /// extractor is called once per file, so without it every file would re-read the repo.
-    static CACHE: RefCell<Option<([u8; 32], Rc<RepoIndex>)>> = const { RefCell::new(None) };
-}
-
-/// The index of `repo`, with `file` as given (it may differ from, or be missing in, `repo`).
-pub(super) fn index_for(file: &SourceFile, repo: &RepoFiles) -> Rc<RepoIndex> {
-    let mut files: Vec<&SourceFile> = repo
-        .files()
-        .iter()
-        .filter(|f| f.path != file.path && is_candidate(f))
-        .collect();
-    files.push(file);
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(repo.repository.as_bytes());
-    // Every path counts (a `Chart.yaml` makes its `templates/` templates), candidate texts too.
-    for f in repo.files() {
-        hasher.update(&(f.path.len() as u64).to_le_bytes());
-        hasher.update(f.path.as_bytes());
+/// The index of `repo`, with `file` as given. In a real run `file` is one of `repo`'s files and
+/// the index is built once per repository (a memo on `repo`); a file that is not part of `repo`
+/// (tests, or edited text) gets an index of its own.
+pub(super) fn index_for(file: &SourceFile, repo: &RepoFiles) -> Arc<RepoIndex> {
+    let build = || {
+        let mut files: Vec<&SourceFile> = repo
+            .files()
+            .iter()
+            .filter(|f| f.path != file.path && is_candidate(f))
+            .collect();
+        files.push(file);
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        RepoIndex::build(&files, repo)
+    };
+    match repo.get(&file.path) {
+        Some(same) if std::ptr::eq(same, file) => repo.memo("kubernetes.index", build),
+        _ => Arc::new(build()),
     }
-    hasher.update(b"\0candidates");
-    for f in &files {
-        hasher.update(&(f.path.len() as u64).to_le_bytes());
-        hasher.update(f.path.as_bytes());
-        hasher.update(&(f.text.len() as u64).to_le_bytes());
-        hasher.update(f.text.as_bytes());
-    }
-    let key = *hasher.finalize().as_bytes();
-    CACHE.with(|cache| {
-        if let Some((k, index)) = cache.borrow().as_ref() {
-            if *k == key {
-                return Rc::clone(index);
-            }
-        }
-        let index = Rc::new(RepoIndex::build(&files, repo));
-        *cache.borrow_mut() = Some((key, Rc::clone(&index)));
-        index
-    })
 }
 
 #[cfg(test)]

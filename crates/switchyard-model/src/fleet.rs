@@ -1,7 +1,8 @@
 //! The linked fleet: services of all repositories and the edges between them.
 
 use crate::{
-    Alias, Diagnostic, Endpoint, Location, Mechanism, NetworkAttachment, Scope, ServiceKind,
+    Alias, Diagnostic, Endpoint, EnvEntry, Location, Mechanism, NetworkAttachment, ResourceUse,
+    Scope, ServiceKind,
 };
 use serde::{Deserialize, Serialize};
 
@@ -103,4 +104,11 @@ pub struct FleetModel {
     pub edges: Vec<Edge>,
     pub unresolved: Vec<Unresolved>,
     pub diagnostics: Vec<RepoDiagnostic>,
+    /// Every environment/config value (redacted display + hash), for drift and CORS checks.
+    /// The repository is `location.repository`.
+    #[serde(default)]
+    pub env: Vec<EnvEntry>,
+    /// Volumes, binds, networks and container names in use.
+    #[serde(default)]
+    pub resources: Vec<ResourceUse>,
 }

@@ -128,7 +128,7 @@ pub struct RepoFiles {
     files: Vec<SourceFile>,
     by_path: HashMap<String, usize>,
     /// Repo-wide indexes built once by extractors that match across files (see [`RepoFiles::memo`]).
-    memos: Mutex<HashMap<&'static str, Arc<dyn Any + Send + Sync>>>,
+    memos: Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl RepoFiles {
@@ -141,11 +141,7 @@ impl RepoFiles {
 
     /// A value built once per repository under `key` (e.g. an index of every manifest), shared
     /// by the per-file calls of one extractor. Adding a file clears the memos.
-    pub fn memo<T: Any + Send + Sync>(
-        &self,
-        key: &'static str,
-        build: impl FnOnce() -> T,
-    ) -> Arc<T> {
+    pub fn memo<T: Any + Send + Sync>(&self, key: &str, build: impl FnOnce() -> T) -> Arc<T> {
         let mut memos = self.memos.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(value) = memos
             .get(key)
@@ -154,7 +150,10 @@ impl RepoFiles {
             return value;
         }
         let value = Arc::new(build());
-        memos.insert(key, Arc::clone(&value) as Arc<dyn Any + Send + Sync>);
+        memos.insert(
+            key.to_string(),
+            Arc::clone(&value) as Arc<dyn Any + Send + Sync>,
+        );
         value
     }
 

@@ -1,0 +1,207 @@
+//! Generic config files (`config.json`, `settings.yml`, `appsettings.json`, `config/*.yaml`,
+//! Prometheus and Grafana provisioning): every scalar that looks like an address becomes a reference.
+//!
+//! This is the registry's fallback: it only sees YAML/JSON no earlier extractor took. Values are
+//! judged by `emit` from the value and its last key (`url`, `host`…); the reference keeps the
+//! whole key path (`datasources[0].url`). Nothing else is recorded: no env, no services.
+
+pub mod json;
+
+use crate::emit;
+use crate::extractor::{Extractor, Handled};
+use crate::source::{RepoFiles, SourceFile, file_name};
+use crate::yaml::{self, Node, Value};
+use switchyard_model::{Mechanism, RepoFacts, Scope};
+
+pub struct ConfigUrlsExtractor;
+
+/// Deepest nesting walked; deeper values are ignored (no config nests this deep).
+const MAX_DEPTH: usize = 64;
+
+/// File names that are never service configuration, even inside a `config/` directory.
+const DENIED_NAMES: [&str; 22] = [
+    "package.json",
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "pnpm-lock.yaml",
+    "pnpm-workspace.yaml",
+    "composer.json",
+    "composer.lock",
+    "lerna.json",
+    "nx.json",
+    "project.json",
+    "turbo.json",
+    "renovate.json",
+    "tslint.json",
+    "angular.json",
+    "deno.json",
+    "biome.json",
+    "cspell.json",
+    "jest.config.json",
+    "babel.config.json",
+    ".pre-commit-config.yaml",
+    "dependabot.yml",
+    "mkdocs.yml",
+];
+
+/// Name prefixes of tool configs (`tsconfig.base.json`, `.eslintrc.json`…).
+const DENIED_PREFIXES: [&str; 9] = [
+    "tsconfig",
+    "jsconfig",
+    ".eslintrc",
+    ".prettierrc",
+    ".babelrc",
+    ".stylelintrc",
+    ".lintstagedrc",
+    ".releaserc",
+    ".markdownlint",
+];
+
+/// Directories holding editor or CI settings, not service configuration.
+const DENIED_DIRS: [&str; 6] = [
+    ".vscode",
+    ".idea",
+    ".devcontainer",
+    ".github",
+    ".gitlab",
+    "node_modules",
+];
+
+/// Directory names whose JSON/YAML files are config files.
+const CONFIG_DIRS: [&str; 3] = ["config", "configs", "provisioning"];
+
+/// Whether a repo-relative path is a generic config file this extractor reads.
+pub fn is_config_file(path: &str) -> bool {
+    let name = file_name(path).to_ascii_lowercase();
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext)) if matches!(ext, "json" | "yml" | "yaml") => (stem, ext),
+        _ => return false,
+    };
+    if DENIED_NAMES.contains(&name.as_str())
+        || DENIED_PREFIXES.iter().any(|p| name.starts_with(p))
+        || name.ends_with(".lock.json")
+        || name.ends_with(".schema.json")
+    {
+        return false;
+    }
+    let dirs: Vec<&str> = path.split('/').rev().skip(1).collect();
+    if dirs.iter().any(|d| DENIED_DIRS.contains(d)) {
+        return false;
+    }
+    let is_json = ext == "json";
+    if matches!(stem, "config" | "settings") || (stem == "prometheus" && !is_json) {
+        return true;
+    }
+    if is_json && (stem.starts_with("appsettings") || stem.ends_with(".config")) {
+        return true;
+    }
+    if !is_json && (stem.starts_with("datasource") || dirs.first() == Some(&"datasources")) {
+        return true;
+    }
+    dirs.iter()
+        .any(|d| CONFIG_DIRS.contains(&d.to_ascii_lowercase().as_str()))
+}
+
+impl Extractor for ConfigUrlsExtractor {
+    fn name(&self) -> &'static str {
+        "config_urls"
+    }
+
+    fn accepts(&self, path: &str) -> bool {
+        is_config_file(path)
+    }
+
+    fn extract(&self, file: &SourceFile, _repo: &RepoFiles, out: &mut RepoFacts) -> Handled {
+        let documents = if file.path.to_ascii_lowercase().ends_with(".json") {
+            match json::parse_json(file) {
+                Ok(doc) => doc.into_iter().collect(),
+                Err(diagnostic) => {
+                    out.diagnostics.push(diagnostic);
+                    return Handled::Yes;
+                }
+            }
+        } else {
+            match yaml::parse_documents(&file.text) {
+                Ok(docs) => docs,
+                Err(e) => {
+                    out.diagnostics.push(e.diagnostic(file));
+                    return Handled::Yes;
+                }
+            }
+        };
+        let mut walker = Walker {
+            file,
+            out,
+            path: String::new(),
+        };
+        for doc in &documents {
+            walker.walk(doc, "", 0);
+        }
+        Handled::Yes
+    }
+}
+
+/// Depth-first walk keeping the key path of the current node.
+struct Walker<'a> {
+    file: &'a SourceFile,
+    out: &'a mut RepoFacts,
+    /// `datasources[0].url` style path of the node being visited.
+    path: String,
+}
+
+impl Walker<'_> {
+    /// Visits `node`; `key` is the nearest map key above it (the parent key for array items),
+    /// which decides for bare hosts and skips allow-lists such as `cors.origins`.
+    fn walk(&mut self, node: &Node, key: &str, depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        match &node.value {
+            Value::Scalar { text, plain } => {
+                if *plain && (node.is_null() || node.as_bool().is_some()) {
+                    return;
+                }
+                self.record(node, key, text);
+            }
+            Value::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let len = self.path.len();
+                    self.path.push_str(&format!("[{i}]"));
+                    self.walk(item, key, depth + 1);
+                    self.path.truncate(len);
+                }
+            }
+            Value::Map(_) => {
+                for (k, _, value) in node.entries() {
+                    let len = self.path.len();
+                    if !self.path.is_empty() {
+                        self.path.push('.');
+                    }
+                    self.path.push_str(k);
+                    self.walk(value, k, depth + 1);
+                    self.path.truncate(len);
+                }
+            }
+        }
+    }
+
+    fn record(&mut self, node: &Node, key: &str, value: &str) {
+        let before = self.out.references.len();
+        emit::record_address(
+            self.out,
+            None,
+            &Scope::Host,
+            key,
+            value,
+            json::value_location(node, self.file),
+            Mechanism::Url,
+        );
+        // emit judged the value by its last key; the reference keeps the whole path.
+        for reference in self.out.references.iter_mut().skip(before) {
+            reference.key = Some(self.path.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

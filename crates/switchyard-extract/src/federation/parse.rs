@@ -1,0 +1,506 @@
+//! Module Federation settings read from JS/TS config text by matching token patterns:
+//! `ModuleFederationPlugin({…})`, `federation({…})`, `module.exports = {name, remotes…}`, dev ports.
+
+use super::js::{Js, Range};
+use super::scan::{self, Kind, Token};
+use switchyard_model::ByteSpan;
+
+/// Calls whose first argument object is a federation config.
+const PLUGIN_CALLS: [&str; 8] = [
+    "ModuleFederationPlugin",
+    "NextFederationPlugin",
+    "federation",
+    "withModuleFederation",
+    "withModuleFederationForSSR",
+    "pluginModuleFederation",
+    "createModuleFederationConfig",
+    "withNativeFederation",
+];
+
+/// A value with the byte span it was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    pub value: T,
+    pub span: ByteSpan,
+}
+
+/// A remote container this application loads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remote {
+    /// The key under `remotes` (the import prefix: `import('shop/Button')`).
+    pub key: String,
+    /// The remote container's name: the part before `@`, else the key.
+    pub name: String,
+    /// Where its entry is served; template parts (`${…}`) are kept as written.
+    pub url: Option<String>,
+    /// True when the URL holds `${…}` parts only known at build time.
+    pub unresolved: bool,
+    /// Span of the remote's value (content of the string).
+    pub span: ByteSpan,
+}
+
+/// A module this application exposes (`'./Button': './src/Button'`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exposed {
+    pub name: String,
+    pub module: Option<String>,
+    pub span: ByteSpan,
+}
+
+/// A shared dependency, for comparing singleton versions across applications.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedDep {
+    pub name: String,
+    pub singleton: bool,
+    /// A literal `requiredVersion` (or the string value of `react: '^18.2.0'`).
+    pub required_version: Option<String>,
+    /// A `requiredVersion` given as an expression (`deps.react`), as written.
+    pub required_version_expr: Option<String>,
+    /// Span of the dependency's key (or array item).
+    pub span: ByteSpan,
+}
+
+/// What one config file says about Module Federation and its dev server.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FederationConfig {
+    pub name: Option<Located<String>>,
+    pub remotes: Vec<Remote>,
+    pub exposes: Vec<Exposed>,
+    pub shared: Vec<SharedDep>,
+    /// `devServer.port` (webpack/rspack) or `server.port` (vite).
+    pub dev_port: Option<Located<u16>>,
+    /// Where the dev server (`devServer.proxy`, vite `server.proxy`) or Next.js `rewrites`
+    /// forward requests: addresses this application calls server-side.
+    pub proxy_targets: Vec<Located<String>>,
+}
+
+impl FederationConfig {
+    /// Whether the text configures federation at all.
+    pub fn is_federated(&self) -> bool {
+        self.name.is_some() || !self.remotes.is_empty() || !self.exposes.is_empty()
+    }
+}
+
+/// Reads federation settings and the dev server port from a JS/TS config text. Patterns in
+/// comments and strings are ignored; nothing here fails (unknown shapes are skipped).
+pub fn parse_federation(text: &str) -> FederationConfig {
+    let js = Js::new(text);
+    let mut config = FederationConfig::default();
+    let mut objects = js.plugin_objects();
+    if objects.is_empty() {
+        objects = js.federation_shaped_objects();
+    }
+    for open in objects {
+        js.read_federation_object(open, &mut config);
+    }
+    config.dev_port = js.dev_port();
+    config.proxy_targets = js.proxy_targets();
+    config
+}
+
+impl Js<'_> {
+    /// Objects passed as first argument to a known federation plugin call.
+    fn plugin_objects(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        for (i, t) in self.toks.iter().enumerate() {
+            if t.kind == Kind::Ident
+                && PLUGIN_CALLS.contains(&t.text(self.src))
+                && self.is(i + 1, "(")
+            {
+                if self.is(i + 2, "{") {
+                    out.push(i + 2);
+                } else if let Some(open) = self.resolve_ident_object(i + 2, i + 3) {
+                    out.push(open);
+                }
+            }
+        }
+        out
+    }
+
+    /// Object literals (assigned, exported or passed) that have `remotes` or `exposes`:
+    /// `module.exports = {…}` in `module-federation.config.js`, `const mf = {…}`.
+    fn federation_shaped_objects(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        for (i, t) in self.toks.iter().enumerate() {
+            if !t.is(self.src, "{") || i == 0 {
+                continue;
+            }
+            if !matches!(self.text(i - 1), "=" | "default" | "(" | "return") {
+                continue;
+            }
+            let props = self.object_props(i);
+            if props
+                .iter()
+                .any(|p| matches!(p.key.as_str(), "remotes" | "exposes"))
+            {
+                out.push(i);
+            }
+        }
+        out
+    }
+
+    fn read_federation_object(&self, open: usize, config: &mut FederationConfig) {
+        for prop in self.object_props(open) {
+            match prop.key.as_str() {
+                "name" if config.name.is_none() => {
+                    if let Some((value, span, false)) = self.string_in(prop.value) {
+                        config.name = Some(Located { value, span });
+                    }
+                }
+                "remotes" => self.read_remotes(prop.value, &mut config.remotes),
+                "exposes" => self.read_exposes(prop.value, &mut config.exposes),
+                "shared" => self.read_shared(prop.value, &mut config.shared),
+                _ => {}
+            }
+        }
+    }
+
+    fn read_remotes(&self, value: Range, out: &mut Vec<Remote>) {
+        let value = self.deref(value);
+        if let Some(open) = self.object_in(value) {
+            for prop in self.object_props(open) {
+                if let Some(remote) = self.remote_value(&prop.key, prop.value, &prop.key_token) {
+                    out.push(remote);
+                }
+            }
+        } else if let Some(items) = self.array_in(value) {
+            for item in items {
+                if let Some((name, span, _)) = self.string_in(item) {
+                    // Nx: `remotes: ['shop']`, URLs come from the project graph.
+                    out.push(Remote {
+                        key: name.clone(),
+                        name,
+                        url: None,
+                        unresolved: false,
+                        span,
+                    });
+                } else if let Some(pair) = self.array_in(item) {
+                    // Nx: `remotes: [['shop', 'http://localhost:4201/']]`.
+                    let name = pair.first().and_then(|r| self.string_in(*r));
+                    let url = pair.get(1).and_then(|r| self.string_in(*r));
+                    if let (Some((name, name_span, _)), url) = (name, url) {
+                        out.push(Remote {
+                            key: name.clone(),
+                            name,
+                            unresolved: url.as_ref().is_some_and(|u| u.2),
+                            span: url.as_ref().map_or(name_span, |u| u.1),
+                            url: url.map(|u| u.0),
+                        });
+                    }
+                } else if let Some(open) = self.object_in(item) {
+                    // Runtime style: `{ name: 'shop', entry: 'http://…/remoteEntry.js' }`.
+                    let props = self.object_props(open);
+                    let field = |k: &str| {
+                        props
+                            .iter()
+                            .find(|p| p.key == k)
+                            .and_then(|p| self.string_in(p.value))
+                    };
+                    if let Some((name, name_span, _)) = field("name") {
+                        let url = field("entry").or_else(|| field("url"));
+                        out.push(Remote {
+                            key: name.clone(),
+                            name,
+                            unresolved: url.as_ref().is_some_and(|u| u.2),
+                            span: url.as_ref().map_or(name_span, |u| u.1),
+                            url: url.map(|u| u.0),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// One `key: value` of a `remotes` object.
+    fn remote_value(&self, key: &str, value: Range, key_token: &Token) -> Option<Remote> {
+        if let Some((text, span, unresolved)) = self.string_in(value) {
+            let (name, url) = split_remote(key, &text);
+            return Some(Remote {
+                key: key.to_string(),
+                name,
+                url,
+                unresolved,
+                span,
+            });
+        }
+        if let Some(open) = self.object_in(value) {
+            let props = self.object_props(open);
+            let field = |k: &str| {
+                props
+                    .iter()
+                    .find(|p| p.key == k)
+                    .and_then(|p| self.string_in(p.value))
+            };
+            if let Some((text, span, unresolved)) = field("external")
+                .or_else(|| field("entry"))
+                .or_else(|| field("url"))
+            {
+                let (mut name, url) = split_remote(key, &text);
+                if let Some((explicit, _, false)) = field("name") {
+                    name = explicit;
+                }
+                return Some(Remote {
+                    key: key.to_string(),
+                    name,
+                    url,
+                    unresolved,
+                    span,
+                });
+            }
+        }
+        // A computed value (`promise new Promise(…)`, a function call): the dependency on the
+        // remote is still known, its URL is not.
+        let first = self.tok(value.0)?;
+        let last = self.tok(value.1.checked_sub(1)?)?;
+        Some(Remote {
+            key: key.to_string(),
+            name: key.to_string(),
+            url: None,
+            unresolved: true,
+            span: if value.1 > value.0 {
+                ByteSpan::new(first.start, last.end)
+            } else {
+                self.span(key_token)
+            },
+        })
+    }
+
+    fn read_exposes(&self, value: Range, out: &mut Vec<Exposed>) {
+        let value = self.deref(value);
+        if let Some(open) = self.object_in(value) {
+            for prop in self.object_props(open) {
+                let module = self.string_in(prop.value).map(|s| s.0).or_else(|| {
+                    let inner = self.object_in(prop.value)?;
+                    let props = self.object_props(inner);
+                    let import = props.iter().find(|p| p.key == "import")?;
+                    self.string_in(import.value).map(|s| s.0)
+                });
+                out.push(Exposed {
+                    name: prop.key,
+                    module,
+                    span: self.span(&prop.key_token),
+                });
+            }
+        } else if let Some(items) = self.array_in(value) {
+            for (name, span, _) in items.into_iter().filter_map(|r| self.string_in(r)) {
+                out.push(Exposed {
+                    module: Some(name.clone()),
+                    name,
+                    span,
+                });
+            }
+        }
+    }
+
+    fn read_shared(&self, value: Range, out: &mut Vec<SharedDep>) {
+        let value = self.deref(value);
+        if let Some(open) = self.object_in(value) {
+            for prop in self.object_props(open) {
+                let mut dep = SharedDep {
+                    name: prop.key.clone(),
+                    singleton: false,
+                    required_version: None,
+                    required_version_expr: None,
+                    span: self.span(&prop.key_token),
+                };
+                if let Some((version, _, _)) = self.string_in(prop.value) {
+                    dep.required_version = Some(version);
+                } else if let Some(inner) = self.object_in(prop.value) {
+                    for field in self.object_props(inner) {
+                        match field.key.as_str() {
+                            "singleton" => dep.singleton = self.bool_in(field.value) == Some(true),
+                            "requiredVersion" => match self.string_in(field.value) {
+                                Some((v, _, false)) => dep.required_version = Some(v),
+                                _ if self.bool_in(field.value).is_none() => {
+                                    dep.required_version_expr = Some(self.source(field.value));
+                                }
+                                _ => {}
+                            },
+                            _ => {}
+                        }
+                    }
+                }
+                out.push(dep);
+            }
+        } else if let Some(items) = self.array_in(value) {
+            for (name, span, _) in items.into_iter().filter_map(|r| self.string_in(r)) {
+                out.push(SharedDep {
+                    name,
+                    singleton: false,
+                    required_version: None,
+                    required_version_expr: None,
+                    span,
+                });
+            }
+        }
+    }
+
+    /// Targets of `proxy: { '/api': 'http://…' }`, `proxy: { '/api': { target } }`,
+    /// `proxy: [{ context, target }]` and of Next.js rewrites to absolute `destination`s.
+    fn proxy_targets(&self) -> Vec<Located<String>> {
+        let mut out = Vec::new();
+        let mut push = |found: Option<(String, ByteSpan)>| {
+            if let Some((value, span)) = found {
+                out.push(Located { value, span });
+            }
+        };
+        for (i, t) in self.toks.iter().enumerate() {
+            if !self.is(i + 1, ":") || !matches!(t.kind, Kind::Ident | Kind::Str) {
+                continue;
+            }
+            let key = match t.kind {
+                Kind::Str => scan::string_value(self.src, t),
+                _ => t.text(self.src).to_string(),
+            };
+            let value = (i + 2, self.value_end(i + 2, self.toks.len()));
+            match key.as_str() {
+                "proxy" => {
+                    if let Some(open) = self.object_in(value) {
+                        for route in self.object_props(open) {
+                            push(self.target_in(route.value));
+                        }
+                    } else if let Some(items) = self.array_in(value) {
+                        for item in items {
+                            push(self.target_in(item));
+                        }
+                    }
+                }
+                "destination" => {
+                    push(self.literal_in(value).filter(|(v, _)| v.contains("://")));
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// A proxy route's target: a string, or an object's `target`.
+    fn target_in(&self, value: Range) -> Option<(String, ByteSpan)> {
+        if let Some(found) = self.literal_in(value) {
+            return Some(found);
+        }
+        let open = self.object_in(value)?;
+        let target = self
+            .object_props(open)
+            .into_iter()
+            .find(|p| p.key == "target")?;
+        self.literal_in(target.value)
+    }
+
+    /// A string without unresolved parts, or the literal fallback of
+    /// `process.env.API_URL || 'http://localhost:8080'`.
+    fn literal_in(&self, value: Range) -> Option<(String, ByteSpan)> {
+        if let Some((text, span, false)) = self.string_in(value) {
+            return Some((text, span));
+        }
+        let last = value.1.checked_sub(1)?;
+        let fallback = last > value.0 && matches!(self.text(last - 1), "||" | "??");
+        let token = self.tok(last).filter(|t| t.kind == Kind::Str && fallback)?;
+        Some((scan::string_value(self.src, token), self.span(token)))
+    }
+
+    /// `devServer.port` (webpack, rspack) or `server.port` (vite), first found.
+    fn dev_port(&self) -> Option<Located<u16>> {
+        for key in ["devServer", "server"] {
+            for (i, t) in self.toks.iter().enumerate() {
+                let is_key = match t.kind {
+                    Kind::Ident => t.is(self.src, key),
+                    Kind::Str => scan::string_value(self.src, t) == key,
+                    _ => false,
+                } && self.is(i + 1, ":");
+                if !is_key {
+                    continue;
+                }
+                let end = self.value_end(i + 2, self.toks.len());
+                let Some(open) = self.object_in((i + 2, end)) else {
+                    continue;
+                };
+                if let Some(port) = self
+                    .object_props(open)
+                    .into_iter()
+                    .find(|p| p.key == "port")
+                    .and_then(|p| self.port_in(p.value, 0))
+                {
+                    return Some(port);
+                }
+            }
+        }
+        None
+    }
+
+    /// A port number in a value: `3001`, `'3001'`, `process.env.PORT || 3001`, or a constant.
+    fn port_in(&self, value: Range, depth: usize) -> Option<Located<u16>> {
+        if depth < 4
+            && value.1 == value.0 + 1
+            && let Some(t) = self.tok(value.0)
+            && t.kind == Kind::Ident
+        {
+            let (s, e) = self.resolve_ident(t.text(self.src), value.0)?;
+            return self.port_in((s, e), depth + 1);
+        }
+        let mut candidates = Vec::new();
+        for i in value.0..value.1 {
+            let Some(t) = self.tok(i) else { break };
+            let text = match t.kind {
+                Kind::Num => t.text(self.src).to_string(),
+                Kind::Str => scan::string_value(self.src, t),
+                _ => continue,
+            };
+            if let Ok(port) = text.trim().parse::<u16>()
+                && port > 0
+            {
+                candidates.push(Located {
+                    value: port,
+                    span: self.span(t),
+                });
+            }
+        }
+        if candidates.len() > 1 {
+            // `parseInt(process.env.PORT || '3001', 10)`: the radix is not a port.
+            candidates.retain(|c| c.value >= 1024);
+        }
+        match candidates.as_slice() {
+            [only] => Some(only.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Splits a remote's value: `'shop@http://…/remoteEntry.js'` → (`shop`, url); a bare URL
+/// (vite) → (key, url); `promise …`/`internal …` or a global name → no URL.
+fn split_remote(key: &str, value: &str) -> (String, Option<String>) {
+    let value = value.trim();
+    if value.starts_with("promise ") || value.starts_with("internal ") {
+        return (key.to_string(), None);
+    }
+    let url_start = |rest: &str| {
+        [
+            "http://",
+            "https://",
+            "//",
+            "${",
+            "/",
+            "./",
+            "../",
+            "localhost",
+        ]
+        .iter()
+        .any(|p| rest.starts_with(p))
+    };
+    if let Some(at) = value
+        .char_indices()
+        .filter(|&(_, c)| c == '@')
+        .map(|(i, _)| i)
+        .find(|&i| i > 0 && url_start(value.get(i + 1..).unwrap_or("")))
+    {
+        let name = value.get(..at).unwrap_or(key);
+        return (name.to_string(), value.get(at + 1..).map(str::to_string));
+    }
+    if value.contains("://") || url_start(value) {
+        return (key.to_string(), Some(value.to_string()));
+    }
+    (key.to_string(), None)
+}
+
+#[cfg(test)]
+mod tests;

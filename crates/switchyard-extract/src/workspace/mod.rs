@@ -1,0 +1,427 @@
+//! JavaScript workspaces (npm/yarn `workspaces`, `pnpm-workspace.yaml`, `lerna.json`): members become
+//! services with their internal dependencies; any package.json also gives its dev proxy and ports.
+//!
+//! A package.json is a member when the nearest enclosing workspace root lists its directory in
+//! its globs. Non-members (plain apps) get loose facts only: the CRA `proxy` URL and the port
+//! their `dev`/`start` scripts listen on, attributed later to whoever owns the file.
+
+pub mod glob;
+pub mod scripts;
+
+use crate::config_urls::json::{self, parse_json};
+use crate::emit;
+use crate::extractor::{Extractor, Handled};
+use crate::source::{RepoFiles, SourceFile, file_name, join_repo_path, parent_dir};
+use crate::yaml::{self, Node};
+use glob::Globs;
+use scripts::PortOrigin;
+use std::collections::BTreeSet;
+use switchyard_model::{
+    Endpoint, EndpointKind, Mechanism, Reference, RepoFacts, Scope, ServiceDecl, ServiceKind,
+    Target,
+};
+
+pub struct WorkspaceExtractor;
+
+/// Dependency sections whose workspace entries are edges between packages.
+const DEPENDENCY_SECTIONS: [&str; 4] = [
+    "dependencies",
+    "devDependencies",
+    "peerDependencies",
+    "optionalDependencies",
+];
+
+/// Version specs that point at a local package rather than the registry.
+const LOCAL_SPEC_PREFIXES: [&str; 4] = ["workspace:", "link:", "file:", "portal:"];
+
+/// Scopes shared with the public registry, never a sign of an internal package.
+const PUBLIC_SCOPES: [&str; 1] = ["@types"];
+
+/// A workspace: its root directory and member globs.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub root: String,
+    pub globs: Globs,
+}
+
+impl Workspace {
+    /// Whether a package directory belongs to this workspace's members.
+    pub fn has_member(&self, dir: &str) -> bool {
+        let relative = if self.root.is_empty() {
+            Some(dir)
+        } else if dir == self.root {
+            Some("")
+        } else {
+            dir.strip_prefix(&self.root)
+                .and_then(|rest| rest.strip_prefix('/'))
+        };
+        relative.is_some_and(|r| self.globs.matches(r))
+    }
+
+    /// Names of all member packages (read cheaply, without a full parse), computed once per
+    /// workspace root and repository.
+    pub fn member_names(&self, repo: &RepoFiles) -> std::sync::Arc<BTreeSet<String>> {
+        let key = format!("workspace.members:{}", self.root);
+        repo.memo(&key, || {
+            repo.files()
+                .iter()
+                .filter(|f| f.file_name() == "package.json" && self.has_member(f.dir()))
+                .filter_map(|f| top_level_name(&f.text))
+                .collect()
+        })
+    }
+}
+
+/// The workspace enclosing `dir` (nearest root first). `own` is the already parsed
+/// package.json of `dir`, so it is not read twice.
+pub fn find_workspace(repo: &RepoFiles, dir: &str, own: Option<&Node>) -> Option<Workspace> {
+    let mut current = Some(dir.to_string());
+    while let Some(candidate) = current {
+        let mut patterns: Vec<String> = Vec::new();
+        if let Some(pnpm) = repo.get(&join(&candidate, "pnpm-workspace.yaml"))
+            && let Ok(Some(doc)) = yaml::parse(&pnpm.text)
+        {
+            patterns.extend(string_list(doc.get("packages")));
+        }
+        let manifest = if candidate == dir {
+            own.cloned()
+        } else {
+            repo.get(&join(&candidate, "package.json"))
+                .and_then(|f| parse_json(f).ok().flatten())
+        };
+        if let Some(manifest) = manifest {
+            patterns.extend(workspace_patterns(&manifest));
+        }
+        if patterns.is_empty()
+            && let Some(lerna) = repo.get(&join(&candidate, "lerna.json"))
+            && let Ok(Some(doc)) = parse_json(lerna)
+        {
+            // Lerna's own package list; `packages/*` is its default.
+            patterns = string_list(doc.get("packages"));
+            if patterns.is_empty() {
+                patterns.push("packages/*".to_string());
+            }
+        }
+        if !patterns.is_empty() {
+            return Some(Workspace {
+                root: candidate,
+                globs: Globs::new(patterns.iter().map(String::as_str)),
+            });
+        }
+        current = (!candidate.is_empty()).then(|| parent_dir(&candidate).to_string());
+    }
+    None
+}
+
+/// The `name` of the package.json in `dir`, if there is one.
+pub fn package_name_in(repo: &RepoFiles, dir: &str) -> Option<String> {
+    let file = repo.get(&join(dir, "package.json"))?;
+    let doc = parse_json(file).ok().flatten()?;
+    doc.get("name")?.as_str().map(str::to_string)
+}
+
+fn join(dir: &str, name: &str) -> String {
+    join_repo_path(dir, name).unwrap_or_else(|| name.to_string())
+}
+
+/// `workspaces: [...]` or `workspaces: { packages: [...] }` (yarn).
+fn workspace_patterns(manifest: &Node) -> Vec<String> {
+    match manifest.get("workspaces") {
+        Some(w) if w.as_seq().is_some() => string_list(Some(w)),
+        Some(w) => string_list(w.get("packages")),
+        None => Vec::new(),
+    }
+}
+
+fn string_list(node: Option<&Node>) -> Vec<String> {
+    node.and_then(Node::as_seq)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect()
+}
+
+/// The top-level `"name"` string of a package.json, by a light scan (no tree built): member
+/// names are needed for every package of a workspace, so this must stay cheap.
+fn top_level_name(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    let mut expect_name_value = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if expect_name_value && !matches!(b, b'"' | b':' | b' ' | b'\t' | b'\r' | b'\n') {
+            return None;
+        }
+        match b {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                let raw = text.get(start..(i + 1).min(text.len()))?;
+                if expect_name_value {
+                    return serde_json::from_str::<String>(raw).ok();
+                }
+                if depth == 1 && raw == "\"name\"" {
+                    let rest = text.get(i + 1..)?.trim_start();
+                    expect_name_value = rest.starts_with(':');
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn scope_of(name: &str) -> Option<&str> {
+    name.starts_with('@')
+        .then(|| name.split('/').next())
+        .flatten()
+}
+
+impl Extractor for WorkspaceExtractor {
+    fn name(&self) -> &'static str {
+        "workspace"
+    }
+
+    fn accepts(&self, path: &str) -> bool {
+        matches!(
+            file_name(path),
+            "package.json" | "pnpm-workspace.yaml" | "lerna.json"
+        ) && !path.split('/').any(|d| d == "node_modules")
+    }
+
+    fn extract(&self, file: &SourceFile, repo: &RepoFiles, out: &mut RepoFacts) -> Handled {
+        match file.file_name() {
+            // Read for their globs by package.json files; only their syntax is checked here.
+            "pnpm-workspace.yaml" => {
+                if let Err(e) = yaml::parse(&file.text) {
+                    out.diagnostics.push(e.diagnostic(file));
+                }
+                return Handled::Yes;
+            }
+            "lerna.json" => {
+                if let Err(diagnostic) = parse_json(file) {
+                    out.diagnostics.push(diagnostic);
+                }
+                return Handled::Yes;
+            }
+            _ => {}
+        }
+        let manifest = match parse_json(file) {
+            Ok(Some(doc)) => doc,
+            Ok(None) => return Handled::Yes,
+            Err(diagnostic) => {
+                out.diagnostics.push(diagnostic);
+                return Handled::Yes;
+            }
+        };
+        if manifest.as_map().is_none() {
+            return Handled::Yes;
+        }
+        let dir = file.dir();
+        let workspace = find_workspace(repo, dir, Some(&manifest));
+        let member = workspace.as_ref().filter(|w| w.has_member(dir));
+        let name = manifest
+            .get("name")
+            .filter(|n| n.as_str().is_some_and(|s| !s.trim().is_empty()));
+        let owner = match (member, name) {
+            (Some(workspace), Some(name_node)) => {
+                let name = name_node.as_str().unwrap_or_default().to_string();
+                declare_package(file, &manifest, name_node, &name, out);
+                package_references(file, repo, workspace, &manifest, &name, out);
+                Some(name)
+            }
+            _ => None,
+        };
+        record_proxy(file, &manifest, owner.as_deref(), out);
+        record_script_ports(file, repo, &manifest, owner.as_deref(), out);
+        Handled::Yes
+    }
+}
+
+fn declare_package(
+    file: &SourceFile,
+    manifest: &Node,
+    name_node: &Node,
+    name: &str,
+    out: &mut RepoFacts,
+) {
+    let location = json::value_location(name_node, file);
+    let mut decl = ServiceDecl::new(name, ServiceKind::Package, Scope::Host, location.clone());
+    decl.endpoints.push(Endpoint {
+        kind: EndpointKind::Package {
+            name: name.to_string(),
+            version: manifest
+                .get("version")
+                .and_then(Node::as_str)
+                .map(str::to_string),
+        },
+        location,
+    });
+    decl.owned_paths.push(file.dir().to_string());
+    out.services.push(decl);
+}
+
+/// One reference per dependency on another package of the workspace: `workspace:` (or other
+/// local) specs, names of member packages, and names in the members' own scopes (`@repo/*`),
+/// even when that package is missing (a dangling internal dependency is still an edge).
+fn package_references(
+    file: &SourceFile,
+    repo: &RepoFiles,
+    workspace: &Workspace,
+    manifest: &Node,
+    own_name: &str,
+    out: &mut RepoFacts,
+) {
+    let mut members: Option<std::sync::Arc<BTreeSet<String>>> = None;
+    let mut scopes: Option<BTreeSet<String>> = None;
+    for section in DEPENDENCY_SECTIONS {
+        let Some(deps) = manifest.get(section) else {
+            continue;
+        };
+        for (dep, key_node, spec_node) in deps.entries() {
+            if dep == own_name {
+                continue;
+            }
+            let spec = spec_node.as_str().unwrap_or("");
+            let local_spec =
+                LOCAL_SPEC_PREFIXES.iter().any(|p| spec.starts_with(p)) && !spec.ends_with(".tgz");
+            let internal = local_spec || {
+                let members = members.get_or_insert_with(|| workspace.member_names(repo));
+                let scopes = scopes.get_or_insert_with(|| {
+                    members
+                        .iter()
+                        .filter_map(|m| scope_of(m))
+                        .filter(|s| !PUBLIC_SCOPES.contains(s))
+                        .map(str::to_string)
+                        .collect()
+                });
+                members.contains(dep) || scope_of(dep).is_some_and(|s| scopes.contains(s))
+            };
+            if !internal {
+                continue;
+            }
+            out.references.push(Reference {
+                from: Some(own_name.to_string()),
+                target: Target::Package {
+                    name: dep.to_string(),
+                    spec: spec.to_string(),
+                },
+                mechanism: Mechanism::Workspace,
+                key: Some(format!("{section}.{dep}")),
+                location: json::value_location(key_node, file),
+                scope: Scope::Host,
+            });
+        }
+    }
+}
+
+/// Create React App's `proxy`: the dev server forwards API calls to this address.
+fn record_proxy(file: &SourceFile, manifest: &Node, owner: Option<&str>, out: &mut RepoFacts) {
+    let Some(proxy) = manifest.get("proxy") else {
+        return;
+    };
+    let mut record = |node: &Node| {
+        if let Some(value) = node.as_str() {
+            emit::record_address(
+                out,
+                owner,
+                &Scope::Host,
+                "proxy",
+                value,
+                json::value_location(node, file),
+                Mechanism::Url,
+            );
+        }
+    };
+    if proxy.as_map().is_some() {
+        // CRA 1.x: `"proxy": { "/api": { "target": "http://…" } }`.
+        for (_, _, route) in proxy.entries() {
+            if let Some(target) = route.get("target") {
+                record(target);
+            } else {
+                record(route);
+            }
+        }
+    } else {
+        record(proxy);
+    }
+}
+
+/// `PORT` env entries for the ports the scripts listen on (attribute turns them into the
+/// owner's listening ports). Defaults are skipped when a config or `.env` sets the port.
+fn record_script_ports(
+    file: &SourceFile,
+    repo: &RepoFiles,
+    manifest: &Node,
+    owner: Option<&str>,
+    out: &mut RepoFacts,
+) {
+    let Some(scripts) = manifest.get("scripts") else {
+        return;
+    };
+    let mut seen: Vec<u16> = Vec::new();
+    for (name, _, value) in scripts.entries() {
+        let Some(script) = value.as_str() else {
+            continue;
+        };
+        for port in scripts::script_ports(name, script) {
+            let location = match port.origin {
+                PortOrigin::Explicit { start, end } => json::sub_location(value, file, start, end),
+                PortOrigin::Default(server) => {
+                    if default_overridden(repo, file.dir(), server) {
+                        continue;
+                    }
+                    json::value_location(value, file)
+                }
+            };
+            if seen.contains(&port.port) {
+                continue;
+            }
+            seen.push(port.port);
+            emit::record_env(
+                out,
+                owner,
+                &Scope::Host,
+                "PORT",
+                &port.port.to_string(),
+                location,
+                Mechanism::Env,
+            );
+        }
+    }
+}
+
+/// Whether the default port of `server` is replaced by a bundler config of `dir` that sets a
+/// dev port (the federation extractor records that one) or by `PORT` in a `.env` of `dir`.
+fn default_overridden(repo: &RepoFiles, dir: &str, server: &scripts::DevServer) -> bool {
+    repo.files().iter().any(|f| {
+        if f.dir() != dir {
+            return false;
+        }
+        let name = f.file_name();
+        if let Some(tool) = server.config
+            && crate::federation::is_port_config_for(tool, name)
+        {
+            return crate::federation::parse_federation(&f.text)
+                .dev_port
+                .is_some();
+        }
+        server.honors_port_env
+            && name.starts_with(".env")
+            && f.text.lines().any(|l| {
+                l.trim_start()
+                    .trim_start_matches("export ")
+                    .starts_with("PORT=")
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests;

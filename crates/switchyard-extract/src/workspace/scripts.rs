@@ -1,0 +1,360 @@
+//! Ports that package.json scripts listen on: `PORT=3000 react-scripts start`, `vite --port 5173`,
+//! `next dev -p 3001`, and the defaults of well-known dev servers when no port is given.
+
+/// Where a script's port comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortOrigin {
+    /// Written in the script: byte range of the digits within the script text.
+    Explicit { start: usize, end: usize },
+    /// The tool's default port (no port in the script).
+    Default(&'static DevServer),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScriptPort {
+    pub port: u16,
+    pub origin: PortOrigin,
+}
+
+/// A dev server with a default port.
+#[derive(Debug, PartialEq, Eq)]
+pub struct DevServer {
+    /// Command names (basename of the executable).
+    pub commands: &'static [&'static str],
+    /// Subcommands that start the server; `None` stands for "no subcommand" (`vite`).
+    pub subcommands: &'static [Option<&'static str>],
+    pub port: u16,
+    /// The server reads `PORT` from a `.env` file beside it.
+    pub honors_port_env: bool,
+    /// Config files whose dev-server port replaces the default (`vite`, `webpack`).
+    pub config: Option<&'static str>,
+}
+
+/// Dev servers whose default port is assumed when a `dev`/`start` script runs them bare.
+pub static DEV_SERVERS: [DevServer; 9] = [
+    DevServer {
+        commands: &["react-scripts", "craco", "react-app-rewired"],
+        subcommands: &[Some("start")],
+        port: 3000,
+        honors_port_env: true,
+        config: None,
+    },
+    DevServer {
+        commands: &["next"],
+        subcommands: &[Some("dev"), Some("start"), None],
+        port: 3000,
+        // Next.js starts its server before it reads `.env` files.
+        honors_port_env: false,
+        config: None,
+    },
+    DevServer {
+        commands: &["vite"],
+        subcommands: &[None, Some("dev"), Some("serve")],
+        port: 5173,
+        honors_port_env: false,
+        config: Some("vite"),
+    },
+    DevServer {
+        commands: &["webpack", "webpack-cli"],
+        subcommands: &[Some("serve")],
+        port: 8080,
+        honors_port_env: false,
+        config: Some("webpack"),
+    },
+    DevServer {
+        commands: &["webpack-dev-server"],
+        subcommands: &[None],
+        port: 8080,
+        honors_port_env: false,
+        config: Some("webpack"),
+    },
+    DevServer {
+        commands: &["ng"],
+        subcommands: &[Some("serve")],
+        port: 4200,
+        honors_port_env: false,
+        config: None,
+    },
+    DevServer {
+        commands: &["vue-cli-service"],
+        subcommands: &[Some("serve")],
+        port: 8080,
+        honors_port_env: false,
+        config: None,
+    },
+    DevServer {
+        commands: &["nuxt", "nuxi"],
+        subcommands: &[Some("dev")],
+        port: 3000,
+        honors_port_env: true,
+        config: None,
+    },
+    DevServer {
+        commands: &["astro"],
+        subcommands: &[Some("dev")],
+        port: 4321,
+        honors_port_env: false,
+        config: None,
+    },
+];
+
+/// Commands where `-p <n>` means the listening port (elsewhere `-p` means other things).
+const SHORT_P_COMMANDS: [&str; 9] = [
+    "next",
+    "serve",
+    "http-server",
+    "nuxt",
+    "nuxi",
+    "gatsby",
+    "parcel",
+    "json-server",
+    "live-server",
+];
+
+/// Clients whose `--port` is the port they connect to, not one they listen on.
+const CLIENT_COMMANDS: [&str; 10] = [
+    "psql",
+    "mysql",
+    "redis-cli",
+    "mongosh",
+    "mongo",
+    "pg_isready",
+    "wait-on",
+    "curl",
+    "ssh",
+    "kubectl",
+];
+
+/// Script names whose ports are not the app's own server (tests, builds, tooling).
+const SKIPPED_SCRIPT_WORDS: [&str; 9] = [
+    "test",
+    "lint",
+    "build",
+    "e2e",
+    "cypress",
+    "playwright",
+    "storybook",
+    "format",
+    "typecheck",
+];
+
+/// Whether a script name is the app's own `dev`/`start` entry (defaults apply only there).
+pub fn is_server_script(name: &str) -> bool {
+    let base = name.split(':').next().unwrap_or(name);
+    matches!(base, "dev" | "start" | "serve" | "develop")
+}
+
+/// The ports a script listens on. Explicit ports win: a default is only returned for a
+/// `dev`/`start` script that states no port at all.
+pub fn script_ports(name: &str, script: &str) -> Vec<ScriptPort> {
+    let lower = name.to_ascii_lowercase();
+    if SKIPPED_SCRIPT_WORDS.iter().any(|w| lower.contains(w)) {
+        return Vec::new();
+    }
+    let segments = segments(script);
+    let mut ports: Vec<ScriptPort> = Vec::new();
+    for words in &segments {
+        explicit_ports(words, &mut ports);
+    }
+    if ports.is_empty() && is_server_script(name) {
+        for words in &segments {
+            if let Some(server) = default_server(words) {
+                ports.push(ScriptPort {
+                    port: server.port,
+                    origin: PortOrigin::Default(server),
+                });
+                break;
+            }
+        }
+    }
+    ports
+}
+
+/// A word of a script with its byte offset.
+type Word<'a> = (usize, &'a str);
+
+/// Splits a script into commands (at `&&`, `||`, `;`, `|`, `&` and quotes, so the quoted
+/// commands of `concurrently "vite" "node server"` stand alone), each as words with offsets.
+fn segments(script: &str) -> Vec<Vec<Word<'_>>> {
+    let mut out = Vec::new();
+    let mut current: Vec<Word<'_>> = Vec::new();
+    let mut word_start: Option<usize> = None;
+    for (i, c) in script.char_indices() {
+        let separator = matches!(c, '&' | '|' | ';' | '"' | '\'' | '\n');
+        if c.is_whitespace() || separator {
+            if let Some(start) = word_start.take() {
+                current.push((start, &script[start..i]));
+            }
+            if separator && !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+        } else if word_start.is_none() {
+            word_start = Some(i);
+        }
+    }
+    if let Some(start) = word_start {
+        current.push((start, &script[start..]));
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// The command a word names: `./node_modules/.bin/vite` → `vite`.
+fn command_name(word: &str) -> &str {
+    word.rsplit('/').next().unwrap_or(word)
+}
+
+fn port_number(text: &str) -> Option<u16> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse::<u16>().ok().filter(|p| *p > 0)
+}
+
+fn explicit_ports(words: &[Word<'_>], out: &mut Vec<ScriptPort>) {
+    let mut push = |port: u16, start: usize, len: usize| {
+        if !out.iter().any(|p| p.port == port) {
+            out.push(ScriptPort {
+                port,
+                origin: PortOrigin::Explicit {
+                    start,
+                    end: start + len,
+                },
+            });
+        }
+    };
+    let client = words
+        .iter()
+        .any(|(_, w)| CLIENT_COMMANDS.contains(&command_name(w)));
+    let short_p = words
+        .iter()
+        .any(|(_, w)| SHORT_P_COMMANDS.contains(&command_name(w)));
+    for (i, &(offset, word)) in words.iter().enumerate() {
+        let next = words.get(i + 1);
+        // `PORT=3000 react-scripts start`, `cross-env PORT=3000 …`.
+        if let Some(value) = word.strip_prefix("PORT=")
+            && let Some(port) = port_number(value)
+        {
+            push(port, offset + 5, value.len());
+            continue;
+        }
+        if client {
+            continue;
+        }
+        if let Some(value) = word.strip_prefix("--port=")
+            && let Some(port) = port_number(value)
+        {
+            push(port, offset + 7, value.len());
+            continue;
+        }
+        let takes_value = word == "--port" || (word == "-p" && short_p);
+        if takes_value
+            && let Some(&(next_offset, next_word)) = next
+            && let Some(port) = port_number(next_word)
+        {
+            push(port, next_offset, next_word.len());
+        }
+    }
+}
+
+/// The known dev server a command runs without stating a port.
+fn default_server(words: &[Word<'_>]) -> Option<&'static DevServer> {
+    for (i, (_, word)) in words.iter().enumerate() {
+        let command = command_name(word);
+        let Some(server) = DEV_SERVERS.iter().find(|s| s.commands.contains(&command)) else {
+            continue;
+        };
+        // The subcommand is the next non-flag word (`vite --host` has none).
+        let sub = words
+            .get(i + 1)
+            .map(|(_, w)| *w)
+            .filter(|w| !w.starts_with('-'));
+        return server.subcommands.contains(&sub).then_some(server);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ports(name: &str, script: &str) -> Vec<(u16, Option<&'static str>)> {
+        script_ports(name, script)
+            .into_iter()
+            .map(|p| match p.origin {
+                PortOrigin::Explicit { start, end } => {
+                    assert_eq!(script[start..end].parse::<u16>().ok(), Some(p.port));
+                    (p.port, None)
+                }
+                PortOrigin::Default(server) => (p.port, Some(server.commands[0])),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn explicit_ports() {
+        assert_eq!(
+            ports("start", "PORT=3000 react-scripts start"),
+            [(3000, None)]
+        );
+        assert_eq!(
+            ports("dev", "cross-env PORT=3006 craco start"),
+            [(3006, None)]
+        );
+        assert_eq!(ports("dev", "vite --port 5174 --host"), [(5174, None)]);
+        assert_eq!(ports("dev", "next dev -p 3001"), [(3001, None)]);
+        assert_eq!(ports("serve", "webpack serve --port 3002"), [(3002, None)]);
+        assert_eq!(
+            ports("api", "json-server db.json --port=4000"),
+            [(4000, None)]
+        );
+        assert_eq!(
+            ports("dev", "set PORT=3006 && react-scripts start"),
+            [(3006, None)]
+        );
+    }
+
+    #[test]
+    fn defaults_for_bare_dev_servers() {
+        assert_eq!(ports("dev", "vite"), [(5173, Some("vite"))]);
+        assert_eq!(ports("start", "vite --host"), [(5173, Some("vite"))]);
+        assert_eq!(
+            ports("start", "react-scripts start"),
+            [(3000, Some("react-scripts"))]
+        );
+        assert_eq!(ports("dev", "next dev"), [(3000, Some("next"))]);
+        assert_eq!(
+            ports("dev", "webpack serve --mode development"),
+            [(8080, Some("webpack"))]
+        );
+        assert_eq!(ports("start", "ng serve"), [(4200, Some("ng"))]);
+        assert_eq!(
+            ports("dev", "concurrently \"vite\" \"node server.js\""),
+            [(5173, Some("vite"))]
+        );
+    }
+
+    #[test]
+    fn no_port_where_none_is_listened() {
+        assert!(ports("build", "vite build").is_empty());
+        assert!(ports("preview", "vite preview").is_empty());
+        assert!(ports("dev", "vite build --watch").is_empty());
+        assert!(ports("start", "node server.js").is_empty());
+        assert!(ports("dev", "tsc -p tsconfig.json --watch").is_empty());
+        assert!(ports("db", "psql --port 5432 -h localhost").is_empty());
+        assert!(ports("test", "PORT=9999 jest").is_empty());
+        assert!(ports("storybook", "storybook dev -p 6006").is_empty());
+        assert!(ports("lint", "eslint --port 1").is_empty());
+        // `-p` is only a port for servers that read it so.
+        assert!(ports("dev", "docker run -p 3000:80 app").is_empty());
+        // Defaults are for dev/start scripts only.
+        assert!(ports("watch", "vite").is_empty());
+    }
+
+    #[test]
+    fn explicit_port_suppresses_default() {
+        assert_eq!(ports("dev", "next dev --port 4000"), [(4000, None)]);
+    }
+}

@@ -1,0 +1,418 @@
+use super::*;
+use crate::{Registry, extract_files};
+use switchyard_model::{DiagnosticCode, EnvEntry};
+
+/// Runs the workspace extractor over every accepted file of a repository.
+fn run(files: &[(&str, &str)]) -> RepoFacts {
+    let mut repo = RepoFiles::new("r");
+    for (path, text) in files {
+        repo.add_text(*path, *text);
+    }
+    let mut out = RepoFacts::default();
+    for file in repo.files() {
+        if WorkspaceExtractor.accepts(&file.path) {
+            assert_eq!(
+                WorkspaceExtractor.extract(file, &repo, &mut out),
+                Handled::Yes
+            );
+        }
+    }
+    out
+}
+
+fn package_refs(out: &RepoFacts) -> Vec<(String, String, String)> {
+    out.references
+        .iter()
+        .filter_map(|r| match &r.target {
+            Target::Package { name, spec } => Some((
+                r.from.clone().unwrap_or_default(),
+                name.clone(),
+                spec.clone(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn service_names(out: &RepoFacts) -> Vec<&str> {
+    out.services.iter().map(|s| s.name.as_str()).collect()
+}
+
+fn ports(out: &RepoFacts) -> Vec<(Option<&str>, &str, String)> {
+    out.env
+        .iter()
+        .filter(|e: &&EnvEntry| e.key == "PORT")
+        .map(|e| {
+            (
+                e.service.as_deref(),
+                e.display.as_str(),
+                e.location.to_string(),
+            )
+        })
+        .collect()
+}
+
+const TURBO_ROOT: &str = r#"{
+  "name": "threadly",
+  "private": true,
+  "workspaces": ["apps/*", "packages/*"],
+  "scripts": { "dev": "turbo run dev" },
+  "devDependencies": { "turbo": "^2.0.0", "@repo/typescript-config": "workspace:*" }
+}
+"#;
+
+const WEB_APP: &str = r#"{
+  "name": "app",
+  "version": "0.1.0",
+  "scripts": {
+    "dev": "next dev -p 3001",
+    "build": "next build"
+  },
+  "dependencies": {
+    "@repo/auth": "workspace:*",
+    "@repo/database": "workspace:*",
+    "@repo/observability": "*",
+    "next": "15.0.0",
+    "react": "^19.0.0"
+  },
+  "devDependencies": {
+    "@types/react": "^19.0.0",
+    "@repo/typescript-config": "workspace:*"
+  }
+}
+"#;
+
+fn turbo_repo() -> RepoFacts {
+    run(&[
+        ("package.json", TURBO_ROOT),
+        ("apps/app/package.json", WEB_APP),
+        (
+            "packages/auth/package.json",
+            r#"{"name": "@repo/auth", "version": "0.0.0", "dependencies": {"@repo/database": "workspace:^", "@clerk/nextjs": "^6"}}"#,
+        ),
+        (
+            "packages/database/package.json",
+            r#"{"name": "@repo/database", "dependencies": {"@prisma/client": "^5"}}"#,
+        ),
+        (
+            "packages/typescript-config/package.json",
+            r#"{"name": "@repo/typescript-config"}"#,
+        ),
+        ("docs/package.json", r#"{"name": "docs-site"}"#),
+    ])
+}
+
+#[test]
+fn npm_workspace_members_are_packages() {
+    let out = turbo_repo();
+    assert_eq!(
+        service_names(&out),
+        [
+            "app",
+            "@repo/auth",
+            "@repo/database",
+            "@repo/typescript-config"
+        ]
+    );
+    let app = &out.services[0];
+    assert_eq!(app.kind, ServiceKind::Package);
+    assert_eq!(app.scope, Scope::Host);
+    assert_eq!(app.owned_paths, ["apps/app"]);
+    assert_eq!(app.source.to_string(), "r/apps/app/package.json:2:12");
+    assert_eq!(
+        app.endpoints[0].kind,
+        EndpointKind::Package {
+            name: "app".into(),
+            version: Some("0.1.0".into())
+        }
+    );
+}
+
+#[test]
+fn internal_dependencies_only() {
+    let out = turbo_repo();
+    let refs = package_refs(&out);
+    let expect = |from: &str, to: &str, spec: &str| (from.into(), to.into(), spec.into());
+    assert_eq!(
+        refs,
+        [
+            expect("app", "@repo/auth", "workspace:*"),
+            expect("app", "@repo/database", "workspace:*"),
+            // Dangling: no such package in the repo, but `@repo` is the workspace's scope.
+            expect("app", "@repo/observability", "*"),
+            expect("app", "@repo/typescript-config", "workspace:*"),
+            expect("@repo/auth", "@repo/database", "workspace:^"),
+        ]
+    );
+    let first = &out.references[0];
+    assert_eq!(first.mechanism, Mechanism::Workspace);
+    assert_eq!(first.key.as_deref(), Some("dependencies.@repo/auth"));
+    assert_eq!(first.location.to_string(), "r/apps/app/package.json:9:6");
+}
+
+#[test]
+fn member_ports_belong_to_the_package() {
+    let out = turbo_repo();
+    assert_eq!(
+        ports(&out),
+        [(
+            Some("app"),
+            "3001",
+            "r/apps/app/package.json:5:25".to_string()
+        )]
+    );
+}
+
+#[test]
+fn pnpm_globs_with_negation() {
+    let out = run(&[
+        ("package.json", r#"{"name": "root", "private": true}"#),
+        (
+            "pnpm-workspace.yaml",
+            "packages:\n  - 'apps/**'\n  - packages/*\n  - '!packages/internal'\n",
+        ),
+        (
+            "apps/shop/web/package.json",
+            r#"{"name": "shop-web", "dependencies": {"ui": "workspace:*"}}"#,
+        ),
+        ("packages/ui/package.json", r#"{"name": "ui"}"#),
+        ("packages/internal/package.json", r#"{"name": "internal"}"#),
+        ("tools/package.json", r#"{"name": "tools"}"#),
+    ]);
+    assert_eq!(service_names(&out), ["shop-web", "ui"]);
+    assert_eq!(
+        package_refs(&out),
+        [("shop-web".into(), "ui".into(), "workspace:*".into())]
+    );
+}
+
+#[test]
+fn yarn_object_workspaces_and_unscoped_names() {
+    let out = run(&[
+        (
+            "package.json",
+            r#"{"private": true, "workspaces": {"packages": ["packages/*"], "nohoist": ["**/x"]}}"#,
+        ),
+        (
+            "packages/web/package.json",
+            r#"{"name": "web", "dependencies": {"ui": "1.0.0", "utils": "*", "lodash": "^4"}}"#,
+        ),
+        (
+            "packages/ui/package.json",
+            r#"{"name": "ui", "version": "1.0.0"}"#,
+        ),
+    ]);
+    assert_eq!(service_names(&out), ["web", "ui"]);
+    // `utils` is not a member and has no internal scope: an npm package like lodash.
+    assert_eq!(
+        package_refs(&out),
+        [("web".into(), "ui".into(), "1.0.0".into())]
+    );
+}
+
+#[test]
+fn lerna_packages_and_its_default() {
+    let member = r#"{"name": "@acme/api", "dependencies": {"@acme/core": "^1.0.0"}}"#;
+    let out = run(&[
+        ("lerna.json", r#"{"version": "1.0.0"}"#),
+        ("packages/api/package.json", member),
+    ]);
+    assert_eq!(service_names(&out), ["@acme/api"]);
+    assert_eq!(
+        package_refs(&out),
+        [("@acme/api".into(), "@acme/core".into(), "^1.0.0".into())]
+    );
+    let out = run(&[
+        ("lerna.json", r#"{"packages": ["modules/*"]}"#),
+        ("packages/api/package.json", member),
+    ]);
+    assert!(out.services.is_empty());
+}
+
+#[test]
+fn root_is_a_service_only_when_listed() {
+    let out = run(&[(
+        "package.json",
+        r#"{"name": "mono", "workspaces": ["packages/*"]}"#,
+    )]);
+    assert!(out.services.is_empty());
+    let out = run(&[(
+        "package.json",
+        r#"{"name": "mono", "workspaces": [".", "packages/*"]}"#,
+    )]);
+    assert_eq!(service_names(&out), ["mono"]);
+}
+
+#[test]
+fn plain_package_json_gives_loose_facts() {
+    let text = "{\n  \"name\": \"shop\",\n  \"proxy\": \"http://api:8080\",\n  \"scripts\": {\n    \"start\": \"react-scripts start\",\n    \"dev\": \"vite --port 5174\"\n  },\n  \"dependencies\": {\"@shop/ui\": \"workspace:*\"}\n}\n";
+    let out = run(&[("frontend/package.json", text)]);
+    assert!(out.services.is_empty());
+    assert!(package_refs(&out).is_empty());
+    let proxy = &out.references[0];
+    assert_eq!(
+        proxy.target,
+        Target::Address {
+            text: "http://api:8080".into()
+        }
+    );
+    assert_eq!(proxy.from, None);
+    assert_eq!(proxy.key.as_deref(), Some("proxy"));
+    assert_eq!(proxy.location.to_string(), "r/frontend/package.json:3:13");
+    // An explicit port anywhere is kept; the react-scripts default is a second script's.
+    assert_eq!(
+        ports(&out),
+        [
+            (None, "3000", "r/frontend/package.json:5:15".to_string()),
+            (None, "5174", "r/frontend/package.json:6:25".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn vite_default_port_and_its_overrides() {
+    let pkg = r#"{"name": "ui", "scripts": {"dev": "vite"}}"#;
+    let out = run(&[("web/package.json", pkg)]);
+    assert_eq!(
+        ports(&out),
+        [(None, "5173", "r/web/package.json:1:36".to_string())]
+    );
+    // vite.config sets the port: the federation extractor records that one instead.
+    let mut repo = RepoFiles::new("r");
+    repo.add_text("web/package.json", pkg);
+    repo.add_text(
+        "web/vite.config.ts",
+        "export default defineConfig({ server: { port: 4000 } })",
+    );
+    let mut out = RepoFacts::default();
+    if let Some(file) = repo.get("web/package.json") {
+        WorkspaceExtractor.extract(file, &repo, &mut out);
+    }
+    assert!(ports(&out).is_empty());
+    // `.env` PORT replaces react-scripts' default (CRA reads `.env` before it starts).
+    let out = run(&[(
+        "package.json",
+        r#"{"scripts": {"start": "react-scripts start"}}"#,
+    )]);
+    assert_eq!(ports(&out).len(), 1);
+    let mut repo = RepoFiles::new("r");
+    repo.add_text(
+        "package.json",
+        r#"{"scripts": {"start": "react-scripts start"}}"#,
+    );
+    repo.add_text(".env", "BROWSER=none\nPORT=3006\n");
+    let mut out = RepoFacts::default();
+    if let Some(file) = repo.get("package.json") {
+        WorkspaceExtractor.extract(file, &repo, &mut out);
+    }
+    assert!(ports(&out).is_empty());
+}
+
+#[test]
+fn escaped_script_falls_back_to_the_value_location() {
+    let text = r#"{"scripts": {"dev": "concurrently \"vite --port 5180\" \"node api\""}}"#;
+    let out = run(&[("package.json", text)]);
+    let entry = &out.env[0];
+    assert_eq!(entry.display, "5180");
+    assert_eq!(
+        &text[entry.location.span.start..entry.location.span.end],
+        r#"concurrently \"vite --port 5180\" \"node api\""#
+    );
+}
+
+#[test]
+fn malformed_package_json_is_a_parse_error() {
+    let out = run(&[(
+        "package.json",
+        "{\n  \"name\": \"x\",\n  \"scripts\": {\n}\n",
+    )]);
+    assert_eq!(out.diagnostics.len(), 1);
+    assert_eq!(out.diagnostics[0].code, DiagnosticCode::ParseError);
+    assert!(out.services.is_empty() && out.env.is_empty());
+    let out = run(&[("pnpm-workspace.yaml", "packages: [a\n")]);
+    assert_eq!(out.diagnostics[0].code, DiagnosticCode::ParseError);
+}
+
+#[test]
+fn top_level_name_scan() {
+    assert_eq!(
+        top_level_name(r#"{"deps": {"name": "no"}, "name" : "@a/b\u00e9"}"#).as_deref(),
+        Some("@a/bé")
+    );
+    assert_eq!(top_level_name(r#"{"description": "name", "x": 1}"#), None);
+    assert_eq!(top_level_name(r#"{"name": null}"#), None);
+    assert_eq!(top_level_name(r#"{"name": "#), None);
+}
+
+#[test]
+fn through_the_registry_ports_become_endpoints() {
+    let mut files = RepoFiles::new("threadly");
+    files.add_text("package.json", TURBO_ROOT);
+    files.add_text("apps/app/package.json", WEB_APP);
+    let facts = extract_files(files, &Registry::default());
+    let app = facts.services.iter().find(|s| s.name == "app").unwrap();
+    assert!(
+        app.endpoints
+            .iter()
+            .any(|e| e.kind == EndpointKind::HostProcessPort { port: 3001 })
+    );
+}
+
+/// The corpus frontend (awesome-compose react-express-mongodb), when checked out.
+#[test]
+fn corpus_cra_frontend() {
+    let rel = "awesome-compose-react-express-mongodb/react-express-mongodb/frontend/package.json";
+    let candidates = [
+        format!(
+            "{}/../../../shared/corpus/{rel}",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+        format!("/work/shared/corpus/{rel}"),
+    ];
+    let Some(text) = candidates
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+    else {
+        eprintln!("skipping: corpus file {rel} not found");
+        return;
+    };
+    let out = run(&[("frontend/package.json", &text)]);
+    assert!(out.services.is_empty());
+    let targets: Vec<&Target> = out.references.iter().map(|r| &r.target).collect();
+    assert_eq!(
+        targets,
+        [&Target::Address {
+            text: "http://backend:3000".into()
+        }]
+    );
+    assert_eq!(
+        out.references[0].location.to_string(),
+        "r/frontend/package.json:30:13"
+    );
+    assert_eq!(
+        ports(&out),
+        [(None, "3000", "r/frontend/package.json:22:15".to_string())]
+    );
+}
+
+mod properties {
+    use super::super::{glob::Globs, scripts::script_ports, top_level_name};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn scripts_never_panic_and_spans_hold_digits(name in "[a-z:]{0,8}", script in any::<String>()) {
+            for port in script_ports(&name, &script) {
+                if let super::super::scripts::PortOrigin::Explicit { start, end } = port.origin {
+                    prop_assert_eq!(script[start..end].parse::<u16>().ok(), Some(port.port));
+                }
+            }
+        }
+
+        #[test]
+        fn globs_and_names_never_panic(pattern in "[a-z*/!.?]{0,20}", dir in "[a-z/.]{0,20}", text in any::<String>()) {
+            let _ = Globs::new([pattern.as_str()]).matches(&dir);
+            let _ = top_level_name(&text);
+        }
+    }
+}

@@ -100,12 +100,12 @@ impl Cache {
     /// Cached facts for a key, if present and readable.
     pub fn load(&self, key: &str) -> Option<RepoFacts> {
         let bytes = std::fs::read(self.path(key)).ok()?;
-        postcard::from_bytes(&bytes).ok()
+        serde_json::from_slice(&bytes).ok()
     }
 
     /// Stores facts under a key (temp file + rename, so readers never see half a file).
     pub fn store(&self, key: &str, facts: &RepoFacts) -> std::io::Result<()> {
-        let bytes = postcard::to_stdvec(facts).map_err(std::io::Error::other)?;
+        let bytes = serde_json::to_vec(facts).map_err(std::io::Error::other)?;
         write_atomic(&self.path(key), &bytes)
     }
 }

@@ -1,0 +1,286 @@
+//! Docker compose (and swarm stack) files → services, endpoints, references, env and resources
+//! of one compose project (base file + override + includes), every fact with its location.
+//!
+//! A project is named by its base file's repo path ([`Scope::Compose`]). Overrides beside a base
+//! are merged into it (the extractor answers `Handled::Yes` with no facts for them), `include:`d
+//! files and `extends` targets are read through [`RepoFiles`], and `${VAR}` takes values from the
+//! project's `.env` only, never the process environment.
+
+mod args;
+mod ports;
+mod project;
+mod service;
+mod volumes;
+
+#[cfg(test)]
+mod corpus_tests;
+#[cfg(test)]
+mod tests;
+
+use crate::extractor::{Extractor, Handled};
+use crate::source::{RepoFiles, SourceFile, file_name, join_repo_path, parent_dir};
+use crate::yaml::{self, Node};
+use project::{Project, include_entries, services_of};
+use service::{Cx, ServiceInfo, declared_name, extract_service};
+use std::collections::{BTreeMap, HashSet};
+use switchyard_model::{
+    Alias, AliasKind, Diagnostic, DiagnosticCode, Mechanism, Reference, RepoFacts, ResourceKind,
+    ResourceUse, Scope, Target,
+};
+
+const COMPOSE_PREFIXES: [&str; 3] = ["docker-compose", "compose", "docker-stack"];
+
+/// Whether a file name is a compose file: `docker-compose*.yml|yaml`, `compose*.yml|yaml`,
+/// `docker-stack*.yml|yaml` (the prefix followed by the extension, `.`, `-` or `_`).
+pub fn is_compose_file_name(name: &str) -> bool {
+    let Some(stem) = name
+        .strip_suffix(".yml")
+        .or_else(|| name.strip_suffix(".yaml"))
+    else {
+        return false;
+    };
+    COMPOSE_PREFIXES.iter().any(|prefix| {
+        stem.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '-', '_']))
+    })
+}
+
+/// Whether a compose file is a test harness: `test`, `tests`, `ci` or `e2e` as a word of the
+/// name before the extension (`docker-compose.test.yml`, `docker-compose-test.yml`).
+pub fn is_test_harness_name(name: &str) -> bool {
+    let stem = name
+        .strip_suffix(".yml")
+        .or_else(|| name.strip_suffix(".yaml"))
+        .unwrap_or(name)
+        .to_ascii_lowercase();
+    stem.split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| matches!(w, "test" | "tests" | "ci" | "e2e"))
+}
+
+/// For an override file (`compose.override.yaml`), the path of its base when the repository
+/// has it.
+fn base_of_override(file: &SourceFile, repo: &RepoFiles) -> Option<String> {
+    let name = file.file_name();
+    let stem = name
+        .strip_suffix(".yml")
+        .or_else(|| name.strip_suffix(".yaml"))?;
+    let base_stem = stem.strip_suffix(".override")?;
+    if base_stem != "docker-compose" && base_stem != "compose" {
+        return None;
+    }
+    [".yml", ".yaml"]
+        .iter()
+        .filter_map(|ext| join_repo_path(file.dir(), &format!("{base_stem}{ext}")))
+        .find(|p| repo.get(p).is_some())
+}
+
+/// Other compose files of the repository that may mention `name` (cheap text filter first).
+fn compose_files_mentioning<'r>(
+    repo: &'r RepoFiles,
+    name: &'r str,
+) -> impl Iterator<Item = (&'r SourceFile, Node)> + 'r {
+    repo.files()
+        .iter()
+        .filter(move |f| is_compose_file_name(f.file_name()) && f.text.contains(name))
+        .filter_map(|f| Some((f, yaml::parse(&f.text).ok()??)))
+}
+
+/// Whether another compose file of the repository `include:`s this one (its project reads it).
+fn included_by_other(file: &SourceFile, repo: &RepoFiles) -> bool {
+    compose_files_mentioning(repo, file.file_name()).any(|(other, root)| {
+        other.path != file.path
+            && include_entries(&root).iter().any(|n| {
+                n.as_str()
+                    .and_then(|rel| join_repo_path(other.dir(), rel))
+                    .is_some_and(|p| p == file.path)
+            })
+    })
+}
+
+/// Whether a compose service of the repository reads `path` as its `env_file` (the compose
+/// extractor then records its values under that service).
+pub fn is_env_file_of_compose(repo: &RepoFiles, path: &str) -> bool {
+    compose_files_mentioning(repo, file_name(path)).any(|(compose, root)| {
+        let Some(services) = services_of(&root) else {
+            return false;
+        };
+        services.entries().any(|(_, _, service)| {
+            let Some(env_file) = service.get("env_file") else {
+                return false;
+            };
+            let items: Vec<&Node> = match env_file.as_seq() {
+                Some(list) => list.iter().collect(),
+                None => vec![env_file],
+            };
+            items.into_iter().any(|item| {
+                item.get("path")
+                    .unwrap_or(item)
+                    .as_str()
+                    .and_then(|rel| join_repo_path(parent_dir(&compose.path), rel))
+                    .is_some_and(|p| p == path)
+            })
+        })
+    })
+}
+
+/// Reads compose projects. See the module documentation.
+pub struct ComposeExtractor;
+
+impl Extractor for ComposeExtractor {
+    fn name(&self) -> &'static str {
+        "compose"
+    }
+
+    fn accepts(&self, path: &str) -> bool {
+        is_compose_file_name(file_name(path))
+    }
+
+    fn extract(&self, file: &SourceFile, repo: &RepoFiles, out: &mut RepoFacts) -> Handled {
+        // Overrides and included files are read as part of their base's project.
+        if base_of_override(file, repo).is_some() || included_by_other(file, repo) {
+            return Handled::Yes;
+        }
+        let root = match yaml::parse(&file.text) {
+            Err(e) => {
+                out.diagnostics.push(e.diagnostic(file));
+                return Handled::Yes;
+            }
+            Ok(None) => return Handled::Yes,
+            Ok(Some(root)) => root,
+        };
+        if root.as_map().is_none() {
+            out.diagnostics.push(Diagnostic::new(
+                DiagnosticCode::InvalidValue,
+                "compose file: the top level must be a mapping",
+                root.location(file),
+            ));
+            return Handled::Yes;
+        }
+        // A Kubernetes manifest that happens to be called compose.yaml.
+        if root.get("services").is_none()
+            && root.get("apiVersion").is_some()
+            && root.get("kind").is_some()
+        {
+            return Handled::NotMine;
+        }
+        let project = Project::load(file, root, repo, out);
+        extract_project(&project, file, repo, out);
+        Handled::Yes
+    }
+}
+
+fn extract_project(
+    project: &Project<'_>,
+    base: &SourceFile,
+    repo: &RepoFiles,
+    out: &mut RepoFacts,
+) {
+    let scope = Scope::Compose {
+        project: base.path.clone(),
+    };
+    let mut cx = Cx {
+        project,
+        scope: scope.clone(),
+        test_harness: is_test_harness_name(base.file_name()),
+        networks: project.decls("networks"),
+        volumes: project.decls("volumes"),
+        secrets: project.decls("secrets"),
+        configs: project.decls("configs"),
+        repo,
+        reported: HashSet::new(),
+        env_files_checked: HashSet::new(),
+    };
+    let services = project.services(out);
+    let mut infos: Vec<ServiceInfo> = services
+        .iter()
+        .map(|s| extract_service(&mut cx, s, out))
+        .collect();
+    network_resources(&cx, out);
+    link_aliases(&mut infos);
+    traefik_references(&infos, &scope, out);
+    out.services.extend(infos.into_iter().map(|i| i.decl));
+}
+
+/// One `Network` resource per top-level network, with the settings that must agree.
+fn network_resources(cx: &Cx<'_>, out: &mut RepoFacts) {
+    for (key, decl) in &cx.networks {
+        let (name, external) = declared_name(decl);
+        let mut settings = BTreeMap::new();
+        if let Some(driver) = decl.value.get("driver").and_then(Node::as_str) {
+            settings.insert("driver".to_string(), driver.to_string());
+        }
+        let mut subnets: Vec<&str> = decl
+            .value
+            .get("ipam")
+            .and_then(|i| i.get("config"))
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|c| c.get("subnet").and_then(Node::as_str))
+            .collect();
+        subnets.sort_unstable();
+        if !subnets.is_empty() {
+            settings.insert("subnet".to_string(), subnets.join(","));
+        }
+        let (start, end) = decl.key.content_span(decl.doc.file);
+        out.resources.push(ResourceUse {
+            service: None,
+            kind: ResourceKind::Network,
+            identifier: name.unwrap_or_else(|| key.clone()),
+            read_only: false,
+            external,
+            settings,
+            location: decl.doc.file.location(start, end),
+        });
+    }
+}
+
+/// `links: ["db:database"]` makes `database` a name of `db`.
+fn link_aliases(infos: &mut [ServiceInfo]) {
+    let pending: Vec<(String, String, switchyard_model::Location)> = infos
+        .iter()
+        .flat_map(|i| i.link_aliases.iter().cloned())
+        .collect();
+    for (target, alias, location) in pending {
+        let Some(info) = infos.iter_mut().find(|i| i.decl.name == target) else {
+            continue;
+        };
+        if !info
+            .decl
+            .aliases
+            .iter()
+            .any(|a| a.name == alias && a.kind == AliasKind::LinkAlias)
+        {
+            info.decl.aliases.push(Alias {
+                name: alias,
+                kind: AliasKind::LinkAlias,
+                location,
+            });
+        }
+    }
+}
+
+/// A Traefik proxy with the docker provider routes to every service carrying `traefik.*`
+/// labels (unless `traefik.enable=false`): a reference from the proxy, cited at the label.
+fn traefik_references(infos: &[ServiceInfo], scope: &Scope, out: &mut RepoFacts) {
+    for proxy in infos.iter().filter(|i| i.is_traefik) {
+        for target in infos {
+            if target.decl.name == proxy.decl.name || target.traefik_enabled == Some(false) {
+                continue;
+            }
+            let Some((key, location)) = &target.traefik_label else {
+                continue;
+            };
+            out.references.push(Reference {
+                from: Some(proxy.decl.name.clone()),
+                target: Target::ServiceName {
+                    name: target.decl.name.clone(),
+                },
+                mechanism: Mechanism::Label,
+                key: Some(key.clone()),
+                location: location.clone(),
+                scope: scope.clone(),
+            });
+        }
+    }
+}

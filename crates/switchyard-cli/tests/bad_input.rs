@@ -136,7 +136,7 @@ fn every_bad_file_is_a_located_diagnostic() {
         edges.contains(&("loop/web".into(), "loop/api".into())),
         "{edges:?}"
     );
-    assert_eq!(report["repositories"].as_array().unwrap().len(), 10);
+    assert_eq!(report["repositories"].as_array().unwrap().len(), 9);
 }
 
 #[test]

@@ -67,8 +67,16 @@ const DENIED_DIRS: [&str; 6] = [
     "node_modules",
 ];
 
-/// Directory names whose JSON/YAML files are config files.
-const CONFIG_DIRS: [&str; 3] = ["config", "configs", "provisioning"];
+/// Directory names whose JSON/YAML files are config files (`environments/` is where shared
+/// config repositories keep one file per environment).
+const CONFIG_DIRS: [&str; 6] = [
+    "config",
+    "configs",
+    "provisioning",
+    "environments",
+    "envs",
+    "settings",
+];
 
 /// Whether a repo-relative path is a generic config file this extractor reads.
 pub fn is_config_file(path: &str) -> bool {

@@ -64,6 +64,7 @@ fn accepted_and_denied_names() {
         "grafana/datasource.yml",
         "grafana/datasources/all.yaml",
         "app.config.json",
+        "environments/production.json",
     ] {
         assert!(is_config_file(path), "{path}");
     }

@@ -83,6 +83,13 @@ pub fn is_address_candidate(key: &str, value: &str) -> bool {
     if value.is_empty() || value.len() > 2048 || is_origin_key(key) {
         return false;
     }
+    // Flags and listen-on-all addresses are never something a service calls.
+    const NOT_ADDRESSES: [&str; 12] = [
+        "true", "false", "yes", "no", "on", "off", "null", "none", "0.0.0.0", "::", "[::]", "*",
+    ];
+    if NOT_ADDRESSES.contains(&value.to_ascii_lowercase().as_str()) {
+        return false;
+    }
     if value.contains("://") {
         return true;
     }
@@ -194,6 +201,8 @@ mod tests {
         ));
         assert!(!is_address_candidate("NODE_ENV", "production"));
         assert!(!is_address_candidate("DEBUG", "true"));
+        assert!(!is_address_candidate("REV_SERVER", "true"));
+        assert!(!is_address_candidate("BIND_HOST", "0.0.0.0"));
         assert!(!is_address_candidate("DB_PASSWORD", "db"));
         assert!(!is_address_candidate("TIME", "12:30"));
     }

@@ -37,7 +37,7 @@ pub(crate) fn tokens(line: &str) -> Vec<(usize, String)> {
 }
 
 /// The host of an address-looking text (`scheme://user@host:port/x`, `host:port`).
-fn host_of(text: &str) -> &str {
+pub(crate) fn host_of(text: &str) -> &str {
     let rest = text.split_once("://").map(|(_, r)| r).unwrap_or(text);
     let authority = rest.split('/').next().unwrap_or(rest);
     let authority = authority

@@ -7,6 +7,8 @@
 //! project's `.env` only, never the process environment.
 
 mod args;
+mod endpoints;
+mod environment;
 mod ports;
 mod project;
 mod service;
@@ -14,6 +16,8 @@ mod volumes;
 
 #[cfg(test)]
 mod corpus_tests;
+#[cfg(test)]
+mod service_tests;
 #[cfg(test)]
 mod tests;
 

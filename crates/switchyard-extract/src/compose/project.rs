@@ -89,6 +89,8 @@ pub(crate) struct Text<'a> {
     end: usize,
     /// The value is the file's bytes verbatim, so offsets inside it map to the file.
     verbatim: bool,
+    /// The file's bytes when they differ from `value` only by interpolation.
+    raw: Option<String>,
 }
 
 impl<'a> Text<'a> {
@@ -104,6 +106,17 @@ impl<'a> Text<'a> {
             self.file.location(self.start + start, self.start + end)
         } else {
             self.location()
+        }
+    }
+
+    /// The location of `value[at..]` (e.g. the part after `KEY=`), also when interpolation
+    /// changed the value, as long as the text before `at` was written literally.
+    pub fn tail_location(&self, at: usize) -> Location {
+        match &self.raw {
+            Some(raw) if raw.get(..at).is_some() && raw.get(..at) == self.value.get(..at) => {
+                self.file.location(self.start + at, self.end)
+            }
+            _ => self.sub_location(at, self.value.len()),
         }
     }
 }
@@ -437,6 +450,7 @@ impl<'a> Project<'a> {
                 start,
                 end,
                 verbatim: literal,
+                raw: None,
             });
         }
         let empty = HashMap::new();
@@ -465,6 +479,7 @@ impl<'a> Project<'a> {
         }
         Some(Text {
             verbatim: literal && result.value == raw,
+            raw: (literal && result.value != raw).then(|| raw.to_string()),
             value: result.value,
             file,
             start,

@@ -1,23 +1,19 @@
 //! One compose service (its merged parts) → a `ServiceDecl`, references, env values and
 //! resources. Multi-value keys merge across parts the way compose does (later parts win by key).
 
-use super::ports::{PortRange, parse_expose, parse_short};
+use super::endpoints::{labels, ports};
+use super::environment::{command, environment};
 use super::project::{Decl, Part, Project, ServiceParts, Text};
 use super::volumes;
-use crate::dotenv::parse_dotenv;
-use crate::emit;
 use crate::source::{SourceFile, join_repo_path};
-use crate::traefik::{TraefikLabel, classify_label, enables_docker_provider, is_traefik_image};
+use crate::traefik::{enables_docker_provider, is_traefik_image};
 use crate::yaml::Node;
 use std::collections::{BTreeMap, HashSet};
 use switchyard_model::{
     Alias, AliasKind, Diagnostic, DiagnosticCode, Endpoint, EndpointKind, Location, Mechanism,
-    NetworkAttachment, Protocol, Reference, RepoFacts, ResourceKind, ResourceUse, Scope,
-    ServiceDecl, ServiceKind, Target,
+    NetworkAttachment, Reference, RepoFacts, ResourceKind, ResourceUse, Scope, ServiceDecl,
+    ServiceKind, Target,
 };
-
-/// Most container ports one range expands to.
-const MAX_RANGE_PORTS: u32 = 256;
 
 /// Shared state while extracting the services of one project.
 pub(crate) struct Cx<'p> {
@@ -48,11 +44,16 @@ pub(crate) struct ServiceInfo {
 }
 
 impl<'p> Cx<'p> {
-    fn text(&mut self, part: &Part<'p>, node: &Node, out: &mut RepoFacts) -> Option<Text<'p>> {
+    pub(super) fn text(
+        &mut self,
+        part: &Part<'p>,
+        node: &Node,
+        out: &mut RepoFacts,
+    ) -> Option<Text<'p>> {
         self.project.text(part.doc, node, &mut self.reported, out)
     }
 
-    fn reference(
+    pub(super) fn reference(
         &self,
         from: &str,
         target: Target,
@@ -72,7 +73,7 @@ impl<'p> Cx<'p> {
 }
 
 /// The value of `key` in the highest-precedence part that sets it.
-fn last<'p>(svc: &ServiceParts<'p>, key: &str) -> Option<(Part<'p>, &'p Node)> {
+pub(super) fn last<'p>(svc: &ServiceParts<'p>, key: &str) -> Option<(Part<'p>, &'p Node)> {
     svc.parts
         .iter()
         .rev()
@@ -81,7 +82,7 @@ fn last<'p>(svc: &ServiceParts<'p>, key: &str) -> Option<(Part<'p>, &'p Node)> {
 
 /// `(part, item)` for every item of a list-valued key, over all parts, lowest precedence first.
 /// A scalar value counts as a one-item list.
-fn items<'p>(svc: &ServiceParts<'p>, key: &str) -> Vec<(Part<'p>, &'p Node)> {
+pub(super) fn items<'p>(svc: &ServiceParts<'p>, key: &str) -> Vec<(Part<'p>, &'p Node)> {
     let mut result = Vec::new();
     for part in &svc.parts {
         match part.map.get(key) {
@@ -96,17 +97,17 @@ fn items<'p>(svc: &ServiceParts<'p>, key: &str) -> Vec<(Part<'p>, &'p Node)> {
 }
 
 /// A relative path of a compose file resolved against the file's directory.
-fn resolve(file: &SourceFile, path: &str) -> Option<String> {
+pub(super) fn resolve(file: &SourceFile, path: &str) -> Option<String> {
     join_repo_path(file.dir(), path)
 }
 
-fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
+pub(super) fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
     if !list.contains(&item) {
         list.push(item);
     }
 }
 
-fn invalid(part: &Part<'_>, node: &Node, message: String) -> Diagnostic {
+pub(super) fn invalid(part: &Part<'_>, node: &Node, message: String) -> Diagnostic {
     Diagnostic::new(
         DiagnosticCode::InvalidValue,
         message,
@@ -127,33 +128,29 @@ pub(crate) fn extract_service<'p>(
     );
     decl.test_harness = cx.test_harness;
     let mut info = ServiceInfo {
-        decl: ServiceDecl::new(
-            "",
-            ServiceKind::Compose,
-            cx.scope.clone(),
-            svc.location.clone(),
-        ),
+        decl,
         link_aliases: Vec::new(),
         is_traefik: false,
         traefik_label: None,
         traefik_enabled: None,
     };
+    let first_reference = out.references.len();
     if let Some((part, node)) = last(svc, "image") {
-        decl.image = cx.text(&part, node, out).map(|t| t.value);
+        info.decl.image = cx.text(&part, node, out).map(|t| t.value);
     }
-    build_context(cx, svc, &mut decl, out);
-    volumes::mounts(cx, svc, &mut decl, out);
-    secret_files(cx, svc, &mut decl);
-    ports(cx, svc, &mut decl, out);
-    labels(cx, svc, &mut decl, &mut info, out);
-    names(cx, svc, &mut decl, out);
-    networks(cx, svc, &mut decl);
+    build_context(cx, svc, &mut info.decl, out);
+    volumes::mounts(cx, svc, &mut info.decl, out);
+    secret_files(cx, svc, &mut info.decl);
+    ports(cx, svc, &mut info.decl, out);
+    labels(cx, svc, &mut info, out);
+    names(cx, svc, &mut info.decl, out);
+    networks(cx, svc, &mut info.decl);
     service_refs(cx, svc, &mut info, out);
-    environment(cx, svc, &mut decl, out);
+    environment(cx, svc, &mut info.decl, out);
     let command = command(cx, svc, out);
-    info.is_traefik =
-        decl.image.as_deref().is_some_and(is_traefik_image) || enables_docker_provider(&command);
-    info.decl = decl;
+    info.is_traefik = info.decl.image.as_deref().is_some_and(is_traefik_image)
+        || enables_docker_provider(&command);
+    drop_self_references(svc, &info.decl, out, first_reference);
     info
 }
 
@@ -209,253 +206,9 @@ fn secret_files<'p>(cx: &mut Cx<'p>, svc: &ServiceParts<'p>, decl: &mut ServiceD
     }
 }
 
-fn push_endpoint(decl: &mut ServiceDecl, kind: EndpointKind, location: Location) {
+pub(super) fn push_endpoint(decl: &mut ServiceDecl, kind: EndpointKind, location: Location) {
     if !decl.endpoints.iter().any(|e| e.kind == kind) {
         decl.endpoints.push(Endpoint { kind, location });
-    }
-}
-
-fn container_ports(
-    decl: &mut ServiceDecl,
-    range: &PortRange,
-    protocol: Protocol,
-    location: Location,
-) {
-    let last = u32::from(range.end).min(u32::from(range.start) + MAX_RANGE_PORTS - 1);
-    for port in u32::from(range.start)..=last {
-        let Ok(port) = u16::try_from(port) else { break };
-        push_endpoint(
-            decl,
-            EndpointKind::ContainerPort { port, protocol },
-            location.clone(),
-        );
-    }
-}
-
-fn ports<'p>(cx: &mut Cx<'p>, svc: &ServiceParts<'p>, decl: &mut ServiceDecl, out: &mut RepoFacts) {
-    for (part, item) in items(svc, "ports") {
-        if item.as_map().is_some() {
-            long_port(cx, &part, item, decl, out);
-            continue;
-        }
-        let Some(text) = cx.text(&part, item, out) else {
-            continue;
-        };
-        match parse_short(text.value.trim()) {
-            Ok(spec) => {
-                // Offsets are relative to the trimmed value.
-                let lead = text.value.len() - text.value.trim_start().len();
-                let target_loc =
-                    text.sub_location(spec.target.span.start + lead, spec.target.span.end + lead);
-                if let Some(published) = &spec.published {
-                    push_endpoint(
-                        decl,
-                        EndpointKind::HostPort {
-                            host_ip: spec.host_ip.clone(),
-                            start: published.start,
-                            end: published.end,
-                            container_port: Some(spec.target.start),
-                            protocol: spec.protocol,
-                        },
-                        text.sub_location(published.span.start + lead, published.span.end + lead),
-                    );
-                }
-                container_ports(decl, &spec.target, spec.protocol, target_loc);
-            }
-            Err(e) => out.diagnostics.push(Diagnostic::new(
-                DiagnosticCode::InvalidValue,
-                format!("invalid port `{}`: {e}", text.value),
-                text.location(),
-            )),
-        }
-    }
-    for (part, item) in items(svc, "expose") {
-        let Some(text) = cx.text(&part, item, out) else {
-            continue;
-        };
-        match parse_expose(text.value.trim()) {
-            Ok((range, protocol)) => container_ports(decl, &range, protocol, text.location()),
-            Err(e) => out.diagnostics.push(Diagnostic::new(
-                DiagnosticCode::InvalidValue,
-                format!("invalid expose `{}`: {e}", text.value),
-                text.location(),
-            )),
-        }
-    }
-}
-
-/// `ports:` long syntax: `target`, `published` (int, string or range), `host_ip`, `protocol`.
-fn long_port<'p>(
-    cx: &mut Cx<'p>,
-    part: &Part<'p>,
-    item: &Node,
-    decl: &mut ServiceDecl,
-    out: &mut RepoFacts,
-) {
-    let field = |cx: &mut Cx<'p>, key: &str, out: &mut RepoFacts| {
-        item.get(key).and_then(|n| cx.text(part, n, out))
-    };
-    let Some(target) = field(cx, "target", out) else {
-        out.diagnostics
-            .push(invalid(part, item, "port without `target`".into()));
-        return;
-    };
-    let protocol = match field(cx, "protocol", out) {
-        None => Protocol::Tcp,
-        Some(p) => match Protocol::parse(&p.value) {
-            Some(p) => p,
-            None => {
-                out.diagnostics.push(Diagnostic::new(
-                    DiagnosticCode::InvalidValue,
-                    format!("unknown protocol `{}`", p.value),
-                    p.location(),
-                ));
-                return;
-            }
-        },
-    };
-    let target_range = match super::ports::parse_range(target.value.trim(), 0) {
-        Ok(r) => r,
-        Err(e) => {
-            out.diagnostics.push(Diagnostic::new(
-                DiagnosticCode::InvalidValue,
-                format!("invalid port target: {e}"),
-                target.location(),
-            ));
-            return;
-        }
-    };
-    let host_ip = field(cx, "host_ip", out)
-        .map(|t| t.value)
-        .filter(|ip| !ip.is_empty());
-    if let Some(published) = field(cx, "published", out)
-        && !published.value.trim().is_empty()
-        && published.value.trim() != "0"
-    {
-        match super::ports::parse_range(published.value.trim(), 0) {
-            Ok(range) => push_endpoint(
-                decl,
-                EndpointKind::HostPort {
-                    host_ip,
-                    start: range.start,
-                    end: range.end,
-                    container_port: Some(target_range.start),
-                    protocol,
-                },
-                published.location(),
-            ),
-            Err(e) => out.diagnostics.push(Diagnostic::new(
-                DiagnosticCode::InvalidValue,
-                format!("invalid published port: {e}"),
-                published.location(),
-            )),
-        }
-    }
-    container_ports(decl, &target_range, protocol, target.location());
-}
-
-/// One label: key, value, the label's own location and its value's.
-struct Label {
-    key: String,
-    value: String,
-    location: Location,
-    value_location: Location,
-}
-
-/// Labels of `labels:` and swarm `deploy.labels:`, list or map form, later parts winning.
-fn collect_labels<'p>(cx: &mut Cx<'p>, svc: &ServiceParts<'p>, out: &mut RepoFacts) -> Vec<Label> {
-    let mut labels: Vec<Label> = Vec::new();
-    let mut put = |label: Label| match labels.iter_mut().find(|l| l.key == label.key) {
-        Some(existing) => *existing = label,
-        None => labels.push(label),
-    };
-    for part in svc.parts.clone() {
-        let sources = [
-            part.map.get("labels"),
-            part.map.get("deploy").and_then(|d| d.get("labels")),
-        ];
-        for node in sources.into_iter().flatten() {
-            if let Some(list) = node.as_seq() {
-                for item in list {
-                    let Some(text) = cx.text(&part, item, out) else {
-                        continue;
-                    };
-                    let (key, value, at) = match text.value.split_once('=') {
-                        Some((k, v)) => (k.trim().to_string(), v.to_string(), k.len() + 1),
-                        None => (
-                            text.value.trim().to_string(),
-                            String::new(),
-                            text.value.len(),
-                        ),
-                    };
-                    put(Label {
-                        key,
-                        location: text.location(),
-                        value_location: text.sub_location(at, text.value.len()),
-                        value,
-                    });
-                }
-            } else {
-                for (key, key_node, value_node) in node.entries() {
-                    let Some(text) = cx.text(&part, value_node, out) else {
-                        continue;
-                    };
-                    let (start, _) = key_node.content_span(part.doc.file);
-                    put(Label {
-                        key: key.to_string(),
-                        location: part.doc.file.location(start, value_node.end.max(start)),
-                        value_location: text.location(),
-                        value: text.value,
-                    });
-                }
-            }
-        }
-    }
-    labels
-}
-
-fn labels<'p>(
-    cx: &mut Cx<'p>,
-    svc: &ServiceParts<'p>,
-    decl: &mut ServiceDecl,
-    info: &mut ServiceInfo,
-    out: &mut RepoFacts,
-) {
-    for label in collect_labels(cx, svc, out) {
-        let Some(kind) = classify_label(&label.key, &label.value) else {
-            continue;
-        };
-        match kind {
-            TraefikLabel::Rule { domains, .. } => {
-                for (host, path) in domains {
-                    push_endpoint(
-                        decl,
-                        EndpointKind::Domain { host, path },
-                        label.value_location.clone(),
-                    );
-                }
-                if !info
-                    .traefik_label
-                    .as_ref()
-                    .is_some_and(|(k, _)| k.ends_with(".rule"))
-                {
-                    info.traefik_label = Some((label.key.clone(), label.location.clone()));
-                }
-            }
-            TraefikLabel::ServicePort { port } => push_endpoint(
-                decl,
-                EndpointKind::ContainerPort {
-                    port,
-                    protocol: Protocol::Tcp,
-                },
-                label.value_location.clone(),
-            ),
-            TraefikLabel::Enable(enabled) => info.traefik_enabled = Some(enabled),
-            TraefikLabel::Other => {}
-        }
-        if info.traefik_label.is_none() {
-            info.traefik_label = Some((label.key.clone(), label.location.clone()));
-        }
     }
 }
 
@@ -582,7 +335,7 @@ fn networks<'p>(cx: &mut Cx<'p>, svc: &ServiceParts<'p>, decl: &mut ServiceDecl)
     decl.networks = attachments;
 }
 
-/// `depends_on`, `links`, `volumes_from` → service-name references.
+/// `depends_on`, `links`, `volumes_from`, `network_mode: service:x` → service-name references.
 fn service_refs<'p>(
     cx: &mut Cx<'p>,
     svc: &ServiceParts<'p>,
@@ -626,6 +379,14 @@ fn service_refs<'p>(
         }
         targets.push((Mechanism::Link, name, location));
     }
+    // `network_mode: service:vpn` runs inside vpn's network namespace and starts after it.
+    if let Some((part, node)) = last(svc, "network_mode")
+        && let Some(text) = cx.text(&part, node, out)
+        && let Some(name) = text.value.strip_prefix("service:")
+    {
+        let location = text.sub_location(8, text.value.len());
+        targets.push((Mechanism::DependsOn, name.trim().to_string(), location));
+    }
     for (part, item) in items(svc, "volumes_from") {
         let Some(text) = cx.text(&part, item, out) else {
             continue;
@@ -655,175 +416,35 @@ fn service_refs<'p>(
     }
 }
 
-/// `env_file:` then `environment:` (which wins per key), recorded under the service.
-fn environment<'p>(
-    cx: &mut Cx<'p>,
-    svc: &ServiceParts<'p>,
-    decl: &mut ServiceDecl,
+/// Drops address references of this service that name the service itself (its name,
+/// container_name or hostname), listen-on-all addresses (`0.0.0.0`), and `localhost` in its
+/// own command line: a container reaching itself is not a dependency.
+fn drop_self_references(
+    svc: &ServiceParts<'_>,
+    decl: &ServiceDecl,
     out: &mut RepoFacts,
+    first: usize,
 ) {
-    let mut values: Vec<(String, String, Location)> = Vec::new();
-    let mut put = |key: String, value: String, location: Location| match values
-        .iter_mut()
-        .find(|(k, _, _)| *k == key)
-    {
-        Some(slot) => *slot = (key, value, location),
-        None => values.push((key, value, location)),
+    let host_network = last(svc, "network_mode").and_then(|(_, n)| n.as_str()) == Some("host");
+    let own = |host: &str| {
+        host.eq_ignore_ascii_case(&decl.name)
+            || decl.aliases.iter().any(|a| {
+                matches!(a.kind, AliasKind::ContainerName | AliasKind::Hostname)
+                    && a.name.eq_ignore_ascii_case(host)
+            })
     };
-    for (part, item) in items(svc, "env_file") {
-        let (path_node, required) = match item.get("path") {
-            Some(p) => (
-                p,
-                item.get("required").and_then(Node::as_bool).unwrap_or(true),
-            ),
-            None => (item, true),
-        };
-        let Some(text) = cx.text(&part, path_node, out) else {
-            continue;
-        };
-        let Some(path) = resolve(part.doc.file, &text.value) else {
-            continue;
-        };
-        push_unique(&mut decl.owned_paths, path.clone());
-        let Some(env_file) = cx.repo.get(&path) else {
-            if required {
-                out.diagnostics.push(Diagnostic::new(
-                    DiagnosticCode::MissingFile,
-                    format!("env_file {} not found in the repository", text.value),
-                    text.location(),
-                ));
-            }
-            continue;
-        };
-        let (entries, problems) = parse_dotenv(&env_file.text);
-        if cx.env_files_checked.insert(path) {
-            for (offset, message) in problems {
-                out.diagnostics.push(Diagnostic::new(
-                    DiagnosticCode::InvalidValue,
-                    message,
-                    env_file.location(offset, offset),
-                ));
-            }
+    let mut index = 0;
+    out.references.retain(|r| {
+        index += 1;
+        if index <= first {
+            return true;
         }
-        for entry in entries {
-            put(
-                entry.key,
-                entry.value,
-                env_file.location(entry.value_start, entry.value_end),
-            );
-        }
-    }
-    for part in svc.parts.clone() {
-        let Some(node) = part.map.get("environment") else {
-            continue;
+        let Target::Address { text } = &r.target else {
+            return true;
         };
-        if let Some(list) = node.as_seq() {
-            for item in list {
-                let Some(text) = cx.text(&part, item, out) else {
-                    continue;
-                };
-                match text.value.split_once('=') {
-                    Some((key, value)) => {
-                        let at = key.len() + 1;
-                        put(
-                            key.trim().to_string(),
-                            value.to_string(),
-                            text.sub_location(at, text.value.len()),
-                        );
-                    }
-                    None => {
-                        let key = text.value.trim();
-                        if let Some(value) = cx.project.var(part.doc, key) {
-                            put(key.to_string(), value.to_string(), text.location());
-                        }
-                    }
-                }
-            }
-        } else if node.as_map().is_some() {
-            for (key, _, value_node) in node.entries() {
-                if value_node.is_null() {
-                    if let Some(value) = cx.project.var(part.doc, key) {
-                        put(
-                            key.to_string(),
-                            value.to_string(),
-                            value_node.location(part.doc.file),
-                        );
-                    }
-                    continue;
-                }
-                let Some(text) = cx.text(&part, value_node, out) else {
-                    out.diagnostics.push(invalid(
-                        &part,
-                        value_node,
-                        format!("environment {key}: value must be a scalar"),
-                    ));
-                    continue;
-                };
-                put(key.to_string(), text.value.clone(), text.location());
-            }
-        } else if !node.is_null() {
-            out.diagnostics.push(invalid(
-                &part,
-                node,
-                "environment must be a list or a mapping".into(),
-            ));
-        }
-    }
-    for (key, value, location) in values {
-        emit::record_env(
-            out,
-            Some(&svc.name),
-            &cx.scope,
-            &key,
-            &value,
-            location,
-            Mechanism::Env,
-        );
-    }
-}
-
-/// `command` and `entrypoint`: address-looking arguments become references. Returns the
-/// arguments joined, for provider detection.
-fn command<'p>(cx: &mut Cx<'p>, svc: &ServiceParts<'p>, out: &mut RepoFacts) -> String {
-    let mut all = String::new();
-    for key in ["entrypoint", "command"] {
-        let Some((part, node)) = last(svc, key) else {
-            continue;
-        };
-        let nodes: Vec<&Node> = match node.as_seq() {
-            Some(list) => list.iter().collect(),
-            None => vec![node],
-        };
-        for n in nodes {
-            let Some(text) = cx.text(&part, n, out) else {
-                continue;
-            };
-            all.push_str(&text.value);
-            all.push(' ');
-            for (start, token) in super::args::tokens(&text.value) {
-                for (offset, address) in super::args::addresses(&token) {
-                    // Quoted tokens shift offsets; fall back to the whole value then.
-                    let location = if text
-                        .value
-                        .get(start + offset..start + offset + address.len())
-                        == Some(address.as_str())
-                    {
-                        text.sub_location(start + offset, start + offset + address.len())
-                    } else {
-                        text.location()
-                    };
-                    emit::record_address(
-                        out,
-                        Some(&svc.name),
-                        &cx.scope,
-                        "command",
-                        &address,
-                        location,
-                        Mechanism::Command,
-                    );
-                }
-            }
-        }
-    }
-    all
+        let host = super::args::host_of(text);
+        let loopback = matches!(host, "localhost" | "127.0.0.1" | "::1" | "[::1]");
+        let wildcard = matches!(host, "0.0.0.0" | "::" | "[::]");
+        !(own(host) || wildcard || (r.mechanism == Mechanism::Command && loopback && !host_network))
+    });
 }

@@ -149,11 +149,6 @@ pub fn link(repositories: &[Repository], facts: &[RepoFacts]) -> FleetModel {
         edges,
         unresolved,
         diagnostics,
-        env: facts.iter().flat_map(|f| f.env.iter().cloned()).collect(),
-        resources: facts
-            .iter()
-            .flat_map(|f| f.resources.iter().cloned())
-            .collect(),
     }
 }
 

@@ -1,8 +1,7 @@
 //! The linked fleet: services of all repositories and the edges between them.
 
 use crate::{
-    Alias, Diagnostic, Endpoint, EnvEntry, Location, Mechanism, NetworkAttachment, ResourceUse,
-    Scope, ServiceKind,
+    Alias, Diagnostic, Endpoint, Location, Mechanism, NetworkAttachment, Scope, ServiceKind,
 };
 use serde::{Deserialize, Serialize};
 
@@ -104,11 +103,4 @@ pub struct FleetModel {
     pub edges: Vec<Edge>,
     pub unresolved: Vec<Unresolved>,
     pub diagnostics: Vec<RepoDiagnostic>,
-    /// Every environment/config value (redacted display + hash), for drift and CORS checks.
-    /// The repository is `location.repository`.
-    #[serde(default)]
-    pub env: Vec<EnvEntry>,
-    /// Volumes, binds, networks and container names in use.
-    #[serde(default)]
-    pub resources: Vec<ResourceUse>,
 }

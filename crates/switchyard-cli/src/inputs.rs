@@ -66,7 +66,7 @@ impl FleetArgs {
         if self.no_cache {
             return None;
         }
-        Some(Cache::new(
+        Some(Cache::open(
             self.cache_dir
                 .clone()
                 .unwrap_or_else(|| root.join(".switchyard").join("cache")),

@@ -155,6 +155,23 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     s
 }
 
+/// Writes a (possibly large) JSON document straight to stdout, without building a string.
+fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let result = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|_| out.write_all(b"\n"))
+        .and_then(|_| out.flush());
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure {
+            code: 2,
+            message: format!("cannot write output: {e}"),
+        }),
+    }
+}
+
 fn run(command: Command) -> Result<u8, Failure> {
     match command {
         Command::Analyze {
@@ -165,7 +182,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             let analysis = fleet.analyze()?;
             let report = report::build(&analysis);
             match format {
-                Format::Json => print(&json(&report))?,
+                Format::Json => print_json(&report)?,
                 Format::Table => {
                     print(&table::analysis(&report))?;
                     eprintln!(

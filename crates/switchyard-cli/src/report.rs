@@ -4,6 +4,7 @@
 
 use crate::inputs::Analysis;
 use serde::Serialize;
+use std::collections::HashMap;
 use switchyard_graph::Phase;
 use switchyard_model::{EndpointKind, Location};
 
@@ -181,6 +182,17 @@ fn protocol_name(p: switchyard_model::Protocol) -> &'static str {
 /// Builds the report of an analysis.
 pub fn build(analysis: &Analysis) -> Report {
     let model = &analysis.model;
+    let mut services_of: HashMap<&str, Vec<String>> = HashMap::new();
+    for s in &model.services {
+        services_of
+            .entry(&s.repository)
+            .or_default()
+            .push(s.id.clone());
+    }
+    let mut diagnostics_of: HashMap<&str, usize> = HashMap::new();
+    for d in &model.diagnostics {
+        *diagnostics_of.entry(&d.repository).or_default() += 1;
+    }
     let repositories = model
         .repositories
         .iter()
@@ -189,17 +201,8 @@ pub fn build(analysis: &Analysis) -> Report {
             path: r.path.clone(),
             host: r.host.clone(),
             environment: r.environment.clone(),
-            services: model
-                .services
-                .iter()
-                .filter(|s| s.repository == r.name)
-                .map(|s| s.id.clone())
-                .collect(),
-            diagnostics: model
-                .diagnostics
-                .iter()
-                .filter(|d| d.repository == r.name)
-                .count(),
+            services: services_of.remove(r.name.as_str()).unwrap_or_default(),
+            diagnostics: diagnostics_of.get(r.name.as_str()).copied().unwrap_or(0),
         })
         .collect();
     let services = model

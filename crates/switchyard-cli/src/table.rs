@@ -44,13 +44,12 @@ pub fn analysis(report: &Report) -> String {
     );
 
     let mut repos = table(&["repository", "services", "depends on", "diagnostics"]);
+    let mut deps_of: std::collections::HashMap<&str, Vec<&str>> = Default::default();
+    for e in &report.repository_edges {
+        deps_of.entry(&e.from).or_default().push(&e.to);
+    }
     for r in &report.repositories {
-        let deps: Vec<&str> = report
-            .repository_edges
-            .iter()
-            .filter(|e| e.from == r.name)
-            .map(|e| e.to.as_str())
-            .collect();
+        let deps = deps_of.remove(r.name.as_str()).unwrap_or_default();
         let names: Vec<&str> = r
             .services
             .iter()

@@ -1,33 +1,87 @@
 //! On-disk cache of per-repository facts, keyed by a blake3 hash of the repository's candidate
 //! files (paths and contents), the walk's diagnostics and the extractor version. A changed file
 //! changes the key; an unchanged repository is loaded instead of re-extracted. The cache is best
-//! effort: a missing, corrupt or unwritable entry only means extracting again.
+//! effort: a missing, corrupt or unwritable cache only means extracting again.
 //!
 //! Like git's index, a *fingerprint* of the candidate files' paths, sizes and modification times
 //! maps to the content key of the last read, so an unchanged repository is loaded without reading
 //! its files again. Any change of size or mtime (nanoseconds) falls back to reading and hashing.
+//!
+//! All entries live in one pack file (`facts.pack`), read once when the cache is opened and
+//! written once (temp file + rename) by [`Cache::save`]: one file instead of one per repository
+//! keeps a 10,000-repository fleet from spending its time creating inodes. Each entry's facts are
+//! a MessagePack blob decoded only when that repository asks for it.
 
 use crate::source::RepoFiles;
 use crate::walk::Listing;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use switchyard_model::{Diagnostic, RepoFacts};
 
 /// Bump when extractor output changes for the same input.
-pub const FACTS_VERSION: u32 = 1;
+pub const FACTS_VERSION: u32 = 2;
 
-/// A folder of cached facts (`.switchyard/cache` by default).
+const MAGIC: &[u8; 8] = b"SYFACTS\x01";
+const PACK_FILE: &str = "facts.pack";
+
 #[derive(Debug, Clone)]
+struct Entry {
+    /// `repository\0root`: entries of one repository replace each other.
+    owner: String,
+    fingerprint: String,
+    key: String,
+    facts: Vec<u8>,
+}
+
+/// The facts cache of a fleet (`.switchyard/cache` by default).
+#[derive(Debug)]
 pub struct Cache {
     dir: PathBuf,
+    entries: Vec<Entry>,
+    by_fingerprint: HashMap<String, usize>,
+    by_key: HashMap<String, usize>,
+    fresh: Mutex<Vec<Entry>>,
 }
 
 impl Cache {
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+    /// Opens the cache in `dir`, reading its pack when present and valid.
+    pub fn open(dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
+        let entries = std::fs::read(dir.join(PACK_FILE))
+            .ok()
+            .and_then(|bytes| decode_pack(&bytes))
+            .unwrap_or_default();
+        let by_fingerprint = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.fingerprint.clone(), i))
+            .collect();
+        let by_key = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.key.clone(), i))
+            .collect();
+        Self {
+            dir,
+            entries,
+            by_fingerprint,
+            by_key,
+            fresh: Mutex::new(Vec::new()),
+        }
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Number of entries read from disk.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 
     /// The content key of a repository's files.
@@ -72,51 +126,120 @@ impl Cache {
         h.finalize().to_hex().to_string()
     }
 
-    /// The content key last seen for a fingerprint.
-    pub fn content_key_for(&self, fingerprint: &str) -> Option<String> {
-        let key = std::fs::read_to_string(self.index_path(fingerprint)).ok()?;
-        let key = key.trim();
-        (key.len() == 64 && key.chars().all(|c| c.is_ascii_hexdigit())).then(|| key.to_string())
+    /// Facts cached for a stat fingerprint (no file was read).
+    pub fn by_fingerprint(&self, fingerprint: &str) -> Option<RepoFacts> {
+        let entry = &self.entries[*self.by_fingerprint.get(fingerprint)?];
+        let facts = rmp_serde::from_slice(&entry.facts).ok()?;
+        self.remember(entry.clone());
+        Some(facts)
     }
 
-    /// Remembers the content key of a fingerprint.
-    pub fn remember(&self, fingerprint: &str, content_key: &str) -> std::io::Result<()> {
-        write_atomic(&self.index_path(fingerprint), content_key.as_bytes())
+    /// Facts cached for a content key; recorded under `fingerprint` for the next run.
+    pub fn by_key(&self, owner: (&str, &Path), fingerprint: &str, key: &str) -> Option<RepoFacts> {
+        let entry = &self.entries[*self.by_key.get(key)?];
+        let facts = rmp_serde::from_slice(&entry.facts).ok()?;
+        self.remember(Entry {
+            owner: owner_id(owner),
+            fingerprint: fingerprint.to_string(),
+            key: key.to_string(),
+            facts: entry.facts.clone(),
+        });
+        Some(facts)
     }
 
-    fn index_path(&self, fingerprint: &str) -> PathBuf {
-        self.dir
-            .join("index")
-            .join(&fingerprint[..2.min(fingerprint.len())])
-            .join(fingerprint)
+    /// Records freshly extracted facts.
+    pub fn store(&self, owner: (&str, &Path), fingerprint: &str, key: &str, facts: &RepoFacts) {
+        if let Ok(bytes) = rmp_serde::to_vec(facts) {
+            self.remember(Entry {
+                owner: owner_id(owner),
+                fingerprint: fingerprint.to_string(),
+                key: key.to_string(),
+                facts: bytes,
+            });
+        }
     }
 
-    fn path(&self, key: &str) -> PathBuf {
-        self.dir
-            .join(&key[..2.min(key.len())])
-            .join(format!("{key}.facts"))
+    fn remember(&self, entry: Entry) {
+        self.fresh
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(entry);
     }
 
-    /// Cached facts for a key, if present and readable.
-    pub fn load(&self, key: &str) -> Option<RepoFacts> {
-        let bytes = std::fs::read(self.path(key)).ok()?;
-        serde_json::from_slice(&bytes).ok()
-    }
-
-    /// Stores facts under a key (temp file + rename, so readers never see half a file).
-    pub fn store(&self, key: &str, facts: &RepoFacts) -> std::io::Result<()> {
-        let bytes = serde_json::to_vec(facts).map_err(std::io::Error::other)?;
-        write_atomic(&self.path(key), &bytes)
+    /// Writes the pack: this run's entries, plus earlier entries of repositories this run did
+    /// not see. Nothing is written when nothing changed.
+    pub fn save(&self) -> std::io::Result<()> {
+        let fresh = self.fresh.lock().unwrap_or_else(|e| e.into_inner());
+        let unchanged = fresh.len() == self.entries.len()
+            && fresh
+                .iter()
+                .all(|e| self.by_fingerprint.get(&e.fingerprint).is_some());
+        if unchanged {
+            return Ok(());
+        }
+        let owners: std::collections::HashSet<&str> =
+            fresh.iter().map(|e| e.owner.as_str()).collect();
+        let mut all: Vec<&Entry> = self
+            .entries
+            .iter()
+            .filter(|e| !owners.contains(e.owner.as_str()))
+            .collect();
+        all.extend(fresh.iter());
+        std::fs::create_dir_all(&self.dir)?;
+        let path = self.dir.join(PACK_FILE);
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, encode_pack(&all))?;
+        std::fs::rename(&tmp, &path)
     }
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+fn owner_id((repository, root): (&str, &Path)) -> String {
+    format!("{repository}\0{}", root.display())
+}
+
+fn push_field(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+fn encode_pack(entries: &[&Entry]) -> Vec<u8> {
+    let size: usize = entries.iter().map(|e| e.facts.len() + 200).sum();
+    let mut out = Vec::with_capacity(size + 16);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FACTS_VERSION.to_le_bytes());
+    for e in entries {
+        push_field(&mut out, e.owner.as_bytes());
+        push_field(&mut out, e.fingerprint.as_bytes());
+        push_field(&mut out, e.key.as_bytes());
+        push_field(&mut out, &e.facts);
     }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+    out
+}
+
+/// Decodes a pack; `None` for a foreign, old or truncated file.
+fn decode_pack(bytes: &[u8]) -> Option<Vec<Entry>> {
+    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
+    let (version, mut rest) = rest.split_at_checked(4)?;
+    if u32::from_le_bytes(version.try_into().ok()?) != FACTS_VERSION {
+        return None;
+    }
+    let field = |rest: &mut &[u8]| -> Option<Vec<u8>> {
+        let (len, tail) = rest.split_at_checked(8)?;
+        let len = usize::try_from(u64::from_le_bytes(len.try_into().ok()?)).ok()?;
+        let (value, tail) = tail.split_at_checked(len)?;
+        *rest = tail;
+        Some(value.to_vec())
+    };
+    let mut entries = Vec::new();
+    while !rest.is_empty() {
+        entries.push(Entry {
+            owner: String::from_utf8(field(&mut rest)?).ok()?,
+            fingerprint: String::from_utf8(field(&mut rest)?).ok()?,
+            key: String::from_utf8(field(&mut rest)?).ok()?,
+            facts: field(&mut rest)?,
+        });
+    }
+    Some(entries)
 }
 
 #[cfg(test)]
@@ -124,20 +247,69 @@ mod tests {
     use super::*;
     use crate::{Registry, extract_files};
 
-    #[test]
-    fn round_trip_and_key_changes_with_content() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::new(dir.path());
+    fn facts(env: &str) -> (String, RepoFacts) {
         let mut files = RepoFiles::new("r");
-        files.add_text(".env", "API_URL=http://api:8080\n");
+        files.add_text(".env", env);
         let key = Cache::key(&files, &[]);
-        let facts = extract_files(files, &Registry::default());
-        cache.store(&key, &facts).unwrap();
-        assert_eq!(cache.load(&key), Some(facts));
+        (key, extract_files(files, &Registry::default()))
+    }
 
-        let mut changed = RepoFiles::new("r");
-        changed.add_text(".env", "API_URL=http://api:8081\n");
-        assert_ne!(Cache::key(&changed, &[]), key);
-        assert_eq!(cache.load("ffff"), None);
+    #[test]
+    fn round_trip_through_the_pack() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Path::new("/fleet/r");
+        let (key, f) = facts("API_URL=http://api:8080\n");
+        let cache = Cache::open(dir.path());
+        assert!(cache.is_empty());
+        cache.store(("r", root), "fp1", &key, &f);
+        cache.save().unwrap();
+
+        let reopened = Cache::open(dir.path());
+        assert_eq!(reopened.len(), 1);
+        assert_eq!(reopened.by_fingerprint("fp1"), Some(f.clone()));
+        assert_eq!(reopened.by_fingerprint("fp2"), None);
+        // Next run: the same content under a new fingerprint (a touched file) is found by its
+        // content key and replaces the repository's old entry.
+        let again = Cache::open(dir.path());
+        assert_eq!(again.by_key(("r", root), "fp2", &key), Some(f));
+        again.save().unwrap();
+        let third = Cache::open(dir.path());
+        assert_eq!(third.len(), 1, "the superseded entry of r was dropped");
+        assert!(third.by_fingerprint("fp2").is_some());
+    }
+
+    #[test]
+    fn content_key_changes_with_content() {
+        let (a, _) = facts("API_URL=http://api:8080\n");
+        let (b, _) = facts("API_URL=http://api:8081\n");
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn entries_of_other_repositories_survive() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, f) = facts("A=1\n");
+        let cache = Cache::open(dir.path());
+        cache.store(("a", Path::new("/a")), "fa", &key, &f);
+        cache.store(("b", Path::new("/b")), "fb", &key, &f);
+        cache.save().unwrap();
+        let partial = Cache::open(dir.path());
+        assert!(partial.by_fingerprint("fa").is_some());
+        partial.save().unwrap();
+        let after = Cache::open(dir.path());
+        assert_eq!(after.len(), 2);
+    }
+
+    #[test]
+    fn corrupt_pack_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(PACK_FILE),
+            b"SYFACTS\x01\x02\x00\x00\x00\xff\xff",
+        )
+        .unwrap();
+        assert!(Cache::open(dir.path()).is_empty());
+        std::fs::write(dir.path().join(PACK_FILE), b"garbage").unwrap();
+        assert!(Cache::open(dir.path()).is_empty());
     }
 }

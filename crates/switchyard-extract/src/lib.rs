@@ -79,23 +79,17 @@ pub fn extract_repository(
         return (facts, CacheUse::Disabled);
     };
     let fingerprint = cache::Cache::fingerprint(name, root, &listing);
-    if let Some(facts) = cache
-        .content_key_for(&fingerprint)
-        .and_then(|key| cache.load(&key))
-    {
+    if let Some(facts) = cache.by_fingerprint(&fingerprint) {
         return (facts, CacheUse::Hit);
     }
     let read = walk::read_candidates(name, listing, limits);
     let key = cache::Cache::key(&read.files, &read.diagnostics);
-    // A cache that cannot be written only costs speed on the next run.
-    if let Some(facts) = cache.load(&key) {
-        let _ = cache.remember(&fingerprint, &key);
+    if let Some(facts) = cache.by_key((name, root), &fingerprint, &key) {
         return (facts, CacheUse::Hit);
     }
     let mut facts = extract_files(read.files, registry);
     facts.diagnostics.splice(0..0, read.diagnostics);
-    let _ = cache.store(&key, &facts);
-    let _ = cache.remember(&fingerprint, &key);
+    cache.store((name, root), &fingerprint, &key, &facts);
     (facts, CacheUse::Miss)
 }
 
@@ -126,6 +120,10 @@ pub fn extract_fleet(
             out
         })
         .collect();
+    if let Some(cache) = cache {
+        // A cache that cannot be written only costs speed on the next run.
+        let _ = cache.save();
+    }
     let stats = FleetStats {
         repositories: results.len(),
         files_scanned: results.iter().map(|(f, _)| f.files_scanned).sum(),

@@ -173,7 +173,7 @@ impl Cache {
         let unchanged = fresh.len() == self.entries.len()
             && fresh
                 .iter()
-                .all(|e| self.by_fingerprint.get(&e.fingerprint).is_some());
+                .all(|e| self.by_fingerprint.contains_key(&e.fingerprint));
         if unchanged {
             return Ok(());
         }

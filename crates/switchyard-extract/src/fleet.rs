@@ -139,8 +139,9 @@ fn dir_name(path: &Path) -> String {
 }
 
 fn check_names(fleet: Fleet) -> Result<Fleet, FleetError> {
-    for (i, a) in fleet.repositories.iter().enumerate() {
-        if let Some(b) = fleet.repositories[..i].iter().find(|b| b.name == a.name) {
+    let mut seen: std::collections::HashMap<&str, &RepoSpec> = Default::default();
+    for a in &fleet.repositories {
+        if let Some(b) = seen.insert(&a.name, a) {
             return Err(FleetError::DuplicateName {
                 name: a.name.clone(),
                 first: b.path.clone(),

@@ -210,7 +210,11 @@ fn run(command: Command) -> Result<u8, Failure> {
                     "cycles": cycles,
                     "cycleCut": analysis.repo_graph.cut_set(),
                 })))?,
-                Format::Table => print(&table::phases(&phases, &cycles))?,
+                Format::Table => print(&table::phases(
+                    &phases,
+                    &cycles,
+                    &analysis.repo_graph.cut_set(),
+                ))?,
             }
             Ok(if cycles.is_empty() { 0 } else { 1 })
         }

@@ -77,7 +77,12 @@ pub fn analysis(report: &Report) -> String {
         out.push_str(&format!("\nDependencies\n{edges}\n"));
     }
 
-    out.push_str(&format!("\n{}", phases(&report.phases, &report.cycles)));
+    let cut: Vec<(String, String)> = report
+        .cycle_cut
+        .iter()
+        .map(|e| (e.from.clone(), e.to.clone()))
+        .collect();
+    out.push_str(&format!("\n{}", phases(&report.phases, &report.cycles, &cut)));
 
     if !report.unresolved.is_empty() {
         let mut t = table(&["service", "reference", "reason", "location"]);
@@ -123,15 +128,16 @@ pub fn analysis(report: &Report) -> String {
     out
 }
 
-/// The deployment phases, with cycles called out first.
-pub fn phases(phases: &[Phase], cycles: &[Vec<String>]) -> String {
+/// The deployment phases, with cycles and the smallest set of edges to cut called out first.
+pub fn phases(phases: &[Phase], cycles: &[Vec<String>], cut: &[(String, String)]) -> String {
     let mut out = String::new();
     if !cycles.is_empty() {
-        out.push_str("Dependency cycles (members share a phase; break one edge to order them)\n");
+        out.push_str("Dependency cycles (members share a phase until one edge is removed)\n");
         for c in cycles {
             out.push_str(&format!("  {}\n", c.join(" -> ")));
         }
-        out.push('\n');
+        let cut: Vec<String> = cut.iter().map(|(a, b)| format!("{a} -> {b}")).collect();
+        out.push_str(&format!("Smallest cut: {}\n\n", cut.join(", ")));
     }
     let mut t = table(&["phase", "repositories", "parallel"]);
     for p in phases {

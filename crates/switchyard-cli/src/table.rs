@@ -82,7 +82,10 @@ pub fn analysis(report: &Report) -> String {
         .iter()
         .map(|e| (e.from.clone(), e.to.clone()))
         .collect();
-    out.push_str(&format!("\n{}", phases(&report.phases, &report.cycles, &cut)));
+    out.push_str(&format!(
+        "\n{}",
+        phases(&report.phases, &report.cycles, &cut)
+    ));
 
     if !report.unresolved.is_empty() {
         let mut t = table(&["service", "reference", "reason", "location"]);

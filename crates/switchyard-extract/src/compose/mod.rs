@@ -104,27 +104,40 @@ fn included_by_other(file: &SourceFile, repo: &RepoFiles) -> bool {
 /// Whether a compose service of the repository reads `path` as its `env_file` (the compose
 /// extractor then records its values under that service).
 pub fn is_env_file_of_compose(repo: &RepoFiles, path: &str) -> bool {
-    compose_files_mentioning(repo, file_name(path)).any(|(compose, root)| {
-        let Some(services) = services_of(&root) else {
-            return false;
-        };
-        services.entries().any(|(_, _, service)| {
-            let Some(env_file) = service.get("env_file") else {
-                return false;
+    // Every `.env` of the repository asks; the compose files are read for it once.
+    repo.memo("compose.env_files", || {
+        let mut env_files = std::collections::HashSet::new();
+        for compose in repo
+            .files()
+            .iter()
+            .filter(|f| is_compose_file_name(f.file_name()) && f.text.contains("env_file"))
+        {
+            let Some(services) = yaml::parse(&compose.text)
+                .ok()
+                .flatten()
+                .and_then(|root| services_of(&root).cloned())
+            else {
+                continue;
             };
-            let items: Vec<&Node> = match env_file.as_seq() {
-                Some(list) => list.iter().collect(),
-                None => vec![env_file],
-            };
-            items.into_iter().any(|item| {
-                item.get("path")
-                    .unwrap_or(item)
-                    .as_str()
-                    .and_then(|rel| join_repo_path(parent_dir(&compose.path), rel))
-                    .is_some_and(|p| p == path)
-            })
-        })
+            for (_, _, service) in services.entries() {
+                let Some(env_file) = service.get("env_file") else {
+                    continue;
+                };
+                let items: Vec<&Node> = match env_file.as_seq() {
+                    Some(list) => list.iter().collect(),
+                    None => vec![env_file],
+                };
+                env_files.extend(items.into_iter().filter_map(|item| {
+                    item.get("path")
+                        .unwrap_or(item)
+                        .as_str()
+                        .and_then(|rel| join_repo_path(parent_dir(&compose.path), rel))
+                }));
+            }
+        }
+        env_files
     })
+    .contains(path)
 }
 
 /// Reads compose projects. See the module documentation.

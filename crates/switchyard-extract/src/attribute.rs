@@ -156,6 +156,10 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
     for entry in env.iter_mut().filter(|e| e.service.is_none()) {
         entry.service = owner_for(&entry.location.path, &entry.location);
     }
+    let mut shared = std::mem::take(&mut facts.shared);
+    for dep in shared.iter_mut().filter(|d| d.service.is_none()) {
+        dep.service = owner_for(&dep.location.path, &dep.location);
+    }
 
     if let Some(location) = application_needed
         && !facts.services.iter().any(|s| s.name == repo)
@@ -200,6 +204,7 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
     }
     facts.references = references;
     facts.env = env;
+    facts.shared = shared;
 }
 
 #[cfg(test)]

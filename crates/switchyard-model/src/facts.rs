@@ -12,6 +12,9 @@ pub struct RepoFacts {
     pub references: Vec<Reference>,
     pub env: Vec<EnvEntry>,
     pub resources: Vec<ResourceUse>,
+    /// Module Federation `shared` dependencies, for singleton version checks.
+    #[serde(default)]
+    pub shared: Vec<SharedDependency>,
     pub diagnostics: Vec<Diagnostic>,
     /// Number of files read (not skipped) for this repository.
     pub files_scanned: usize,
@@ -275,6 +278,17 @@ pub struct EnvEntry {
     pub display: String,
     /// blake3 hex of the real value, for comparisons without keeping the value.
     pub value_hash: String,
+    pub location: Location,
+}
+
+/// A Module Federation `shared` dependency (`react: { singleton: true, requiredVersion }`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharedDependency {
+    pub service: Option<String>,
+    pub name: String,
+    pub singleton: bool,
+    /// The literal required version range, when one is written.
+    pub required_version: Option<String>,
     pub location: Location,
 }
 

@@ -17,7 +17,7 @@ use crate::source::{RepoFiles, SourceFile, file_name};
 use switchyard_model::redact::redact_passwords;
 use switchyard_model::{
     Alias, AliasKind, Endpoint, EndpointKind, Mechanism, Reference, RepoFacts, Scope, ServiceDecl,
-    ServiceKind, Target,
+    ServiceKind, SharedDependency, Target,
 };
 
 pub struct FederationExtractor;
@@ -70,9 +70,11 @@ impl Extractor for FederationExtractor {
     fn extract(&self, file: &SourceFile, repo: &RepoFiles, out: &mut RepoFacts) -> Handled {
         let config = parse_federation(&file.text);
         let dir = file.dir();
+        let mut owner = None;
         if let Some(name) = &config.name {
             let package = crate::workspace::package_name_in(repo, dir);
             let service_name = package.clone().unwrap_or_else(|| name.value.clone());
+            owner = Some(service_name.clone());
             let location = file.location(name.span.start, name.span.end);
             let mut decl = ServiceDecl::new(
                 service_name.clone(),
@@ -109,6 +111,15 @@ impl Extractor for FederationExtractor {
                 key: Some(format!("remotes.{}", remote.key)),
                 location: file.location(remote.span.start, remote.span.end),
                 scope: Scope::Host,
+            });
+        }
+        for dep in &config.shared {
+            out.shared.push(SharedDependency {
+                service: owner.clone(),
+                name: dep.name.clone(),
+                singleton: dep.singleton,
+                required_version: dep.required_version.clone(),
+                location: file.location(dep.span.start, dep.span.end),
             });
         }
         for target in &config.proxy_targets {

@@ -163,3 +163,26 @@ fn remote_references_are_attributed_to_the_app() {
         .unwrap();
     assert_eq!(remote.from.as_deref(), Some("order-mfe"));
 }
+
+#[test]
+fn shared_dependencies_are_facts_of_the_app() {
+    let mut files = RepoFiles::new("order");
+    files.add_text(
+        "webpack.config.js",
+        HOST_CONFIG.replace(
+            "{ singleton: true }",
+            "{ singleton: true, requiredVersion: '^18.2.0' }",
+        ),
+    );
+    let facts = extract_files(files, &Registry::default());
+    assert_eq!(facts.shared.len(), 1);
+    let react = &facts.shared[0];
+    assert_eq!(react.name, "react");
+    assert!(react.singleton);
+    assert_eq!(react.required_version.as_deref(), Some("^18.2.0"));
+    assert_eq!(react.service.as_deref(), Some("order_mfe"));
+    assert_eq!(
+        (react.location.line, react.location.path.as_str()),
+        (10, "webpack.config.js")
+    );
+}

@@ -1,0 +1,31 @@
+//! Conflict detectors, one file per kind, all listed in [`detectors`].
+
+use crate::{Conflict, ConflictKind, FleetInput};
+
+/// Finds one kind of conflict. Pure: reads the input, returns conflicts sorted by id.
+pub trait Detector: Send + Sync {
+    fn kind(&self) -> ConflictKind;
+    fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict>;
+}
+
+/// Every detector, in the order of [`ConflictKind::ALL`].
+pub fn detectors() -> Vec<Box<dyn Detector>> {
+    Vec::new()
+}
+
+/// Runs the detectors of the given kinds (all when `kinds` is empty); conflicts sorted by
+/// severity (high first), then kind, then id.
+pub fn detect(input: FleetInput<'_>, kinds: &[ConflictKind]) -> Vec<Conflict> {
+    let mut out: Vec<Conflict> = detectors()
+        .into_iter()
+        .filter(|d| kinds.is_empty() || kinds.contains(&d.kind()))
+        .flat_map(|d| d.detect(input))
+        .collect();
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.kind.cmp(&b.kind))
+            .then(a.id.cmp(&b.id))
+    });
+    out
+}

@@ -1,0 +1,1 @@
+//! Edits → unified diffs, and applying them to files.

@@ -1,0 +1,24 @@
+//! Resolution strategies, one file per strategy, all listed in [`strategies`].
+
+use crate::{Conflict, FleetInput, Resolution};
+
+/// Reads a repository file's current text (the caller does the I/O).
+pub trait FileSource {
+    fn read(&self, repository: &str, path: &str) -> Option<String>;
+}
+
+/// Proposes a resolution for conflicts it understands.
+pub trait Strategy: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn propose(
+        &self,
+        conflict: &Conflict,
+        input: FleetInput<'_>,
+        files: &dyn FileSource,
+    ) -> Option<Resolution>;
+}
+
+/// Every strategy.
+pub fn strategies() -> Vec<Box<dyn Strategy>> {
+    Vec::new()
+}

@@ -7,6 +7,25 @@ use std::fs;
 
 const HOMELAB: &str = "examples/fleets/homelab";
 
+/// A two-repository fleet: `web` calls `localhost:8080`, which `api` publishes.
+fn web_and_api_fleet() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for repo in ["web", "api"] {
+        fs::create_dir_all(dir.path().join(repo)).unwrap();
+    }
+    fs::write(
+        dir.path().join("web/.env"),
+        "API_URL=http://localhost:8080\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("api/docker-compose.yml"),
+        "services:\n  api:\n    image: api\n    ports: [\"8080:80\"]\n",
+    )
+    .unwrap();
+    dir
+}
+
 #[test]
 fn plan_exit_code_reflects_cycles() {
     let ok = common::switchyard(
@@ -171,20 +190,7 @@ fn deps_with_max_depth() {
 
 #[test]
 fn init_writes_a_config_that_analyze_reads() {
-    let dir = tempfile::tempdir().unwrap();
-    for repo in ["web", "api"] {
-        fs::create_dir_all(dir.path().join(repo)).unwrap();
-    }
-    fs::write(
-        dir.path().join("web/.env"),
-        "API_URL=http://localhost:8080\n",
-    )
-    .unwrap();
-    fs::write(
-        dir.path().join("api/docker-compose.yml"),
-        "services:\n  api:\n    image: api\n    ports: [\"8080:80\"]\n",
-    )
-    .unwrap();
+    let dir = web_and_api_fleet();
     let init = common::switchyard(&["init"], Some(dir.path()));
     assert_eq!(init.code, 0, "{}", init.stderr);
     let text = fs::read_to_string(dir.path().join("switchyard.toml")).unwrap();
@@ -214,20 +220,7 @@ fn init_writes_a_config_that_analyze_reads() {
 
 #[test]
 fn cache_gives_identical_results_and_notices_changes() {
-    let dir = tempfile::tempdir().unwrap();
-    for repo in ["web", "api"] {
-        fs::create_dir_all(dir.path().join(repo)).unwrap();
-    }
-    fs::write(
-        dir.path().join("web/.env"),
-        "API_URL=http://localhost:8080\n",
-    )
-    .unwrap();
-    fs::write(
-        dir.path().join("api/docker-compose.yml"),
-        "services:\n  api:\n    image: api\n    ports: [\"8080:80\"]\n",
-    )
-    .unwrap();
+    let dir = web_and_api_fleet();
     let fleet = dir.path().to_string_lossy().to_string();
     let first = common::switchyard(&["analyze", "--format", "json", "--fleet", &fleet], None);
     assert!(dir.path().join(".switchyard/cache/facts.pack").is_file());

@@ -121,6 +121,28 @@ impl<'a> Text<'a> {
     }
 }
 
+/// Adds a file of the project once (bounded by `MAX_DOCS`), if it parses.
+fn add_doc<'a>(
+    docs: &mut Vec<Doc<'a>>,
+    loaded: &mut HashSet<String>,
+    file: &'a SourceFile,
+    role: Role,
+    env_dir: String,
+    out: &mut RepoFacts,
+) {
+    if docs.len() >= MAX_DOCS || !loaded.insert(file.path.clone()) {
+        return;
+    }
+    if let Some(root) = parse_into(file, out) {
+        docs.push(Doc {
+            file,
+            root,
+            role,
+            env_dir,
+        });
+    }
+}
+
 fn parse_into(file: &SourceFile, out: &mut RepoFacts) -> Option<Node> {
     match yaml::parse(&file.text) {
         Ok(Some(root)) if root.as_map().is_some() => Some(root),
@@ -231,17 +253,15 @@ impl<'a> Project<'a> {
                 }
             }
             for file in found {
-                if project.docs.len() >= MAX_DOCS || !loaded.insert(file.path.clone()) {
-                    continue;
-                }
-                if let Some(root) = parse_into(file, out) {
-                    project.docs.push(Doc {
-                        file,
-                        root,
-                        role: Role::Include,
-                        env_dir: file.dir().to_string(),
-                    });
-                }
+                let env_dir = file.dir().to_string();
+                add_doc(
+                    &mut project.docs,
+                    &mut loaded,
+                    file,
+                    Role::Include,
+                    env_dir,
+                    out,
+                );
             }
             i += 1;
         }
@@ -265,17 +285,15 @@ impl<'a> Project<'a> {
                 }
             }
             for file in found {
-                if project.docs.len() >= MAX_DOCS || !loaded.insert(file.path.clone()) {
-                    continue;
-                }
-                if let Some(root) = parse_into(file, out) {
-                    project.docs.push(Doc {
-                        file,
-                        root,
-                        role: Role::Extends,
-                        env_dir: base.dir().to_string(),
-                    });
-                }
+                let env_dir = base.dir().to_string();
+                add_doc(
+                    &mut project.docs,
+                    &mut loaded,
+                    file,
+                    Role::Extends,
+                    env_dir,
+                    out,
+                );
             }
             i += 1;
         }

@@ -1,4 +1,4 @@
-//! Runs the compose extractor over the real-world corpus (`/work/shared/corpus`, or
+//! Runs the compose extractor over the real-world corpus (`../shared/corpus` beside the checkout, or
 //! `SWITCHYARD_CORPUS`) and checks services and compose-visible edges against `TRUTH.json`.
 
 use super::*;

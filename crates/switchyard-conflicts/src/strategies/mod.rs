@@ -1,6 +1,13 @@
 //! Resolution strategies, one file per strategy, all listed in [`strategies`].
 
+mod common;
+pub mod port_reassignment;
+#[cfg(test)]
+mod testkit;
+
 use crate::{Conflict, FleetInput, Resolution};
+
+pub use port_reassignment::{PortRange, PortReassignment};
 
 /// Reads a repository file's current text (the caller does the I/O).
 pub trait FileSource {
@@ -20,5 +27,5 @@ pub trait Strategy: Send + Sync {
 
 /// Every strategy.
 pub fn strategies() -> Vec<Box<dyn Strategy>> {
-    Vec::new()
+    vec![Box::new(PortReassignment::default())]
 }

@@ -2,12 +2,14 @@
 
 mod common;
 pub mod port_reassignment;
+pub mod value_standardization;
 #[cfg(test)]
 mod testkit;
 
 use crate::{Conflict, FleetInput, Resolution};
 
 pub use port_reassignment::{PortRange, PortReassignment};
+pub use value_standardization::ValueStandardization;
 
 /// Reads a repository file's current text (the caller does the I/O).
 pub trait FileSource {
@@ -27,5 +29,8 @@ pub trait Strategy: Send + Sync {
 
 /// Every strategy.
 pub fn strategies() -> Vec<Box<dyn Strategy>> {
-    vec![Box::new(PortReassignment::default())]
+    vec![
+        Box::new(PortReassignment::default()),
+        Box::new(ValueStandardization),
+    ]
 }

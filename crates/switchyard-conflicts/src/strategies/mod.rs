@@ -2,6 +2,7 @@
 
 mod common;
 pub mod port_reassignment;
+pub mod repository_specific_override;
 pub mod value_standardization;
 #[cfg(test)]
 mod testkit;
@@ -9,6 +10,7 @@ mod testkit;
 use crate::{Conflict, FleetInput, Resolution};
 
 pub use port_reassignment::{PortRange, PortReassignment};
+pub use repository_specific_override::RepositorySpecificOverride;
 pub use value_standardization::ValueStandardization;
 
 /// Reads a repository file's current text (the caller does the I/O).
@@ -32,5 +34,6 @@ pub fn strategies() -> Vec<Box<dyn Strategy>> {
     vec![
         Box::new(PortReassignment::default()),
         Box::new(ValueStandardization),
+        Box::new(RepositorySpecificOverride),
     ]
 }

@@ -257,6 +257,26 @@ pub(crate) fn references_to<'m>(
     out
 }
 
+/// The Kubernetes `Ingress` document of a YAML file that contains byte `at`.
+pub(crate) fn ingress_at(text: &str, at: usize) -> Option<switchyard_extract::yaml::Node> {
+    let docs = switchyard_extract::yaml::parse_documents(text).ok()?;
+    docs.into_iter()
+        .find(|d| d.start <= at && at < d.end && d.get("kind").and_then(|k| k.as_str()) == Some("Ingress"))
+}
+
+/// The span of a scalar's content (without quotes), by its node.
+pub(crate) fn content_span(text: &str, node: &switchyard_extract::yaml::Node) -> ByteSpan {
+    let bytes = text.as_bytes();
+    let (start, end) = (node.start, node.end);
+    if end > start + 1 {
+        let first = bytes.get(start).copied();
+        if matches!(first, Some(b'"' | b'\'')) && bytes.get(end - 1).copied() == first {
+            return ByteSpan::new(start + 1, end - 1);
+        }
+    }
+    ByteSpan::new(start, end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

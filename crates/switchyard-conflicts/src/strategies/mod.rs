@@ -1,16 +1,20 @@
 //! Resolution strategies, one file per strategy, all listed in [`strategies`].
 
 mod common;
+pub mod path_based_routing;
 pub mod port_reassignment;
 pub mod repository_specific_override;
+pub mod subdomain_separation;
 pub mod value_standardization;
 #[cfg(test)]
 mod testkit;
 
 use crate::{Conflict, FleetInput, Resolution};
 
+pub use path_based_routing::PathBasedRouting;
 pub use port_reassignment::{PortRange, PortReassignment};
 pub use repository_specific_override::RepositorySpecificOverride;
+pub use subdomain_separation::SubdomainSeparation;
 pub use value_standardization::ValueStandardization;
 
 /// Reads a repository file's current text (the caller does the I/O).
@@ -33,6 +37,8 @@ pub trait Strategy: Send + Sync {
 pub fn strategies() -> Vec<Box<dyn Strategy>> {
     vec![
         Box::new(PortReassignment::default()),
+        Box::new(SubdomainSeparation),
+        Box::new(PathBasedRouting),
         Box::new(ValueStandardization),
         Box::new(RepositorySpecificOverride),
     ]

@@ -2,6 +2,7 @@
 
 mod common;
 pub mod path_based_routing;
+pub mod port_based_separation;
 pub mod port_reassignment;
 pub mod repository_specific_override;
 pub mod subdomain_separation;
@@ -12,6 +13,7 @@ mod testkit;
 use crate::{Conflict, FleetInput, Resolution};
 
 pub use path_based_routing::PathBasedRouting;
+pub use port_based_separation::PortBasedSeparation;
 pub use port_reassignment::{PortRange, PortReassignment};
 pub use repository_specific_override::RepositorySpecificOverride;
 pub use subdomain_separation::SubdomainSeparation;
@@ -39,6 +41,7 @@ pub fn strategies() -> Vec<Box<dyn Strategy>> {
         Box::new(PortReassignment::default()),
         Box::new(SubdomainSeparation),
         Box::new(PathBasedRouting),
+        Box::new(PortBasedSeparation::default()),
         Box::new(ValueStandardization),
         Box::new(RepositorySpecificOverride),
     ]

@@ -144,7 +144,7 @@ fn interpolation_sources<'m>(
 
 /// Edits moving the port written at an endpoint's location: the digits themselves, or — when
 /// the value is interpolated — the `.env` value and/or the `${VAR:-default}` that supply them.
-fn endpoint_edits(
+pub(crate) fn endpoint_edits(
     files: &Files<'_>,
     input: FleetInput<'_>,
     location: &Location,

@@ -1,6 +1,7 @@
 //! Resolution strategies, one file per strategy, all listed in [`strategies`].
 
 mod common;
+pub mod namespace_separation;
 pub mod path_based_routing;
 pub mod port_based_separation;
 pub mod port_reassignment;
@@ -12,6 +13,7 @@ mod testkit;
 
 use crate::{Conflict, FleetInput, Resolution};
 
+pub use namespace_separation::NamespaceSeparation;
 pub use path_based_routing::PathBasedRouting;
 pub use port_based_separation::PortBasedSeparation;
 pub use port_reassignment::{PortRange, PortReassignment};
@@ -42,6 +44,7 @@ pub fn strategies() -> Vec<Box<dyn Strategy>> {
         Box::new(SubdomainSeparation),
         Box::new(PathBasedRouting),
         Box::new(PortBasedSeparation::default()),
+        Box::new(NamespaceSeparation),
         Box::new(ValueStandardization),
         Box::new(RepositorySpecificOverride),
     ]

@@ -27,7 +27,9 @@ pub enum PatchError {
         path: String,
         at: usize,
     },
-    #[error("{repository}/{path}: byte span {start}..{end} is outside the file or splits a character")]
+    #[error(
+        "{repository}/{path}: byte span {start}..{end} is outside the file or splits a character"
+    )]
     InvalidSpan {
         repository: String,
         path: String,
@@ -269,7 +271,10 @@ fn plan_file(
                 create_dir: (!rest.as_os_str().is_empty()).then_some(dir),
             })
         }
-        Err(e) => Err(PatchError::Io { path: full, source: e }),
+        Err(e) => Err(PatchError::Io {
+            path: full,
+            source: e,
+        }),
     }
 }
 
@@ -323,10 +328,7 @@ mod tests {
         let a = edit("c.yml", at, at + 4, "8080", "20000");
         let b = edit("c.yml", 12, 15, "web", "api");
         let out = apply_edits(COMPOSE, &[&a, &b]).unwrap();
-        assert_eq!(
-            out,
-            "services:\n  api:\n    ports: [\"20000:80\"] # keep\n"
-        );
+        assert_eq!(out, "services:\n  api:\n    ports: [\"20000:80\"] # keep\n");
         // An insertion right where a replacement starts is fine: order is defined.
         let ins = edit("c.yml", at, at, "", "1");
         assert_eq!(
@@ -455,7 +457,10 @@ mod tests {
             fs::read_to_string(root.join("c.yml")).unwrap(),
             COMPOSE.replace("8080", "20000")
         );
-        assert_eq!(fs::read_to_string(root.join(".env")).unwrap(), "PORT=20000\n");
+        assert_eq!(
+            fs::read_to_string(root.join(".env")).unwrap(),
+            "PORT=20000\n"
+        );
         assert_eq!(
             fs::read_to_string(root.join("deploy/override.yml")).unwrap(),
             "services: {}\n"
@@ -506,7 +511,10 @@ mod tests {
         for path in ["../outside.txt", "/etc/passwd", "a/../../outside.txt", ""] {
             let edits = vec![edit(path, 0, 0, "", "x")];
             assert!(
-                matches!(apply_to_disk(&roots, &edits), Err(PatchError::Escape { .. })),
+                matches!(
+                    apply_to_disk(&roots, &edits),
+                    Err(PatchError::Escape { .. })
+                ),
                 "{path}"
             );
         }
@@ -527,7 +535,10 @@ mod tests {
         for path in ["link.txt", "up/outside.txt", "up/new.txt"] {
             let edits = vec![edit(path, 0, 0, "", "x")];
             assert!(
-                matches!(apply_to_disk(&roots, &edits), Err(PatchError::Escape { .. })),
+                matches!(
+                    apply_to_disk(&roots, &edits),
+                    Err(PatchError::Escape { .. })
+                ),
                 "{path}"
             );
         }
@@ -546,7 +557,10 @@ mod tests {
                 .file_type()
                 .is_symlink()
         );
-        assert_eq!(fs::read_to_string(root.join(".env")).unwrap(), "PORT=20000\n");
+        assert_eq!(
+            fs::read_to_string(root.join(".env")).unwrap(),
+            "PORT=20000\n"
+        );
     }
 
     #[cfg(unix)]

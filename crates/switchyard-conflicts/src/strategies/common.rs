@@ -10,10 +10,13 @@ use switchyard_model::{
     ByteSpan, Endpoint, Location, Reference, RepoFacts, Service, Target, UnresolvedReason,
 };
 
+/// Texts read so far, by (repository, path); `None` for files that do not exist.
+type Cache = HashMap<(String, String), Option<Rc<str>>>;
+
 /// A [`FileSource`] that reads each file once.
 pub(crate) struct Files<'a> {
     source: &'a dyn FileSource,
-    cache: RefCell<HashMap<(String, String), Option<Rc<str>>>>,
+    cache: RefCell<Cache>,
 }
 
 impl<'a> Files<'a> {
@@ -75,18 +78,6 @@ pub(crate) fn in_order(conflict: &Conflict) -> Vec<&Occurrence> {
     list
 }
 
-/// The occurrences of every repository after the first (the first repository keeps its use).
-pub(crate) fn others(conflict: &Conflict) -> Vec<&Occurrence> {
-    let ordered = in_order(conflict);
-    let Some(first) = ordered.first().map(|o| o.repository.clone()) else {
-        return Vec::new();
-    };
-    ordered
-        .into_iter()
-        .filter(|o| o.repository != first)
-        .collect()
-}
-
 /// A resolution with its edits sorted and deduplicated (several facts can share one span).
 pub(crate) fn resolution(
     conflict: &Conflict,
@@ -133,14 +124,20 @@ pub(crate) fn endpoint_at<'m>(
     input: FleetInput<'m>,
     occurrence: &Occurrence,
 ) -> Option<(&'m Service, &'m Endpoint)> {
-    let same = |l: &Location| l.path == occurrence.location.path && l.span == occurrence.location.span;
+    let same =
+        |l: &Location| l.path == occurrence.location.path && l.span == occurrence.location.span;
     input
         .model
         .services
         .iter()
         .filter(|s| s.repository == occurrence.repository)
         .filter(|s| occurrence.service.as_ref().is_none_or(|n| *n == s.name))
-        .find_map(|s| s.endpoints.iter().find(|e| same(&e.location)).map(|e| (s, e)))
+        .find_map(|s| {
+            s.endpoints
+                .iter()
+                .find(|e| same(&e.location))
+                .map(|e| (s, e))
+        })
 }
 
 /// The facts of one repository.
@@ -234,8 +231,7 @@ pub(crate) fn references_to<'m>(
             let Some(from) = &reference.from else {
                 continue;
             };
-            if !mentions(text) || (facts.repository == target.repository && *from == target.name)
-            {
+            if !mentions(text) || (facts.repository == target.repository && *from == target.name) {
                 continue;
             }
             let from_id = switchyard_model::service_id(&facts.repository, from);
@@ -260,8 +256,9 @@ pub(crate) fn references_to<'m>(
 /// The Kubernetes `Ingress` document of a YAML file that contains byte `at`.
 pub(crate) fn ingress_at(text: &str, at: usize) -> Option<switchyard_extract::yaml::Node> {
     let docs = switchyard_extract::yaml::parse_documents(text).ok()?;
-    docs.into_iter()
-        .find(|d| d.start <= at && at < d.end && d.get("kind").and_then(|k| k.as_str()) == Some("Ingress"))
+    docs.into_iter().find(|d| {
+        d.start <= at && at < d.end && d.get("kind").and_then(|k| k.as_str()) == Some("Ingress")
+    })
 }
 
 /// The span of a scalar's content (without quotes), by its node.

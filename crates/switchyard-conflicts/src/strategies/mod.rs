@@ -6,10 +6,12 @@ pub mod path_based_routing;
 pub mod port_based_separation;
 pub mod port_reassignment;
 pub mod repository_specific_override;
+pub mod resource_name_prefixing;
+pub mod service_consolidation;
 pub mod subdomain_separation;
-pub mod value_standardization;
 #[cfg(test)]
 mod testkit;
+pub mod value_standardization;
 
 use crate::{Conflict, FleetInput, Resolution};
 
@@ -18,6 +20,8 @@ pub use path_based_routing::PathBasedRouting;
 pub use port_based_separation::PortBasedSeparation;
 pub use port_reassignment::{PortRange, PortReassignment};
 pub use repository_specific_override::RepositorySpecificOverride;
+pub use resource_name_prefixing::ResourceNamePrefixing;
+pub use service_consolidation::ServiceConsolidation;
 pub use subdomain_separation::SubdomainSeparation;
 pub use value_standardization::ValueStandardization;
 
@@ -45,6 +49,8 @@ pub fn strategies() -> Vec<Box<dyn Strategy>> {
         Box::new(PathBasedRouting),
         Box::new(PortBasedSeparation::default()),
         Box::new(NamespaceSeparation),
+        Box::new(ResourceNamePrefixing),
+        Box::new(ServiceConsolidation),
         Box::new(ValueStandardization),
         Box::new(RepositorySpecificOverride),
     ]

@@ -12,11 +12,17 @@ use switchyard_model::{ByteSpan, Location, ResourceKind, ResourceUse};
 pub struct NamespaceSeparation;
 
 /// The resource recorded at an occurrence's location.
-pub(crate) fn resource_at<'m>(input: FleetInput<'m>, occurrence: &Occurrence) -> Option<&'m ResourceUse> {
+pub(crate) fn resource_at<'m>(
+    input: FleetInput<'m>,
+    occurrence: &Occurrence,
+) -> Option<&'m ResourceUse> {
     facts_of(input, &occurrence.repository)?
         .resources
         .iter()
-        .find(|r| r.location.path == occurrence.location.path && r.location.span == occurrence.location.span)
+        .find(|r| {
+            r.location.path == occurrence.location.path
+                && r.location.span == occurrence.location.span
+        })
 }
 
 /// The edit that names a top-level compose declaration (`networks:`/`volumes:` entry) `name`:
@@ -54,17 +60,19 @@ fn name_declaration(
 
 /// The declaration of a network (located at its key) or named volume (located at a mount's
 /// source, declared in the same file).
-fn declaration_edit(
-    files: &Files<'_>,
-    resource: &ResourceUse,
-    new_name: &str,
-) -> Option<Edit> {
+fn declaration_edit(files: &Files<'_>, resource: &ResourceUse, new_name: &str) -> Option<Edit> {
     let location = &resource.location;
     let text = files.read(&location.repository, &location.path)?;
     let root = yaml::parse(&text).ok()??;
     let (section, key) = match resource.kind {
         ResourceKind::Network => ("networks", None),
-        ResourceKind::Volume => ("volumes", Some(text.get(location.span.start..location.span.end)?.to_string())),
+        ResourceKind::Volume => (
+            "volumes",
+            Some(
+                text.get(location.span.start..location.span.end)?
+                    .to_string(),
+            ),
+        ),
         _ => return None,
     };
     let decls = root.get(section)?;
@@ -96,7 +104,11 @@ impl Strategy for NamespaceSeparation {
         let mut named = BTreeSet::new();
         for occurrence in ordered.iter().filter(|o| o.repository != kept) {
             let resource = resource_at(input, occurrence)?;
-            let new_name = format!("{}-{}", dns_label(&occurrence.repository), resource.identifier);
+            let new_name = format!(
+                "{}-{}",
+                dns_label(&occurrence.repository),
+                resource.identifier
+            );
             edits.push(declaration_edit(&files, resource, &new_name)?);
             named.insert(format!("{} uses {new_name}", occurrence.repository));
         }
@@ -109,7 +121,14 @@ impl Strategy for NamespaceSeparation {
             conflict.resource,
             named.into_iter().collect::<Vec<_>>().join(", ")
         );
-        Some(resolution(conflict, self.name(), 0.6, false, description, edits))
+        Some(resolution(
+            conflict,
+            self.name(),
+            0.6,
+            false,
+            description,
+            edits,
+        ))
     }
 }
 
@@ -133,7 +152,9 @@ mod tests {
         let an = fleet.analyze();
         let conflict = resource_conflict(&an, ResourceKind::Network, "shared");
         assert_eq!(conflict.repositories, ["alpha", "beta"]);
-        let res = NamespaceSeparation.propose(&conflict, an.input(), &fleet).unwrap();
+        let res = NamespaceSeparation
+            .propose(&conflict, an.input(), &fleet)
+            .unwrap();
         let after = fleet.apply(&res);
         assert_eq!(after.text("alpha", "docker-compose.yml"), ALPHA);
         assert_eq!(
@@ -141,8 +162,14 @@ mod tests {
             [("    name: shared".into(), "    name: beta-shared".into())]
         );
         let re = after.analyze();
-        assert_eq!(resource_conflict(&re, ResourceKind::Network, "shared").repositories, ["alpha"]);
-        assert_eq!(resource_conflict(&re, ResourceKind::Network, "beta-shared").repositories, ["beta"]);
+        assert_eq!(
+            resource_conflict(&re, ResourceKind::Network, "shared").repositories,
+            ["alpha"]
+        );
+        assert_eq!(
+            resource_conflict(&re, ResourceKind::Network, "beta-shared").repositories,
+            ["beta"]
+        );
     }
 
     #[test]
@@ -151,11 +178,16 @@ mod tests {
         let an = fleet.analyze();
         let conflict = resource_conflict(&an, ResourceKind::Volume, "media");
         assert_eq!(conflict.repositories, ["alpha", "beta"]);
-        let res = NamespaceSeparation.propose(&conflict, an.input(), &fleet).unwrap();
+        let res = NamespaceSeparation
+            .propose(&conflict, an.input(), &fleet)
+            .unwrap();
         let after = fleet.apply(&res);
         assert_eq!(
             changed_lines(BETA, &after.text("beta", "docker-compose.yml")),
-            [("  media: {external: true}".into(), "  media: {name: beta-media, external: true}".into())]
+            [(
+                "  media: {external: true}".into(),
+                "  media: {name: beta-media, external: true}".into()
+            )]
         );
         // alpha first, beta second: flip the order to exercise the block form.
         let flipped = TestFleet::new()
@@ -163,15 +195,26 @@ mod tests {
             .repo("beta", &[("docker-compose.yml", ALPHA)]);
         let an = flipped.analyze();
         let conflict = resource_conflict(&an, ResourceKind::Volume, "media");
-        let res = NamespaceSeparation.propose(&conflict, an.input(), &flipped).unwrap();
+        let res = NamespaceSeparation
+            .propose(&conflict, an.input(), &flipped)
+            .unwrap();
         let after = flipped.apply(&res);
         assert_eq!(
             after.text("beta", "docker-compose.yml"),
-            ALPHA.replace("  media:\n    external: true\n", "  media:\n    name: beta-media\n    external: true\n")
+            ALPHA.replace(
+                "  media:\n    external: true\n",
+                "  media:\n    name: beta-media\n    external: true\n"
+            )
         );
         let re = after.analyze();
-        assert_eq!(resource_conflict(&re, ResourceKind::Volume, "media").repositories, ["alpha"]);
-        assert_eq!(resource_conflict(&re, ResourceKind::Volume, "beta-media").repositories, ["beta"]);
+        assert_eq!(
+            resource_conflict(&re, ResourceKind::Volume, "media").repositories,
+            ["alpha"]
+        );
+        assert_eq!(
+            resource_conflict(&re, ResourceKind::Volume, "beta-media").repositories,
+            ["beta"]
+        );
     }
 
     #[test]
@@ -182,9 +225,17 @@ mod tests {
         let an = fleet.analyze();
         let conflict = resource_conflict(&an, ResourceKind::Volume, "cache");
         assert_eq!(conflict.repositories.len(), 2);
-        assert!(NamespaceSeparation.propose(&conflict, an.input(), &fleet).is_none());
+        assert!(
+            NamespaceSeparation
+                .propose(&conflict, an.input(), &fleet)
+                .is_none()
+        );
         let mut other = conflict.clone();
         other.kind = ConflictKind::ContainerName;
-        assert!(NamespaceSeparation.propose(&other, an.input(), &fleet).is_none());
+        assert!(
+            NamespaceSeparation
+                .propose(&other, an.input(), &fleet)
+                .is_none()
+        );
     }
 }

@@ -104,7 +104,11 @@ impl Strategy for PathBasedRouting {
         for occurrence in ordered.iter().filter(|o| o.repository != kept) {
             let location = &occurrence.location;
             // Several domains of one rule share its location: edit it once.
-            if !done.insert((location.repository.clone(), location.path.clone(), location.span.start)) {
+            if !done.insert((
+                location.repository.clone(),
+                location.path.clone(),
+                location.span.start,
+            )) {
                 continue;
             }
             let prefix = format!("/{}", dns_label(&occurrence.repository));
@@ -112,10 +116,7 @@ impl Strategy for PathBasedRouting {
             let yaml = lower.ends_with(".yml") || lower.ends_with(".yaml");
             let here = if !yaml {
                 None
-            } else if files
-                .text_at(location)
-                .is_some_and(|t| t.contains("Host("))
-            {
+            } else if files.text_at(location).is_some_and(|t| t.contains("Host(")) {
                 traefik_edits(&files, location, &prefix)
             } else {
                 ingress_edits(&files, location, &prefix)
@@ -132,7 +133,14 @@ impl Strategy for PathBasedRouting {
             conflict.resource,
             moved.into_iter().collect::<Vec<_>>().join(", ")
         );
-        Some(resolution(conflict, self.name(), 0.5, false, description, edits))
+        Some(resolution(
+            conflict,
+            self.name(),
+            0.5,
+            false,
+            description,
+            edits,
+        ))
     }
 }
 
@@ -161,7 +169,9 @@ mod tests {
         let fleet = fleet();
         let an = fleet.analyze();
         let conflict = domain_conflict(&an, "app.example.com");
-        let res = PathBasedRouting.propose(&conflict, an.input(), &fleet).unwrap();
+        let res = PathBasedRouting
+            .propose(&conflict, an.input(), &fleet)
+            .unwrap();
         assert!(!res.automatic);
         let after = fleet.apply(&res);
         assert_eq!(after.text("alpha", "nginx/nginx.conf"), NGINX);
@@ -175,7 +185,10 @@ mod tests {
         );
         assert_eq!(
             changed_lines(INGRESS, &after.text("gamma", "k8s/ingress.yaml")),
-            [("          - path: /".into(), "          - path: /gamma".into())]
+            [(
+                "          - path: /".into(),
+                "          - path: /gamma".into()
+            )]
         );
         let re = after.analyze();
         let host = "app.example.com".to_string();
@@ -229,6 +242,10 @@ mod tests {
         let an = fleet.analyze();
         let conflict = domain_conflict(&an, "app.example.com");
         assert_eq!(conflict.repositories.len(), 2);
-        assert!(PathBasedRouting.propose(&conflict, an.input(), &fleet).is_none());
+        assert!(
+            PathBasedRouting
+                .propose(&conflict, an.input(), &fleet)
+                .is_none()
+        );
     }
 }

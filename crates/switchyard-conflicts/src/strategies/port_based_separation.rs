@@ -52,7 +52,9 @@ impl Strategy for PortBasedSeparation {
                     .endpoints
                     .iter()
                     .filter_map(|e| match e.kind {
-                        EndpointKind::HostPort { start, end, .. } if end <= start => Some((e, start)),
+                        EndpointKind::HostPort { start, end, .. } if end <= start => {
+                            Some((e, start))
+                        }
                         _ => None,
                     })
                     .collect()
@@ -89,7 +91,14 @@ impl Strategy for PortBasedSeparation {
             conflict.resource,
             moved.join(", ")
         );
-        Some(resolution(conflict, self.name(), 0.4, false, description, edits))
+        Some(resolution(
+            conflict,
+            self.name(),
+            0.4,
+            false,
+            description,
+            edits,
+        ))
     }
 }
 
@@ -118,7 +127,10 @@ mod tests {
             changed_lines(SITE, &after.text("beta", "nginx/conf.d/site.conf")),
             [
                 ("    listen 80;".into(), "    listen 20000;".into()),
-                ("    listen 443 ssl; # tls".into(), "    listen 20001 ssl; # tls".into()),
+                (
+                    "    listen 443 ssl; # tls".into(),
+                    "    listen 20001 ssl; # tls".into()
+                ),
             ]
         );
         let re = after.analyze();

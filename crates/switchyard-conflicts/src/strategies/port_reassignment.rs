@@ -67,10 +67,8 @@ pub(crate) fn allocate(
     taken: &mut HashSet<u16>,
 ) -> Option<u16> {
     let last_start = range.end.checked_sub(len)?;
-    let start = (range.start..=last_start).find(|&p| {
-        (p..=p + len)
-            .all(|q| q != 0 && !used.contains(&q) && !taken.contains(&q))
-    })?;
+    let start = (range.start..=last_start)
+        .find(|&p| (p..=p + len).all(|q| q != 0 && !used.contains(&q) && !taken.contains(&q)))?;
     taken.extend(start..=start + len);
     Some(start)
 }
@@ -155,7 +153,11 @@ pub(crate) fn endpoint_edits(
     let text = files.read(repo, path)?;
     let digit = |c: char| c.is_ascii_digit();
     let exprs = interpolations(&text, location.span);
-    let inside = |s: &ByteSpan| exprs.iter().any(|(w, _, _)| w.start <= s.start && s.end <= w.end);
+    let inside = |s: &ByteSpan| {
+        exprs
+            .iter()
+            .any(|(w, _, _)| w.start <= s.start && s.end <= w.end)
+    };
     let plain: Vec<ByteSpan> = find_token(&text, location.span, old, digit)
         .into_iter()
         .filter(|s| !inside(s))
@@ -190,7 +192,12 @@ pub(crate) fn endpoint_edits(
 
 /// `host:PORT` mentions in `text[span]` whose host is loopback or the Docker host and whose
 /// port lies in `start..=end`: (digits span, port).
-pub(crate) fn loopback_mentions(text: &str, span: ByteSpan, start: u16, end: u16) -> Vec<(ByteSpan, u16)> {
+pub(crate) fn loopback_mentions(
+    text: &str,
+    span: ByteSpan,
+    start: u16,
+    end: u16,
+) -> Vec<(ByteSpan, u16)> {
     let mut out = Vec::new();
     let Some(hay) = text.get(span.start..span.end) else {
         return out;
@@ -271,7 +278,9 @@ impl Strategy for PortReassignment {
         for occurrence in moved {
             let (service, endpoint) = endpoint_at(input, occurrence)?;
             let (start, end, range) = match &endpoint.kind {
-                EndpointKind::HostPort { start, end, .. } => (*start, (*end).max(*start), self.range),
+                EndpointKind::HostPort { start, end, .. } => {
+                    (*start, (*end).max(*start), self.range)
+                }
                 EndpointKind::HostProcessPort { port } => (*port, *port, self.range),
                 EndpointKind::NodePort { port, .. } => (*port, *port, NODE_PORTS),
                 _ => return None,
@@ -333,7 +342,9 @@ impl Strategy for PortReassignment {
                 };
                 for (digits, port) in loopback_mentions(&text, place.span, m.start, m.end) {
                     let new = m.new_start + (port - m.start);
-                    if let Some(e) = files.edit(&place.repository, &place.path, digits, new.to_string()) {
+                    if let Some(e) =
+                        files.edit(&place.repository, &place.path, digits, new.to_string())
+                    {
                         edits.push(e);
                         updated.insert(place.to_string());
                     }

@@ -12,7 +12,10 @@ fn fleet() -> TestFleet {
             "beta",
             &[
                 ("docker-compose.yml", BETA),
-                (".env", "# interpolation\nPUBLIC_API=http://127.0.0.1:8080\n"),
+                (
+                    ".env",
+                    "# interpolation\nPUBLIC_API=http://127.0.0.1:8080\n",
+                ),
             ],
         )
         .repo(
@@ -28,9 +31,8 @@ fn host_ports(an: &crate::strategies::testkit::Analyzed, id: &str) -> Vec<u16> {
         .filter(|s| s.id == id)
         .flat_map(|s| &s.endpoints)
         .filter_map(|e| match e.kind {
-            EndpointKind::HostPort { start, .. } | EndpointKind::HostProcessPort { port: start } => {
-                Some(start)
-            }
+            EndpointKind::HostPort { start, .. }
+            | EndpointKind::HostProcessPort { port: start } => Some(start),
             _ => None,
         })
         .collect()
@@ -49,13 +51,23 @@ fn moves_the_second_publisher_and_its_references() {
     assert!((res.confidence - 0.9).abs() < 1e-6);
     assert_eq!(res.strategy, "port-reassignment");
     // 20000 is published by alpha: the lowest free port is 20001.
-    assert!(res.description.contains("beta/api from 8080 to 20001"), "{}", res.description);
+    assert!(
+        res.description.contains("beta/api from 8080 to 20001"),
+        "{}",
+        res.description
+    );
 
     let after = fleet.apply(&res);
     assert_eq!(
-        changed_lines(&fleet.text("beta", "docker-compose.yml"), &after.text("beta", "docker-compose.yml")),
+        changed_lines(
+            &fleet.text("beta", "docker-compose.yml"),
+            &after.text("beta", "docker-compose.yml")
+        ),
         [
-            ("      - 8080:3000 # dev only".into(), "      - 20001:3000 # dev only".into()),
+            (
+                "      - 8080:3000 # dev only".into(),
+                "      - 20001:3000 # dev only".into()
+            ),
             (
                 "      API_URL: http://localhost:8080/v1".into(),
                 "      API_URL: http://localhost:20001/v1".into()
@@ -68,7 +80,10 @@ fn moves_the_second_publisher_and_its_references() {
     );
     // The kept publisher and the third repository (ambiguous before) are untouched.
     assert_eq!(after.text("alpha", "docker-compose.yml"), ALPHA);
-    assert_eq!(after.text("gamma", "config/.env"), "BACKEND_URL=http://localhost:8080\n");
+    assert_eq!(
+        after.text("gamma", "config/.env"),
+        "BACKEND_URL=http://localhost:8080\n"
+    );
 
     let re = after.analyze();
     assert_eq!(port_conflict(&re, 8080).repositories, ["alpha"]);
@@ -77,17 +92,26 @@ fn moves_the_second_publisher_and_its_references() {
     let edge = |from: &str, to: &str| re.model.edges.iter().any(|e| e.from == from && e.to == to);
     assert!(edge("beta/frontend", "beta/api"));
     assert!(edge("gamma/gamma", "alpha/web"));
-    assert!(re.model.unresolved.iter().all(|u| u.reason != switchyard_model::UnresolvedReason::Ambiguous));
+    assert!(
+        re.model
+            .unresolved
+            .iter()
+            .all(|u| u.reason != switchyard_model::UnresolvedReason::Ambiguous)
+    );
 }
 
 #[test]
 fn interpolated_ports_change_where_their_value_is_written() {
-    let compose = "services:\n  api:\n    image: x\n    ports:\n      - \"${API_PORT:-8080}:3000\"\n";
+    let compose =
+        "services:\n  api:\n    image: x\n    ports:\n      - \"${API_PORT:-8080}:3000\"\n";
     let fleet = TestFleet::new()
         .repo("alpha", &[("docker-compose.yml", ALPHA)])
         .repo(
             "beta",
-            &[("docker-compose.yml", compose), (".env", "API_PORT=8080 # host\n")],
+            &[
+                ("docker-compose.yml", compose),
+                (".env", "API_PORT=8080 # host\n"),
+            ],
         );
     let an = fleet.analyze();
     let conflict = port_conflict(&an, 8080);
@@ -122,8 +146,12 @@ fn host_processes_and_ranges_move_too() {
     let an = fleet.analyze();
     let conflict = port_conflict(&an, 8001);
     assert_eq!(conflict.repositories, ["alpha", "beta", "gamma"]);
-    let mut strategy = PortReassignment::default();
-    strategy.range = PortRange { start: 9000, end: 9100 };
+    let strategy = PortReassignment {
+        range: PortRange {
+            start: 9000,
+            end: 9100,
+        },
+    };
     let res = strategy.propose(&conflict, an.input(), &fleet).unwrap();
     let after = fleet.apply(&res);
     assert_eq!(after.text("alpha", ".env"), "PORT=8001\n");
@@ -144,18 +172,29 @@ fn refuses_what_it_cannot_fix() {
     let mut conflict = port_conflict(&an, 8080);
     // Not a port conflict.
     conflict.kind = ConflictKind::Domain;
-    assert!(PortReassignment::default().propose(&conflict, an.input(), &fleet).is_none());
+    assert!(
+        PortReassignment::default()
+            .propose(&conflict, an.input(), &fleet)
+            .is_none()
+    );
     // No free port in the range.
     let conflict = port_conflict(&an, 8080);
     let full = PortReassignment {
-        range: PortRange { start: 20000, end: 20000 },
+        range: PortRange {
+            start: 20000,
+            end: 20000,
+        },
     };
     assert!(full.propose(&conflict, an.input(), &fleet).is_none());
     // The file changed so the span no longer holds the port.
     let stale = TestFleet::new()
         .repo("alpha", &[("docker-compose.yml", ALPHA)])
         .repo("beta", &[("docker-compose.yml", "x")]);
-    assert!(PortReassignment::default().propose(&conflict, an.input(), &stale).is_none());
+    assert!(
+        PortReassignment::default()
+            .propose(&conflict, an.input(), &stale)
+            .is_none()
+    );
 }
 
 #[test]

@@ -140,7 +140,14 @@ impl Strategy for RepositorySpecificOverride {
             winner.repositories.join(", "),
             winner.display
         );
-        Some(resolution(conflict, self.name(), 0.5, false, description, edits))
+        Some(resolution(
+            conflict,
+            self.name(),
+            0.5,
+            false,
+            description,
+            edits,
+        ))
     }
 }
 
@@ -153,8 +160,14 @@ mod tests {
 
     fn fleet(gamma_file: &str) -> TestFleet {
         TestFleet::new()
-            .repo("alpha", &[(".env", "AUTH_URL=http://auth.internal:9000?a=$x\n")])
-            .repo("beta", &[("config/.env", "AUTH_URL=http://auth.internal:9000?a=$x\n")])
+            .repo(
+                "alpha",
+                &[(".env", "AUTH_URL=http://auth.internal:9000?a=$x\n")],
+            )
+            .repo(
+                "beta",
+                &[("config/.env", "AUTH_URL=http://auth.internal:9000?a=$x\n")],
+            )
             .repo("gamma", &[(gamma_file, GAMMA)])
     }
 
@@ -196,13 +209,24 @@ mod tests {
         let fleet = fleet("docker-compose.prod.yml");
         let an = fleet.analyze();
         let conflict = env_conflict(&an, "AUTH_URL");
-        assert!(RepositorySpecificOverride.propose(&conflict, an.input(), &fleet).is_none());
+        assert!(
+            RepositorySpecificOverride
+                .propose(&conflict, an.input(), &fleet)
+                .is_none()
+        );
         // An override the repository already has is never rewritten.
         let fleet = fleet_with_override();
         let an = fleet.analyze();
         let conflict = env_conflict(&an, "AUTH_URL");
-        assert!(RepositorySpecificOverride.propose(&conflict, an.input(), &fleet).is_none());
-        assert_eq!(override_path("deploy/compose.yaml").as_deref(), Some("deploy/compose.override.yaml"));
+        assert!(
+            RepositorySpecificOverride
+                .propose(&conflict, an.input(), &fleet)
+                .is_none()
+        );
+        assert_eq!(
+            override_path("deploy/compose.yaml").as_deref(),
+            Some("deploy/compose.override.yaml")
+        );
     }
 
     fn fleet_with_override() -> TestFleet {

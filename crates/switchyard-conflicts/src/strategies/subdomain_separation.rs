@@ -14,7 +14,8 @@ use switchyard_model::{EndpointKind, Location};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SubdomainSeparation;
 
-/// Edits renaming `host` to `new` inside `location`'s span (every exact mention there).
+/// Edits renaming `host` to `new` inside `location`'s span (every mention there in host
+/// position: a whole name, not a URL scheme).
 pub(crate) fn rename_in_span(
     files: &Files<'_>,
     location: &Location,
@@ -24,6 +25,12 @@ pub(crate) fn rename_in_span(
     let text = files.read(&location.repository, &location.path)?;
     find_token(&text, location.span, host, host_char)
         .into_iter()
+        // `postgres://` names a scheme, not the host `postgres`.
+        .filter(|s| {
+            !text
+                .get(s.end..)
+                .is_some_and(|rest| rest.starts_with("://"))
+        })
         .map(|span| files.edit(&location.repository, &location.path, span, new))
         .collect()
 }
@@ -92,8 +99,13 @@ impl Strategy for SubdomainSeparation {
             edits.extend(ingress_tls_edits(&files, &occurrence.location, host, &new));
             renamed.insert(format!("{} → {new}", service.id));
             let refs = references_to(input, service, &[kept.as_str()], |t| {
-                !find_token(t, switchyard_model::ByteSpan::new(0, t.len()), host, host_char)
-                    .is_empty()
+                !find_token(
+                    t,
+                    switchyard_model::ByteSpan::new(0, t.len()),
+                    host,
+                    host_char,
+                )
+                .is_empty()
             });
             for r in refs {
                 if let Some(e) = rename_in_span(&files, &r.location, host, &new) {
@@ -119,7 +131,14 @@ impl Strategy for SubdomainSeparation {
             ));
         }
         description.push('.');
-        Some(resolution(conflict, self.name(), 0.6, false, description, edits))
+        Some(resolution(
+            conflict,
+            self.name(),
+            0.6,
+            false,
+            description,
+            edits,
+        ))
     }
 }
 
@@ -145,7 +164,9 @@ pub(crate) mod tests {
         let an = fleet.analyze();
         let conflict = domain_conflict(&an, "app.example.com");
         assert_eq!(conflict.repositories, ["alpha", "beta", "gamma"]);
-        let res = SubdomainSeparation.propose(&conflict, an.input(), &fleet).unwrap();
+        let res = SubdomainSeparation
+            .propose(&conflict, an.input(), &fleet)
+            .unwrap();
         assert!(!res.automatic);
         let after = fleet.apply(&res);
         assert_eq!(after.text("alpha", "nginx/nginx.conf"), NGINX);
@@ -176,24 +197,52 @@ pub(crate) mod tests {
             ]
         );
         let re = after.analyze();
-        assert_eq!(domain_conflict(&re, "app.example.com").repositories, ["alpha"]);
-        assert_eq!(domain_conflict(&re, "beta.app.example.com").repositories, ["beta"]);
-        assert_eq!(domain_conflict(&re, "gamma.app.example.com").repositories, ["gamma"]);
+        assert_eq!(
+            domain_conflict(&re, "app.example.com").repositories,
+            ["alpha"]
+        );
+        assert_eq!(
+            domain_conflict(&re, "beta.app.example.com").repositories,
+            ["beta"]
+        );
+        assert_eq!(
+            domain_conflict(&re, "gamma.app.example.com").repositories,
+            ["gamma"]
+        );
         // beta's own client now reaches beta's site.
-        assert!(re.model.edges.iter().any(|e| e.from == "beta/cli" && e.to == "beta/web"));
+        assert!(
+            re.model
+                .edges
+                .iter()
+                .any(|e| e.from == "beta/cli" && e.to == "beta/web")
+        );
     }
 
     #[test]
     fn wildcards_and_other_kinds_are_refused() {
         let fleet = TestFleet::new()
-            .repo("a", &[("nginx.conf", "server { server_name *.example.com; }\n")])
-            .repo("b", &[("nginx.conf", "server { server_name *.example.com; }\n")]);
+            .repo(
+                "a",
+                &[("nginx.conf", "server { server_name *.example.com; }\n")],
+            )
+            .repo(
+                "b",
+                &[("nginx.conf", "server { server_name *.example.com; }\n")],
+            );
         let an = fleet.analyze();
         let conflict = domain_conflict(&an, "*.example.com");
         assert_eq!(conflict.repositories.len(), 2);
-        assert!(SubdomainSeparation.propose(&conflict, an.input(), &fleet).is_none());
+        assert!(
+            SubdomainSeparation
+                .propose(&conflict, an.input(), &fleet)
+                .is_none()
+        );
         let mut port = conflict.clone();
         port.kind = ConflictKind::Port;
-        assert!(SubdomainSeparation.propose(&port, an.input(), &fleet).is_none());
+        assert!(
+            SubdomainSeparation
+                .propose(&port, an.input(), &fleet)
+                .is_none()
+        );
     }
 }

@@ -113,9 +113,8 @@ pub fn port_conflict(an: &Analyzed, port: u16) -> Conflict {
         for e in &s.endpoints {
             let hit = match &e.kind {
                 EndpointKind::HostPort { start, end, .. } => (*start..=*end).contains(&port),
-                EndpointKind::HostProcessPort { port: p } | EndpointKind::NodePort { port: p, .. } => {
-                    *p == port
-                }
+                EndpointKind::HostProcessPort { port: p }
+                | EndpointKind::NodePort { port: p, .. } => *p == port,
                 _ => false,
             };
             if hit {
@@ -148,7 +147,11 @@ pub fn domain_conflict(an: &Analyzed, domain: &str) -> Conflict {
             }
         }
     }
-    conflict(ConflictKind::Domain, format!("domain:{domain}"), occurrences)
+    conflict(
+        ConflictKind::Domain,
+        format!("domain:{domain}"),
+        occurrences,
+    )
 }
 
 /// Every value of an env key, as the drift detector reports them.

@@ -19,13 +19,17 @@ pub(crate) struct Winner<'c> {
     pub losers: Vec<(&'c Occurrence, EnvEntry)>,
 }
 
+/// Per value hash: the repositories using it and the occurrences holding it.
+type Holders<'a, 'c> = (Vec<&'a str>, Vec<&'a (&'c Occurrence, EnvEntry)>);
+
 /// The env entry recorded at an occurrence's location.
 fn entry_at(input: FleetInput<'_>, occurrence: &Occurrence) -> Option<EnvEntry> {
     facts_of(input, &occurrence.repository)?
         .env
         .iter()
         .find(|e| {
-            e.location.path == occurrence.location.path && e.location.span == occurrence.location.span
+            e.location.path == occurrence.location.path
+                && e.location.span == occurrence.location.span
         })
         .cloned()
 }
@@ -60,8 +64,7 @@ pub(crate) fn winning_value<'c>(
     if is_secret_key(&key) || entries.iter().any(|(_, e)| e.key != key) {
         return None;
     }
-    // value hash → (repositories using it, occurrences)
-    let mut by_value: BTreeMap<&str, (Vec<&str>, Vec<&(&Occurrence, EnvEntry)>)> = BTreeMap::new();
+    let mut by_value: BTreeMap<&str, Holders<'_, '_>> = BTreeMap::new();
     for pair in &entries {
         let slot = by_value.entry(pair.1.value_hash.as_str()).or_default();
         if !slot.0.contains(&pair.0.repository.as_str()) {
@@ -109,7 +112,9 @@ pub(crate) fn encode_for(value: &str, location: &Location, file_text: &str) -> O
     let before = file_text
         .get(..location.span.start)
         .and_then(|t| t.chars().next_back());
-    let after = file_text.get(location.span.end..).and_then(|t| t.chars().next());
+    let after = file_text
+        .get(location.span.end..)
+        .and_then(|t| t.chars().next());
     match (before, after) {
         (Some('"'), Some('"')) => (!value.contains(['"', '\\', '$'])).then(|| value.to_string()),
         (Some('\''), Some('\'')) => (!value.contains('\'')).then(|| value.to_string()),
@@ -117,7 +122,9 @@ pub(crate) fn encode_for(value: &str, location: &Location, file_text: &str) -> O
             let lower = location.path.to_ascii_lowercase();
             let yaml = lower.ends_with(".yml") || lower.ends_with(".yaml");
             let safe = value.chars().all(|c| {
-                c.is_ascii_alphanumeric() || ":/._-?=&%@+~*!()".contains(c) || (!yaml && ",;".contains(c))
+                c.is_ascii_alphanumeric()
+                    || ":/._-?=&%@+~*!()".contains(c)
+                    || (!yaml && ",;".contains(c))
             });
             let yaml_ok = !yaml
                 || !(value.starts_with(['-', '?', ':', '!', '&', '*', '%', '@'])
@@ -169,7 +176,14 @@ impl Strategy for ValueStandardization {
             winner.display,
             places.join(", ")
         );
-        Some(resolution(conflict, self.name(), 0.7, true, description, edits))
+        Some(resolution(
+            conflict,
+            self.name(),
+            0.7,
+            true,
+            description,
+            edits,
+        ))
     }
 }
 
@@ -185,7 +199,10 @@ mod tests {
         TestFleet::new()
             .repo("gamma", &[("docker-compose.yml", GAMMA)])
             .repo("alpha", &[("docker-compose.yml", ALPHA)])
-            .repo("beta", &[(".env", "# beta\nAUTH_URL=\"http://auth.internal:9000\"\n")])
+            .repo(
+                "beta",
+                &[(".env", "# beta\nAUTH_URL=\"http://auth.internal:9000\"\n")],
+            )
     }
 
     fn hashes(an: &crate::strategies::testkit::Analyzed, key: &str) -> Vec<String> {
@@ -206,10 +223,16 @@ mod tests {
         let an = fleet.analyze();
         let conflict = env_conflict(&an, "AUTH_URL");
         assert_eq!(conflict.occurrences.len(), 3);
-        let res = ValueStandardization.propose(&conflict, an.input(), &fleet).unwrap();
+        let res = ValueStandardization
+            .propose(&conflict, an.input(), &fleet)
+            .unwrap();
         assert!(res.automatic);
         assert_eq!(res.edits.len(), 1);
-        assert!(res.description.contains("alpha, beta"), "{}", res.description);
+        assert!(
+            res.description.contains("alpha, beta"),
+            "{}",
+            res.description
+        );
         let after = fleet.apply(&res);
         assert_eq!(
             changed_lines(GAMMA, &after.text("gamma", "docker-compose.yml")),
@@ -233,7 +256,10 @@ mod tests {
             .propose(&env_conflict(&an, "QUEUE_URL"), an.input(), &fleet)
             .unwrap();
         let after = fleet.apply(&res);
-        assert_eq!(after.text("alpha", "config/.env"), "QUEUE_URL='amqp://mq:5672'\n");
+        assert_eq!(
+            after.text("alpha", "config/.env"),
+            "QUEUE_URL='amqp://mq:5672'\n"
+        );
         assert_eq!(after.text("zeta", ".env"), "QUEUE_URL=amqp://mq:5672\n");
         assert_eq!(hashes(&after.analyze(), "QUEUE_URL").len(), 1);
     }
@@ -241,32 +267,61 @@ mod tests {
     #[test]
     fn never_copies_secrets() {
         let fleet = TestFleet::new()
-            .repo("a", &[(".env", "JWT_SECRET=one\nDATABASE_URL=postgres://u:pw@db/x\n")])
-            .repo("b", &[(".env", "JWT_SECRET=two\nDATABASE_URL=postgres://db/y\n")])
+            .repo(
+                "a",
+                &[(
+                    ".env",
+                    "JWT_SECRET=one\nDATABASE_URL=postgres://u:pw@db/x\n",
+                )],
+            )
+            .repo(
+                "b",
+                &[(".env", "JWT_SECRET=two\nDATABASE_URL=postgres://db/y\n")],
+            )
             .repo("c", &[(".env", "DATABASE_URL=postgres://u:pw@db/x\n")]);
         let an = fleet.analyze();
         for key in ["JWT_SECRET", "DATABASE_URL"] {
             let conflict = env_conflict(&an, key);
-            assert_eq!(conflict.occurrences.len(), if key == "JWT_SECRET" { 2 } else { 3 });
-            assert!(ValueStandardization.propose(&conflict, an.input(), &fleet).is_none(), "{key}");
+            assert_eq!(
+                conflict.occurrences.len(),
+                if key == "JWT_SECRET" { 2 } else { 3 }
+            );
+            assert!(
+                ValueStandardization
+                    .propose(&conflict, an.input(), &fleet)
+                    .is_none(),
+                "{key}"
+            );
         }
     }
 
     #[test]
     fn refuses_values_it_cannot_write_safely() {
         let location = Location::new("r", "c.yml", 1, 1, switchyard_model::ByteSpan::new(5, 6));
-        assert_eq!(encode_for("http://x:1/a", &location, "KEY: v\n").as_deref(), Some("http://x:1/a"));
+        assert_eq!(
+            encode_for("http://x:1/a", &location, "KEY: v\n").as_deref(),
+            Some("http://x:1/a")
+        );
         assert_eq!(encode_for("a b", &location, "KEY: v\n"), None);
         assert_eq!(encode_for("-x", &location, "KEY: v\n"), None);
         let quoted = Location::new("r", "c.yml", 1, 1, switchyard_model::ByteSpan::new(6, 7));
-        assert_eq!(encode_for("a b", &quoted, "KEY: \"v\"\n").as_deref(), Some("a b"));
+        assert_eq!(
+            encode_for("a b", &quoted, "KEY: \"v\"\n").as_deref(),
+            Some("a b")
+        );
         assert_eq!(encode_for("a\"b", &quoted, "KEY: \"v\"\n"), None);
         // A stale file (the value changed since analysis) is refused.
         let fleet = fleet();
         let an = fleet.analyze();
         let conflict = env_conflict(&an, "AUTH_URL");
         let mut changed = fleet.clone();
-        changed.repos[0].1.insert("docker-compose.yml".into(), GAMMA.replace("9001", "9002"));
-        assert!(ValueStandardization.propose(&conflict, an.input(), &changed).is_none());
+        changed.repos[0]
+            .1
+            .insert("docker-compose.yml".into(), GAMMA.replace("9001", "9002"));
+        assert!(
+            ValueStandardization
+                .propose(&conflict, an.input(), &changed)
+                .is_none()
+        );
     }
 }

@@ -211,16 +211,17 @@ pub(crate) fn host_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_'
 }
 
-/// Which of the fleet's address references point at `target`: those that resolved to it (an
-/// edge whose evidence is the reference), and — when the reference is ambiguous because of the
-/// very conflict being fixed — those written in `target`'s own repository, unless a kept
-/// provider lives in that repository too. `mentions` is a cheap filter on the (redacted) text.
+/// Which of the fleet's address references point at `target`, each with whether it resolved
+/// there (an edge whose evidence is the reference) — `false` for a reference that is ambiguous
+/// because of the very conflict being fixed and is written in `target`'s own repository (unless
+/// a kept provider lives there too): a repository's clients usually mean its own service.
+/// `mentions` is a cheap filter on the (redacted) text.
 pub(crate) fn references_to<'m>(
     input: FleetInput<'m>,
     target: &Service,
     kept_repositories: &[&str],
     mentions: impl Fn(&str) -> bool,
-) -> Vec<&'m Reference> {
+) -> Vec<(&'m Reference, bool)> {
     let same_repo_wins = !kept_repositories.contains(&target.repository.as_str());
     let mut out = Vec::new();
     for facts in input.facts {
@@ -246,7 +247,7 @@ pub(crate) fn references_to<'m>(
                         && u.reference == *text
                 });
             if resolved_here || ambiguous_own {
-                out.push(reference);
+                out.push((reference, resolved_here));
             }
         }
     }

@@ -7,6 +7,8 @@ pub mod port_based_separation;
 pub mod port_reassignment;
 pub mod repository_specific_override;
 pub mod resource_name_prefixing;
+#[cfg(test)]
+mod seed_tests;
 pub mod service_consolidation;
 pub mod subdomain_separation;
 #[cfg(test)]

@@ -190,14 +190,18 @@ pub(crate) fn endpoint_edits(
     (!edits.is_empty()).then_some(edits)
 }
 
+/// A `host:PORT` written in a text.
+pub(crate) struct Mention {
+    /// The port digits.
+    pub digits: ByteSpan,
+    pub port: u16,
+    /// The host is the Docker host (`host.docker.internal`…) rather than loopback.
+    pub docker_host: bool,
+}
+
 /// `host:PORT` mentions in `text[span]` whose host is loopback or the Docker host and whose
-/// port lies in `start..=end`: (digits span, port).
-pub(crate) fn loopback_mentions(
-    text: &str,
-    span: ByteSpan,
-    start: u16,
-    end: u16,
-) -> Vec<(ByteSpan, u16)> {
+/// port lies in `start..=end`.
+pub(crate) fn loopback_mentions(text: &str, span: ByteSpan, start: u16, end: u16) -> Vec<Mention> {
     let mut out = Vec::new();
     let Some(hay) = text.get(span.start..span.end) else {
         return out;
@@ -226,14 +230,49 @@ pub(crate) fn loopback_mentions(
         let Some(host) = host.map(str::to_ascii_lowercase) else {
             continue;
         };
-        if is_loopback(&host) || is_docker_host(&host) {
-            out.push((
-                ByteSpan::new(span.start + colon + 1, span.start + digits_end),
+        let docker_host = is_docker_host(&host);
+        if is_loopback(&host) || docker_host {
+            out.push(Mention {
+                digits: ByteSpan::new(span.start + colon + 1, span.start + digits_end),
                 port,
-            ));
+                docker_host,
+            });
         }
     }
     out
+}
+
+/// References on `host` that mention a moved port on loopback or the Docker host but were not
+/// updated (other repositories' ambiguous references), by location.
+fn unchanged_references(
+    input: FleetInput<'_>,
+    host: &str,
+    moves: &[Move<'_>],
+    updated: &BTreeSet<String>,
+) -> Vec<String> {
+    let mut left = BTreeSet::new();
+    for facts in input.facts {
+        if host_of(input, &facts.repository) != host {
+            continue;
+        }
+        for r in &facts.references {
+            let switchyard_model::Target::Address { text } = &r.target else {
+                continue;
+            };
+            let place = r.location.to_string();
+            let own = |m: &Move<'_>| {
+                facts.repository == m.service.repository
+                    && r.from.as_deref() == Some(&m.service.name)
+            };
+            let mentions = |m: &Move<'_>| {
+                !loopback_mentions(text, ByteSpan::new(0, text.len()), m.start, m.end).is_empty()
+            };
+            if !updated.contains(&place) && moves.iter().any(|m| mentions(m) && !own(m)) {
+                left.insert(place);
+            }
+        }
+    }
+    left.into_iter().collect()
 }
 
 /// One publisher moved: its service, old port block and new start.
@@ -315,15 +354,19 @@ impl Strategy for PortReassignment {
         let kept_repos = [kept.0.as_str()];
         let mut updated: BTreeSet<String> = BTreeSet::new();
         for m in &moves {
-            let mut places: Vec<Location> = references_to(input, m.service, &kept_repos, |t| {
-                !loopback_mentions(t, ByteSpan::new(0, t.len()), m.start, m.end).is_empty()
-            })
-            .into_iter()
-            .map(|r| r.location.clone())
-            .collect();
+            // (where, resolved there): a reference that was ambiguous is only assumed to mean
+            // the moved service through `localhost`; a container reaching the Docker host
+            // (`host.docker.internal`) usually means another stack on the host.
+            let mut places: Vec<(Location, bool)> =
+                references_to(input, m.service, &kept_repos, |t| {
+                    !loopback_mentions(t, ByteSpan::new(0, t.len()), m.start, m.end).is_empty()
+                })
+                .into_iter()
+                .map(|(r, resolved)| (r.location.clone(), resolved))
+                .collect();
             // A reference written as `${VAR}` takes its text from the `.env` that sets VAR.
             let mut sources = Vec::new();
-            for place in &places {
+            for (place, resolved) in &places {
                 let Some(text) = files.read(&place.repository, &place.path) else {
                     continue;
                 };
@@ -331,26 +374,33 @@ impl Strategy for PortReassignment {
                     sources.extend(
                         interpolation_sources(input, &place.repository, &place.path, &name)
                             .into_iter()
-                            .cloned(),
+                            .map(|l| (l.clone(), *resolved)),
                     );
                 }
             }
             places.extend(sources);
-            for place in places {
+            for (place, resolved) in places {
                 let Some(text) = files.read(&place.repository, &place.path) else {
                     continue;
                 };
-                for (digits, port) in loopback_mentions(&text, place.span, m.start, m.end) {
-                    let new = m.new_start + (port - m.start);
-                    if let Some(e) =
-                        files.edit(&place.repository, &place.path, digits, new.to_string())
-                    {
+                for mention in loopback_mentions(&text, place.span, m.start, m.end) {
+                    if mention.docker_host && !resolved {
+                        continue;
+                    }
+                    let new = m.new_start + (mention.port - m.start);
+                    if let Some(e) = files.edit(
+                        &place.repository,
+                        &place.path,
+                        mention.digits,
+                        new.to_string(),
+                    ) {
                         edits.push(e);
                         updated.insert(place.to_string());
                     }
                 }
             }
         }
+        let left = unchanged_references(input, &conflict.host, &moves, &updated);
 
         let moved_text: Vec<String> = moves
             .iter()
@@ -377,6 +427,14 @@ impl Strategy for PortReassignment {
                 "; update {} reference(s): {}.",
                 updated.len(),
                 updated.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if !left.is_empty() {
+            description.push_str(&format!(
+                " Left as they are (they keep reaching {}/{}): {}.",
+                kept.0,
+                kept.1.as_deref().unwrap_or("?"),
+                left.join(", ")
             ));
         }
         Some(super::common::resolution(

@@ -199,10 +199,18 @@ fn refuses_what_it_cannot_fix() {
 
 #[test]
 fn finds_loopback_mentions_only() {
-    let text = "a=http://localhost:8080,b=db:8080,c=[::1]:8081/x,d=host.docker.internal:80800";
+    let text = "a=http://localhost:8080,b=db:8080,c=[::1]:8081/x,d=host.docker.internal:80800,e=172.17.0.1:8081";
     let found: Vec<u16> = loopback_mentions(text, ByteSpan::new(0, text.len()), 8080, 8081)
         .into_iter()
-        .map(|(_, p)| p)
+        .map(|m| m.port)
         .collect();
-    assert_eq!(found, [8080, 8081]);
+    assert_eq!(found, [8080, 8081, 8081]);
+    let docker = loopback_mentions(text, ByteSpan::new(0, text.len()), 8080, 65535);
+    assert_eq!(
+        docker
+            .iter()
+            .map(|m| (m.port, m.docker_host))
+            .collect::<Vec<_>>(),
+        [(8080, false), (8081, false), (8081, true)]
+    );
 }

@@ -90,7 +90,7 @@ impl Strategy for ResourceNamePrefixing {
             let refs = references_to(input, svc, &[kept.as_str()], |t| {
                 !find_token(t, ByteSpan::new(0, t.len()), &current, host_char).is_empty()
             });
-            for r in refs {
+            for (r, _) in refs {
                 let e = rename_in_span(&files, &r.location, &current, &new)?;
                 if !e.is_empty() {
                     references.insert(r.location.to_string());

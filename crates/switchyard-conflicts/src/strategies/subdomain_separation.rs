@@ -107,7 +107,7 @@ impl Strategy for SubdomainSeparation {
                 )
                 .is_empty()
             });
-            for r in refs {
+            for (r, _) in refs {
                 if let Some(e) = rename_in_span(&files, &r.location, host, &new) {
                     if !e.is_empty() {
                         references.insert(r.location.to_string());

@@ -94,12 +94,24 @@ impl TestFleet {
     }
 }
 
-fn conflict(kind: ConflictKind, resource: String, occurrences: Vec<Occurrence>) -> Conflict {
+fn conflict(
+    an: &Analyzed,
+    kind: ConflictKind,
+    resource: String,
+    occurrences: Vec<Occurrence>,
+) -> Conflict {
+    // Conflicts are per host: take the first occurrence's repository's host.
+    let repo = occurrences.first().and_then(|o| {
+        an.model
+            .repositories
+            .iter()
+            .find(|r| r.name == o.repository)
+    });
     Conflict::new(
         kind,
         Severity::High,
-        "local",
-        "default",
+        repo.map_or("local", |r| r.host.as_str()),
+        repo.map_or("default", |r| r.environment.as_str()),
         resource,
         occurrences,
         "planted".into(),
@@ -127,7 +139,12 @@ pub fn port_conflict(an: &Analyzed, port: u16) -> Conflict {
             }
         }
     }
-    conflict(ConflictKind::Port, format!("port:{port}/tcp"), occurrences)
+    conflict(
+        an,
+        ConflictKind::Port,
+        format!("port:{port}/tcp"),
+        occurrences,
+    )
 }
 
 /// Every route of a domain, as the domain detector reports them.
@@ -148,6 +165,7 @@ pub fn domain_conflict(an: &Analyzed, domain: &str) -> Conflict {
         }
     }
     conflict(
+        an,
         ConflictKind::Domain,
         format!("domain:{domain}"),
         occurrences,
@@ -167,7 +185,12 @@ pub fn env_conflict(an: &Analyzed, key: &str) -> Conflict {
             });
         }
     }
-    conflict(ConflictKind::EnvDrift, format!("env:{key}"), occurrences)
+    conflict(
+        an,
+        ConflictKind::EnvDrift,
+        format!("env:{key}"),
+        occurrences,
+    )
 }
 
 /// Every use of a shared resource, as the volume/network/container-name detectors report them.
@@ -192,7 +215,61 @@ pub fn resource_conflict(an: &Analyzed, kind: ResourceKind, identifier: &str) ->
         ResourceKind::Network => (ConflictKind::Network, "network"),
         ResourceKind::Volume | ResourceKind::BindMount => (ConflictKind::Volume, "volume"),
     };
-    conflict(conflict_kind, format!("{prefix}:{identifier}"), occurrences)
+    conflict(
+        an,
+        conflict_kind,
+        format!("{prefix}:{identifier}"),
+        occurrences,
+    )
+}
+
+/// Files of repositories on disk, as the CLI reads them.
+pub struct DiskFiles {
+    pub roots: std::collections::HashMap<String, std::path::PathBuf>,
+}
+
+impl FileSource for DiskFiles {
+    fn read(&self, repository: &str, path: &str) -> Option<String> {
+        std::fs::read_to_string(self.roots.get(repository)?.join(path)).ok()
+    }
+}
+
+/// Copies a folder tree (an example fleet) into `to`.
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Analyzes a fleet on disk from its `switchyard.toml`, like `switchyard analyze`.
+pub fn analyze_disk(config: &std::path::Path) -> (Analyzed, DiskFiles) {
+    let fleet = switchyard_extract::fleet::load_config(config).unwrap();
+    let (facts, _) = switchyard_extract::extract_fleet(
+        &fleet,
+        &Registry::default(),
+        switchyard_extract::Limits::default(),
+        None,
+        &|_| {},
+    );
+    let repositories: Vec<Repository> = fleet
+        .repositories
+        .iter()
+        .map(|r| r.to_repository())
+        .collect();
+    let roots = fleet
+        .repositories
+        .iter()
+        .map(|r| (r.name.clone(), r.path.clone()))
+        .collect();
+    let model = switchyard_link::link(&repositories, &facts);
+    (Analyzed { model, facts }, DiskFiles { roots })
 }
 
 /// The lines that differ between two texts of the same line count, as `(old, new)` pairs: a

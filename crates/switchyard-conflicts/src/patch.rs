@@ -414,6 +414,33 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Any set of disjoint replacements, in any order, gives the text rebuilt by hand.
+        #[test]
+        fn disjoint_edits_apply_in_any_order(text in "[a-zé\n]{0,40}", cuts in proptest::collection::vec(0usize..60, 0..8), reverse: bool) {
+            let bounds: Vec<usize> = (0..=text.len()).filter(|i| text.is_char_boundary(*i)).collect();
+            let mut points: Vec<usize> = cuts.iter().map(|c| bounds[c % bounds.len()]).collect();
+            points.sort_unstable();
+            points.dedup();
+            let mut edits = Vec::new();
+            let mut expected = String::new();
+            let mut at = 0;
+            for pair in points.chunks(2) {
+                let (start, end) = (pair[0], *pair.get(1).unwrap_or(&pair[0]));
+                expected.push_str(&text[at..start]);
+                expected.push_str("<>");
+                edits.push(edit("f", start, end, &text[start..end], "<>"));
+                at = end;
+            }
+            expected.push_str(&text[at..]);
+            let mut refs: Vec<&Edit> = edits.iter().collect();
+            if reverse {
+                refs.reverse();
+            }
+            proptest::prop_assert_eq!(apply_edits(&text, &refs).unwrap(), expected);
+        }
+    }
+
     #[test]
     fn groups_by_file_in_span_order() {
         let edits = vec![

@@ -214,3 +214,33 @@ fn finds_loopback_mentions_only() {
         [(8080, false), (8081, false), (8081, true)]
     );
 }
+
+#[test]
+fn node_ports_stay_in_the_node_port_range_and_long_syntax_moves() {
+    let service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  type: NodePort\n  ports:\n    - port: 80\n      nodePort: 30080 # fixed\n";
+    let long = "services:\n  web:\n    image: w\n    ports:\n      - target: 80\n        published: \"30080\"\n        protocol: tcp\n";
+    let fleet = TestFleet::new()
+        .repo("a", &[("k8s/svc.yaml", service)])
+        .repo("b", &[("k8s/svc.yaml", service)])
+        .repo("c", &[("compose.yaml", long)]);
+    let an = fleet.analyze();
+    let conflict = port_conflict(&an, 30080);
+    assert_eq!(conflict.repositories, ["a", "b", "c"]);
+    let res = PortReassignment::default()
+        .propose(&conflict, an.input(), &fleet)
+        .unwrap();
+    let after = fleet.apply(&res);
+    assert_eq!(after.text("a", "k8s/svc.yaml"), service);
+    assert_eq!(
+        after.text("b", "k8s/svc.yaml"),
+        service.replace("30080 #", "30000 #")
+    );
+    assert_eq!(
+        after.text("c", "compose.yaml"),
+        long.replace("\"30080\"", "\"20000\"")
+    );
+    let re = after.analyze();
+    assert_eq!(port_conflict(&re, 30080).repositories, ["a"]);
+    assert_eq!(port_conflict(&re, 30000).repositories, ["b"]);
+    assert_eq!(port_conflict(&re, 20000).repositories, ["c"]);
+}

@@ -1,6 +1,31 @@
 //! Resolution strategies, one file per strategy, all listed in [`strategies`].
 
+mod common;
+pub mod namespace_separation;
+pub mod path_based_routing;
+pub mod port_based_separation;
+pub mod port_reassignment;
+pub mod repository_specific_override;
+pub mod resource_name_prefixing;
+#[cfg(test)]
+mod seed_tests;
+pub mod service_consolidation;
+pub mod subdomain_separation;
+#[cfg(test)]
+mod testkit;
+pub mod value_standardization;
+
 use crate::{Conflict, FleetInput, Resolution};
+
+pub use namespace_separation::NamespaceSeparation;
+pub use path_based_routing::PathBasedRouting;
+pub use port_based_separation::PortBasedSeparation;
+pub use port_reassignment::{PortRange, PortReassignment};
+pub use repository_specific_override::RepositorySpecificOverride;
+pub use resource_name_prefixing::ResourceNamePrefixing;
+pub use service_consolidation::ServiceConsolidation;
+pub use subdomain_separation::SubdomainSeparation;
+pub use value_standardization::ValueStandardization;
 
 /// Reads a repository file's current text (the caller does the I/O).
 pub trait FileSource {
@@ -20,5 +45,15 @@ pub trait Strategy: Send + Sync {
 
 /// Every strategy.
 pub fn strategies() -> Vec<Box<dyn Strategy>> {
-    Vec::new()
+    vec![
+        Box::new(PortReassignment::default()),
+        Box::new(SubdomainSeparation),
+        Box::new(PathBasedRouting),
+        Box::new(PortBasedSeparation::default()),
+        Box::new(NamespaceSeparation),
+        Box::new(ResourceNamePrefixing),
+        Box::new(ServiceConsolidation),
+        Box::new(ValueStandardization),
+        Box::new(RepositorySpecificOverride),
+    ]
 }

@@ -4,7 +4,9 @@
 //! [`FleetModel`] and every repository's [`RepoFacts`] and report [`Conflict`]s with every
 //! occurrence's location. Strategies (one file each under `strategies/`) turn a conflict into a
 //! [`Resolution`]: byte-exact [`Edit`]s at source spans, so comments and formatting survive.
-//! Everything here is pure; reading and writing files is the caller's (see [`patch`]).
+//! Detection and proposals are pure (file texts come through [`strategies::FileSource`]);
+//! [`patch::apply_to_disk`] is the one function that writes, atomically and only inside the
+//! repositories.
 //!
 //! Not for: finding references or edges (that is `switchyard-link`).
 

@@ -126,11 +126,18 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
     };
     let mut application_needed: Option<Location> = None;
     let mut owner_for = |path: &str, location: &Location| -> Option<String> {
+        // The `.env` beside a compose file feeds `${VAR}` interpolation, even when a service
+        // builds from that folder; only an explicit `env_file`/mount of it makes it a service's.
+        if is_compose_interpolation_env(path, files)
+            && !facts
+                .services
+                .iter()
+                .any(|s| s.owned_paths.iter().any(|p| p == path))
+        {
+            return None;
+        }
         if let Some(owner) = owner_of(&facts.services, path) {
             return Some(owner);
-        }
-        if is_compose_interpolation_env(path, files) {
-            return None;
         }
         if let Some(only) = &single_runtime_service {
             return Some(only.clone());
@@ -278,6 +285,31 @@ mod tests {
             facts.services[0].endpoints[0].kind,
             EndpointKind::ContainerPort { port: 80, .. }
         ));
+    }
+
+    #[test]
+    fn interpolation_env_is_nobodys_even_beside_a_build_context() {
+        let mut files = RepoFiles::new("r");
+        files.add_text("docker-compose.yml", "services: {}\n");
+        files.add_text(".env", "API_URL=http://api:8080\n");
+        let mut facts = RepoFacts {
+            repository: "r".into(),
+            services: vec![service("app", &["."])],
+            references: vec![loose(".env")],
+            ..Default::default()
+        };
+        attribute(&mut facts, &files);
+        assert!(facts.references.is_empty(), "{:?}", facts.references);
+
+        // Read as an `env_file`, the same file is the service's.
+        let mut facts = RepoFacts {
+            repository: "r".into(),
+            services: vec![service("app", &[".", ".env"])],
+            references: vec![loose(".env")],
+            ..Default::default()
+        };
+        attribute(&mut facts, &files);
+        assert_eq!(facts.references[0].from.as_deref(), Some("app"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use switchyard_extract::{FleetStats, Limits, Registry, cache::Cache, fleet};
 use switchyard_graph::Digraph;
-use switchyard_model::FleetModel;
+use switchyard_model::{FleetModel, RepoFacts};
 
 #[derive(Args, Debug, Clone)]
 pub struct FleetArgs {
@@ -41,6 +41,9 @@ pub struct FleetArgs {
 
 /// A fleet analysed end to end.
 pub struct Analysis {
+    pub fleet: fleet::Fleet,
+    /// Each repository's facts, in fleet order (conflict detectors and strategies read them).
+    pub facts: Vec<RepoFacts>,
     pub model: FleetModel,
     pub repo_graph: Digraph,
     pub stats: FleetStats,
@@ -97,6 +100,8 @@ impl FleetArgs {
         let model = switchyard_link::link(&repositories, &facts);
         let repo_graph = Digraph::repositories(&model);
         Ok(Analysis {
+            fleet,
+            facts,
             model,
             repo_graph,
             stats,

@@ -1,9 +1,11 @@
 //! `switchyard`: reads a fleet of repositories, infers the dependency graph between services
 //! and repositories with file:line evidence, detects cycles and plans deployment phases.
 //!
-//! Exit codes: 0 success; 1 the fleet has a dependency cycle (`plan`, and `analyze --fail-on-cycle`);
-//! 2 bad arguments or fleet configuration.
+//! Exit codes: 0 success; 1 the fleet has a dependency cycle (`plan`, `check`,
+//! `analyze --fail-on-cycle`) or conflicts at/above `--fail-on` (`conflicts`, `check`), or an
+//! applied resolution could not be verified; 2 bad arguments or fleet configuration.
 
+mod conflicts;
 mod inputs;
 mod report;
 mod table;
@@ -20,7 +22,7 @@ use switchyard_graph::{Digraph, export};
     name = "switchyard",
     version,
     about = "Cross-repository dependency graph, conflicts and deployment order for a fleet of repositories",
-    after_help = "Exit codes: 0 success, 1 dependency cycle (plan, analyze --fail-on-cycle), 2 bad arguments or configuration.\nDocs: README.md and docs/ in the Switchyard repository."
+    after_help = "Exit codes: 0 success, 1 dependency cycle or conflicts at/above --fail-on (plan, check, conflicts, analyze --fail-on-cycle) or an unverified applied resolution, 2 bad arguments or configuration.\nDocs: README.md and docs/ in the Switchyard repository."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -80,6 +82,56 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Cross-repository conflicts: ports, domains, volumes, networks, container names, config
+    /// drift and integration mismatches, each with every occurrence's location.
+    Conflicts {
+        #[command(flatten)]
+        fleet: FleetArgs,
+        #[arg(long, value_enum, default_value_t = conflicts::ConflictFormat::Table)]
+        format: conflicts::ConflictFormat,
+        /// Only these types (comma-separated): port, domain, volume, network, container_name,
+        /// env_drift, unreachable_url, cors_missing_origin, websocket_mismatch,
+        /// shared_dependency_version, dangling_package.
+        #[arg(long, value_delimiter = ',')]
+        types: Vec<String>,
+        /// Only conflicts of this environment.
+        #[arg(long)]
+        environment: Option<String>,
+        /// Exit with 1 when a conflict of this severity or higher exists.
+        #[arg(long, value_enum, default_value_t = conflicts::FailOn::High)]
+        fail_on: conflicts::FailOn,
+    },
+    /// CI gate: analysis + conflicts; fails on cycles and on conflicts at/above --fail-on.
+    Check {
+        #[command(flatten)]
+        fleet: FleetArgs,
+        #[arg(long, value_enum, default_value_t = conflicts::ConflictFormat::Table)]
+        format: conflicts::ConflictFormat,
+        #[arg(long, value_enum, default_value_t = conflicts::FailOn::High)]
+        fail_on: conflicts::FailOn,
+    },
+    /// Propose (dry run, the default) or apply resolutions as byte-exact patches.
+    Resolve {
+        #[command(flatten)]
+        fleet: FleetArgs,
+        /// Only this conflict id (see `switchyard conflicts`).
+        #[arg(long)]
+        conflict: Option<String>,
+        /// Use this strategy (default: the best automatic one).
+        #[arg(long)]
+        strategy: Option<String>,
+        /// Show the diffs without writing (the default).
+        #[arg(long, conflicts_with = "apply")]
+        dry_run: bool,
+        /// Write the changes (atomically), then re-analyze and verify.
+        #[arg(long)]
+        apply: bool,
+        /// With --apply: commit the change per repository on a new git branch.
+        #[arg(long, requires = "apply", value_name = "NAME")]
+        git_branch: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Write a commented switchyard.toml listing the repositories found in DIR.
     Init {
         /// Folder whose subfolders are the repositories [default: .].
@@ -110,9 +162,9 @@ enum Level {
 }
 
 /// A command's failure, with the exit code it maps to.
-struct Failure {
-    code: u8,
-    message: String,
+pub(crate) struct Failure {
+    pub code: u8,
+    pub message: String,
 }
 
 impl From<switchyard_extract::fleet::FleetError> for Failure {
@@ -135,7 +187,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn print(text: &str) -> Result<(), Failure> {
+pub(crate) fn print(text: &str) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
@@ -148,7 +200,7 @@ fn print(text: &str) -> Result<(), Failure> {
     }
 }
 
-fn json<T: serde::Serialize>(value: &T) -> String {
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> String {
     let mut s =
         serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     s.push('\n');
@@ -320,6 +372,57 @@ fn run(command: Command) -> Result<u8, Failure> {
             }
             Ok(0)
         }
+        Command::Conflicts {
+            fleet,
+            format,
+            types,
+            environment,
+            fail_on,
+        } => {
+            let kinds = conflicts::parse_kinds(&types)?;
+            let analysis = fleet.analyze()?;
+            let found = conflicts::detect_conflicts(&analysis, &kinds, environment.as_deref());
+            print(&conflicts::render(&found, &analysis, format))?;
+            Ok(u8::from(conflicts::fails(&found, fail_on)))
+        }
+        Command::Check {
+            fleet,
+            format,
+            fail_on,
+        } => {
+            let analysis = fleet.analyze()?;
+            let found = conflicts::detect_conflicts(&analysis, &[], None);
+            let cycles = analysis.repo_graph.cycles();
+            print(&conflicts::render(&found, &analysis, format))?;
+            for c in &cycles {
+                eprintln!("dependency cycle: {}", c.join(" -> "));
+            }
+            let failed = !cycles.is_empty() || conflicts::fails(&found, fail_on);
+            eprintln!(
+                "check {}: {} conflicts, {} cycles, {} diagnostics",
+                if failed { "failed" } else { "passed" },
+                found.len(),
+                cycles.len(),
+                analysis.model.diagnostics.len()
+            );
+            Ok(u8::from(failed))
+        }
+        Command::Resolve {
+            fleet,
+            conflict,
+            strategy,
+            dry_run: _,
+            apply,
+            git_branch,
+            format,
+        } => conflicts::resolve(
+            &fleet,
+            conflict.as_deref(),
+            strategy.as_deref(),
+            apply,
+            git_branch.as_deref(),
+            format == Format::Json,
+        ),
         Command::Init { dir, force } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from("."));
             let target = dir.join(switchyard_extract::fleet::CONFIG_FILE);

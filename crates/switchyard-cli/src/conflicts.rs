@@ -1,0 +1,460 @@
+//! `switchyard conflicts`, `check` and `resolve`: detection output (table, JSON, SARIF), the CI
+//! gate, and resolutions as unified diffs that `--apply` writes and re-verifies.
+
+use crate::inputs::{Analysis, FleetArgs};
+use crate::report::Loc;
+use crate::Failure;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use switchyard_conflicts::strategies::{strategies, FileSource, Strategy};
+use switchyard_conflicts::{detect, patch, Conflict, ConflictKind, FleetInput, Resolution, Severity};
+
+/// Reads repository files from disk for strategies.
+pub struct DiskFiles {
+    roots: HashMap<String, PathBuf>,
+}
+
+impl DiskFiles {
+    pub fn new(analysis: &Analysis) -> Self {
+        Self {
+            roots: analysis
+                .fleet
+                .repositories
+                .iter()
+                .map(|r| (r.name.clone(), r.path.clone()))
+                .collect(),
+        }
+    }
+}
+
+impl FileSource for DiskFiles {
+    fn read(&self, repository: &str, path: &str) -> Option<String> {
+        std::fs::read_to_string(self.roots.get(repository)?.join(path)).ok()
+    }
+}
+
+/// Parses `--types port,domain`.
+pub fn parse_kinds(types: &[String]) -> Result<Vec<ConflictKind>, Failure> {
+    types
+        .iter()
+        .map(|t| {
+            ConflictKind::parse(t.trim()).ok_or_else(|| Failure {
+                code: 2,
+                message: format!(
+                    "unknown conflict type {t:?} (known: {})",
+                    ConflictKind::ALL.map(|k| k.as_str()).join(", ")
+                ),
+            })
+        })
+        .collect()
+}
+
+/// Conflicts of an analysis, restricted to kinds and an environment.
+pub fn detect_conflicts(
+    analysis: &Analysis,
+    kinds: &[ConflictKind],
+    environment: Option<&str>,
+) -> Vec<Conflict> {
+    let input = FleetInput {
+        model: &analysis.model,
+        facts: &analysis.facts,
+    };
+    detect::detect(input, kinds)
+        .into_iter()
+        .filter(|c| environment.is_none_or(|e| c.environment == e))
+        .collect()
+}
+
+#[derive(Serialize)]
+struct StrategyOut {
+    name: &'static str,
+    confidence: f32,
+    automatic: bool,
+    description: String,
+}
+
+#[derive(Serialize)]
+struct OccurrenceOut {
+    repository: String,
+    service: Option<String>,
+    detail: String,
+    location: Loc,
+}
+
+#[derive(Serialize)]
+struct ConflictOut {
+    id: String,
+    #[serde(rename = "type")]
+    kind: ConflictKind,
+    resource: String,
+    severity: Severity,
+    host: String,
+    environment: String,
+    repositories: Vec<String>,
+    message: String,
+    occurrences: Vec<OccurrenceOut>,
+    strategies: Vec<StrategyOut>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary {
+    total: usize,
+    by_severity: BTreeMap<Severity, usize>,
+    by_type: BTreeMap<&'static str, usize>,
+    repositories: usize,
+}
+
+/// Every strategy's proposal for a conflict, best first (automatic, then confidence).
+fn proposals(conflict: &Conflict, analysis: &Analysis, files: &DiskFiles) -> Vec<Resolution> {
+    let input = FleetInput {
+        model: &analysis.model,
+        facts: &analysis.facts,
+    };
+    let mut out: Vec<Resolution> = strategies()
+        .iter()
+        .filter_map(|s| s.propose(conflict, input, files))
+        .collect();
+    out.sort_by(|a, b| {
+        b.automatic
+            .cmp(&a.automatic)
+            .then(b.confidence.total_cmp(&a.confidence))
+    });
+    out
+}
+
+/// The `conflicts` output in the requested format.
+pub fn render(
+    conflicts: &[Conflict],
+    analysis: &Analysis,
+    format: ConflictFormat,
+) -> String {
+    match format {
+        ConflictFormat::Sarif => {
+            let sarif = switchyard_conflicts::sarif::to_sarif(conflicts, env!("CARGO_PKG_VERSION"));
+            crate::json(&sarif)
+        }
+        ConflictFormat::Json => {
+            let files = DiskFiles::new(analysis);
+            let out: Vec<ConflictOut> = conflicts
+                .iter()
+                .map(|c| ConflictOut {
+                    id: c.id.clone(),
+                    kind: c.kind,
+                    resource: c.resource.clone(),
+                    severity: c.severity,
+                    host: c.host.clone(),
+                    environment: c.environment.clone(),
+                    repositories: c.repositories.clone(),
+                    message: c.message.clone(),
+                    occurrences: c
+                        .occurrences
+                        .iter()
+                        .map(|o| OccurrenceOut {
+                            repository: o.repository.clone(),
+                            service: o.service.clone(),
+                            detail: o.detail.clone(),
+                            location: (&o.location).into(),
+                        })
+                        .collect(),
+                    strategies: proposals(c, analysis, &files)
+                        .into_iter()
+                        .map(|r| StrategyOut {
+                            name: r.strategy,
+                            confidence: r.confidence,
+                            automatic: r.automatic,
+                            description: r.description,
+                        })
+                        .collect(),
+                })
+                .collect();
+            let mut by_severity = BTreeMap::new();
+            let mut by_type = BTreeMap::new();
+            let mut repos = BTreeSet::new();
+            for c in conflicts {
+                *by_severity.entry(c.severity).or_insert(0) += 1;
+                *by_type.entry(c.kind.as_str()).or_insert(0) += 1;
+                repos.extend(c.repositories.iter().cloned());
+            }
+            crate::json(&serde_json::json!({
+                "conflicts": out,
+                "summary": Summary {
+                    total: conflicts.len(),
+                    by_severity,
+                    by_type,
+                    repositories: repos.len(),
+                },
+            }))
+        }
+        ConflictFormat::Table => table(conflicts),
+    }
+}
+
+fn table(conflicts: &[Conflict]) -> String {
+    if conflicts.is_empty() {
+        return "No conflicts.\n".to_string();
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(
+            std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(120),
+        )
+        .set_header(["id", "severity", "resource", "where"].map(Cell::new));
+    for c in conflicts {
+        let places: Vec<String> = c
+            .occurrences
+            .iter()
+            .map(|o| format!("{} {}", Loc::from(&o.location), o.detail))
+            .collect();
+        t.add_row(vec![
+            c.id.clone(),
+            serde_json::to_value(c.severity)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            format!("{}\n{}", c.resource, c.message),
+            places.join("\n"),
+        ]);
+    }
+    format!("{} conflicts\n{t}\n", conflicts.len())
+}
+
+#[derive(Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum ConflictFormat {
+    Table,
+    Json,
+    Sarif,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FailOn {
+    Low,
+    Medium,
+    High,
+    Never,
+}
+
+/// Whether conflicts at or above the threshold exist.
+pub fn fails(conflicts: &[Conflict], fail_on: FailOn) -> bool {
+    let threshold = match fail_on {
+        FailOn::Low => Severity::Low,
+        FailOn::Medium => Severity::Medium,
+        FailOn::High => Severity::High,
+        FailOn::Never => return false,
+    };
+    conflicts.iter().any(|c| c.severity >= threshold)
+}
+
+/// What `resolve` did for one conflict.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Outcome {
+    conflict_id: String,
+    strategy: Option<&'static str>,
+    description: String,
+    changes: Vec<Change>,
+    applied: bool,
+    verified: bool,
+}
+
+#[derive(Serialize)]
+struct Change {
+    repository: String,
+    path: String,
+    diff: String,
+}
+
+/// `switchyard resolve`.
+pub fn resolve(
+    fleet: &FleetArgs,
+    conflict_id: Option<&str>,
+    strategy: Option<&str>,
+    apply: bool,
+    git_branch: Option<&str>,
+    json_output: bool,
+) -> Result<u8, Failure> {
+    let analysis = fleet.analyze()?;
+    let conflicts = detect_conflicts(&analysis, &[], None);
+    let selected: Vec<&Conflict> = conflicts
+        .iter()
+        .filter(|c| conflict_id.is_none_or(|id| c.id == id))
+        .collect();
+    if let Some(id) = conflict_id
+        && selected.is_empty()
+    {
+        return Err(Failure {
+            code: 2,
+            message: format!("no conflict with id {id} (run `switchyard conflicts` to list them)"),
+        });
+    }
+    if let Some(name) = strategy
+        && !strategies().iter().any(|s| s.name() == name)
+    {
+        let known: Vec<&str> = strategies().iter().map(|s| s.name()).collect();
+        return Err(Failure {
+            code: 2,
+            message: format!("unknown strategy {name:?} (known: {})", known.join(", ")),
+        });
+    }
+    let files = DiskFiles::new(&analysis);
+    let mut outcomes = Vec::new();
+    let mut chosen: Vec<Resolution> = Vec::new();
+    for conflict in selected {
+        let all = proposals(conflict, &analysis, &files);
+        let pick = match strategy {
+            Some(name) => all.into_iter().find(|r| r.strategy == name),
+            // Without a name, only automatic resolutions are applied.
+            None => all
+                .into_iter()
+                .find(|r| !apply || r.automatic),
+        };
+        let Some(resolution) = pick else {
+            outcomes.push(Outcome {
+                conflict_id: conflict.id.clone(),
+                strategy: None,
+                description: match strategy {
+                    Some(name) => format!("strategy {name} does not apply to this conflict"),
+                    None => "no automatic resolution; see the strategies in `conflicts --format json`".into(),
+                },
+                changes: Vec::new(),
+                applied: false,
+                verified: false,
+            });
+            continue;
+        };
+        let mut changes = Vec::new();
+        for ((repository, path), edits) in patch::group_by_file(&resolution.edits) {
+            let old = files.read(&repository, &path).unwrap_or_default();
+            let new = patch::apply_edits(&old, &edits).map_err(|e| Failure {
+                code: 1,
+                message: format!("{repository}/{path}: {e}"),
+            })?;
+            changes.push(Change {
+                diff: patch::unified_diff(&format!("{repository}/{path}"), &old, &new),
+                repository,
+                path,
+            });
+        }
+        outcomes.push(Outcome {
+            conflict_id: conflict.id.clone(),
+            strategy: Some(resolution.strategy),
+            description: resolution.description.clone(),
+            changes,
+            applied: false,
+            verified: false,
+        });
+        chosen.push(resolution);
+    }
+
+    if apply && !chosen.is_empty() {
+        let roots: HashMap<String, PathBuf> = analysis
+            .fleet
+            .repositories
+            .iter()
+            .map(|r| (r.name.clone(), r.path.clone()))
+            .collect();
+        let edits: Vec<_> = chosen.iter().flat_map(|r| r.edits.iter().cloned()).collect();
+        let touched: BTreeSet<&str> = edits.iter().map(|e| e.repository.as_str()).collect();
+        if let Some(branch) = git_branch {
+            for repo in &touched {
+                git(&roots[*repo], &["checkout", "-b", branch])?;
+            }
+        }
+        patch::apply_to_disk(&roots, &edits).map_err(|e| Failure {
+            code: 1,
+            message: format!("not applied: {e}"),
+        })?;
+        if let Some(branch) = git_branch {
+            for repo in &touched {
+                let root = &roots[*repo];
+                let paths: BTreeSet<&str> = edits
+                    .iter()
+                    .filter(|e| e.repository == *repo)
+                    .map(|e| e.path.as_str())
+                    .collect();
+                let mut add = vec!["add", "--"];
+                add.extend(paths.iter().copied());
+                git(root, &add)?;
+                let message = format!("switchyard resolve: {}", chosen.iter().map(|r| r.conflict_id.as_str()).collect::<Vec<_>>().join(", "));
+                git(root, &["commit", "-m", &message])?;
+                eprintln!("committed on branch {branch} in {repo}");
+            }
+        }
+        // Verify: re-analyze; a conflict is verified when it is gone and nothing new appeared.
+        let after = fleet.analyze()?;
+        let after_ids: BTreeSet<String> = detect_conflicts(&after, &[], None)
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let before_ids: BTreeSet<&str> = conflicts.iter().map(|c| c.id.as_str()).collect();
+        let nothing_new = after_ids.iter().all(|id| before_ids.contains(id.as_str()));
+        for o in outcomes.iter_mut().filter(|o| o.strategy.is_some()) {
+            o.applied = true;
+            o.verified = nothing_new && !after_ids.contains(&o.conflict_id);
+        }
+    }
+
+    if json_output {
+        crate::print(&crate::json(&serde_json::json!({ "resolutions": outcomes })))?;
+    } else {
+        let mut text = String::new();
+        for o in &outcomes {
+            text.push_str(&format!(
+                "# {} — {}: {}\n",
+                o.conflict_id,
+                o.strategy.unwrap_or("none"),
+                o.description
+            ));
+            for c in &o.changes {
+                text.push_str(&c.diff);
+            }
+            if o.applied {
+                text.push_str(if o.verified {
+                    "# applied and verified: the conflict is gone and no new conflict appeared\n"
+                } else {
+                    "# applied, NOT verified: re-analysis still reports it or found a new conflict\n"
+                });
+            }
+            text.push('\n');
+        }
+        if outcomes.is_empty() {
+            text.push_str("No conflicts to resolve.\n");
+        } else if !apply {
+            text.push_str("Dry run: nothing was written. Use --apply to write these changes.\n");
+        }
+        crate::print(&text)?;
+    }
+    let unverified = outcomes.iter().any(|o| o.applied && !o.verified);
+    Ok(if unverified { 1 } else { 0 })
+}
+
+fn git(root: &Path, args: &[&str]) -> Result<(), Failure> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .output()
+        .map_err(|e| Failure {
+            code: 2,
+            message: format!("cannot run git: {e}"),
+        })?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(Failure {
+            code: 2,
+            message: format!(
+                "git {} in {}: {}",
+                args.join(" "),
+                root.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        })
+    }
+}

@@ -1,5 +1,8 @@
 //! Conflict detectors, one file per kind, all listed in [`detectors`].
 
+mod index;
+pub mod ports;
+
 use crate::{Conflict, ConflictKind, FleetInput};
 
 /// Finds one kind of conflict. Pure: reads the input, returns conflicts sorted by id.
@@ -10,7 +13,7 @@ pub trait Detector: Send + Sync {
 
 /// Every detector, in the order of [`ConflictKind::ALL`].
 pub fn detectors() -> Vec<Box<dyn Detector>> {
-    Vec::new()
+    vec![Box::new(ports::PortDetector)]
 }
 
 /// Runs the detectors of the given kinds (all when `kinds` is empty); conflicts sorted by

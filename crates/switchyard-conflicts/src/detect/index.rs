@@ -165,6 +165,12 @@ fn deployment_dir(project: &str) -> String {
     parts.join("/")
 }
 
+/// Whether two compose files (or any repo paths) belong to one deployment of one repository:
+/// the same directory once variant folders are stripped.
+pub fn same_deployment(path_a: &str, path_b: &str) -> bool {
+    deployment_dir(path_a) == deployment_dir(path_b)
+}
+
 /// Compose deployment directories of a service (empty for non-compose services).
 fn compose_dirs(service: &Service) -> BTreeSet<String> {
     service

@@ -1,7 +1,11 @@
 //! Conflict detectors, one file per kind, all listed in [`detectors`].
 
+pub mod container_names;
+pub mod domains;
 mod index;
+pub mod networks;
 pub mod ports;
+pub mod volumes;
 
 use crate::{Conflict, ConflictKind, FleetInput};
 
@@ -13,7 +17,13 @@ pub trait Detector: Send + Sync {
 
 /// Every detector, in the order of [`ConflictKind::ALL`].
 pub fn detectors() -> Vec<Box<dyn Detector>> {
-    vec![Box::new(ports::PortDetector)]
+    vec![
+        Box::new(ports::PortDetector),
+        Box::new(domains::DomainDetector),
+        Box::new(volumes::VolumeDetector),
+        Box::new(networks::NetworkDetector),
+        Box::new(container_names::ContainerNameDetector),
+    ]
 }
 
 /// Runs the detectors of the given kinds (all when `kinds` is empty); conflicts sorted by

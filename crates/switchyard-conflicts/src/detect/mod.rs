@@ -2,6 +2,7 @@
 
 pub mod container_names;
 pub mod domains;
+pub mod env_drift;
 mod index;
 pub mod networks;
 pub mod ports;
@@ -23,6 +24,7 @@ pub fn detectors() -> Vec<Box<dyn Detector>> {
         Box::new(volumes::VolumeDetector),
         Box::new(networks::NetworkDetector),
         Box::new(container_names::ContainerNameDetector),
+        Box::new(env_drift::EnvDriftDetector::default()),
     ]
 }
 

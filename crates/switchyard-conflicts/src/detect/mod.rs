@@ -6,7 +6,10 @@ pub mod env_drift;
 mod index;
 pub mod networks;
 pub mod ports;
+mod reach;
+pub mod unreachable_url;
 pub mod volumes;
+pub mod websocket;
 
 use crate::{Conflict, ConflictKind, FleetInput};
 
@@ -25,6 +28,8 @@ pub fn detectors() -> Vec<Box<dyn Detector>> {
         Box::new(networks::NetworkDetector),
         Box::new(container_names::ContainerNameDetector),
         Box::new(env_drift::EnvDriftDetector::default()),
+        Box::new(unreachable_url::UnreachableUrlDetector),
+        Box::new(websocket::WebsocketDetector),
     ]
 }
 

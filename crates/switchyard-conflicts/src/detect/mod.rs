@@ -1,6 +1,7 @@
 //! Conflict detectors, one file per kind, all listed in [`detectors`].
 
 pub mod container_names;
+pub mod cors;
 pub mod domains;
 pub mod env_drift;
 mod index;
@@ -29,6 +30,7 @@ pub fn detectors() -> Vec<Box<dyn Detector>> {
         Box::new(container_names::ContainerNameDetector),
         Box::new(env_drift::EnvDriftDetector::default()),
         Box::new(unreachable_url::UnreachableUrlDetector),
+        Box::new(cors::CorsDetector),
         Box::new(websocket::WebsocketDetector),
     ]
 }

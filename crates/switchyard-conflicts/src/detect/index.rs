@@ -3,7 +3,7 @@
 
 use crate::{Conflict, FleetInput};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use switchyard_model::{Location, RepoFacts, Repository, Scope, Service};
+use switchyard_model::{RepoFacts, Repository, Scope, Service};
 
 /// Where a repository deploys when `switchyard.toml` does not say.
 pub const DEFAULT_HOST: &str = "local";
@@ -214,14 +214,6 @@ pub fn finish(mut conflicts: Vec<Conflict>) -> Vec<Conflict> {
     conflicts.sort_by(|a, b| a.id.cmp(&b.id));
     conflicts.dedup_by(|a, b| a.id == b.id);
     conflicts
-}
-
-/// `repo/path:line:col` list for messages.
-pub fn places(locations: &[&Location]) -> String {
-    let mut v: Vec<String> = locations.iter().map(|l| l.to_string()).collect();
-    v.sort();
-    v.dedup();
-    v.join(", ")
 }
 
 /// Human list: `a`, `a and b`, `a, b and c`.

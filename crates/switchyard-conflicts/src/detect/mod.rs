@@ -2,12 +2,15 @@
 
 pub mod container_names;
 pub mod cors;
+pub mod dangling_package;
 pub mod domains;
 pub mod env_drift;
 mod index;
 pub mod networks;
 pub mod ports;
 mod reach;
+mod semver;
+pub mod shared_versions;
 pub mod unreachable_url;
 pub mod volumes;
 pub mod websocket;
@@ -32,6 +35,8 @@ pub fn detectors() -> Vec<Box<dyn Detector>> {
         Box::new(unreachable_url::UnreachableUrlDetector),
         Box::new(cors::CorsDetector),
         Box::new(websocket::WebsocketDetector),
+        Box::new(shared_versions::SharedVersionDetector),
+        Box::new(dangling_package::DanglingPackageDetector),
     ]
 }
 
@@ -50,4 +55,15 @@ pub fn detect(input: FleetInput<'_>, kinds: &[ConflictKind]) -> Vec<Conflict> {
             .then(a.id.cmp(&b.id))
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_detector_per_kind_in_order() {
+        let kinds: Vec<ConflictKind> = detectors().iter().map(|d| d.kind()).collect();
+        assert_eq!(kinds, ConflictKind::ALL.to_vec());
+    }
 }

@@ -6,10 +6,9 @@ use std::collections::{BTreeSet, HashMap};
 use switchyard_link::address::{self, Address, is_docker_host, is_loopback, kubernetes_dns};
 use switchyard_model::{Edge, EndpointKind, Location, Mechanism, Reference, Service, Target};
 
-/// References, edges and unresolved references by the location of their evidence.
+/// References by repository and location, to find what stands behind an edge's evidence.
 pub struct Evidence<'a> {
     refs: HashMap<(&'a str, &'a Location), Vec<&'a Reference>>,
-    edges: HashMap<&'a Location, Vec<&'a Edge>>,
 }
 
 impl<'a> Evidence<'a> {
@@ -22,13 +21,7 @@ impl<'a> Evidence<'a> {
                     .push(r);
             }
         }
-        let mut edges: HashMap<&'a Location, Vec<&'a Edge>> = HashMap::new();
-        for e in &fleet.input.model.edges {
-            for l in &e.evidence {
-                edges.entry(l).or_default().push(e);
-            }
-        }
-        Self { refs, edges }
+        Self { refs }
     }
 
     /// References of `service` (a `repo/name` id's parts) written at `location`.
@@ -46,14 +39,6 @@ impl<'a> Evidence<'a> {
                     .filter(|r| service.is_none() || r.from.as_deref() == service)
                     .collect()
             })
-            .unwrap_or_default()
-    }
-
-    /// Edges whose evidence includes `location`, from the service `from_id`.
-    pub fn edges_at(&self, from_id: &str, location: &Location) -> Vec<&'a Edge> {
-        self.edges
-            .get(location)
-            .map(|list| list.iter().copied().filter(|e| e.from == from_id).collect())
             .unwrap_or_default()
     }
 

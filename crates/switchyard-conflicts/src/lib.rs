@@ -10,6 +10,7 @@
 
 pub mod detect;
 pub mod patch;
+pub mod sarif;
 pub mod strategies;
 
 use serde::Serialize;

@@ -58,6 +58,9 @@ pub fn detect(input: FleetInput<'_>, kinds: &[ConflictKind]) -> Vec<Conflict> {
 }
 
 #[cfg(test)]
+mod fixtures_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

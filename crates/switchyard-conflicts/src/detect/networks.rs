@@ -237,6 +237,7 @@ fn subnet_overlaps(host: &str, env: &str, nets: &[Net<'_>], out: &mut Vec<Confli
                 )
             })
             .collect();
+        names.sort();
         names.dedup();
         let message = format!(
             "subnets of different networks overlap on host {host}: {}; Docker cannot create both",

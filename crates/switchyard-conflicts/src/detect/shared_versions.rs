@@ -36,8 +36,8 @@ impl Detector for SharedVersionDetector {
 
     fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict> {
         let fleet = FleetIndex::new(input);
-        // (host service, dependency) → (remotes, occurrences)
-        type Found = (Vec<String>, Vec<Occurrence>);
+        // (host service, dependency) → (host's range, remotes with theirs, occurrences)
+        type Found = (String, Vec<String>, Vec<Occurrence>);
         let mut groups: BTreeMap<(&str, &str), Found> = BTreeMap::new();
         for edge in &fleet.input.model.edges {
             if !edge.mechanisms.contains(&Mechanism::Federation) {
@@ -62,23 +62,20 @@ impl Detector for SharedVersionDetector {
                     let entry = groups
                         .entry((host.id.as_str(), mine.name.as_str()))
                         .or_default();
-                    entry.0.push(format!("{} ({text})", remote.id));
-                    entry.1.push(occurrence(host, mine, my_text));
-                    entry.1.push(occurrence(remote, dep, text));
+                    entry.0 = my_text.to_string();
+                    entry.1.push(format!("{text} by {}", remote.id));
+                    entry.2.push(occurrence(host, mine, my_text));
+                    entry.2.push(occurrence(remote, dep, text));
                 }
             }
         }
         let out = groups
             .into_iter()
-            .filter_map(|((host_id, name), (mut remotes, occurrences))| {
+            .filter_map(|((host_id, name), (mine, mut remotes, occurrences))| {
                 let host = fleet.service_by_id(host_id)?;
                 let (machine, env) = fleet.place(&host.repository);
                 remotes.sort();
                 remotes.dedup();
-                let mine = occurrences
-                    .first()
-                    .map(|o| o.detail.clone())
-                    .unwrap_or_default();
                 Some(Conflict::new(
                     ConflictKind::SharedDependencyVersion,
                     Severity::Medium,
@@ -87,7 +84,7 @@ impl Detector for SharedVersionDetector {
                     format!("shared:{name}@{host_id}"),
                     occurrences,
                     format!(
-                        "singleton {name} is shared as {mine} by {host_id} but {}; no single version satisfies both, so one side gets a second copy or fails",
+                        "singleton {name} is required as {mine} by {host_id} but as {}; no single version satisfies both, so one side loads a second copy or fails",
                         and_list(&remotes)
                     ),
                 ))
@@ -161,7 +158,8 @@ mod tests {
             "shell/webpack.config.js:12:5"
         );
         assert!(
-            c[0].message.contains("cart/cart (^17.0.2)"),
+            c[0].message
+                .contains("as ^18.2.0 by shell/shell but as ^17.0.2 by cart/cart"),
             "{}",
             c[0].message
         );

@@ -111,27 +111,32 @@ fn unserved(fleet: &FleetIndex<'_>, evidence: &Evidence<'_>, out: &mut Vec<Confl
     }
 }
 
-/// Where a service listens inside its network, as occurrences.
+/// Where a service listens inside its network, as occurrences: one per port, the declaration
+/// of the container port first (`expose`, `containerPort`), else the published mapping.
 pub fn served_occurrences(target: &Service) -> Vec<Occurrence> {
-    target
-        .endpoints
-        .iter()
-        .filter_map(|e| {
-            let port = match &e.kind {
-                EndpointKind::ContainerPort { port, .. } => *port,
-                EndpointKind::HostProcessPort { port } => *port,
-                EndpointKind::HostPort {
-                    container_port: Some(p),
-                    ..
-                } => *p,
-                _ => return None,
-            };
-            Some(Occurrence {
-                repository: target.repository.clone(),
-                service: Some(target.name.clone()),
-                location: e.location.clone(),
-                detail: format!("{} listens on {port}", target.id),
-            })
+    let mut by_port: BTreeMap<u16, (u8, &switchyard_model::Location)> = BTreeMap::new();
+    for e in &target.endpoints {
+        let (port, rank) = match &e.kind {
+            EndpointKind::ContainerPort { port, .. } => (*port, 0),
+            EndpointKind::HostProcessPort { port } => (*port, 0),
+            EndpointKind::HostPort {
+                container_port: Some(p),
+                ..
+            } => (*p, 1),
+            _ => continue,
+        };
+        let entry = by_port.entry(port).or_insert((rank, &e.location));
+        if rank < entry.0 {
+            *entry = (rank, &e.location);
+        }
+    }
+    by_port
+        .into_iter()
+        .map(|(port, (_, location))| Occurrence {
+            repository: target.repository.clone(),
+            service: Some(target.name.clone()),
+            location: location.clone(),
+            detail: format!("{} listens on {port}", target.id),
         })
         .collect()
 }

@@ -157,7 +157,7 @@ impl Detector for EnvDriftDetector {
                     })
                     .filter(|(_, list)| !list.is_empty())
                     .collect();
-                if let Some(c) = drift(host, env, key, &per_repo) {
+                if let Some(c) = drift(host, env, key, &per_repo, &local) {
                     out.push(c);
                 }
             }
@@ -195,8 +195,8 @@ fn shared_config_keys<'a>(fleet: &FleetIndex<'a>, repos: &[&str]) -> BTreeSet<&'
 
 /// Env values whose addresses all point into their own repository (or at the service itself).
 struct LocalValues<'a> {
-    /// Evidence location → target repositories of edges from that location.
-    targets: HashMap<&'a Location, BTreeSet<&'a str>>,
+    /// Evidence location → (repository, service id) of the targets of edges from there.
+    targets: HashMap<&'a Location, BTreeSet<(&'a str, &'a str)>>,
     /// Locations of references that did not resolve.
     unresolved: BTreeSet<&'a Location>,
     /// (repository, location) of address references.
@@ -205,13 +205,16 @@ struct LocalValues<'a> {
 
 impl<'a> LocalValues<'a> {
     fn build(fleet: &FleetIndex<'a>) -> Self {
-        let mut targets: HashMap<&'a Location, BTreeSet<&'a str>> = HashMap::new();
+        let mut targets: HashMap<&'a Location, BTreeSet<(&'a str, &'a str)>> = HashMap::new();
         for edge in &fleet.input.model.edges {
             let Some(to) = fleet.service_by_id(&edge.to) else {
                 continue;
             };
             for loc in &edge.evidence {
-                targets.entry(loc).or_default().insert(&to.repository);
+                targets
+                    .entry(loc)
+                    .or_default()
+                    .insert((&to.repository, &to.id));
             }
         }
         let unresolved = fleet
@@ -239,12 +242,20 @@ impl<'a> LocalValues<'a> {
         }
     }
 
+    /// The services an entry's value resolves to (empty when it does not resolve).
+    fn resolved(&self, e: &EnvEntry) -> BTreeSet<&'a str> {
+        self.targets
+            .get(&e.location)
+            .map(|t| t.iter().map(|(_, id)| *id).collect())
+            .unwrap_or_default()
+    }
+
     fn is_local(&self, repo: &str, e: &EnvEntry) -> bool {
         if !self.addressed.contains(&(repo, &e.location)) || self.unresolved.contains(&e.location) {
             return false;
         }
         match self.targets.get(&e.location) {
-            Some(targets) => targets.iter().all(|t| *t == repo),
+            Some(targets) => targets.iter().all(|(r, _)| *r == repo),
             // An address that became neither an edge nor an unresolved reference points at
             // the service itself.
             None => true,
@@ -271,6 +282,7 @@ fn drift(
     env: &str,
     key: &str,
     per_repo: &BTreeMap<&str, Vec<&EnvEntry>>,
+    local: &LocalValues<'_>,
 ) -> Option<Conflict> {
     let hashes: BTreeMap<&str, BTreeSet<&str>> = per_repo
         .iter()
@@ -298,9 +310,14 @@ fn drift(
         .collect();
     let distinct: BTreeSet<&str> = entries.iter().map(|e| e.value_hash.as_str()).collect();
     let is_url = entries.iter().any(|e| looks_like_url(&e.display));
-    let targets: BTreeSet<BTreeSet<String>> =
+    // One server: every value resolves to the same service (`localhost:5432` and
+    // `host.docker.internal:5432` both reach the host's postgres), or names the same host:port.
+    let resolved: Vec<BTreeSet<&str>> = entries.iter().map(|e| local.resolved(e)).collect();
+    let same_service = resolved.iter().all(|r| r.len() == 1)
+        && resolved.iter().collect::<BTreeSet<_>>().len() == 1;
+    let addresses: BTreeSet<BTreeSet<String>> =
         entries.iter().map(|e| addresses(&e.display)).collect();
-    let same_server = is_url && targets.len() == 1;
+    let same_server = is_url && (same_service || addresses.len() == 1);
     let severity = if same_server {
         // One server, different database, user or password: often deliberate.
         Severity::Low

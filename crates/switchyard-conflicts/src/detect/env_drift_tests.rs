@@ -193,3 +193,45 @@ fn same_server_different_database_is_low() {
     assert_eq!((c.len(), c[0].severity), (1, Severity::Low));
     assert!(c[0].message.contains("same server"));
 }
+
+#[test]
+fn two_names_of_one_server_are_low() {
+    let mut fx = fixture(vec![
+        entry("a", "DATABASE_URL", "postgres://a:***@localhost:5432/a", 1),
+        entry(
+            "b",
+            "DATABASE_URL",
+            "postgres://b:***@host.docker.internal:5432/b",
+            2,
+        ),
+    ]);
+    fx.model
+        .services
+        .push(service("c", "postgres", vec![Scope::Host], vec![]));
+    for r in ["a", "b"] {
+        let l = fx.facts_mut(r).env[0].location.clone();
+        let text = fx.facts_mut(r).env[0].display.clone();
+        fx.facts_mut(r).references.push(Reference {
+            from: Some("app".into()),
+            target: Target::Address { text },
+            mechanism: Mechanism::Env,
+            key: Some("DATABASE_URL".into()),
+            location: l.clone(),
+            scope: Scope::Host,
+        });
+        fx.model.edges.push(Edge {
+            from: format!("{r}/app"),
+            to: "c/postgres".into(),
+            mechanisms: vec![Mechanism::Env],
+            evidence: vec![l],
+        });
+    }
+    let c = run(&fx);
+    assert_eq!((c.len(), c[0].severity), (1, Severity::Low), "{c:#?}");
+    // Pointing at two different services is high.
+    fx.model
+        .services
+        .push(service("c", "postgres-2", vec![Scope::Host], vec![]));
+    fx.model.edges[1].to = "c/postgres-2".into();
+    assert_eq!(run(&fx)[0].severity, Severity::High);
+}

@@ -58,6 +58,8 @@ pub fn detect(input: FleetInput<'_>, kinds: &[ConflictKind]) -> Vec<Conflict> {
 }
 
 #[cfg(test)]
+mod corpus_tests;
+#[cfg(test)]
 mod fixtures_tests;
 
 #[cfg(test)]

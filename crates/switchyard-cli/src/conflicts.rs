@@ -1,15 +1,17 @@
 //! `switchyard conflicts`, `check` and `resolve`: detection output (table, JSON, SARIF), the CI
 //! gate, and resolutions as unified diffs that `--apply` writes and re-verifies.
 
+use crate::Failure;
 use crate::inputs::{Analysis, FleetArgs};
 use crate::report::Loc;
-use crate::Failure;
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
+use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use switchyard_conflicts::strategies::{strategies, FileSource, Strategy};
-use switchyard_conflicts::{detect, patch, Conflict, ConflictKind, FleetInput, Resolution, Severity};
+use switchyard_conflicts::strategies::{FileSource, strategies};
+use switchyard_conflicts::{
+    Conflict, ConflictKind, FleetInput, Resolution, Severity, detect, patch,
+};
 
 /// Reads repository files from disk for strategies.
 pub struct DiskFiles {
@@ -126,11 +128,7 @@ fn proposals(conflict: &Conflict, analysis: &Analysis, files: &DiskFiles) -> Vec
 }
 
 /// The `conflicts` output in the requested format.
-pub fn render(
-    conflicts: &[Conflict],
-    analysis: &Analysis,
-    format: ConflictFormat,
-) -> String {
+pub fn render(conflicts: &[Conflict], analysis: &Analysis, format: ConflictFormat) -> String {
     match format {
         ConflictFormat::Sarif => {
             let sarif = switchyard_conflicts::sarif::to_sarif(conflicts, env!("CARGO_PKG_VERSION"));
@@ -310,9 +308,7 @@ pub fn resolve(
         let pick = match strategy {
             Some(name) => all.into_iter().find(|r| r.strategy == name),
             // Without a name, only automatic resolutions are applied.
-            None => all
-                .into_iter()
-                .find(|r| !apply || r.automatic),
+            None => all.into_iter().find(|r| !apply || r.automatic),
         };
         let Some(resolution) = pick else {
             outcomes.push(Outcome {
@@ -320,7 +316,10 @@ pub fn resolve(
                 strategy: None,
                 description: match strategy {
                     Some(name) => format!("strategy {name} does not apply to this conflict"),
-                    None => "no automatic resolution; see the strategies in `conflicts --format json`".into(),
+                    None => {
+                        "no automatic resolution; see the strategies in `conflicts --format json`"
+                            .into()
+                    }
                 },
                 changes: Vec::new(),
                 applied: false,
@@ -359,7 +358,10 @@ pub fn resolve(
             .iter()
             .map(|r| (r.name.clone(), r.path.clone()))
             .collect();
-        let edits: Vec<_> = chosen.iter().flat_map(|r| r.edits.iter().cloned()).collect();
+        let edits: Vec<_> = chosen
+            .iter()
+            .flat_map(|r| r.edits.iter().cloned())
+            .collect();
         let touched: BTreeSet<&str> = edits.iter().map(|e| e.repository.as_str()).collect();
         if let Some(branch) = git_branch {
             for repo in &touched {
@@ -381,7 +383,14 @@ pub fn resolve(
                 let mut add = vec!["add", "--"];
                 add.extend(paths.iter().copied());
                 git(root, &add)?;
-                let message = format!("switchyard resolve: {}", chosen.iter().map(|r| r.conflict_id.as_str()).collect::<Vec<_>>().join(", "));
+                let message = format!(
+                    "switchyard resolve: {}",
+                    chosen
+                        .iter()
+                        .map(|r| r.conflict_id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
                 git(root, &["commit", "-m", &message])?;
                 eprintln!("committed on branch {branch} in {repo}");
             }
@@ -401,7 +410,9 @@ pub fn resolve(
     }
 
     if json_output {
-        crate::print(&crate::json(&serde_json::json!({ "resolutions": outcomes })))?;
+        crate::print(&crate::json(
+            &serde_json::json!({ "resolutions": outcomes }),
+        ))?;
     } else {
         let mut text = String::new();
         for o in &outcomes {

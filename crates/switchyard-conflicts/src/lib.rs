@@ -12,6 +12,7 @@
 
 pub mod detect;
 pub mod patch;
+pub mod sarif;
 pub mod strategies;
 
 use serde::Serialize;

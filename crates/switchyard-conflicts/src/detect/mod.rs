@@ -1,5 +1,20 @@
 //! Conflict detectors, one file per kind, all listed in [`detectors`].
 
+pub mod container_names;
+pub mod cors;
+pub mod dangling_package;
+pub mod domains;
+pub mod env_drift;
+mod index;
+pub mod networks;
+pub mod ports;
+mod reach;
+mod semver;
+pub mod shared_versions;
+pub mod unreachable_url;
+pub mod volumes;
+pub mod websocket;
+
 use crate::{Conflict, ConflictKind, FleetInput};
 
 /// Finds one kind of conflict. Pure: reads the input, returns conflicts sorted by id.
@@ -10,7 +25,19 @@ pub trait Detector: Send + Sync {
 
 /// Every detector, in the order of [`ConflictKind::ALL`].
 pub fn detectors() -> Vec<Box<dyn Detector>> {
-    Vec::new()
+    vec![
+        Box::new(ports::PortDetector),
+        Box::new(domains::DomainDetector),
+        Box::new(volumes::VolumeDetector),
+        Box::new(networks::NetworkDetector),
+        Box::new(container_names::ContainerNameDetector),
+        Box::new(env_drift::EnvDriftDetector::default()),
+        Box::new(unreachable_url::UnreachableUrlDetector),
+        Box::new(cors::CorsDetector),
+        Box::new(websocket::WebsocketDetector),
+        Box::new(shared_versions::SharedVersionDetector),
+        Box::new(dangling_package::DanglingPackageDetector),
+    ]
 }
 
 /// Runs the detectors of the given kinds (all when `kinds` is empty); conflicts sorted by
@@ -28,4 +55,20 @@ pub fn detect(input: FleetInput<'_>, kinds: &[ConflictKind]) -> Vec<Conflict> {
             .then(a.id.cmp(&b.id))
     });
     out
+}
+
+#[cfg(test)]
+mod corpus_tests;
+#[cfg(test)]
+mod fixtures_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_detector_per_kind_in_order() {
+        let kinds: Vec<ConflictKind> = detectors().iter().map(|d| d.kind()).collect();
+        assert_eq!(kinds, ConflictKind::ALL.to_vec());
+    }
 }

@@ -1,0 +1,154 @@
+//! `container_name`: one fixed `container_name` in two compose projects on one host; Docker
+//! refuses to start the second container.
+
+use super::Detector;
+use super::index::{FleetIndex, and_list, finish, may_clash};
+use crate::{Conflict, ConflictKind, FleetInput, Occurrence, Severity};
+use std::collections::BTreeMap;
+use switchyard_model::{ResourceKind, ResourceUse, Service};
+
+pub struct ContainerNameDetector;
+
+impl Detector for ContainerNameDetector {
+    fn kind(&self) -> ConflictKind {
+        ConflictKind::ContainerName
+    }
+
+    fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict> {
+        let fleet = FleetIndex::new(input);
+        let mut out = Vec::new();
+        for ((host, env), repos) in fleet.by_place() {
+            let mut by_name: BTreeMap<&str, Vec<(&Service, &ResourceUse)>> = BTreeMap::new();
+            for facts in fleet.facts_of(&repos) {
+                for r in &facts.resources {
+                    if r.kind != ResourceKind::ContainerName || r.identifier.contains('$') {
+                        continue;
+                    }
+                    let Some(service) = r
+                        .service
+                        .as_deref()
+                        .and_then(|s| fleet.service(&facts.repository, s))
+                    else {
+                        continue;
+                    };
+                    if !service.test_harness {
+                        by_name.entry(&r.identifier).or_default().push((service, r));
+                    }
+                }
+            }
+            for (name, uses) in by_name {
+                let clashing: Vec<&(&Service, &ResourceUse)> = uses
+                    .iter()
+                    .filter(|(a, _)| uses.iter().any(|(b, _)| may_clash(a, b)))
+                    .collect();
+                if clashing.len() < 2 {
+                    continue;
+                }
+                let occurrences: Vec<Occurrence> = clashing
+                    .iter()
+                    .map(|(s, r)| Occurrence {
+                        repository: s.repository.clone(),
+                        service: Some(s.name.clone()),
+                        location: r.location.clone(),
+                        detail: format!("container_name: {name}"),
+                    })
+                    .collect();
+                let mut who: Vec<String> = clashing.iter().map(|(s, _)| s.id.clone()).collect();
+                who.sort();
+                who.dedup();
+                out.push(Conflict::new(
+                    ConflictKind::ContainerName,
+                    Severity::High,
+                    host,
+                    env,
+                    format!("container_name:{name}"),
+                    occurrences,
+                    format!(
+                        "container name {name} is set by {} on host {host}; Docker starts only one container with a name",
+                        and_list(&who)
+                    ),
+                ));
+            }
+        }
+        finish(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::index::testing::*;
+    use std::collections::BTreeMap;
+
+    fn name_use(repo: &str, service: &str, name: &str) -> ResourceUse {
+        ResourceUse {
+            service: Some(service.into()),
+            kind: ResourceKind::ContainerName,
+            identifier: name.into(),
+            read_only: false,
+            external: false,
+            settings: BTreeMap::new(),
+            location: loc(repo, "docker-compose.yml", 4),
+        }
+    }
+
+    fn fixture(host_b: &str) -> Fixture {
+        let mut fx = Fixture::default();
+        fx.model.repositories = vec![repo("a", "local", "default"), repo("b", host_b, "default")];
+        for r in ["a", "b"] {
+            fx.model.services.push(service(
+                r,
+                "db",
+                vec![compose_scope("docker-compose.yml")],
+                vec![],
+            ));
+            fx.facts_mut(r)
+                .resources
+                .push(name_use(r, "db", "postgres"));
+        }
+        fx
+    }
+
+    #[test]
+    fn same_name_in_two_projects() {
+        let fx = fixture("local");
+        let c = ContainerNameDetector.detect(fx.input());
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].resource, "container_name:postgres");
+        assert_eq!(c[0].severity, Severity::High);
+        assert_eq!(c[0].repositories, vec!["a", "b"]);
+        assert_eq!(
+            c[0].occurrences[0].location.to_string(),
+            "a/docker-compose.yml:4:5"
+        );
+        assert!(c[0].message.contains("a/db and b/db"));
+    }
+
+    #[test]
+    fn other_hosts_and_variants_do_not_clash() {
+        assert!(
+            ContainerNameDetector
+                .detect(fixture("nas").input())
+                .is_empty()
+        );
+        // One repository: the service merged from compose and swarm files is one service, and
+        // a prod variant under another name is an alternative.
+        let mut fx = Fixture::default();
+        fx.model.repositories = vec![repo("a", "local", "default")];
+        fx.model.services = vec![
+            service("a", "db", vec![compose_scope("docker-compose.yml")], vec![]),
+            service(
+                "a",
+                "db-prod",
+                vec![compose_scope("docker-compose.prod.yml")],
+                vec![],
+            ),
+        ];
+        fx.facts_mut("a").resources = vec![
+            name_use("a", "db", "postgres"),
+            name_use("a", "db", "postgres"),
+            name_use("a", "db-prod", "postgres"),
+        ];
+        assert!(ContainerNameDetector.detect(fx.input()).is_empty());
+    }
+}

@@ -1,0 +1,395 @@
+//! Lookups every detector shares: repositories by host and environment, services and facts by
+//! repository, and which two services may clash at all (not one app's variants).
+
+use crate::{Conflict, FleetInput};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use switchyard_model::{RepoFacts, Repository, Scope, Service};
+
+/// Where a repository deploys when `switchyard.toml` does not say.
+pub const DEFAULT_HOST: &str = "local";
+pub const DEFAULT_ENVIRONMENT: &str = "default";
+
+/// Directory names that mean "a variant of the same deployment" (`deploy/prod/compose.yml`).
+const VARIANT_DIRS: [&str; 18] = [
+    "dev",
+    "development",
+    "prod",
+    "production",
+    "staging",
+    "stage",
+    "test",
+    "tests",
+    "local",
+    "ci",
+    "e2e",
+    "qa",
+    "deploy",
+    "deployment",
+    "docker",
+    "compose",
+    "env",
+    "environments",
+];
+
+/// The fleet as detectors read it.
+pub struct FleetIndex<'a> {
+    pub input: FleetInput<'a>,
+    repos: HashMap<&'a str, &'a Repository>,
+    services: HashMap<&'a str, &'a Service>,
+    by_name: HashMap<(&'a str, &'a str), &'a Service>,
+    facts: HashMap<&'a str, &'a RepoFacts>,
+}
+
+impl<'a> FleetIndex<'a> {
+    pub fn new(input: FleetInput<'a>) -> Self {
+        Self {
+            input,
+            repos: input
+                .model
+                .repositories
+                .iter()
+                .map(|r| (r.name.as_str(), r))
+                .collect(),
+            services: input
+                .model
+                .services
+                .iter()
+                .map(|s| (s.id.as_str(), s))
+                .collect(),
+            by_name: input
+                .model
+                .services
+                .iter()
+                .map(|s| ((s.repository.as_str(), s.name.as_str()), s))
+                .collect(),
+            facts: input
+                .facts
+                .iter()
+                .map(|f| (f.repository.as_str(), f))
+                .collect(),
+        }
+    }
+
+    /// `(host, environment)` of a repository.
+    pub fn place(&self, repository: &str) -> (&'a str, &'a str) {
+        self.repos
+            .get(repository)
+            .map_or((DEFAULT_HOST, DEFAULT_ENVIRONMENT), |r: &&'a Repository| {
+                (r.host.as_str(), r.environment.as_str())
+            })
+    }
+
+    pub fn environment(&self, repository: &str) -> &'a str {
+        self.place(repository).1
+    }
+
+    /// Every repository name the fleet knows (declared, or only seen in facts and services).
+    pub fn repository_names(&self) -> BTreeSet<&'a str> {
+        let mut names: BTreeSet<&'a str> = self.repos.keys().copied().collect();
+        names.extend(self.facts.keys().copied());
+        names.extend(
+            self.input
+                .model
+                .services
+                .iter()
+                .map(|s| s.repository.as_str()),
+        );
+        names
+    }
+
+    /// Repositories grouped by `(host, environment)`, both sorted.
+    pub fn by_place(&self) -> BTreeMap<(&'a str, &'a str), Vec<&'a str>> {
+        let mut groups: BTreeMap<(&'a str, &'a str), Vec<&'a str>> = BTreeMap::new();
+        for name in self.repository_names() {
+            groups.entry(self.place(name)).or_default().push(name);
+        }
+        groups
+    }
+
+    /// Repositories grouped by environment.
+    pub fn by_environment(&self) -> BTreeMap<&'a str, Vec<&'a str>> {
+        let mut groups: BTreeMap<&'a str, Vec<&'a str>> = BTreeMap::new();
+        for name in self.repository_names() {
+            groups.entry(self.environment(name)).or_default().push(name);
+        }
+        groups
+    }
+
+    pub fn service(&self, repository: &str, name: &str) -> Option<&'a Service> {
+        self.by_name.get(&(repository, name)).copied()
+    }
+
+    pub fn service_by_id(&self, id: &str) -> Option<&'a Service> {
+        self.services.get(id).copied()
+    }
+
+    /// Services of the given repositories, in model order.
+    pub fn services_of<'s>(
+        &'s self,
+        repositories: &'s [&str],
+    ) -> impl Iterator<Item = &'a Service> + 's {
+        self.input
+            .model
+            .services
+            .iter()
+            .filter(move |s| repositories.contains(&s.repository.as_str()))
+    }
+
+    pub fn facts(&self, repository: &str) -> Option<&'a RepoFacts> {
+        self.facts.get(repository).copied()
+    }
+
+    /// Facts of the given repositories, in input order.
+    pub fn facts_of<'s>(
+        &'s self,
+        repositories: &'s [&str],
+    ) -> impl Iterator<Item = &'a RepoFacts> + 's {
+        self.input
+            .facts
+            .iter()
+            .filter(move |f| repositories.contains(&f.repository.as_str()))
+    }
+}
+
+/// The directory of a compose project, with variant folders (`prod`, `deploy`…) stripped, so
+/// `deploy/prod/compose.yml` and `compose.yml` are one deployment but `app1/` and `app2/` are not.
+fn deployment_dir(project: &str) -> String {
+    let mut parts: Vec<&str> = project.split('/').collect();
+    parts.pop();
+    while parts
+        .last()
+        .is_some_and(|p| p.is_empty() || VARIANT_DIRS.contains(&p.to_ascii_lowercase().as_str()))
+    {
+        parts.pop();
+    }
+    parts.join("/")
+}
+
+/// Whether two compose files (or any repo paths) belong to one deployment of one repository:
+/// the same directory once variant folders are stripped.
+pub fn same_deployment(path_a: &str, path_b: &str) -> bool {
+    deployment_dir(path_a) == deployment_dir(path_b)
+}
+
+/// Compose deployment directories of a service (empty for non-compose services).
+fn compose_dirs(service: &Service) -> BTreeSet<String> {
+    service
+        .scopes
+        .iter()
+        .filter_map(|s| match s {
+            Scope::Compose { project } => Some(deployment_dir(project)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether two services can run at the same time and so contend for a resource: services of
+/// different repositories, or of one repository's compose projects in different directories.
+/// One service never clashes with itself, and a repository's compose/k8s/swarm variants of one
+/// app are alternatives, not neighbours.
+pub fn may_clash(a: &Service, b: &Service) -> bool {
+    if a.id == b.id {
+        return false;
+    }
+    if a.repository != b.repository {
+        return true;
+    }
+    let (da, db) = (compose_dirs(a), compose_dirs(b));
+    !da.is_empty() && !db.is_empty() && da.is_disjoint(&db)
+}
+
+/// Sorts conflicts by id and each conflict's occurrences by place, for stable output.
+pub fn finish(mut conflicts: Vec<Conflict>) -> Vec<Conflict> {
+    for c in &mut conflicts {
+        c.occurrences.sort_by(|a, b| {
+            (&a.repository, &a.location, &a.service, &a.detail).cmp(&(
+                &b.repository,
+                &b.location,
+                &b.service,
+                &b.detail,
+            ))
+        });
+        c.occurrences.dedup();
+    }
+    conflicts.sort_by(|a, b| a.id.cmp(&b.id));
+    conflicts.dedup_by(|a, b| a.id == b.id);
+    conflicts
+}
+
+/// Human list: `a`, `a and b`, `a, b and c`.
+pub fn and_list<S: AsRef<str>>(items: &[S]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [init @ .., last] => format!(
+            "{} and {}",
+            init.iter()
+                .map(|s| s.as_ref())
+                .collect::<Vec<_>>()
+                .join(", "),
+            last.as_ref()
+        ),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Builders for hand-made fleets in detector tests.
+
+    use crate::FleetInput;
+    use switchyard_model::*;
+
+    pub fn loc(repo: &str, path: &str, line: u32) -> Location {
+        Location::new(
+            repo,
+            path,
+            line,
+            5,
+            ByteSpan::new(line as usize * 10, line as usize * 10 + 4),
+        )
+    }
+
+    pub fn repo(name: &str, host: &str, env: &str) -> Repository {
+        Repository {
+            name: name.into(),
+            path: name.into(),
+            host: host.into(),
+            environment: env.into(),
+        }
+    }
+
+    pub fn compose_scope(project: &str) -> Scope {
+        Scope::Compose {
+            project: project.into(),
+        }
+    }
+
+    pub fn service(
+        repo: &str,
+        name: &str,
+        scopes: Vec<Scope>,
+        endpoints: Vec<EndpointKind>,
+    ) -> Service {
+        let kind = match scopes.first() {
+            Some(Scope::Compose { .. }) => ServiceKind::Compose,
+            Some(Scope::Kubernetes { .. }) => ServiceKind::Kubernetes,
+            _ => ServiceKind::Application,
+        };
+        Service {
+            id: service_id(repo, name),
+            repository: repo.into(),
+            name: name.into(),
+            kind,
+            source: loc(repo, "docker-compose.yml", 1),
+            sources: vec![loc(repo, "docker-compose.yml", 1)],
+            scopes,
+            aliases: Vec::new(),
+            endpoints: endpoints
+                .into_iter()
+                .enumerate()
+                .map(|(i, kind)| Endpoint {
+                    kind,
+                    location: loc(repo, "docker-compose.yml", 10 + i as u32),
+                })
+                .collect(),
+            networks: Vec::new(),
+            image: None,
+            test_harness: false,
+        }
+    }
+
+    pub fn host_port(ip: Option<&str>, start: u16, end: u16) -> EndpointKind {
+        EndpointKind::HostPort {
+            host_ip: ip.map(str::to_string),
+            start,
+            end,
+            container_port: Some(80),
+            protocol: Protocol::Tcp,
+        }
+    }
+
+    pub fn facts(repo: &str) -> RepoFacts {
+        RepoFacts {
+            repository: repo.into(),
+            ..Default::default()
+        }
+    }
+
+    /// A model and facts kept together so tests can borrow a [`FleetInput`].
+    #[derive(Default)]
+    pub struct Fixture {
+        pub model: FleetModel,
+        pub facts: Vec<RepoFacts>,
+    }
+
+    impl Fixture {
+        pub fn input(&self) -> FleetInput<'_> {
+            FleetInput {
+                model: &self.model,
+                facts: &self.facts,
+            }
+        }
+
+        pub fn facts_mut(&mut self, repo: &str) -> &mut RepoFacts {
+            if let Some(i) = self.facts.iter().position(|f| f.repository == repo) {
+                return &mut self.facts[i];
+            }
+            self.facts.push(facts(repo));
+            let last = self.facts.len() - 1;
+            &mut self.facts[last]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+
+    #[test]
+    fn variants_of_one_repository_do_not_clash() {
+        let a = service(
+            "r",
+            "web",
+            vec![compose_scope("docker-compose.yml")],
+            vec![],
+        );
+        let b = service(
+            "r",
+            "web-prod",
+            vec![compose_scope("deploy/prod/docker-compose.yml")],
+            vec![],
+        );
+        let k = service(
+            "r",
+            "web-k8s",
+            vec![Scope::Kubernetes {
+                namespace: "default".into(),
+            }],
+            vec![],
+        );
+        assert!(!may_clash(&a, &b));
+        assert!(!may_clash(&a, &k));
+        assert!(!may_clash(&a, &a));
+        let other_app = service(
+            "r",
+            "api",
+            vec![compose_scope("app2/docker-compose.yml")],
+            vec![],
+        );
+        assert!(may_clash(&a, &other_app));
+        let other_repo = service(
+            "s",
+            "web",
+            vec![compose_scope("docker-compose.yml")],
+            vec![],
+        );
+        assert!(may_clash(&a, &other_repo));
+    }
+
+    #[test]
+    fn lists_read_well() {
+        assert_eq!(and_list(&["a"]), "a");
+        assert_eq!(and_list(&["a", "b", "c"]), "a, b and c");
+    }
+}

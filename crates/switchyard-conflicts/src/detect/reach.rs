@@ -1,0 +1,292 @@
+//! What a resolved or unresolved reference actually asks for: the references behind an edge's
+//! evidence, the port it names, and whether its target serves that port.
+
+use super::index::FleetIndex;
+use std::collections::{BTreeSet, HashMap};
+use switchyard_link::address::{self, Address, is_docker_host, is_loopback, kubernetes_dns};
+use switchyard_model::{Edge, EndpointKind, Location, Mechanism, Reference, Service, Target};
+
+/// References by repository and location, to find what stands behind an edge's evidence.
+pub struct Evidence<'a> {
+    refs: HashMap<(&'a str, &'a Location), Vec<&'a Reference>>,
+}
+
+impl<'a> Evidence<'a> {
+    pub fn build(fleet: &FleetIndex<'a>) -> Self {
+        let mut refs: HashMap<(&'a str, &'a Location), Vec<&'a Reference>> = HashMap::new();
+        for f in fleet.input.facts {
+            for r in &f.references {
+                refs.entry((f.repository.as_str(), &r.location))
+                    .or_default()
+                    .push(r);
+            }
+        }
+        Self { refs }
+    }
+
+    /// References of `service` (a `repo/name` id's parts) written at `location`.
+    pub fn references_at(
+        &self,
+        repository: &str,
+        service: Option<&str>,
+        location: &Location,
+    ) -> Vec<&'a Reference> {
+        self.refs
+            .get(&(repository, location))
+            .map(|list| {
+                list.iter()
+                    .copied()
+                    .filter(|r| service.is_none() || r.from.as_deref() == service)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every (edge, reference) pair: the references behind each edge's evidence.
+    pub fn edge_references(
+        &self,
+        fleet: &FleetIndex<'a>,
+    ) -> Vec<(&'a Edge, &'a Service, &'a Reference)> {
+        let mut out = Vec::new();
+        for edge in &fleet.input.model.edges {
+            let Some(from) = fleet.service_by_id(&edge.from) else {
+                continue;
+            };
+            for l in &edge.evidence {
+                for r in self.references_at(&from.repository, Some(&from.name), l) {
+                    out.push((edge, from, r));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The address text of a reference, if it has one.
+pub fn address_text(r: &Reference) -> Option<&str> {
+    match &r.target {
+        Target::Address { text } => Some(text),
+        Target::FederationRemote { url: Some(url), .. } => Some(url),
+        _ => None,
+    }
+}
+
+/// `ws://`, `wss://`, or a value under a socket-ish key (`SOCKET_URL`, `WS_URL`).
+pub fn is_websocket(key: Option<&str>, text: &str) -> bool {
+    let t = text.trim().to_ascii_lowercase();
+    if t.starts_with("ws://") || t.starts_with("wss://") {
+        return true;
+    }
+    key_words(key.unwrap_or(""))
+        .iter()
+        .any(|w| w.contains("SOCKET") || w == "WS" || w == "WSS")
+}
+
+/// Upper-cased words of a key: `REACT_APP_WS_URL` → `[REACT, APP, WS, URL]`, `wsUrl` → `[WS, URL]`.
+fn key_words(key: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for c in key.chars() {
+        if !c.is_ascii_alphanumeric() {
+            words.extend((!current.is_empty()).then(|| std::mem::take(&mut current)));
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower {
+            words.extend((!current.is_empty()).then(|| std::mem::take(&mut current)));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        current.push(c.to_ascii_uppercase());
+    }
+    words.extend((!current.is_empty()).then_some(current));
+    words
+}
+
+/// Mechanisms whose unresolved references are addresses someone will call (not start-up order).
+pub fn is_call(mechanism: Mechanism) -> bool {
+    matches!(
+        mechanism,
+        Mechanism::Env
+            | Mechanism::Url
+            | Mechanism::Command
+            | Mechanism::Label
+            | Mechanism::ProxyPass
+            | Mechanism::Federation
+    )
+}
+
+/// Whether the text writes the port out (`:8080`), rather than it being the scheme's default.
+fn explicit_port(text: &str, port: u16) -> bool {
+    let t = text.to_ascii_lowercase();
+    [":", "#", ","].iter().any(|sep| {
+        let needle = format!("{sep}{port}");
+        t.match_indices(&needle).any(|(i, _)| {
+            !t[i + needle.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+        })
+    })
+}
+
+/// `host:port` (or the host alone) of the first address in a text; the text itself otherwise.
+pub fn address_key(text: &str) -> String {
+    match address::parse(text).first() {
+        Some(a) => match a.port {
+            Some(p) => format!("{}:{p}", a.host),
+            None => a.host.clone(),
+        },
+        None => text.trim().to_string(),
+    }
+}
+
+/// A reference naming a port its target does not serve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortMismatch {
+    pub host: String,
+    pub port: u16,
+    /// Ports the target listens on where the reference reaches it.
+    pub served: BTreeSet<u16>,
+}
+
+fn names_target(target: &Service, host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    let k8s = kubernetes_dns(&host).map(|(n, _)| n.to_string());
+    let matches = |name: &str| {
+        let name = name.to_ascii_lowercase();
+        name == host || k8s.as_deref() == Some(name.as_str())
+    };
+    matches(&target.name) || target.aliases.iter().any(|a| matches(&a.name))
+}
+
+/// Ports a service listens on inside its network (what a name like `api:PORT` reaches).
+fn network_ports(target: &Service) -> BTreeSet<u16> {
+    let mut ports = BTreeSet::new();
+    for e in &target.endpoints {
+        match &e.kind {
+            EndpointKind::ContainerPort { port, .. } | EndpointKind::HostProcessPort { port } => {
+                ports.insert(*port);
+            }
+            EndpointKind::HostPort {
+                container_port: Some(p),
+                ..
+            } => {
+                ports.insert(*p);
+            }
+            _ => {}
+        }
+    }
+    ports
+}
+
+/// Whether `a` (one address of a resolved reference) names a port its target does not serve.
+/// Only names of the target with a written-out port are judged: `localhost:PORT` resolved by
+/// that very port, domains go through a proxy, and a target with no known ports is unknown.
+pub fn port_mismatch(target: &Service, text: &str, a: &Address) -> Option<PortMismatch> {
+    let port = a.port?;
+    if is_loopback(&a.host) || is_docker_host(&a.host) || !explicit_port(text, port) {
+        return None;
+    }
+    if !names_target(target, &a.host) {
+        return None;
+    }
+    let served = network_ports(target);
+    if served.is_empty() || served.contains(&port) {
+        return None;
+    }
+    Some(PortMismatch {
+        host: a.host.clone(),
+        port,
+        served,
+    })
+}
+
+/// The first mismatch of a reference's addresses against its target, if every address that
+/// names the target names a wrong port.
+pub fn reference_mismatch(target: &Service, text: &str) -> Option<PortMismatch> {
+    let addresses = address::parse(text);
+    let naming: Vec<&Address> = addresses
+        .iter()
+        .filter(|a| names_target(target, &a.host))
+        .collect();
+    let mismatches: Vec<PortMismatch> = naming
+        .iter()
+        .filter_map(|a| port_mismatch(target, text, a))
+        .collect();
+    if mismatches.is_empty() || mismatches.len() < naming.len() {
+        return None;
+    }
+    mismatches.into_iter().next()
+}
+
+/// Ports as text: `80, 443`.
+pub fn port_list(ports: &BTreeSet<u16>) -> String {
+    ports
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::index::testing::*;
+    use switchyard_model::{Alias, AliasKind, Protocol};
+
+    #[test]
+    fn explicit_ports() {
+        assert!(explicit_port("http://api:8080/x", 8080));
+        assert!(!explicit_port("http://api/x", 80));
+        assert!(!explicit_port("http://api:80801", 8080));
+        assert!(explicit_port("Server=db,1433;", 1433));
+    }
+
+    #[test]
+    fn websockets() {
+        assert!(is_websocket(None, "wss://x/ws"));
+        assert!(is_websocket(
+            Some("REACT_APP_SOCKET_URL"),
+            "http://localhost:4000"
+        ));
+        assert!(is_websocket(Some("WS_URL"), "http://x"));
+        assert!(!is_websocket(Some("API_URL"), "http://x"));
+        assert!(!is_websocket(Some("NEWS_URL"), "http://x"));
+        assert!(is_websocket(Some("wsUrl"), "http://x"));
+        assert!(is_websocket(Some("socketServer"), "http://x"));
+    }
+
+    #[test]
+    fn mismatches() {
+        let mut api = service(
+            "b",
+            "api",
+            vec![compose_scope("docker-compose.yml")],
+            vec![EndpointKind::HostPort {
+                host_ip: None,
+                start: 8080,
+                end: 8080,
+                container_port: Some(80),
+                protocol: Protocol::Tcp,
+            }],
+        );
+        api.aliases.push(Alias {
+            name: "api-svc".into(),
+            kind: AliasKind::KubernetesService,
+            location: loc("b", "k8s.yaml", 3),
+        });
+        // Inside the network the container port counts, not the published one.
+        let m = reference_mismatch(&api, "http://api:8080/v1").unwrap();
+        assert_eq!((m.host.as_str(), m.port), ("api", 8080));
+        assert_eq!(port_list(&m.served), "80");
+        assert!(reference_mismatch(&api, "http://api:80").is_none());
+        assert!(reference_mismatch(&api, "http://api").is_none());
+        assert!(reference_mismatch(&api, "api-svc.prod.svc.cluster.local:9000").is_some());
+        assert!(reference_mismatch(&api, "http://localhost:9999").is_none());
+        assert!(reference_mismatch(&api, "http://other:9999").is_none());
+        // A target with no known ports is not judged.
+        let bare = service("b", "db", vec![], vec![]);
+        assert!(reference_mismatch(&bare, "db:5433").is_none());
+    }
+}

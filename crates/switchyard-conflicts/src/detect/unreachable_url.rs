@@ -1,0 +1,328 @@
+//! `unreachable_url`: a URL or `host:port` aimed at the fleet that nothing serves (no provider,
+//! or several), or that reaches a service on a port the service does not listen on.
+
+use super::Detector;
+use super::index::{FleetIndex, and_list, finish};
+use super::reach::{
+    Evidence, address_key, address_text, is_call, is_websocket, port_list, reference_mismatch,
+};
+use crate::{Conflict, ConflictKind, FleetInput, Occurrence, Severity};
+use std::collections::BTreeMap;
+use switchyard_model::{EndpointKind, Service, Unresolved, UnresolvedReason};
+
+pub struct UnreachableUrlDetector;
+
+impl Detector for UnreachableUrlDetector {
+    fn kind(&self) -> ConflictKind {
+        ConflictKind::UnreachableUrl
+    }
+
+    fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict> {
+        let fleet = FleetIndex::new(input);
+        let evidence = Evidence::build(&fleet);
+        let mut out = Vec::new();
+        unserved(&fleet, &evidence, &mut out);
+        wrong_ports(&fleet, &evidence, &mut out);
+        finish(out)
+    }
+}
+
+/// Whether an unresolved reference is a websocket (reported by `websocket_mismatch` instead).
+fn websocket(evidence: &Evidence<'_>, u: &Unresolved) -> bool {
+    is_websocket(None, &u.reference)
+        || evidence
+            .references_at(&u.repository, u.service.as_deref(), &u.location)
+            .iter()
+            .any(|r| is_websocket(r.key.as_deref(), address_text(r).unwrap_or("")))
+}
+
+/// References with no provider (high) or several (medium), grouped by the address they name.
+fn unserved(fleet: &FleetIndex<'_>, evidence: &Evidence<'_>, out: &mut Vec<Conflict>) {
+    let mut groups: BTreeMap<(&str, &str, String), Vec<&Unresolved>> = BTreeMap::new();
+    for u in &fleet.input.model.unresolved {
+        let relevant = matches!(
+            u.reason,
+            UnresolvedReason::NoProvider | UnresolvedReason::Ambiguous
+        ) && is_call(u.mechanism);
+        if !relevant || websocket(evidence, u) {
+            continue;
+        }
+        let (host, env) = fleet.place(&u.repository);
+        groups
+            .entry((host, env, address_key(&u.reference)))
+            .or_default()
+            .push(u);
+    }
+    for ((host, env, address), list) in groups {
+        let nobody = list
+            .iter()
+            .any(|u| u.reason == UnresolvedReason::NoProvider);
+        let occurrences: Vec<Occurrence> = list
+            .iter()
+            .map(|u| Occurrence {
+                repository: u.repository.clone(),
+                service: u.service.clone(),
+                location: u.location.clone(),
+                detail: format!(
+                    "{} ({})",
+                    u.reference,
+                    match u.reason {
+                        UnresolvedReason::Ambiguous => "ambiguous",
+                        _ => "no provider",
+                    }
+                ),
+            })
+            .collect();
+        let mut from: Vec<String> = list
+            .iter()
+            .map(|u| match &u.service {
+                Some(s) => format!("{}/{s}", u.repository),
+                None => u.repository.clone(),
+            })
+            .collect();
+        from.sort();
+        from.dedup();
+        let (severity, message) = if nobody {
+            (
+                Severity::High,
+                format!(
+                    "{address} is called by {} but nothing in the fleet on host {host} serves it",
+                    and_list(&from)
+                ),
+            )
+        } else {
+            (
+                Severity::Medium,
+                format!(
+                    "{address} is called by {} and more than one service answers to it",
+                    and_list(&from)
+                ),
+            )
+        };
+        out.push(Conflict::new(
+            ConflictKind::UnreachableUrl,
+            severity,
+            host,
+            env,
+            format!("url:{address}"),
+            occurrences,
+            message,
+        ));
+    }
+}
+
+/// Where a service listens inside its network, as occurrences: one per port, the declaration
+/// of the container port first (`expose`, `containerPort`), else the published mapping.
+pub fn served_occurrences(target: &Service) -> Vec<Occurrence> {
+    let mut by_port: BTreeMap<u16, (u8, &switchyard_model::Location)> = BTreeMap::new();
+    for e in &target.endpoints {
+        let (port, rank) = match &e.kind {
+            EndpointKind::ContainerPort { port, .. } => (*port, 0),
+            EndpointKind::HostProcessPort { port } => (*port, 0),
+            EndpointKind::HostPort {
+                container_port: Some(p),
+                ..
+            } => (*p, 1),
+            _ => continue,
+        };
+        let entry = by_port.entry(port).or_insert((rank, &e.location));
+        if rank < entry.0 {
+            *entry = (rank, &e.location);
+        }
+    }
+    by_port
+        .into_iter()
+        .map(|(port, (_, location))| Occurrence {
+            repository: target.repository.clone(),
+            service: Some(target.name.clone()),
+            location: location.clone(),
+            detail: format!("{} listens on {port}", target.id),
+        })
+        .collect()
+}
+
+/// Edges whose reference names a port the target does not listen on.
+fn wrong_ports(fleet: &FleetIndex<'_>, evidence: &Evidence<'_>, out: &mut Vec<Conflict>) {
+    // (host, env, target, host:port) → (mismatch, referring occurrences)
+    type Key<'a> = (&'a str, &'a str, &'a str, String);
+    let mut groups: BTreeMap<Key<'_>, (String, Vec<Occurrence>)> = BTreeMap::new();
+    for (edge, from, r) in evidence.edge_references(fleet) {
+        let Some(text) = address_text(r) else {
+            continue;
+        };
+        if is_websocket(r.key.as_deref(), text) {
+            continue;
+        }
+        let Some(target) = fleet.service_by_id(&edge.to) else {
+            continue;
+        };
+        let Some(m) = reference_mismatch(target, text) else {
+            continue;
+        };
+        let (host, env) = fleet.place(&from.repository);
+        let entry = groups
+            .entry((
+                host,
+                env,
+                target.id.as_str(),
+                format!("{}:{}", m.host, m.port),
+            ))
+            .or_insert_with(|| (port_list(&m.served), Vec::new()));
+        entry.1.push(Occurrence {
+            repository: from.repository.clone(),
+            service: Some(from.name.clone()),
+            location: r.location.clone(),
+            detail: text.to_string(),
+        });
+    }
+    for ((host, env, target_id, address), (served, mut occurrences)) in groups {
+        let mut from: Vec<String> = occurrences
+            .iter()
+            .map(|o| format!("{}/{}", o.repository, o.service.as_deref().unwrap_or("")))
+            .collect();
+        from.sort();
+        from.dedup();
+        if let Some(target) = fleet.service_by_id(target_id) {
+            occurrences.extend(served_occurrences(target));
+        }
+        out.push(Conflict::new(
+            ConflictKind::UnreachableUrl,
+            Severity::High,
+            host,
+            env,
+            format!("url:{address}@{target_id}"),
+            occurrences,
+            format!(
+                "{} calls {address}, but {target_id} listens on {served} there",
+                and_list(&from)
+            ),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::index::testing::*;
+    use switchyard_model::{
+        Edge, Location, Mechanism, Protocol, Reference, Scope, Target, Unresolved,
+    };
+
+    fn unresolved(repo: &str, text: &str, reason: UnresolvedReason, line: u32) -> Unresolved {
+        Unresolved {
+            repository: repo.into(),
+            service: Some("web".into()),
+            reference: text.into(),
+            mechanism: Mechanism::Env,
+            reason,
+            location: loc(repo, ".env", line),
+        }
+    }
+
+    fn base() -> Fixture {
+        let mut fx = Fixture::default();
+        fx.model.repositories = vec![repo("a", "local", "default"), repo("b", "local", "default")];
+        fx
+    }
+
+    fn run(fx: &Fixture) -> Vec<Conflict> {
+        UnreachableUrlDetector.detect(fx.input())
+    }
+
+    #[test]
+    fn no_provider_is_high_ambiguous_medium_external_ignored() {
+        let mut fx = base();
+        fx.model.unresolved = vec![
+            unresolved(
+                "a",
+                "http://localhost:3001/api",
+                UnresolvedReason::NoProvider,
+                1,
+            ),
+            unresolved("b", "localhost:3001", UnresolvedReason::NoProvider, 2),
+            unresolved("a", "http://localhost:8080", UnresolvedReason::Ambiguous, 3),
+            unresolved("a", "https://api.stripe.com", UnresolvedReason::External, 4),
+        ];
+        let c = run(&fx);
+        assert_eq!(c.len(), 2, "{c:#?}");
+        let high = c.iter().find(|c| c.severity == Severity::High).unwrap();
+        assert_eq!(high.resource, "url:localhost:3001");
+        assert_eq!(high.repositories, vec!["a", "b"]);
+        assert_eq!(
+            high.occurrences[0].detail,
+            "http://localhost:3001/api (no provider)"
+        );
+        assert_eq!(high.occurrences[0].location.to_string(), "a/.env:1:5");
+        assert!(high.message.contains("nothing in the fleet"));
+        let medium = c.iter().find(|c| c.severity == Severity::Medium).unwrap();
+        assert_eq!(medium.resource, "url:localhost:8080");
+    }
+
+    #[test]
+    fn start_up_order_and_websockets_are_not_urls() {
+        let mut fx = base();
+        let mut dep = unresolved("a", "db", UnresolvedReason::NoProvider, 1);
+        dep.mechanism = Mechanism::DependsOn;
+        let mut pkg = unresolved("a", "@x/y@workspace:*", UnresolvedReason::NoProvider, 2);
+        pkg.mechanism = Mechanism::Workspace;
+        fx.model.unresolved = vec![
+            dep,
+            pkg,
+            unresolved("a", "ws://localhost:4000", UnresolvedReason::NoProvider, 3),
+        ];
+        assert!(run(&fx).is_empty());
+    }
+
+    fn wrong_port_fixture(text: &str) -> Fixture {
+        let mut fx = base();
+        let scope = compose_scope("docker-compose.yml");
+        fx.model.services = vec![
+            service("a", "web", vec![scope.clone()], vec![]),
+            service(
+                "b",
+                "api",
+                vec![scope.clone()],
+                vec![EndpointKind::ContainerPort {
+                    port: 3000,
+                    protocol: Protocol::Tcp,
+                }],
+            ),
+        ];
+        let l = Location::new("a", "docker-compose.yml", 8, 17, Default::default());
+        fx.facts_mut("a").references.push(Reference {
+            from: Some("web".into()),
+            target: Target::Address { text: text.into() },
+            mechanism: Mechanism::Env,
+            key: Some("API_URL".into()),
+            location: l.clone(),
+            scope: Scope::Host,
+        });
+        fx.model.edges.push(Edge {
+            from: "a/web".into(),
+            to: "b/api".into(),
+            mechanisms: vec![Mechanism::Env],
+            evidence: vec![l],
+        });
+        fx
+    }
+
+    #[test]
+    fn a_port_the_target_does_not_serve() {
+        let c = run(&wrong_port_fixture("http://api:3001/v1"));
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].resource, "url:api:3001@b/api");
+        assert_eq!(c[0].severity, Severity::High);
+        assert_eq!(c[0].repositories, vec!["a", "b"]);
+        assert_eq!(
+            c[0].occurrences[0].location.to_string(),
+            "a/docker-compose.yml:8:17"
+        );
+        assert_eq!(c[0].occurrences[1].detail, "b/api listens on 3000");
+        assert!(
+            c[0].message
+                .contains("a/web calls api:3001, but b/api listens on 3000")
+        );
+        assert!(run(&wrong_port_fixture("http://api:3000/v1")).is_empty());
+        assert!(run(&wrong_port_fixture("http://api/v1")).is_empty());
+    }
+}

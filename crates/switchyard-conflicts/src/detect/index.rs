@@ -37,12 +37,22 @@ pub struct FleetIndex<'a> {
     repos: HashMap<&'a str, &'a Repository>,
     services: HashMap<&'a str, &'a Service>,
     by_name: HashMap<(&'a str, &'a str), &'a Service>,
+    /// Services of each repository, in model order.
+    by_repository: HashMap<&'a str, Vec<&'a Service>>,
     facts: HashMap<&'a str, &'a RepoFacts>,
 }
 
 impl<'a> FleetIndex<'a> {
     pub fn new(input: FleetInput<'a>) -> Self {
+        let mut by_repository: HashMap<&'a str, Vec<&'a Service>> = HashMap::new();
+        for s in &input.model.services {
+            by_repository
+                .entry(s.repository.as_str())
+                .or_default()
+                .push(s);
+        }
         Self {
+            by_repository,
             input,
             repos: input
                 .model
@@ -123,31 +133,29 @@ impl<'a> FleetIndex<'a> {
         self.services.get(id).copied()
     }
 
-    /// Services of the given repositories, in model order.
+    /// Services of the given repositories, repository by repository, each in model order.
     pub fn services_of<'s>(
         &'s self,
         repositories: &'s [&str],
     ) -> impl Iterator<Item = &'a Service> + 's {
-        self.input
-            .model
-            .services
+        repositories
             .iter()
-            .filter(move |s| repositories.contains(&s.repository.as_str()))
+            .filter_map(|r| self.by_repository.get(r))
+            .flat_map(|list| list.iter().copied())
     }
 
     pub fn facts(&self, repository: &str) -> Option<&'a RepoFacts> {
         self.facts.get(repository).copied()
     }
 
-    /// Facts of the given repositories, in input order.
+    /// Facts of the given repositories, in the order given.
     pub fn facts_of<'s>(
         &'s self,
         repositories: &'s [&str],
     ) -> impl Iterator<Item = &'a RepoFacts> + 's {
-        self.input
-            .facts
+        repositories
             .iter()
-            .filter(move |f| repositories.contains(&f.repository.as_str()))
+            .filter_map(|r| self.facts.get(r).copied())
     }
 }
 

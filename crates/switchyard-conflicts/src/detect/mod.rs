@@ -16,6 +16,7 @@ pub mod volumes;
 pub mod websocket;
 
 use crate::{Conflict, ConflictKind, FleetInput};
+use rayon::prelude::*;
 
 /// Finds one kind of conflict. Pure: reads the input, returns conflicts sorted by id.
 pub trait Detector: Send + Sync {
@@ -43,10 +44,11 @@ pub fn detectors() -> Vec<Box<dyn Detector>> {
 /// Runs the detectors of the given kinds (all when `kinds` is empty); conflicts sorted by
 /// severity (high first), then kind, then id.
 pub fn detect(input: FleetInput<'_>, kinds: &[ConflictKind]) -> Vec<Conflict> {
+    // Detectors are independent: run them in parallel, then merge in a fixed order.
     let mut out: Vec<Conflict> = detectors()
-        .into_iter()
+        .into_par_iter()
         .filter(|d| kinds.is_empty() || kinds.contains(&d.kind()))
-        .flat_map(|d| d.detect(input))
+        .flat_map_iter(|d| d.detect(input))
         .collect();
     out.sort_by(|a, b| {
         b.severity

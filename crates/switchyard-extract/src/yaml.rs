@@ -205,7 +205,8 @@ enum Frame {
     },
 }
 
-struct Builder {
+struct Builder<'t> {
+    text: &'t str,
     offsets: Offsets,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
@@ -213,7 +214,7 @@ struct Builder {
     nodes: usize,
 }
 
-impl Builder {
+impl Builder<'_> {
     fn push_node(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
             self.anchors.insert(anchor, node.clone());
@@ -238,6 +239,14 @@ impl Builder {
         match ev {
             Event::Scalar(text, style, anchor, _tag) => {
                 self.count(1, start)?;
+                // saphyr's span of a quoted scalar can run on over trailing blanks and a
+                // comment; the closing quote is where the value ends.
+                let end = match style {
+                    ScalarStyle::DoubleQuoted | ScalarStyle::SingleQuoted => {
+                        quoted_end(self.text, start).unwrap_or(end)
+                    }
+                    _ => end,
+                };
                 let node = Node {
                     value: Value::Scalar {
                         text: text.into_owned(),
@@ -320,6 +329,25 @@ impl Builder {
     }
 }
 
+/// The byte offset just after the closing quote of the quoted scalar starting at `start`.
+fn quoted_end(text: &str, start: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let quote = *bytes.get(start)?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            b if b == quote => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 /// Applies `<<: *anchor` and `<<: [*a, *b]`: merged keys come after explicit ones and never
 /// override them; earlier maps in a merge list win over later ones.
 fn apply_merges(entries: Vec<(Node, Node)>) -> Vec<(Node, Node)> {
@@ -365,6 +393,7 @@ fn is_merge_key(node: &Node) -> bool {
 /// Parses every document of a YAML stream. Empty documents are skipped.
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
     let mut builder = Builder {
+        text,
         offsets: Offsets::new(text),
         stack: Vec::new(),
         anchors: HashMap::new(),
@@ -411,6 +440,21 @@ mod tests {
         assert_eq!(image.location(&f).to_string(), "r/c.yml:3:12");
         let (s, e) = image.content_span(&f);
         assert_eq!(&text[s..e], "nginx:1");
+    }
+
+    #[test]
+    fn quoted_scalars_end_at_their_closing_quote() {
+        let text = "ports:\n  - \"8080:80\"   # public\n  - 'it''s'  # x\n  - \"a\\\"b\" # y\n";
+        let doc = parse(text).unwrap().unwrap();
+        let spans: Vec<&str> = doc
+            .get("ports")
+            .unwrap()
+            .as_seq()
+            .unwrap()
+            .iter()
+            .map(|n| &text[n.start..n.end])
+            .collect();
+        assert_eq!(spans, ["\"8080:80\"", "'it''s'", "\"a\\\"b\""]);
     }
 
     #[test]

@@ -5,7 +5,7 @@ pub mod cors;
 pub mod dangling_package;
 pub mod domains;
 pub mod env_drift;
-mod index;
+pub mod index;
 pub mod networks;
 pub mod ports;
 mod reach;
@@ -16,11 +16,18 @@ pub mod volumes;
 pub mod websocket;
 
 use crate::{Conflict, ConflictKind, FleetInput};
+use index::FleetIndex;
 
 /// Finds one kind of conflict. Pure: reads the input, returns conflicts sorted by id.
 pub trait Detector: Send + Sync {
     fn kind(&self) -> ConflictKind;
-    fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict>;
+
+    /// Finds conflicts in an indexed fleet; [`detect`] shares one index between detectors.
+    fn detect_in(&self, fleet: &FleetIndex<'_>) -> Vec<Conflict>;
+
+    fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict> {
+        self.detect_in(&FleetIndex::new(input))
+    }
 }
 
 /// Every detector, in the order of [`ConflictKind::ALL`].
@@ -43,10 +50,11 @@ pub fn detectors() -> Vec<Box<dyn Detector>> {
 /// Runs the detectors of the given kinds (all when `kinds` is empty); conflicts sorted by
 /// severity (high first), then kind, then id.
 pub fn detect(input: FleetInput<'_>, kinds: &[ConflictKind]) -> Vec<Conflict> {
+    let fleet = FleetIndex::new(input);
     let mut out: Vec<Conflict> = detectors()
         .into_iter()
         .filter(|d| kinds.is_empty() || kinds.contains(&d.kind()))
-        .flat_map(|d| d.detect(input))
+        .flat_map(|d| d.detect_in(&fleet))
         .collect();
     out.sort_by(|a, b| {
         b.severity

@@ -1,4 +1,9 @@
 //! Conflict detectors, one file per kind, all listed in [`detectors`].
+//!
+//! Conflicts are computed per host and environment of the repositories (`switchyard.toml`):
+//! ports, volumes, networks, container names, env drift and URLs per `(host, environment)`;
+//! domains per environment (DNS is shared by every host of an environment). [`detect`] builds
+//! one [`FleetIndex`] and shares it between detectors; output is sorted and deterministic.
 
 pub mod container_names;
 pub mod cors;

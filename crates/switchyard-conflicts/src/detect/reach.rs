@@ -109,8 +109,15 @@ fn explicit_port(text: &str, port: u16) -> bool {
 }
 
 /// `host:port` (or the host alone) of the first address in a text; the text itself otherwise.
+/// A federation remote `name@url` is keyed by its URL.
 pub fn address_key(text: &str) -> String {
-    match address::parse(text).first() {
+    let mut addresses = address::parse(text);
+    if addresses.is_empty()
+        && let Some((_, url)) = text.split_once('@')
+    {
+        addresses = address::parse(url);
+    }
+    match addresses.first() {
         Some(a) => match a.port {
             Some(p) => format!("{}:{p}", a.host),
             None => a.host.clone(),
@@ -219,6 +226,18 @@ mod tests {
         assert!(!explicit_port("http://api/x", 80));
         assert!(!explicit_port("http://api:80801", 8080));
         assert!(explicit_port("Server=db,1433;", 1433));
+    }
+
+    #[test]
+    fn address_keys() {
+        assert_eq!(address_key("http://localhost:3001/api"), "localhost:3001");
+        assert_eq!(address_key("postgres://u:***@db/x"), "db:5432");
+        assert_eq!(
+            address_key("cart@http://localhost:3001/remoteEntry.js"),
+            "localhost:3001"
+        );
+        assert_eq!(address_key("redis"), "redis");
+        assert_eq!(address_key("not an address"), "not an address");
     }
 
     #[test]

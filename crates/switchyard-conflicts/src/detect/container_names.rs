@@ -3,7 +3,7 @@
 
 use super::Detector;
 use super::index::{FleetIndex, and_list, finish, may_clash};
-use crate::{Conflict, ConflictKind, FleetInput, Occurrence, Severity};
+use crate::{Conflict, ConflictKind, Occurrence, Severity};
 use std::collections::BTreeMap;
 use switchyard_model::{ResourceKind, ResourceUse, Service};
 
@@ -14,12 +14,11 @@ impl Detector for ContainerNameDetector {
         ConflictKind::ContainerName
     }
 
-    fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict> {
-        let fleet = FleetIndex::new(input);
+    fn detect_in(&self, fleet: &FleetIndex<'_>) -> Vec<Conflict> {
         let mut out = Vec::new();
-        for ((host, env), repos) in fleet.by_place() {
+        for (&(host, env), repos) in fleet.by_place() {
             let mut by_name: BTreeMap<&str, Vec<(&Service, &ResourceUse)>> = BTreeMap::new();
-            for facts in fleet.facts_of(&repos) {
+            for facts in fleet.facts_of(repos) {
                 for r in &facts.resources {
                     if r.kind != ResourceKind::ContainerName || r.identifier.contains('$') {
                         continue;

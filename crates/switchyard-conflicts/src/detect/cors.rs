@@ -3,9 +3,9 @@
 
 use super::Detector;
 use super::index::{FleetIndex, and_list, finish};
-use super::reach::{Evidence, address_text};
-use crate::{Conflict, ConflictKind, FleetInput, Occurrence, Severity};
-use std::collections::BTreeMap;
+use super::reach::address_text;
+use crate::{Conflict, ConflictKind, Occurrence, Severity};
+use std::collections::{BTreeMap, HashMap};
 use switchyard_link::address::{self, is_loopback};
 use switchyard_model::{EndpointKind, EnvEntry, Location, Mechanism, Service, ServiceKind};
 
@@ -152,9 +152,11 @@ impl Detector for CorsDetector {
         ConflictKind::CorsMissingOrigin
     }
 
-    fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict> {
-        let fleet = FleetIndex::new(input);
-        let evidence = Evidence::build(&fleet);
+    fn detect_in(&self, fleet: &FleetIndex<'_>) -> Vec<Conflict> {
+        let backends = allow_lists(fleet);
+        if backends.is_empty() {
+            return Vec::new();
+        }
         // (host, env, backend, origin) → occurrences
         type Key<'a> = (&'a str, &'a str, &'a str, Origin);
         let mut groups: BTreeMap<Key<'_>, (Vec<String>, Vec<Occurrence>)> = BTreeMap::new();
@@ -165,15 +167,14 @@ impl Detector for CorsDetector {
             ) else {
                 continue;
             };
-            let lists = backend_lists(&fleet, back);
-            if lists.is_empty() {
+            let Some(lists) = backends.get(back.id.as_str()) else {
                 continue;
-            }
+            };
             // References the page makes: browser keys or a dev-server app's URLs, not proxies.
             let calls: Vec<_> = edge
                 .evidence
                 .iter()
-                .flat_map(|l| evidence.references_at(&front.repository, Some(&front.name), l))
+                .flat_map(|l| fleet.references_at(&front.repository, Some(&front.name), l))
                 .filter(|r| matches!(r.mechanism, Mechanism::Env | Mechanism::Url))
                 .filter(|r| {
                     r.key
@@ -242,7 +243,7 @@ impl Detector for CorsDetector {
                         ),
                     });
                 }
-                for (e, _) in &lists {
+                for (e, _) in lists {
                     entry.1.push(Occurrence {
                         repository: back.repository.clone(),
                         service: Some(back.name.clone()),
@@ -276,17 +277,28 @@ impl Detector for CorsDetector {
     }
 }
 
-/// A backend's CORS allow-list entries (its own env values under CORS/ORIGIN keys).
-fn backend_lists<'a>(fleet: &FleetIndex<'a>, back: &Service) -> Vec<(&'a EnvEntry, Vec<Allowed>)> {
-    let Some(facts) = fleet.facts(&back.repository) else {
-        return Vec::new();
-    };
-    facts
-        .env
-        .iter()
-        .filter(|e| e.service.as_deref() == Some(back.name.as_str()) && is_cors_key(&e.key))
-        .filter_map(|e| allow_list(&e.display).map(|l| (e, l)))
-        .collect()
+/// Each backend's CORS allow-list entries (its own env values under CORS/ORIGIN keys), by
+/// service id.
+fn allow_lists<'a>(fleet: &FleetIndex<'a>) -> HashMap<&'a str, Vec<(&'a EnvEntry, Vec<Allowed>)>> {
+    let mut out: HashMap<&'a str, Vec<(&'a EnvEntry, Vec<Allowed>)>> = HashMap::new();
+    for facts in fleet.input.facts {
+        for e in &facts.env {
+            let Some(service) = e.service.as_deref() else {
+                continue;
+            };
+            if !is_cors_key(&e.key) {
+                continue;
+            }
+            let (Some(list), Some(back)) = (
+                allow_list(&e.display),
+                fleet.service(&facts.repository, service),
+            ) else {
+                continue;
+            };
+            out.entry(back.id.as_str()).or_default().push((e, list));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use super::Detector;
 use super::index::{FleetIndex, and_list, finish};
-use crate::{Conflict, ConflictKind, FleetInput, Occurrence, Severity};
+use crate::{Conflict, ConflictKind, Occurrence, Severity};
 use std::collections::{BTreeMap, BTreeSet};
 use switchyard_model::{EndpointKind, Mechanism, Target};
 
@@ -14,9 +14,9 @@ impl Detector for DanglingPackageDetector {
         ConflictKind::DanglingPackage
     }
 
-    fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict> {
-        let fleet = FleetIndex::new(input);
-        let provided: BTreeSet<&str> = input
+    fn detect_in(&self, fleet: &FleetIndex<'_>) -> Vec<Conflict> {
+        let provided: BTreeSet<&str> = fleet
+            .input
             .model
             .services
             .iter()
@@ -28,7 +28,7 @@ impl Detector for DanglingPackageDetector {
             .collect();
         // (host, env, package) → (any `workspace:` spec, occurrences)
         let mut groups: BTreeMap<(&str, &str, &str), (bool, Vec<Occurrence>)> = BTreeMap::new();
-        for facts in input.facts {
+        for facts in fleet.input.facts {
             // The extractor keeps only internal dependencies: `workspace:`/`file:`/`link:` specs
             // and names in the workspace's own scopes.
             for r in &facts.references {

@@ -3,7 +3,7 @@
 
 use super::Detector;
 use super::index::{FleetIndex, and_list, finish};
-use crate::{Conflict, ConflictKind, FleetInput, Occurrence, Severity};
+use crate::{Conflict, ConflictKind, Occurrence, Severity};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use switchyard_model::{EndpointKind, Location, Service};
 
@@ -82,12 +82,11 @@ impl Detector for DomainDetector {
     }
 
     /// Per environment: DNS names are shared by every host of an environment.
-    fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict> {
-        let fleet = FleetIndex::new(input);
+    fn detect_in(&self, fleet: &FleetIndex<'_>) -> Vec<Conflict> {
         let mut out = Vec::new();
-        for (env, repos) in fleet.by_environment() {
+        for (&env, repos) in fleet.by_environment() {
             let routes: Vec<Route<'_>> = fleet
-                .services_of(&repos)
+                .services_of(repos)
                 .filter(|s| !s.test_harness)
                 .flat_map(|s| {
                     s.endpoints.iter().filter_map(move |e| match &e.kind {
@@ -104,7 +103,7 @@ impl Detector for DomainDetector {
                     })
                 })
                 .collect();
-            detect_in(&fleet, env, &routes, &mut out);
+            detect_in(fleet, env, &routes, &mut out);
         }
         finish(out)
     }

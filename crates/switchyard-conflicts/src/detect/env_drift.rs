@@ -3,8 +3,8 @@
 
 use super::Detector;
 use super::index::{FleetIndex, and_list, finish};
-use crate::{Conflict, ConflictKind, FleetInput, Occurrence, Severity};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use crate::{Conflict, ConflictKind, Occurrence, Severity};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use switchyard_link::address;
 use switchyard_model::{EnvEntry, Location, ServiceKind, Target};
 
@@ -109,15 +109,14 @@ impl Detector for EnvDriftDetector {
         ConflictKind::EnvDrift
     }
 
-    fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict> {
-        let fleet = FleetIndex::new(input);
-        let local = LocalValues::build(&fleet);
+    fn detect_in(&self, fleet: &FleetIndex<'_>) -> Vec<Conflict> {
+        let local = LocalValues::build(fleet);
         let mut out = Vec::new();
-        for ((host, env), repos) in fleet.by_place() {
-            let shared = shared_config_keys(&fleet, &repos);
+        for (&(host, env), repos) in fleet.by_place() {
+            let shared = shared_config_keys(fleet, repos);
             // key → repository → entries
-            let mut by_key: BTreeMap<&str, BTreeMap<&str, Vec<&EnvEntry>>> = BTreeMap::new();
-            for facts in fleet.facts_of(&repos) {
+            let mut by_key: HashMap<&str, HashMap<&str, Vec<&EnvEntry>>> = HashMap::new();
+            for facts in fleet.facts_of(repos) {
                 for e in facts.env.iter().filter(|e| comparable(e)) {
                     by_key
                         .entry(e.key.as_str())
@@ -127,7 +126,9 @@ impl Detector for EnvDriftDetector {
                         .push(e);
                 }
             }
-            for (key, per_repo) in by_key {
+            let mut keys: Vec<(&str, HashMap<&str, Vec<&EnvEntry>>)> = by_key.into_iter().collect();
+            keys.sort_by(|a, b| a.0.cmp(b.0));
+            for (key, per_repo) in keys {
                 if per_repo.len() < 2 || self.config.ignores(key) {
                     continue;
                 }
@@ -193,74 +194,115 @@ fn shared_config_keys<'a>(fleet: &FleetIndex<'a>, repos: &[&str]) -> BTreeSet<&'
         .collect()
 }
 
-/// Env values whose addresses all point into their own repository (or at the service itself).
-struct LocalValues<'a> {
-    /// Evidence location → (repository, service id) of the targets of edges from there.
-    targets: HashMap<&'a Location, BTreeSet<(&'a str, &'a str)>>,
+/// Env values whose addresses all point into their own repository (or at the service itself),
+/// and the services a value resolves to.
+struct LocalValues<'f, 'a> {
+    fleet: &'f FleetIndex<'a>,
     /// Locations of references that did not resolve.
-    unresolved: BTreeSet<&'a Location>,
-    /// (repository, location) of address references.
-    addressed: BTreeSet<(&'a str, &'a Location)>,
+    unresolved: HashSet<&'a Location>,
 }
 
-impl<'a> LocalValues<'a> {
-    fn build(fleet: &FleetIndex<'a>) -> Self {
-        let mut targets: HashMap<&'a Location, BTreeSet<(&'a str, &'a str)>> = HashMap::new();
-        for edge in &fleet.input.model.edges {
-            let Some(to) = fleet.service_by_id(&edge.to) else {
-                continue;
-            };
-            for loc in &edge.evidence {
-                targets
-                    .entry(loc)
-                    .or_default()
-                    .insert((&to.repository, &to.id));
-            }
-        }
-        let unresolved = fleet
-            .input
-            .model
-            .unresolved
-            .iter()
-            .map(|u| &u.location)
-            .collect();
-        let addressed = fleet
-            .input
-            .facts
-            .iter()
-            .flat_map(|f| {
-                f.references
-                    .iter()
-                    .filter(|r| matches!(r.target, Target::Address { .. }))
-                    .map(move |r| (f.repository.as_str(), &r.location))
-            })
-            .collect();
+impl<'f, 'a> LocalValues<'f, 'a> {
+    fn build(fleet: &'f FleetIndex<'a>) -> Self {
         Self {
-            targets,
-            unresolved,
-            addressed,
+            fleet,
+            unresolved: fleet
+                .input
+                .model
+                .unresolved
+                .iter()
+                .map(|u| &u.location)
+                .collect(),
         }
     }
 
     /// The services an entry's value resolves to (empty when it does not resolve).
-    fn resolved(&self, e: &EnvEntry) -> BTreeSet<&'a str> {
-        self.targets
-            .get(&e.location)
-            .map(|t| t.iter().map(|(_, id)| *id).collect())
+    fn resolved(&self, repo: &str, e: &EnvEntry) -> BTreeSet<&'a str> {
+        e.service
+            .as_deref()
+            .and_then(|s| self.fleet.service(repo, s))
+            .map(|from| {
+                self.fleet
+                    .targets_at(from, &e.location)
+                    .into_iter()
+                    .map(|t| t.id.as_str())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     fn is_local(&self, repo: &str, e: &EnvEntry) -> bool {
-        if !self.addressed.contains(&(repo, &e.location)) || self.unresolved.contains(&e.location) {
+        let Some(from) = e
+            .service
+            .as_deref()
+            .and_then(|s| self.fleet.service(repo, s))
+        else {
+            return false;
+        };
+        let addressed = self
+            .fleet
+            .references_at(repo, Some(&from.name), &e.location)
+            .any(|r| matches!(r.target, Target::Address { .. }));
+        if !addressed || self.unresolved.contains(&e.location) {
             return false;
         }
-        match self.targets.get(&e.location) {
-            Some(targets) => targets.iter().all(|(r, _)| *r == repo),
-            // An address that became neither an edge nor an unresolved reference points at
-            // the service itself.
-            None => true,
+        // An address that became neither an edge nor an unresolved reference points at the
+        // service itself.
+        self.fleet
+            .targets_at(from, &e.location)
+            .iter()
+            .all(|t| t.repository == repo)
+    }
+}
+
+/// Repositories that share no value with some other repository: a repository with dev and
+/// prod values agrees as long as one of them matches. Repositories with the same set of values
+/// are compared once, so a key in thousands of repositories stays cheap.
+fn drifting_repositories<'a>(per_repo: &BTreeMap<&'a str, Vec<&EnvEntry>>) -> BTreeSet<&'a str> {
+    let mut signatures: BTreeMap<BTreeSet<&str>, Vec<&'a str>> = BTreeMap::new();
+    for (repo, list) in per_repo {
+        let set = list.iter().map(|e| e.value_hash.as_str()).collect();
+        signatures.entry(set).or_default().push(repo);
+    }
+    let k = signatures.len();
+    if k < 2 {
+        return BTreeSet::new();
+    }
+    let sigs: Vec<(&BTreeSet<&str>, &Vec<&'a str>)> = signatures.iter().collect();
+    // value → signatures holding it
+    let mut holders: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, (set, _)) in sigs.iter().enumerate() {
+        for h in set.iter() {
+            holders.entry(h).or_default().push(i);
         }
     }
+    let mut out = BTreeSet::new();
+    for (set, repos) in &sigs {
+        let lists: Vec<&Vec<usize>> = set.iter().filter_map(|h| holders.get(h)).collect();
+        // A value every signature holds: this one agrees with everybody.
+        if lists.iter().any(|l| l.len() == k) {
+            continue;
+        }
+        let meeting: HashSet<usize> = lists.into_iter().flatten().copied().collect();
+        if meeting.len() < k {
+            out.extend(repos.iter().copied());
+        }
+    }
+    out
+}
+
+/// Whether every value names the same `host:port` set (stops at the first difference).
+fn same_addresses(entries: &[&EnvEntry]) -> bool {
+    let mut first: Option<BTreeSet<String>> = None;
+    for e in entries {
+        let a = addresses(&e.display);
+        match &first {
+            None => first = Some(a),
+            Some(f) if *f != a => return false,
+            Some(_) => {}
+        }
+    }
+    true
 }
 
 /// The addresses a URL value points at (`host:port`), ignoring paths and credentials.
@@ -282,23 +324,9 @@ fn drift(
     env: &str,
     key: &str,
     per_repo: &BTreeMap<&str, Vec<&EnvEntry>>,
-    local: &LocalValues<'_>,
+    local: &LocalValues<'_, '_>,
 ) -> Option<Conflict> {
-    let hashes: BTreeMap<&str, BTreeSet<&str>> = per_repo
-        .iter()
-        .map(|(repo, list)| (*repo, list.iter().map(|e| e.value_hash.as_str()).collect()))
-        .collect();
-    // Repositories that share no value with some other repository: a repository with dev and
-    // prod values agrees as long as one of them matches.
-    let drifting: BTreeSet<&str> = hashes
-        .iter()
-        .filter(|(repo, mine)| {
-            hashes
-                .iter()
-                .any(|(other, theirs)| other != *repo && mine.is_disjoint(theirs))
-        })
-        .map(|(repo, _)| *repo)
-        .collect();
+    let drifting = drifting_repositories(per_repo);
     if drifting.len() < 2 {
         return None;
     }
@@ -312,16 +340,26 @@ fn drift(
     let is_url = entries.iter().any(|e| looks_like_url(&e.display));
     // One server: every value resolves to the same service (`localhost:5432` and
     // `host.docker.internal:5432` both reach the host's postgres), or names the same host:port.
-    let resolved: Vec<BTreeSet<&str>> = entries.iter().map(|e| local.resolved(e)).collect();
+    let resolved: Vec<BTreeSet<&str>> = drifting
+        .iter()
+        .flat_map(|repo| {
+            per_repo
+                .get(repo)
+                .into_iter()
+                .flatten()
+                .map(|e| local.resolved(repo, e))
+        })
+        .collect();
     let same_service = resolved.iter().all(|r| r.len() == 1)
         && resolved.iter().collect::<BTreeSet<_>>().len() == 1;
-    let addresses: BTreeSet<BTreeSet<String>> =
-        entries.iter().map(|e| addresses(&e.display)).collect();
-    let same_server = is_url && (same_service || addresses.len() == 1);
+    let same_server = is_url && (same_service || same_addresses(&entries));
+    // Every value reaches a service, just not the same one: possibly deliberate (a migration,
+    // one instance per team), worth a look but not a broken deployment.
+    let all_resolve = resolved.iter().all(|r| !r.is_empty());
     let severity = if same_server {
         // One server, different database, user or password: often deliberate.
         Severity::Low
-    } else if is_url {
+    } else if is_url && !all_resolve {
         Severity::High
     } else {
         Severity::Medium
@@ -349,6 +387,12 @@ fn drift(
     );
     if same_server {
         message.push_str(" (same server; database, user or password differ)");
+    } else if is_url && all_resolve {
+        let targets: BTreeSet<&str> = resolved.iter().flatten().copied().collect();
+        message.push_str(&format!(
+            " (each reaches a service: {} different ones)",
+            targets.len()
+        ));
     }
     Some(Conflict::new(
         ConflictKind::EnvDrift,

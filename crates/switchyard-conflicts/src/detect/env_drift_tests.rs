@@ -219,6 +219,9 @@ fn two_names_of_one_server_are_low() {
             location: l.clone(),
             scope: Scope::Host,
         });
+        fx.model
+            .services
+            .push(service(r, "app", vec![Scope::Host], vec![]));
         fx.model.edges.push(Edge {
             from: format!("{r}/app"),
             to: "c/postgres".into(),
@@ -228,10 +231,54 @@ fn two_names_of_one_server_are_low() {
     }
     let c = run(&fx);
     assert_eq!((c.len(), c[0].severity), (1, Severity::Low), "{c:#?}");
-    // Pointing at two different services is high.
+    // Two different services that both answer: worth a look (medium), not broken.
     fx.model
         .services
         .push(service("c", "postgres-2", vec![Scope::Host], vec![]));
     fx.model.edges[1].to = "c/postgres-2".into();
+    let c = run(&fx);
+    assert_eq!(c[0].severity, Severity::Medium);
+    assert!(
+        c[0].message.contains("2 different ones"),
+        "{}",
+        c[0].message
+    );
+    // One of them reaching nothing is high.
+    fx.model.edges.pop();
+    let l = fx.facts_mut("b").env[0].location.clone();
+    fx.model.unresolved.push(Unresolved {
+        repository: "b".into(),
+        service: Some("app".into()),
+        reference: "postgres://b:***@host.docker.internal:5432/b".into(),
+        mechanism: Mechanism::Env,
+        reason: UnresolvedReason::NoProvider,
+        location: l,
+    });
     assert_eq!(run(&fx)[0].severity, Severity::High);
+}
+
+#[test]
+fn who_drifts() {
+    let e = |repo: &str, v: &str| entry(repo, "K", v, 1);
+    let (a1, b1, b2, c2, d3) = (
+        e("a", "1"),
+        e("b", "1"),
+        e("b", "2"),
+        e("c", "2"),
+        e("d", "3"),
+    );
+    let mut per_repo: BTreeMap<&str, Vec<&EnvEntry>> = BTreeMap::new();
+    per_repo.insert("a", vec![&a1]);
+    per_repo.insert("b", vec![&b1, &b2]);
+    per_repo.insert("c", vec![&c2]);
+    // b agrees with a (1) and with c (2); a and c share nothing.
+    let got: Vec<&str> = drifting_repositories(&per_repo).into_iter().collect();
+    assert_eq!(got, vec!["a", "c"]);
+    per_repo.insert("d", vec![&d3]);
+    let got: Vec<&str> = drifting_repositories(&per_repo).into_iter().collect();
+    assert_eq!(got, vec!["a", "b", "c", "d"]);
+    let mut same: BTreeMap<&str, Vec<&EnvEntry>> = BTreeMap::new();
+    same.insert("a", vec![&a1]);
+    same.insert("b", vec![&b1]);
+    assert!(drifting_repositories(&same).is_empty());
 }

@@ -1,9 +1,11 @@
 //! Lookups every detector shares: repositories by host and environment, services and facts by
 //! repository, and which two services may clash at all (not one app's variants).
 
+use super::reach::Call;
 use crate::{Conflict, FleetInput};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use switchyard_model::{RepoFacts, Repository, Scope, Service};
+use std::sync::OnceLock;
+use switchyard_model::{Edge, Location, Reference, RepoFacts, Repository, Scope, Service};
 
 /// Where a repository deploys when `switchyard.toml` does not say.
 pub const DEFAULT_HOST: &str = "local";
@@ -31,35 +33,51 @@ const VARIANT_DIRS: [&str; 18] = [
     "environments",
 ];
 
-/// The fleet as detectors read it.
+/// The fleet as detectors read it: built once per run and shared by every detector.
 pub struct FleetIndex<'a> {
     pub input: FleetInput<'a>,
     repos: HashMap<&'a str, &'a Repository>,
     services: HashMap<&'a str, &'a Service>,
     by_name: HashMap<(&'a str, &'a str), &'a Service>,
     /// Services of each repository, in model order.
-    by_repository: HashMap<&'a str, Vec<&'a Service>>,
+    by_repo: HashMap<&'a str, Vec<&'a Service>>,
     facts: HashMap<&'a str, &'a RepoFacts>,
+    /// Edges by the id of the service they start at.
+    edges_from: HashMap<&'a str, Vec<&'a Edge>>,
+    places: BTreeMap<(&'a str, &'a str), Vec<&'a str>>,
+    environments: BTreeMap<&'a str, Vec<&'a str>>,
+    calls: OnceLock<Vec<Call<'a>>>,
 }
 
 impl<'a> FleetIndex<'a> {
     pub fn new(input: FleetInput<'a>) -> Self {
-        let mut by_repository: HashMap<&'a str, Vec<&'a Service>> = HashMap::new();
+        let mut by_repo: HashMap<&'a str, Vec<&'a Service>> = HashMap::new();
         for s in &input.model.services {
-            by_repository
-                .entry(s.repository.as_str())
-                .or_default()
-                .push(s);
+            by_repo.entry(s.repository.as_str()).or_default().push(s);
+        }
+        let mut edges_from: HashMap<&'a str, Vec<&'a Edge>> = HashMap::new();
+        for e in &input.model.edges {
+            edges_from.entry(e.from.as_str()).or_default().push(e);
+        }
+        let repos: HashMap<&'a str, &'a Repository> = input
+            .model
+            .repositories
+            .iter()
+            .map(|r| (r.name.as_str(), r))
+            .collect();
+        // Every repository the fleet knows: declared, or only seen in facts and services.
+        let mut names: BTreeSet<&'a str> = repos.keys().copied().collect();
+        names.extend(input.facts.iter().map(|f| f.repository.as_str()));
+        names.extend(by_repo.keys().copied());
+        let mut places: BTreeMap<(&'a str, &'a str), Vec<&'a str>> = BTreeMap::new();
+        let mut environments: BTreeMap<&'a str, Vec<&'a str>> = BTreeMap::new();
+        for name in names {
+            let place = place_of(&repos, name);
+            places.entry(place).or_default().push(name);
+            environments.entry(place.1).or_default().push(name);
         }
         Self {
-            by_repository,
             input,
-            repos: input
-                .model
-                .repositories
-                .iter()
-                .map(|r| (r.name.as_str(), r))
-                .collect(),
             services: input
                 .model
                 .services
@@ -77,52 +95,28 @@ impl<'a> FleetIndex<'a> {
                 .iter()
                 .map(|f| (f.repository.as_str(), f))
                 .collect(),
+            repos,
+            by_repo,
+            edges_from,
+            places,
+            environments,
+            calls: OnceLock::new(),
         }
     }
 
     /// `(host, environment)` of a repository.
     pub fn place(&self, repository: &str) -> (&'a str, &'a str) {
-        self.repos
-            .get(repository)
-            .map_or((DEFAULT_HOST, DEFAULT_ENVIRONMENT), |r: &&'a Repository| {
-                (r.host.as_str(), r.environment.as_str())
-            })
-    }
-
-    pub fn environment(&self, repository: &str) -> &'a str {
-        self.place(repository).1
-    }
-
-    /// Every repository name the fleet knows (declared, or only seen in facts and services).
-    pub fn repository_names(&self) -> BTreeSet<&'a str> {
-        let mut names: BTreeSet<&'a str> = self.repos.keys().copied().collect();
-        names.extend(self.facts.keys().copied());
-        names.extend(
-            self.input
-                .model
-                .services
-                .iter()
-                .map(|s| s.repository.as_str()),
-        );
-        names
+        place_of(&self.repos, repository)
     }
 
     /// Repositories grouped by `(host, environment)`, both sorted.
-    pub fn by_place(&self) -> BTreeMap<(&'a str, &'a str), Vec<&'a str>> {
-        let mut groups: BTreeMap<(&'a str, &'a str), Vec<&'a str>> = BTreeMap::new();
-        for name in self.repository_names() {
-            groups.entry(self.place(name)).or_default().push(name);
-        }
-        groups
+    pub fn by_place(&self) -> &BTreeMap<(&'a str, &'a str), Vec<&'a str>> {
+        &self.places
     }
 
-    /// Repositories grouped by environment.
-    pub fn by_environment(&self) -> BTreeMap<&'a str, Vec<&'a str>> {
-        let mut groups: BTreeMap<&'a str, Vec<&'a str>> = BTreeMap::new();
-        for name in self.repository_names() {
-            groups.entry(self.environment(name)).or_default().push(name);
-        }
-        groups
+    /// Repositories grouped by environment, sorted.
+    pub fn by_environment(&self) -> &BTreeMap<&'a str, Vec<&'a str>> {
+        &self.environments
     }
 
     pub fn service(&self, repository: &str, name: &str) -> Option<&'a Service> {
@@ -133,15 +127,16 @@ impl<'a> FleetIndex<'a> {
         self.services.get(id).copied()
     }
 
-    /// Services of the given repositories, repository by repository, each in model order.
+    /// Services of the given repositories, repository by repository, in model order.
     pub fn services_of<'s>(
         &'s self,
         repositories: &'s [&str],
     ) -> impl Iterator<Item = &'a Service> + 's {
         repositories
             .iter()
-            .filter_map(|r| self.by_repository.get(r))
-            .flat_map(|list| list.iter().copied())
+            .filter_map(|r| self.by_repo.get(r))
+            .flatten()
+            .copied()
     }
 
     pub fn facts(&self, repository: &str) -> Option<&'a RepoFacts> {
@@ -157,6 +152,60 @@ impl<'a> FleetIndex<'a> {
             .iter()
             .filter_map(|r| self.facts.get(r).copied())
     }
+
+    /// Edges starting at a service.
+    pub fn edges_from(&self, service: &Service) -> &[&'a Edge] {
+        self.edges_from
+            .get(service.id.as_str())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// References of a repository written at `location` (by `from`, when given).
+    pub fn references_at<'s>(
+        &'s self,
+        repository: &str,
+        from: Option<&'s str>,
+        location: &'s Location,
+    ) -> impl Iterator<Item = &'a Reference> + 's {
+        self.facts(repository)
+            .map(|f| f.references.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter(move |r| {
+                same_place(&r.location, location) && (from.is_none() || r.from.as_deref() == from)
+            })
+    }
+
+    /// Services a reference of `from` written at `location` resolved to.
+    pub fn targets_at(&self, from: &Service, location: &Location) -> Vec<&'a Service> {
+        self.edges_from(from)
+            .iter()
+            .filter(|e| e.evidence.iter().any(|l| same_place(l, location)))
+            .filter_map(|e| self.service_by_id(&e.to))
+            .collect()
+    }
+
+    /// Every address reference that became an edge, with its target (computed once).
+    pub fn calls(&self) -> &[Call<'a>] {
+        self.calls.get_or_init(|| super::reach::calls(self))
+    }
+}
+
+/// `a == b`, comparing the cheap fields first (this runs for every reference of a fleet).
+pub fn same_place(a: &Location, b: &Location) -> bool {
+    a.span == b.span
+        && a.line == b.line
+        && a.column == b.column
+        && a.path == b.path
+        && a.repository == b.repository
+}
+
+fn place_of<'a>(repos: &HashMap<&'a str, &'a Repository>, repository: &str) -> (&'a str, &'a str) {
+    repos
+        .get(repository)
+        .map_or((DEFAULT_HOST, DEFAULT_ENVIRONMENT), |r| {
+            (r.host.as_str(), r.environment.as_str())
+        })
 }
 
 /// The directory of a compose project, with variant folders (`prod`, `deploy`…) stripped, so
@@ -224,8 +273,19 @@ pub fn finish(mut conflicts: Vec<Conflict>) -> Vec<Conflict> {
     conflicts
 }
 
-/// Human list: `a`, `a and b`, `a, b and c`.
+/// Most names a message lists before `and N more`.
+const LIST_LIMIT: usize = 6;
+
+/// Human list: `a`, `a and b`, `a, b and c`; long lists end with `and N more`.
 pub fn and_list<S: AsRef<str>>(items: &[S]) -> String {
+    if items.len() > LIST_LIMIT {
+        let shown: Vec<&str> = items[..LIST_LIMIT - 1].iter().map(|s| s.as_ref()).collect();
+        return format!(
+            "{} and {} more",
+            shown.join(", "),
+            items.len() - shown.len()
+        );
+    }
     match items {
         [] => String::new(),
         [one] => one.as_ref().to_string(),
@@ -399,5 +459,7 @@ mod tests {
     fn lists_read_well() {
         assert_eq!(and_list(&["a"]), "a");
         assert_eq!(and_list(&["a", "b", "c"]), "a, b and c");
+        let many: Vec<String> = (1..=9).map(|i| i.to_string()).collect();
+        assert_eq!(and_list(&many), "1, 2, 3, 4, 5 and 4 more");
     }
 }

@@ -1,11 +1,16 @@
 //! Conflict detectors, one file per kind, all listed in [`detectors`].
+//!
+//! Conflicts are computed per host and environment of the repositories (`switchyard.toml`):
+//! ports, volumes, networks, container names, env drift and URLs per `(host, environment)`;
+//! domains per environment (DNS is shared by every host of an environment). [`detect`] builds
+//! one [`FleetIndex`] and shares it between detectors; output is sorted and deterministic.
 
 pub mod container_names;
 pub mod cors;
 pub mod dangling_package;
 pub mod domains;
 pub mod env_drift;
-mod index;
+pub mod index;
 pub mod networks;
 pub mod ports;
 mod reach;
@@ -16,12 +21,19 @@ pub mod volumes;
 pub mod websocket;
 
 use crate::{Conflict, ConflictKind, FleetInput};
+use index::FleetIndex;
 use rayon::prelude::*;
 
 /// Finds one kind of conflict. Pure: reads the input, returns conflicts sorted by id.
 pub trait Detector: Send + Sync {
     fn kind(&self) -> ConflictKind;
-    fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict>;
+
+    /// Finds conflicts in an indexed fleet; [`detect`] shares one index between detectors.
+    fn detect_in(&self, fleet: &FleetIndex<'_>) -> Vec<Conflict>;
+
+    fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict> {
+        self.detect_in(&FleetIndex::new(input))
+    }
 }
 
 /// Every detector, in the order of [`ConflictKind::ALL`].
@@ -44,11 +56,13 @@ pub fn detectors() -> Vec<Box<dyn Detector>> {
 /// Runs the detectors of the given kinds (all when `kinds` is empty); conflicts sorted by
 /// severity (high first), then kind, then id.
 pub fn detect(input: FleetInput<'_>, kinds: &[ConflictKind]) -> Vec<Conflict> {
-    // Detectors are independent: run them in parallel, then merge in a fixed order.
+    // One index for all detectors; they are independent, so they run in parallel and the
+    // result is sorted into a fixed order.
+    let fleet = FleetIndex::new(input);
     let mut out: Vec<Conflict> = detectors()
         .into_par_iter()
         .filter(|d| kinds.is_empty() || kinds.contains(&d.kind()))
-        .flat_map_iter(|d| d.detect(input))
+        .flat_map_iter(|d| d.detect_in(&fleet))
         .collect();
     out.sort_by(|a, b| {
         b.severity

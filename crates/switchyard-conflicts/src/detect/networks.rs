@@ -3,7 +3,7 @@
 
 use super::Detector;
 use super::index::{FleetIndex, and_list, finish, same_deployment};
-use crate::{Conflict, ConflictKind, FleetInput, Occurrence, Severity};
+use crate::{Conflict, ConflictKind, Occurrence, Severity};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use switchyard_model::{ResourceKind, ResourceUse};
@@ -105,12 +105,11 @@ impl Detector for NetworkDetector {
         ConflictKind::Network
     }
 
-    fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict> {
-        let fleet = FleetIndex::new(input);
+    fn detect_in(&self, fleet: &FleetIndex<'_>) -> Vec<Conflict> {
         let mut out = Vec::new();
-        for ((host, env), repos) in fleet.by_place() {
+        for (&(host, env), repos) in fleet.by_place() {
             let declared: Vec<(&str, &ResourceUse)> = fleet
-                .facts_of(&repos)
+                .facts_of(repos)
                 .flat_map(|f| {
                     f.resources
                         .iter()

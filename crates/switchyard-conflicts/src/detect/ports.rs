@@ -3,8 +3,8 @@
 
 use super::Detector;
 use super::index::{FleetIndex, and_list, finish, may_clash};
-use crate::{Conflict, ConflictKind, FleetInput, Occurrence, Severity};
-use std::collections::BTreeMap;
+use crate::{Conflict, ConflictKind, Occurrence, Severity};
+use std::collections::{BTreeMap, HashSet};
 use switchyard_model::{EndpointKind, Location, Protocol, Service};
 
 /// Most ports of one published range that are compared (a `1-65535` range would be absurd).
@@ -134,26 +134,26 @@ impl Detector for PortDetector {
         ConflictKind::Port
     }
 
-    fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict> {
-        let fleet = FleetIndex::new(input);
+    fn detect_in(&self, fleet: &FleetIndex<'_>) -> Vec<Conflict> {
         let mut out = Vec::new();
         let environments = fleet.by_environment();
-        for ((host, env), repos) in fleet.by_place() {
+        for (&(host, env), repos) in fleet.by_place() {
             let mut pubs: Vec<Publisher<'_>> = fleet
-                .services_of(&repos)
+                .services_of(repos)
                 .flat_map(|s| publishers(s, false))
                 .collect();
             // NodePorts of the environment's other hosts are open here too.
+            let here: HashSet<&str> = repos.iter().copied().collect();
             let elsewhere: Vec<&str> = environments
                 .get(env)
-                .map(|all| all.iter().copied().filter(|r| !repos.contains(r)).collect())
+                .map(|all| all.iter().copied().filter(|r| !here.contains(r)).collect())
                 .unwrap_or_default();
             pubs.extend(
                 fleet
                     .services_of(&elsewhere)
                     .flat_map(|s| publishers(s, true)),
             );
-            detect_on_host(&fleet, host, env, &pubs, &mut out);
+            detect_on_host(fleet, host, env, &pubs, &mut out);
         }
         finish(out)
     }

@@ -2,64 +2,42 @@
 //! evidence, the port it names, and whether its target serves that port.
 
 use super::index::FleetIndex;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use switchyard_link::address::{self, Address, is_docker_host, is_loopback, kubernetes_dns};
-use switchyard_model::{Edge, EndpointKind, Location, Mechanism, Reference, Service, Target};
+use switchyard_model::{EndpointKind, Mechanism, Reference, Service, Target};
 
-/// References by repository and location, to find what stands behind an edge's evidence.
-pub struct Evidence<'a> {
-    refs: HashMap<(&'a str, &'a Location), Vec<&'a Reference>>,
+/// An address reference that became an edge: who calls what, written where.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    pub from: &'a Service,
+    pub to: &'a Service,
+    pub reference: &'a Reference,
+    /// The address text (URL, `host:port`…), already redacted.
+    pub text: &'a str,
 }
 
-impl<'a> Evidence<'a> {
-    pub fn build(fleet: &FleetIndex<'a>) -> Self {
-        let mut refs: HashMap<(&'a str, &'a Location), Vec<&'a Reference>> = HashMap::new();
-        for f in fleet.input.facts {
-            for r in &f.references {
-                refs.entry((f.repository.as_str(), &r.location))
-                    .or_default()
-                    .push(r);
-            }
-        }
-        Self { refs }
-    }
-
-    /// References of `service` (a `repo/name` id's parts) written at `location`.
-    pub fn references_at(
-        &self,
-        repository: &str,
-        service: Option<&str>,
-        location: &Location,
-    ) -> Vec<&'a Reference> {
-        self.refs
-            .get(&(repository, location))
-            .map(|list| {
-                list.iter()
-                    .copied()
-                    .filter(|r| service.is_none() || r.from.as_deref() == service)
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// Every (edge, reference) pair: the references behind each edge's evidence.
-    pub fn edge_references(
-        &self,
-        fleet: &FleetIndex<'a>,
-    ) -> Vec<(&'a Edge, &'a Service, &'a Reference)> {
-        let mut out = Vec::new();
-        for edge in &fleet.input.model.edges {
-            let Some(from) = fleet.service_by_id(&edge.from) else {
+/// Every address reference of the fleet that resolved to a service, in facts order.
+pub fn calls<'a>(fleet: &FleetIndex<'a>) -> Vec<Call<'a>> {
+    let mut out = Vec::new();
+    for facts in fleet.input.facts {
+        for r in &facts.references {
+            let (Some(text), Some(from)) = (address_text(r), r.from.as_deref()) else {
                 continue;
             };
-            for l in &edge.evidence {
-                for r in self.references_at(&from.repository, Some(&from.name), l) {
-                    out.push((edge, from, r));
-                }
+            let Some(from) = fleet.service(&facts.repository, from) else {
+                continue;
+            };
+            for to in fleet.targets_at(from, &r.location) {
+                out.push(Call {
+                    from,
+                    to,
+                    reference: r,
+                    text,
+                });
             }
         }
-        out
     }
+    out
 }
 
 /// The address text of a reference, if it has one.
@@ -131,8 +109,15 @@ fn explicit_port(text: &str, port: u16) -> bool {
 }
 
 /// `host:port` (or the host alone) of the first address in a text; the text itself otherwise.
+/// A federation remote `name@url` is keyed by its URL.
 pub fn address_key(text: &str) -> String {
-    match address::parse(text).first() {
+    let mut addresses = address::parse(text);
+    if addresses.is_empty()
+        && let Some((_, url)) = text.split_once('@')
+    {
+        addresses = address::parse(url);
+    }
+    match addresses.first() {
         Some(a) => match a.port {
             Some(p) => format!("{}:{p}", a.host),
             None => a.host.clone(),
@@ -241,6 +226,18 @@ mod tests {
         assert!(!explicit_port("http://api/x", 80));
         assert!(!explicit_port("http://api:80801", 8080));
         assert!(explicit_port("Server=db,1433;", 1433));
+    }
+
+    #[test]
+    fn address_keys() {
+        assert_eq!(address_key("http://localhost:3001/api"), "localhost:3001");
+        assert_eq!(address_key("postgres://u:***@db/x"), "db:5432");
+        assert_eq!(
+            address_key("cart@http://localhost:3001/remoteEntry.js"),
+            "localhost:3001"
+        );
+        assert_eq!(address_key("redis"), "redis");
+        assert_eq!(address_key("not an address"), "not an address");
     }
 
     #[test]

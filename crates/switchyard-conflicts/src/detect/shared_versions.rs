@@ -4,7 +4,7 @@
 use super::Detector;
 use super::index::{FleetIndex, and_list, finish};
 use super::semver::Range;
-use crate::{Conflict, ConflictKind, FleetInput, Occurrence, Severity};
+use crate::{Conflict, ConflictKind, Occurrence, Severity};
 use std::collections::BTreeMap;
 use switchyard_model::{Mechanism, Service, SharedDependency};
 
@@ -34,8 +34,7 @@ impl Detector for SharedVersionDetector {
         ConflictKind::SharedDependencyVersion
     }
 
-    fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict> {
-        let fleet = FleetIndex::new(input);
+    fn detect_in(&self, fleet: &FleetIndex<'_>) -> Vec<Conflict> {
         // (host service, dependency) → (host's range, remotes with theirs, occurrences)
         type Found = (String, Vec<String>, Vec<Occurrence>);
         let mut groups: BTreeMap<(&str, &str), Found> = BTreeMap::new();
@@ -49,8 +48,8 @@ impl Detector for SharedVersionDetector {
             ) else {
                 continue;
             };
-            let theirs = ranged(&fleet, remote);
-            for (mine, my_text, my_range) in ranged(&fleet, host) {
+            let theirs = ranged(fleet, remote);
+            for (mine, my_text, my_range) in ranged(fleet, host) {
                 for (dep, text, range) in &theirs {
                     // Only singletons must be one copy; other shared modules may be loaded twice.
                     if dep.name != mine.name

@@ -4,9 +4,9 @@
 use super::Detector;
 use super::index::{FleetIndex, and_list, finish};
 use super::reach::{
-    Evidence, address_key, address_text, is_call, is_websocket, port_list, reference_mismatch,
+    address_key, address_text, is_call, is_websocket, port_list, reference_mismatch,
 };
-use crate::{Conflict, ConflictKind, FleetInput, Occurrence, Severity};
+use crate::{Conflict, ConflictKind, Occurrence, Severity};
 use std::collections::BTreeMap;
 use switchyard_model::{EndpointKind, Service, Unresolved, UnresolvedReason};
 
@@ -17,34 +17,31 @@ impl Detector for UnreachableUrlDetector {
         ConflictKind::UnreachableUrl
     }
 
-    fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict> {
-        let fleet = FleetIndex::new(input);
-        let evidence = Evidence::build(&fleet);
+    fn detect_in(&self, fleet: &FleetIndex<'_>) -> Vec<Conflict> {
         let mut out = Vec::new();
-        unserved(&fleet, &evidence, &mut out);
-        wrong_ports(&fleet, &evidence, &mut out);
+        unserved(fleet, &mut out);
+        wrong_ports(fleet, &mut out);
         finish(out)
     }
 }
 
 /// Whether an unresolved reference is a websocket (reported by `websocket_mismatch` instead).
-fn websocket(evidence: &Evidence<'_>, u: &Unresolved) -> bool {
+fn websocket(fleet: &FleetIndex<'_>, u: &Unresolved) -> bool {
     is_websocket(None, &u.reference)
-        || evidence
+        || fleet
             .references_at(&u.repository, u.service.as_deref(), &u.location)
-            .iter()
             .any(|r| is_websocket(r.key.as_deref(), address_text(r).unwrap_or("")))
 }
 
 /// References with no provider (high) or several (medium), grouped by the address they name.
-fn unserved(fleet: &FleetIndex<'_>, evidence: &Evidence<'_>, out: &mut Vec<Conflict>) {
+fn unserved(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
     let mut groups: BTreeMap<(&str, &str, String), Vec<&Unresolved>> = BTreeMap::new();
     for u in &fleet.input.model.unresolved {
         let relevant = matches!(
             u.reason,
             UnresolvedReason::NoProvider | UnresolvedReason::Ambiguous
         ) && is_call(u.mechanism);
-        if !relevant || websocket(evidence, u) {
+        if !relevant || websocket(fleet, u) {
             continue;
         }
         let (host, env) = fleet.place(&u.repository);
@@ -142,20 +139,15 @@ pub fn served_occurrences(target: &Service) -> Vec<Occurrence> {
 }
 
 /// Edges whose reference names a port the target does not listen on.
-fn wrong_ports(fleet: &FleetIndex<'_>, evidence: &Evidence<'_>, out: &mut Vec<Conflict>) {
+fn wrong_ports(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
     // (host, env, target, host:port) → (mismatch, referring occurrences)
     type Key<'a> = (&'a str, &'a str, &'a str, String);
     let mut groups: BTreeMap<Key<'_>, (String, Vec<Occurrence>)> = BTreeMap::new();
-    for (edge, from, r) in evidence.edge_references(fleet) {
-        let Some(text) = address_text(r) else {
-            continue;
-        };
+    for call in fleet.calls() {
+        let (from, target, r, text) = (call.from, call.to, call.reference, call.text);
         if is_websocket(r.key.as_deref(), text) {
             continue;
         }
-        let Some(target) = fleet.service_by_id(&edge.to) else {
-            continue;
-        };
         let Some(m) = reference_mismatch(target, text) else {
             continue;
         };

@@ -3,7 +3,7 @@
 
 use super::Detector;
 use super::index::{FleetIndex, and_list, finish};
-use crate::{Conflict, ConflictKind, FleetInput, Occurrence, Severity};
+use crate::{Conflict, ConflictKind, Occurrence, Severity};
 use std::collections::{BTreeMap, BTreeSet};
 use switchyard_model::{ResourceKind, ResourceUse};
 
@@ -68,12 +68,11 @@ impl Detector for VolumeDetector {
         ConflictKind::Volume
     }
 
-    fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict> {
-        let fleet = FleetIndex::new(input);
+    fn detect_in(&self, fleet: &FleetIndex<'_>) -> Vec<Conflict> {
         let mut out = Vec::new();
-        for ((host, env), repos) in fleet.by_place() {
+        for (&(host, env), repos) in fleet.by_place() {
             let mut uses: BTreeMap<String, Vec<(&str, &ResourceUse)>> = BTreeMap::new();
-            for facts in fleet.facts_of(&repos) {
+            for facts in fleet.facts_of(repos) {
                 for r in &facts.resources {
                     let Some(service) = r.service.as_deref() else {
                         continue;

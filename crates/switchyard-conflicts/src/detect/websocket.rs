@@ -3,11 +3,9 @@
 
 use super::Detector;
 use super::index::{FleetIndex, finish};
-use super::reach::{
-    Evidence, address_key, address_text, is_websocket, port_list, reference_mismatch,
-};
+use super::reach::{address_key, address_text, is_websocket, port_list, reference_mismatch};
 use super::unreachable_url::served_occurrences;
-use crate::{Conflict, ConflictKind, FleetInput, Occurrence, Severity};
+use crate::{Conflict, ConflictKind, Occurrence, Severity};
 use std::collections::BTreeMap;
 use switchyard_model::UnresolvedReason;
 
@@ -18,22 +16,15 @@ impl Detector for WebsocketDetector {
         ConflictKind::WebsocketMismatch
     }
 
-    fn detect(&self, input: FleetInput<'_>) -> Vec<Conflict> {
-        let fleet = FleetIndex::new(input);
-        let evidence = Evidence::build(&fleet);
+    fn detect_in(&self, fleet: &FleetIndex<'_>) -> Vec<Conflict> {
         // (host, env, resource) → (message, occurrences)
         let mut groups: BTreeMap<(&str, &str, String), (String, Vec<Occurrence>)> = BTreeMap::new();
 
-        for (edge, from, r) in evidence.edge_references(&fleet) {
-            let Some(text) = address_text(r) else {
-                continue;
-            };
+        for call in fleet.calls() {
+            let (from, target, r, text) = (call.from, call.to, call.reference, call.text);
             if !is_websocket(r.key.as_deref(), text) {
                 continue;
             }
-            let Some(target) = fleet.service_by_id(&edge.to) else {
-                continue;
-            };
             let Some(m) = reference_mismatch(target, text) else {
                 continue;
             };
@@ -64,10 +55,9 @@ impl Detector for WebsocketDetector {
             ) {
                 continue;
             }
-            let refs = evidence.references_at(&u.repository, u.service.as_deref(), &u.location);
             let socket = is_websocket(None, &u.reference)
-                || refs
-                    .iter()
+                || fleet
+                    .references_at(&u.repository, u.service.as_deref(), &u.location)
                     .any(|r| is_websocket(r.key.as_deref(), address_text(r).unwrap_or("")));
             if !socket {
                 continue;

@@ -1,0 +1,165 @@
+//! Claim+release throughput of the SQLite ledger on a temporary database.
+//!
+//! `cargo run --release -p switchyard-store --example ledger_bench -- [--seconds S] [--workers 1,8,64] [--dir PATH]`
+//!
+//! Each worker loops `claim` (exclusive, its own resource) then `release`; both count as one op.
+//! Every combination of durability and group commit (max batch 1 vs 256) is measured.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use switchyard_store::{
+    Durability, Operation, Registration, ResourceType, SqliteOptions, SqliteStore, Store, Timestamp,
+};
+
+struct Args {
+    seconds: f64,
+    workers: Vec<usize>,
+    dir: Option<PathBuf>,
+}
+
+fn parse_args() -> Args {
+    let mut args = Args {
+        seconds: 2.0,
+        workers: vec![1, 8, 64],
+        dir: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().unwrap_or_default();
+        match flag.as_str() {
+            "--seconds" => args.seconds = value.parse().unwrap_or(args.seconds),
+            "--workers" => {
+                args.workers = value.split(',').filter_map(|w| w.parse().ok()).collect();
+            }
+            "--dir" => args.dir = Some(PathBuf::from(value)),
+            other => eprintln!("ignoring unknown argument {other}"),
+        }
+    }
+    args
+}
+
+struct Outcome {
+    ops: u64,
+    elapsed: Duration,
+    latencies_us: Vec<u32>,
+}
+
+async fn run(options: SqliteOptions, workers: usize, seconds: f64) -> Outcome {
+    let store = Arc::new(SqliteStore::open(options).await.expect("open"));
+    let now = Timestamp::now_utc();
+    for w in 0..workers {
+        let registration = Registration::new(ResourceType::Port, (10_000 + w).to_string());
+        store.register(&registration, now).await.expect("register");
+    }
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(seconds);
+    let mut handles = Vec::new();
+    for w in 0..workers {
+        let store = store.clone();
+        handles.push(tokio::spawn(async move {
+            let id = format!("port:{}", 10_000 + w);
+            let repository = format!("worker-{w}");
+            let op = Operation::new("deploy").exclusive().ttl(60);
+            let mut ops = 0u64;
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let claim = store
+                    .claim(&id, &repository, &op, Timestamp::now_utc())
+                    .await
+                    .expect("claim");
+                let t2 = Instant::now();
+                store
+                    .release(&id, &claim.claim_id, Timestamp::now_utc())
+                    .await
+                    .expect("release");
+                latencies.push(u32::try_from((t2 - t).as_micros()).unwrap_or(u32::MAX));
+                latencies.push(u32::try_from(t2.elapsed().as_micros()).unwrap_or(u32::MAX));
+                ops += 2;
+            }
+            (ops, latencies)
+        }));
+    }
+    let mut total = 0;
+    let mut latencies_us = Vec::new();
+    for handle in handles {
+        let (ops, latencies) = handle.await.expect("worker");
+        total += ops;
+        latencies_us.extend(latencies);
+    }
+    let elapsed = start.elapsed();
+    match Arc::try_unwrap(store) {
+        Ok(store) => store.close().await,
+        Err(_) => unreachable!("workers finished"),
+    }
+    latencies_us.sort_unstable();
+    Outcome {
+        ops: total,
+        elapsed,
+        latencies_us,
+    }
+}
+
+fn percentile(sorted: &[u32], p: f64) -> u32 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let args = parse_args();
+    let parallelism = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("cpu: {} × {parallelism}", cpu_model());
+    println!(
+        "each run: {} s; one op = one claim or one release (exclusive, TTL 60 s, own resource per worker)",
+        args.seconds
+    );
+    println!(
+        "{:<9} {:>9} {:>8} {:>10} {:>9} {:>9} {:>9}",
+        "sync", "max_batch", "workers", "ops/s", "pairs/s", "p50 µs", "p99 µs"
+    );
+    let durabilities = [
+        ("always", Durability::Always),
+        ("grants", Durability::Grants),
+        ("relaxed", Durability::Relaxed),
+    ];
+    for (name, durability) in durabilities {
+        for max_batch in [1, 256] {
+            for &workers in &args.workers {
+                let dir = match &args.dir {
+                    Some(d) => tempfile::tempdir_in(d),
+                    None => tempfile::tempdir(),
+                }
+                .expect("temp dir");
+                let options = SqliteOptions::new(dir.path().join("bench.db"))
+                    .durability(durability)
+                    .max_batch(max_batch);
+                let outcome = run(options, workers, args.seconds).await;
+                let rate = outcome.ops as f64 / outcome.elapsed.as_secs_f64();
+                println!(
+                    "{name:<9} {max_batch:>9} {workers:>8} {rate:>10.0} {:>9.0} {:>9} {:>9}",
+                    rate / 2.0,
+                    percentile(&outcome.latencies_us, 0.50),
+                    percentile(&outcome.latencies_us, 0.99),
+                );
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Claim+release throughput of the SQLite ledger on a temporary database.
 //!
-//! `cargo run --release -p switchyard-store --example ledger_bench -- [--seconds S] [--workers 1,8,64] [--dir PATH]`
+//! `cargo run --release -p switchyard-store --example ledger_bench -- [--seconds S] [--workers 1,8,64]
+//!  [--batch 1,256] [--sync always,grants,relaxed] [--dir PATH]`
 //!
 //! Each worker loops `claim` (exclusive, its own resource) then `release`; both count as one op.
 //! Every combination of durability and group commit (max batch 1 vs 256) is measured.
@@ -16,6 +17,8 @@ use switchyard_store::{
 struct Args {
     seconds: f64,
     workers: Vec<usize>,
+    batches: Vec<usize>,
+    syncs: Vec<String>,
     dir: Option<PathBuf>,
 }
 
@@ -23,6 +26,8 @@ fn parse_args() -> Args {
     let mut args = Args {
         seconds: 2.0,
         workers: vec![1, 8, 64],
+        batches: vec![1, 256],
+        syncs: vec!["always".into(), "grants".into(), "relaxed".into()],
         dir: None,
     };
     let mut it = std::env::args().skip(1);
@@ -33,6 +38,10 @@ fn parse_args() -> Args {
             "--workers" => {
                 args.workers = value.split(',').filter_map(|w| w.parse().ok()).collect();
             }
+            "--batch" => {
+                args.batches = value.split(',').filter_map(|w| w.parse().ok()).collect();
+            }
+            "--sync" => args.syncs = value.split(',').map(str::to_string).collect(),
             "--dir" => args.dir = Some(PathBuf::from(value)),
             other => eprintln!("ignoring unknown argument {other}"),
         }
@@ -141,7 +150,10 @@ async fn main() {
         ("relaxed", Durability::Relaxed),
     ];
     for (name, durability) in durabilities {
-        for max_batch in [1, 256] {
+        if !args.syncs.iter().any(|s| s == name) {
+            continue;
+        }
+        for &max_batch in &args.batches {
             for &workers in &args.workers {
                 let dir = match &args.dir {
                     Some(d) => tempfile::tempdir_in(d),

@@ -30,7 +30,7 @@ mod time;
 mod types;
 
 pub use error::StoreError;
-pub use sqlite::{DEFAULT_PATH, Durability, SqliteOptions, SqliteStore};
+pub use sqlite::{DEFAULT_PATH, Durability, Engine, SqliteOptions, SqliteStore};
 pub use store::{BoxFuture, Store};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 pub use types::{

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use switchyard_store::{
-    Durability, HistoryAction, HistoryQuery, Operation, Registration, ResourceType, SqliteOptions,
-    SqliteStore, Store, StoreError, Timestamp,
+    Durability, Engine, HistoryAction, HistoryQuery, Operation, Registration, ResourceType,
+    SqliteOptions, SqliteStore, Store, StoreError, Timestamp,
 };
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_714_564_800_000);
@@ -205,10 +205,18 @@ async fn many_tasks_never_double_grant_with_group_commit() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_tasks_never_double_grant_per_call_engine_with_group_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = SqliteOptions::new(dir.path().join("state.db")).engine(Engine::PerCall);
+    hammer_in_process(options, 48, 30).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_tasks_never_double_grant_one_commit_per_call() {
     let dir = tempfile::tempdir().unwrap();
     let options = SqliteOptions::new(dir.path().join("state.db"))
         .durability(Durability::Relaxed)
+        .engine(Engine::PerCall)
         .max_batch(1);
     hammer_in_process(options, 32, 20).await;
 }

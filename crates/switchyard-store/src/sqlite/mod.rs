@@ -1,6 +1,7 @@
 //! The embedded SQLite ledger: WAL, one writer thread per process with group commit, a small
 //! read pool, `BEGIN IMMEDIATE` so several processes on one file still serialize their claims.
 
+mod batch;
 mod ops;
 mod reads;
 mod writer;
@@ -49,11 +50,24 @@ pub enum Durability {
     Relaxed,
 }
 
+/// How the writer turns a batch of calls into SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// Claims, releases and renewals of a batch are decided in memory on one snapshot read in
+    /// the transaction, then written by one multi-statement query: two round trips per batch.
+    #[default]
+    Batched,
+    /// Each call runs its own statements (four to five round trips per call); the reference
+    /// implementation the batched engine is tested against.
+    PerCall,
+}
+
 /// How to open a SQLite ledger.
 #[derive(Debug, Clone)]
 pub struct SqliteOptions {
     pub path: PathBuf,
     pub durability: Durability,
+    pub engine: Engine,
     /// Most mutations committed together; 1 turns group commit off.
     pub max_batch: usize,
     /// How long a writer waits for another process holding the database lock.
@@ -66,6 +80,7 @@ impl SqliteOptions {
         SqliteOptions {
             path: path.into(),
             durability: Durability::default(),
+            engine: Engine::default(),
             max_batch: 256,
             busy_timeout: Duration::from_secs(10),
             read_connections: 4,
@@ -90,6 +105,11 @@ impl SqliteOptions {
 
     pub fn durability(mut self, durability: Durability) -> Self {
         self.durability = durability;
+        self
+    }
+
+    pub fn engine(mut self, engine: Engine) -> Self {
+        self.engine = engine;
         self
     }
 
@@ -142,6 +162,7 @@ impl SqliteStore {
         let config = WriterConfig {
             max_batch: options.max_batch.max(1),
             durability: options.durability,
+            engine: options.engine,
         };
         let writer_connect = connect.clone();
         std::thread::Builder::new()

@@ -5,8 +5,8 @@
 use sqlx::{Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
-use super::Durability;
 use super::ops::{self, WriteDone, WriteOp};
+use super::{Durability, Engine, batch};
 use crate::error::StoreError;
 use crate::time::Timestamp;
 
@@ -22,6 +22,7 @@ pub(crate) struct Job {
 pub(crate) struct WriterConfig {
     pub max_batch: usize,
     pub durability: Durability,
+    pub engine: Engine,
 }
 
 /// Serves the queue until every sender is gone, then closes the connection.
@@ -62,13 +63,24 @@ pub(crate) async fn run(
                 }
             }
         }
-        run_batch(&mut conn, &mut batch).await;
+        run_batch(&mut conn, &mut batch, config.engine).await;
     }
     let _ = conn.close().await;
 }
 
-async fn run_batch(conn: &mut SqliteConnection, batch: &mut Vec<Job>) {
-    match execute(conn, batch).await {
+async fn execute(
+    conn: &mut SqliteConnection,
+    jobs: &[Job],
+    engine: Engine,
+) -> Result<Vec<Result<WriteDone, StoreError>>, StoreError> {
+    match engine {
+        Engine::Batched => batch::execute(conn, jobs).await,
+        Engine::PerCall => execute_per_call(conn, jobs).await,
+    }
+}
+
+async fn run_batch(conn: &mut SqliteConnection, batch: &mut Vec<Job>, engine: Engine) {
+    match execute(conn, batch, engine).await {
         Ok(results) => {
             for (job, result) in batch.drain(..).zip(results) {
                 // A caller that stopped waiting is not an error: its change is committed.
@@ -84,7 +96,7 @@ async fn run_batch(conn: &mut SqliteConnection, batch: &mut Vec<Job>) {
             // The batch left no trace (rolled back or never began). Run each job alone so every
             // caller gets its own outcome, and one bad job cannot fail the others.
             for job in batch.drain(..) {
-                let result = match execute(conn, std::slice::from_ref(&job)).await {
+                let result = match execute(conn, std::slice::from_ref(&job), engine).await {
                     Ok(mut results) => results.pop().unwrap_or(Err(StoreError::WriterStopped)),
                     Err(error) => Err(error),
                 };
@@ -94,12 +106,12 @@ async fn run_batch(conn: &mut SqliteConnection, batch: &mut Vec<Job>) {
     }
 }
 
-/// Applies the jobs in one transaction. An `Err` means nothing was committed. Refusals (locked,
+/// The per-call engine: applies the jobs one after the other with `ops`, in one transaction. An `Err` means nothing was committed. Refusals (locked,
 /// not found, ...) are results, not failures: they wrote nothing that needs undoing beyond the
 /// expired-claim cleanup, which is valid on its own. A failure of the store inside a batch
 /// rolls the whole batch back; the caller then runs each job alone (no savepoint per job:
 /// two statements more per job on the hot path, for a case that should never happen).
-async fn execute(
+async fn execute_per_call(
     conn: &mut SqliteConnection,
     jobs: &[Job],
 ) -> Result<Vec<Result<WriteDone, StoreError>>, StoreError> {

@@ -1,7 +1,7 @@
 //! Claim+release throughput of the SQLite ledger on a temporary database.
 //!
 //! `cargo run --release -p switchyard-store --example ledger_bench -- [--seconds S] [--workers 1,8,64]
-//!  [--batch 1,256] [--sync always,grants,relaxed] [--dir PATH]`
+//!  [--batch 1,256] [--sync always,grants,relaxed] [--engine batched,per-call] [--dir PATH]`
 //!
 //! Each worker loops `claim` (exclusive, its own resource) then `release`; both count as one op.
 //! Every combination of durability and group commit (max batch 1 vs 256) is measured.
@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use switchyard_store::{
-    Durability, Operation, Registration, ResourceType, SqliteOptions, SqliteStore, Store, Timestamp,
+    Durability, Engine, Operation, Registration, ResourceType, SqliteOptions, SqliteStore, Store,
+    Timestamp,
 };
 
 struct Args {
@@ -19,6 +20,7 @@ struct Args {
     workers: Vec<usize>,
     batches: Vec<usize>,
     syncs: Vec<String>,
+    engines: Vec<String>,
     dir: Option<PathBuf>,
 }
 
@@ -28,6 +30,7 @@ fn parse_args() -> Args {
         workers: vec![1, 8, 64],
         batches: vec![1, 256],
         syncs: vec!["always".into(), "grants".into(), "relaxed".into()],
+        engines: vec!["batched".into(), "per-call".into()],
         dir: None,
     };
     let mut it = std::env::args().skip(1);
@@ -41,6 +44,7 @@ fn parse_args() -> Args {
             "--batch" => {
                 args.batches = value.split(',').filter_map(|w| w.parse().ok()).collect();
             }
+            "--engine" => args.engines = value.split(',').map(str::to_string).collect(),
             "--sync" => args.syncs = value.split(',').map(str::to_string).collect(),
             "--dir" => args.dir = Some(PathBuf::from(value)),
             other => eprintln!("ignoring unknown argument {other}"),
@@ -119,6 +123,20 @@ fn percentile(sorted: &[u32], p: f64) -> u32 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
+/// CPU time (user + system) this process has used, from /proc (clock ticks of 10 ms).
+fn process_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<u64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    Duration::from_millis(fields.iter().sum::<u64>() * 10)
+}
+
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -141,36 +159,54 @@ async fn main() {
         args.seconds
     );
     println!(
-        "{:<9} {:>9} {:>8} {:>10} {:>9} {:>9} {:>9}",
-        "sync", "max_batch", "workers", "ops/s", "pairs/s", "p50 µs", "p99 µs"
+        "{:<9} {:<9} {:>9} {:>8} {:>10} {:>9} {:>9} {:>9} {:>10}",
+        "engine",
+        "sync",
+        "max_batch",
+        "workers",
+        "ops/s",
+        "pairs/s",
+        "p50 µs",
+        "p99 µs",
+        "cpu µs/op"
     );
     let durabilities = [
         ("always", Durability::Always),
         ("grants", Durability::Grants),
         ("relaxed", Durability::Relaxed),
     ];
-    for (name, durability) in durabilities {
-        if !args.syncs.iter().any(|s| s == name) {
+    let engines = [("batched", Engine::Batched), ("per-call", Engine::PerCall)];
+    for (engine_name, engine) in engines {
+        if !args.engines.iter().any(|e| e == engine_name) {
             continue;
         }
-        for &max_batch in &args.batches {
-            for &workers in &args.workers {
-                let dir = match &args.dir {
-                    Some(d) => tempfile::tempdir_in(d),
-                    None => tempfile::tempdir(),
+        for (name, durability) in durabilities {
+            if !args.syncs.iter().any(|s| s == name) {
+                continue;
+            }
+            for &max_batch in &args.batches {
+                for &workers in &args.workers {
+                    let dir = match &args.dir {
+                        Some(d) => tempfile::tempdir_in(d),
+                        None => tempfile::tempdir(),
+                    }
+                    .expect("temp dir");
+                    let options = SqliteOptions::new(dir.path().join("bench.db"))
+                        .durability(durability)
+                        .engine(engine)
+                        .max_batch(max_batch);
+                    let cpu_before = process_cpu();
+                    let outcome = run(options, workers, args.seconds).await;
+                    let cpu = process_cpu().saturating_sub(cpu_before);
+                    let rate = outcome.ops as f64 / outcome.elapsed.as_secs_f64();
+                    println!(
+                        "{engine_name:<9} {name:<9} {max_batch:>9} {workers:>8} {rate:>10.0} {:>9.0} {:>9} {:>9} {:>10.1}",
+                        rate / 2.0,
+                        percentile(&outcome.latencies_us, 0.50),
+                        percentile(&outcome.latencies_us, 0.99),
+                        cpu.as_secs_f64() * 1e6 / outcome.ops.max(1) as f64,
+                    );
                 }
-                .expect("temp dir");
-                let options = SqliteOptions::new(dir.path().join("bench.db"))
-                    .durability(durability)
-                    .max_batch(max_batch);
-                let outcome = run(options, workers, args.seconds).await;
-                let rate = outcome.ops as f64 / outcome.elapsed.as_secs_f64();
-                println!(
-                    "{name:<9} {max_batch:>9} {workers:>8} {rate:>10.0} {:>9.0} {:>9} {:>9}",
-                    rate / 2.0,
-                    percentile(&outcome.latencies_us, 0.50),
-                    percentile(&outcome.latencies_us, 0.99),
-                );
             }
         }
     }

@@ -11,6 +11,7 @@ CREATE TABLE IF NOT EXISTS resources (
     UNIQUE (type, identifier)
 );
 
+-- WITHOUT ROWID: the claim id is the key, one b-tree instead of a table plus its key index.
 CREATE TABLE IF NOT EXISTS claims (
     claim_id       TEXT PRIMARY KEY NOT NULL,     -- claim_<ULID>
     resource_id    TEXT NOT NULL REFERENCES resources (id),
@@ -20,14 +21,14 @@ CREATE TABLE IF NOT EXISTS claims (
     ttl_seconds    INTEGER,
     claimed_at_ms  INTEGER NOT NULL,
     expires_at_ms  INTEGER                        -- NULL: held until released
-);
+) WITHOUT ROWID;
 
+-- The only secondary index: every claim decision reads the claims of one resource. The table
+-- holds only unexpired-or-unswept claims, so sweeps and repository filters scan it.
 CREATE INDEX IF NOT EXISTS claims_by_resource ON claims (resource_id, expires_at_ms);
-CREATE INDEX IF NOT EXISTS claims_by_repository ON claims (repository);
-CREATE INDEX IF NOT EXISTS claims_by_expiry ON claims (expires_at_ms) WHERE expires_at_ms IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS history (
-    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq         INTEGER PRIMARY KEY,              -- rows are never deleted: seq only grows
     at          TEXT NOT NULL,                    -- RFC 3339 UTC, e.g. 2024-05-01T12:00:00.000Z
     at_ms       INTEGER NOT NULL,
     resource_id TEXT NOT NULL,                    -- kept after the resource is deleted

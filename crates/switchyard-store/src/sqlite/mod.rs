@@ -126,6 +126,8 @@ impl SqliteOptions {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(self.busy_timeout)
             .foreign_keys(true)
+            // Statement journals of multi-row statements stay in memory, not in temp files.
+            .pragma("temp_store", "MEMORY")
     }
 }
 

@@ -2,6 +2,8 @@
 //! read pool, `BEGIN IMMEDIATE` so several processes on one file still serialize their claims.
 
 mod batch;
+#[cfg(test)]
+mod engine_tests;
 mod ops;
 mod reads;
 mod writer;

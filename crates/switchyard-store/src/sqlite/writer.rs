@@ -111,7 +111,7 @@ async fn run_batch(conn: &mut SqliteConnection, batch: &mut Vec<Job>, engine: En
 /// expired-claim cleanup, which is valid on its own. A failure of the store inside a batch
 /// rolls the whole batch back; the caller then runs each job alone (no savepoint per job:
 /// two statements more per job on the hot path, for a case that should never happen).
-async fn execute_per_call(
+pub(crate) async fn execute_per_call(
     conn: &mut SqliteConnection,
     jobs: &[Job],
 ) -> Result<Vec<Result<WriteDone, StoreError>>, StoreError> {

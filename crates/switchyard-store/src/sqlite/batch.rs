@@ -4,9 +4,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde_json::json;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, Row, SqliteConnection};
+use serde_json::{Value, json};
+use sqlx::{Row, SqliteConnection};
 
 use super::ops::{self, WriteDone, WriteOp};
 use super::reads::claim_from_row;
@@ -15,9 +14,6 @@ use crate::error::StoreError;
 use crate::rules::decide_claim;
 use crate::time::Timestamp;
 use crate::types::{Claim, HistoryAction};
-
-/// Rows per multi-row `INSERT`/`IN (…)`, far below SQLite's 32766 variables per statement.
-const ROWS_PER_STATEMENT: usize = 400;
 
 /// Runs the jobs in one transaction. An `Err` means nothing was committed.
 pub(crate) async fn execute(
@@ -183,27 +179,17 @@ async fn load(
     open: &mut bool,
 ) -> Result<HashMap<String, Model>, StoreError> {
     let ids: BTreeSet<&str> = jobs.iter().map(|job| resource_of(&job.op)).collect();
-    let mut sql = Sql::default();
-    if !*open {
-        sql.text.push_str("BEGIN IMMEDIATE; ");
+    let ids = json_array(&ids.into_iter().collect::<Vec<_>>());
+    // Fixed SQL texts with the id list as one JSON parameter: prepared once, cached, and no
+    // limit on the number of ids.
+    let sql = if *open {
+        LOAD
+    } else {
         // Set first: if BEGIN succeeds and the SELECT fails, the caller must roll back.
         *open = true;
-    }
-    sql.text.push_str(
-        "SELECT r.id AS rid, r.capacity, c.claim_id, c.resource_id, c.repository, c.operation,
-                c.exclusive, c.ttl_seconds, c.claimed_at_ms, c.expires_at_ms
-         FROM resources r LEFT JOIN claims c ON c.resource_id = r.id
-         WHERE r.id IN (",
-    );
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.text.push(',');
-        }
-        sql.arg(Arg::Text((*id).to_string()));
-    }
-    sql.text
-        .push_str(") ORDER BY r.id, c.claimed_at_ms, c.claim_id");
-    let rows = sql.fetch_all(conn).await?;
+        BEGIN_AND_LOAD
+    };
+    let rows = sqlx::query(sql).bind(ids).fetch_all(&mut *conn).await?;
     let mut models: HashMap<String, Model> = HashMap::new();
     for row in &rows {
         let id: String = row.try_get("rid")?;
@@ -225,6 +211,18 @@ async fn load(
     }
     Ok(models)
 }
+
+macro_rules! load_sql {
+    () => {
+        "SELECT r.id AS rid, r.capacity, c.claim_id, c.resource_id, c.repository, c.operation,
+                c.exclusive, c.ttl_seconds, c.claimed_at_ms, c.expires_at_ms
+         FROM resources r LEFT JOIN claims c ON c.resource_id = r.id
+         WHERE r.id IN (SELECT value FROM json_each(?))
+         ORDER BY r.id, c.claimed_at_ms, c.claim_id"
+    };
+}
+const LOAD: &str = load_sql!();
+const BEGIN_AND_LOAD: &str = concat!("BEGIN IMMEDIATE; ", load_sql!());
 
 fn claim_not_found(resource_id: &str, claim_id: &str) -> StoreError {
     StoreError::ClaimNotFound {
@@ -333,148 +331,98 @@ fn apply(
     }
 }
 
-/// One round trip: deletes, renewals, inserts and history, then `COMMIT` when `last`.
+/// One round trip: deletes, renewals, inserts and history, then `COMMIT` when `last`. Each list
+/// travels as one JSON array parameter, so the SQL text is fixed whatever the batch holds.
 async fn flush(
     conn: &mut SqliteConnection,
     models: HashMap<String, Model>,
     changes: Changes,
     last: bool,
 ) -> Result<(), StoreError> {
-    let mut sql = Sql::default();
-    for chunk in changes.deleted.chunks(ROWS_PER_STATEMENT) {
-        sql.text.push_str("DELETE FROM claims WHERE claim_id IN (");
-        for (i, id) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.text.push(',');
-            }
-            sql.arg(Arg::Text(id.clone()));
-        }
-        sql.text.push_str(");\n");
-    }
-    let mut fresh = Vec::new();
+    let mut inserted = Vec::new();
+    let mut renewed = Vec::new();
     for held in models.into_values().flat_map(|m| m.claims) {
+        let claim = &held.claim;
         if held.fresh {
-            fresh.push(held.claim);
+            inserted.push(json!([
+                claim.claim_id,
+                claim.resource_id,
+                claim.repository,
+                claim.operation.kind,
+                i64::from(claim.operation.exclusive),
+                ttl(claim),
+                claim.claimed_at.unix_millis(),
+                claim.expires_at.map(Timestamp::unix_millis),
+            ]));
         } else if held.renewed {
-            sql.text.push_str("UPDATE claims SET expires_at_ms = ");
-            sql.arg(Arg::OptInt(
-                held.claim.expires_at.map(Timestamp::unix_millis),
-            ));
-            sql.text.push_str(", ttl_seconds = ");
-            sql.arg(Arg::OptInt(ttl(&held.claim)));
-            sql.text.push_str(" WHERE claim_id = ");
-            sql.arg(Arg::Text(held.claim.claim_id));
-            sql.text.push_str(";\n");
+            renewed.push(json!([
+                claim.claim_id,
+                claim.expires_at.map(Timestamp::unix_millis),
+                ttl(claim),
+            ]));
         }
     }
-    for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
-        sql.text.push_str(
-            "INSERT INTO claims (claim_id, resource_id, repository, operation, exclusive, \
-             ttl_seconds, claimed_at_ms, expires_at_ms) VALUES ",
-        );
-        for (i, claim) in chunk.iter().enumerate() {
-            sql.text.push_str(if i > 0 { ",(" } else { "(" });
-            sql.arg(Arg::Text(claim.claim_id.clone()));
-            sql.text.push(',');
-            sql.arg(Arg::Text(claim.resource_id.clone()));
-            sql.text.push(',');
-            sql.arg(Arg::Text(claim.repository.clone()));
-            sql.text.push(',');
-            sql.arg(Arg::Text(claim.operation.kind.clone()));
-            sql.text.push(',');
-            sql.arg(Arg::Int(i64::from(claim.operation.exclusive)));
-            sql.text.push(',');
-            sql.arg(Arg::OptInt(ttl(claim)));
-            sql.text.push(',');
-            sql.arg(Arg::Int(claim.claimed_at.unix_millis()));
-            sql.text.push(',');
-            sql.arg(Arg::OptInt(claim.expires_at.map(Timestamp::unix_millis)));
-            sql.text.push(')');
+    let history: Vec<Value> = changes
+        .history
+        .iter()
+        .map(|row| {
+            json!([
+                row.at.to_rfc3339(),
+                row.at.unix_millis(),
+                row.resource_id,
+                row.action.as_str(),
+                row.claim_id,
+                row.repository,
+                row.details,
+            ])
+        })
+        .collect();
+    if changes.deleted.is_empty() && inserted.is_empty() && renewed.is_empty() && history.is_empty()
+    {
+        if last {
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
         }
-        sql.text.push_str(";\n");
+        return Ok(());
     }
-    for chunk in changes.history.chunks(ROWS_PER_STATEMENT) {
-        sql.text.push_str(
-            "INSERT INTO history (at, at_ms, resource_id, action, claim_id, repository, details) \
-             VALUES ",
-        );
-        for (i, row) in chunk.iter().enumerate() {
-            sql.text.push_str(if i > 0 { ",(" } else { "(" });
-            sql.arg(Arg::Text(row.at.to_rfc3339()));
-            sql.text.push(',');
-            sql.arg(Arg::Int(row.at.unix_millis()));
-            sql.text.push(',');
-            sql.arg(Arg::Text(row.resource_id.clone()));
-            sql.text.push(',');
-            sql.arg(Arg::Text(row.action.as_str().to_string()));
-            sql.text.push(',');
-            sql.arg(Arg::Text(row.claim_id.clone()));
-            sql.text.push(',');
-            sql.arg(Arg::Text(row.repository.clone()));
-            sql.text.push(',');
-            sql.arg(Arg::Text(row.details.clone()));
-            sql.text.push(')');
-        }
-        sql.text.push_str(";\n");
-    }
-    if last {
-        sql.text.push_str("COMMIT;");
-    }
-    if !sql.text.is_empty() {
-        sql.execute(conn).await?;
-    }
+    sqlx::query(if last { FLUSH_AND_COMMIT } else { FLUSH })
+        .bind(json_array(&changes.deleted))
+        .bind(json_array(&renewed))
+        .bind(json_array(&inserted))
+        .bind(json_array(&history))
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
+
+/// A list as a JSON array string, for a `json_each` parameter.
+fn json_array<T: serde::Serialize>(items: &[T]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".to_string())
+}
+
+// One anonymous `?` per statement: sqlx hands anonymous parameters out in order across the
+// statements of one query (numbered ones with gaps would be handed the wrong values).
+macro_rules! flush_sql {
+    () => {
+        "DELETE FROM claims WHERE claim_id IN (SELECT value FROM json_each(?));
+         UPDATE claims SET expires_at_ms = r.value ->> 1, ttl_seconds = r.value ->> 2
+           FROM json_each(?) AS r WHERE claims.claim_id = r.value ->> 0;
+         INSERT INTO claims (claim_id, resource_id, repository, operation, exclusive,
+                             ttl_seconds, claimed_at_ms, expires_at_ms)
+           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
+                  value ->> 5, value ->> 6, value ->> 7
+           FROM json_each(?) ORDER BY key;
+         INSERT INTO history (at, at_ms, resource_id, action, claim_id, repository, details)
+           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
+                  value ->> 5, value ->> 6
+           FROM json_each(?) ORDER BY key;"
+    };
+}
+const FLUSH: &str = flush_sql!();
+const FLUSH_AND_COMMIT: &str = concat!(flush_sql!(), " COMMIT;");
 
 fn ttl(claim: &Claim) -> Option<i64> {
     claim
         .operation
         .ttl_seconds
         .map(|t| i64::try_from(t).unwrap_or(i64::MAX))
-}
-
-enum Arg {
-    Int(i64),
-    OptInt(Option<i64>),
-    Text(String),
-}
-
-/// SQL built from fixed fragments and `?` placeholders only; values never enter the text.
-#[derive(Default)]
-struct Sql {
-    text: String,
-    args: Vec<Arg>,
-}
-
-impl Sql {
-    fn arg(&mut self, arg: Arg) {
-        self.text.push('?');
-        self.args.push(arg);
-    }
-
-    fn query(
-        self,
-    ) -> sqlx::query::Query<'static, sqlx::Sqlite, <sqlx::Sqlite as sqlx::Database>::Arguments>
-    {
-        // Anonymous `?` are numbered per statement by SQLite and consumed in order by sqlx
-        // across statements, so a multi-statement query needs no global numbering.
-        let mut query = sqlx::query(AssertSqlSafe(self.text));
-        for arg in self.args {
-            query = match arg {
-                Arg::Int(v) => query.bind(v),
-                Arg::OptInt(v) => query.bind(v),
-                Arg::Text(v) => query.bind(v),
-            };
-        }
-        query
-    }
-
-    async fn fetch_all(self, conn: &mut SqliteConnection) -> Result<Vec<SqliteRow>, StoreError> {
-        Ok(self.query().fetch_all(&mut *conn).await?)
-    }
-
-    async fn execute(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
-        self.query().execute(&mut *conn).await?;
-        Ok(())
-    }
 }

@@ -347,7 +347,9 @@ async fn claim(
         expires_at: operation.ttl_seconds.map(|ttl| now.plus_seconds(ttl)),
     };
     let details = json!({ "operation": claim.operation, "expiresAt": claim.expires_at });
-    // Two statements, one round trip: sqlx binds the numbered parameters in each.
+    // Two statements, one round trip: sqlx binds the numbered parameters in each. The second
+    // leaves ?4 ?5 ?6 ?8 unused; sqlx fills such gaps with leading values, which is harmless
+    // here because every slot up to ?10 has a value to take.
     sqlx::query(
         "INSERT INTO claims (claim_id, resource_id, repository, operation, exclusive,
                              ttl_seconds, claimed_at_ms, expires_at_ms)

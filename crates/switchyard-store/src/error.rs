@@ -67,8 +67,8 @@ pub enum StoreError {
     },
 
     /// The database stayed locked by another writer for longer than the busy timeout.
-    #[error("the ledger database is busy: {0}")]
-    Busy(#[source] sqlx::Error),
+    #[error("the ledger database is busy: {message}")]
+    Busy { message: String },
 
     #[error("ledger database error: {0}")]
     Database(#[source] sqlx::Error),
@@ -105,7 +105,9 @@ fn holder_list(holders: &[Claim]) -> String {
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         if is_busy(&error) {
-            StoreError::Busy(error)
+            StoreError::Busy {
+                message: error.to_string(),
+            }
         } else {
             StoreError::Database(error)
         }
@@ -136,7 +138,7 @@ impl StoreError {
             StoreError::CapacityBelowUsage { .. } | StoreError::StillClaimed { .. } => {
                 "RESOURCE_CONFLICTS"
             }
-            StoreError::Busy(_) => "STORE_UNAVAILABLE",
+            StoreError::Busy { .. } => "STORE_UNAVAILABLE",
             StoreError::Database(_)
             | StoreError::Migrate(_)
             | StoreError::Io { .. }
@@ -154,7 +156,7 @@ impl StoreError {
             | StoreError::IncompatibleOperation { .. }
             | StoreError::CapacityBelowUsage { .. }
             | StoreError::StillClaimed { .. } => 409,
-            StoreError::Busy(_) => 503,
+            StoreError::Busy { .. } => 503,
             StoreError::Database(_)
             | StoreError::Migrate(_)
             | StoreError::Io { .. }

@@ -110,6 +110,11 @@ impl SqliteOptions {
         self
     }
 
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
     pub fn engine(mut self, engine: Engine) -> Self {
         self.engine = engine;
         self

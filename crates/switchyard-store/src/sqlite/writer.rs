@@ -92,6 +92,14 @@ async fn run_batch(conn: &mut SqliteConnection, batch: &mut Vec<Job>, engine: En
                 let _ = job.reply.send(Err(error));
             }
         }
+        Err(StoreError::Busy { message }) => {
+            // Another process held the lock for the whole busy timeout: retrying each job
+            // would wait that long again per job.
+            for job in batch.drain(..) {
+                let message = message.clone();
+                let _ = job.reply.send(Err(StoreError::Busy { message }));
+            }
+        }
         Err(_) => {
             // The batch left no trace (rolled back or never began). Run each job alone so every
             // caller gets its own outcome, and one bad job cannot fail the others.

@@ -63,13 +63,10 @@ async fn run(
                 sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
             }
             let job = &jobs[start];
-            let result = ops::apply(conn, &job.op, job.now).await;
-            if let Err(error) = &result
-                && error.is_internal()
-            {
-                return Err(result.err().unwrap_or(StoreError::WriterStopped));
+            match ops::apply(conn, &job.op, job.now).await {
+                Err(error) if error.is_internal() => return Err(error),
+                answer => results.push(answer),
             }
-            results.push(result);
             if last {
                 sqlx::query("COMMIT").execute(&mut *conn).await?;
                 *open = false;

@@ -126,18 +126,14 @@ pub(crate) async fn execute_per_call(
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs {
-        let result = ops::apply(&mut tx, &job.op, job.now).await;
-        if let Err(error) = &result
-            && error.is_internal()
-        {
-            tx.rollback().await?;
-            if jobs.len() > 1 {
-                return Err(result.err().unwrap_or(StoreError::WriterStopped));
+        match ops::apply(&mut tx, &job.op, job.now).await {
+            Err(error) if error.is_internal() => {
+                // Dropping the transaction would roll back too; say it explicitly.
+                let _ = tx.rollback().await;
+                return Err(error);
             }
-            results.push(result);
-            return Ok(results);
+            answer => results.push(answer),
         }
-        results.push(result);
     }
     tx.commit().await?;
     Ok(results)

@@ -1,0 +1,92 @@
+//! The backend-neutral `Store` trait. SQLite implements it today; a PostgreSQL backend would
+//! implement the same calls with row locks instead of `BEGIN IMMEDIATE`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::error::StoreError;
+use crate::time::Timestamp;
+use crate::types::{
+    Claim, HistoryPage, HistoryQuery, ListFilter, Operation, Registered, Registration,
+    ResourceStatus,
+};
+
+/// A boxed, `Send` future, so `Store` stays object-safe (`Arc<dyn Store>` picked at run time).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The shared-resource ledger.
+///
+/// Every call takes `now`: the store never reads a clock, so TTL behaviour is testable without
+/// sleeping. A claim is live while `now < expires_at`; expired claims never count, whether or
+/// not `sweep_expired` ran. Mutations are linearizable: at no instant do two holders share an
+/// exclusive resource or do more holders than `capacity` hold it, across threads and processes.
+/// Every mutation is recorded in the history with `now`.
+pub trait Store: Send + Sync {
+    /// Registers `type:identifier`. Identical → `Exists`; new → `Created`; a changed capacity or
+    /// metadata → `Updated`, keeping claims. Lowering capacity below the live usage →
+    /// `CapacityBelowUsage`.
+    fn register<'a>(
+        &'a self,
+        registration: &'a Registration,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Registered, StoreError>>;
+
+    /// Claims a registered resource for `repository`. Refusals (`Locked`, `AtCapacity`,
+    /// `IncompatibleOperation`) carry the live holders.
+    fn claim<'a>(
+        &'a self,
+        resource_id: &'a str,
+        repository: &'a str,
+        operation: &'a Operation,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Claim, StoreError>>;
+
+    /// Sets a live claim to expire `ttl_seconds` after `now`; returns the renewed claim.
+    /// Unknown or already expired → `ClaimNotFound`.
+    fn renew<'a>(
+        &'a self,
+        resource_id: &'a str,
+        claim_id: &'a str,
+        ttl_seconds: u64,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Claim, StoreError>>;
+
+    /// Releases a live claim. Unknown or already expired → `ClaimNotFound`.
+    fn release<'a>(
+        &'a self,
+        resource_id: &'a str,
+        claim_id: &'a str,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Deletes a resource; `StillClaimed` while it has live claims.
+    fn delete_resource<'a>(
+        &'a self,
+        resource_id: &'a str,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Resources (sorted by id) with their usage at `now`.
+    fn list<'a>(
+        &'a self,
+        filter: &'a ListFilter,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Vec<ResourceStatus>, StoreError>>;
+
+    /// One resource with its live claims at `now`.
+    fn status<'a>(
+        &'a self,
+        resource_id: &'a str,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<ResourceStatus, StoreError>>;
+
+    /// Deletes claims expired at `now`, recording an `expired` entry for each; returns how many.
+    /// Only housekeeping: correctness never depends on it.
+    fn sweep_expired(&self, now: Timestamp) -> BoxFuture<'_, Result<u64, StoreError>>;
+
+    /// Recorded changes, newest first.
+    fn history<'a>(
+        &'a self,
+        query: &'a HistoryQuery,
+    ) -> BoxFuture<'a, Result<HistoryPage, StoreError>>;
+}

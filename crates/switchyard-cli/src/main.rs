@@ -8,6 +8,7 @@
 mod conflicts;
 mod inputs;
 mod report;
+mod resources;
 mod table;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -22,7 +23,7 @@ use switchyard_graph::{Digraph, export};
     name = "switchyard",
     version,
     about = "Cross-repository dependency graph, conflicts and deployment order for a fleet of repositories",
-    after_help = "Exit codes: 0 success, 1 dependency cycle or conflicts at/above --fail-on (plan, check, conflicts, analyze --fail-on-cycle) or an unverified applied resolution, 2 bad arguments or configuration.\nDocs: README.md and docs/ in the Switchyard repository."
+    after_help = "Exit codes: 0 success, 1 dependency cycle or conflicts at/above --fail-on (plan, check, conflicts, analyze --fail-on-cycle) or an unverified applied resolution or a failed ledger operation, 2 bad arguments or configuration, 3 claim refused.\nDocs: README.md and docs/ in the Switchyard repository."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -131,6 +132,19 @@ enum Command {
         git_branch: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// The shared-resource ledger: register, claim, renew, release, list, status, delete, sync.
+    /// A refused claim exits with 3 and names the holders.
+    Resources {
+        /// Where the ledger lives.
+        #[arg(
+            long,
+            env = "SWITCHYARD_STORE",
+            default_value = "sqlite://.switchyard/state.db"
+        )]
+        store: String,
+        #[command(subcommand)]
+        command: resources::ResourcesCommand,
     },
     /// Write a commented switchyard.toml listing the repositories found in DIR.
     Init {
@@ -423,6 +437,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             git_branch.as_deref(),
             format == Format::Json,
         ),
+        Command::Resources { store, command } => resources::run(&store, command),
         Command::Init { dir, force } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from("."));
             let target = dir.join(switchyard_extract::fleet::CONFIG_FILE);

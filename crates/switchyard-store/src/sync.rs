@@ -32,8 +32,10 @@ impl ResourceUse {
 }
 
 /// A use that cannot become a registration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Rejected {
+    #[serde(rename = "type")]
     pub resource_type: ResourceType,
     pub identifier: String,
     pub reason: String,

@@ -284,15 +284,14 @@ impl Resolver<'_> {
             }
         }
         // Loose files of a repository (config JSON, .env) name services of their repository.
-        if reference.scope == Scope::Host || service.scopes.iter().all(|s| *s == Scope::Host) {
-            if let Some(list) = self
+        if (reference.scope == Scope::Host || service.scopes.iter().all(|s| *s == Scope::Host))
+            && let Some(list) = self
                 .providers
                 .repo_names
                 .get(&service.repository)
                 .and_then(|m| m.get(&name))
-            {
-                return Some(list.clone());
-            }
+        {
+            return Some(list.clone());
         }
         None
     }

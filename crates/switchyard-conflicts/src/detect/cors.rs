@@ -97,13 +97,13 @@ fn allow_list(display: &str) -> Option<Vec<Allowed>> {
                     .unwrap_or("")
                     .to_ascii_lowercase(),
             ));
-        } else if token.contains("://") || token.contains(['.', ':']) {
-            if let Some(a) = address::parse(token).into_iter().next() {
-                out.push(Allowed::Origin {
-                    host: a.host,
-                    port: a.port,
-                });
-            }
+        } else if (token.contains("://") || token.contains(['.', ':']))
+            && let Some(a) = address::parse(token).into_iter().next()
+        {
+            out.push(Allowed::Origin {
+                host: a.host,
+                port: a.port,
+            });
         }
     }
     (!out.is_empty()).then_some(out)

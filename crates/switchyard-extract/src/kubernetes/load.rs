@@ -43,10 +43,10 @@ pub(super) fn is_read_kind(kind: &str) -> bool {
 /// Loads a file. `default_namespace` applies to objects without `metadata.namespace`.
 pub(super) fn load(file: &SourceFile, repo: &RepoFiles, default_namespace: &str) -> Loaded {
     let marker = template::first_marker(&file.text);
-    if let Some(m) = marker {
-        if template::in_chart_templates(&file.path, repo) {
-            return Loaded::Skipped(template::diagnostic(file, m));
-        }
+    if let Some(m) = marker
+        && template::in_chart_templates(&file.path, repo)
+    {
+        return Loaded::Skipped(template::diagnostic(file, m));
     }
     let docs = match yaml::parse_documents(&file.text) {
         Ok(docs) => docs,
@@ -65,10 +65,10 @@ pub(super) fn load(file: &SourceFile, repo: &RepoFiles, default_namespace: &str)
     if manifests.is_empty() {
         return Loaded::NotMine;
     }
-    if let Some(m) = marker {
-        if manifests.iter().any(|d| template::is_templated(d)) {
-            return Loaded::Skipped(template::diagnostic(file, m));
-        }
+    if let Some(m) = marker
+        && manifests.iter().any(|d| template::is_templated(d))
+    {
+        return Loaded::Skipped(template::diagnostic(file, m));
     }
     let mut objects = Objects::default();
     let mut reader = Reader {
@@ -273,19 +273,19 @@ impl Reader<'_> {
             EndpointKind::ContainerPort { port: cp, protocol },
             cp_node.location(self.file),
         ));
-        if let Some(hp_node) = port.get("hostPort") {
-            if let Some(hp) = self.port(Some(hp_node), "hostPort") {
-                w.ports.push((
-                    EndpointKind::HostPort {
-                        host_ip: text(port.get("hostIP")).map(str::to_string),
-                        start: hp,
-                        end: hp,
-                        container_port: Some(cp),
-                        protocol,
-                    },
-                    hp_node.location(self.file),
-                ));
-            }
+        if let Some(hp_node) = port.get("hostPort")
+            && let Some(hp) = self.port(Some(hp_node), "hostPort")
+        {
+            w.ports.push((
+                EndpointKind::HostPort {
+                    host_ip: text(port.get("hostIP")).map(str::to_string),
+                    start: hp,
+                    end: hp,
+                    container_port: Some(cp),
+                    protocol,
+                },
+                hp_node.location(self.file),
+            ));
         }
     }
 
@@ -378,19 +378,19 @@ impl Reader<'_> {
                     loc.unwrap_or_else(|| s.name_location.clone()),
                 ));
             }
-            if let Some(np_node) = port.get("nodePort") {
-                if let Some(p) = self.port(Some(np_node), "nodePort") {
-                    s.ports.push((
-                        EndpointKind::NodePort { port: p, protocol },
-                        np_node.location(self.file),
-                    ));
-                }
+            if let Some(np_node) = port.get("nodePort")
+                && let Some(p) = self.port(Some(np_node), "nodePort")
+            {
+                s.ports.push((
+                    EndpointKind::NodePort { port: p, protocol },
+                    np_node.location(self.file),
+                ));
             }
         }
-        if let Some(ext) = spec.and_then(|s| s.get("externalName")) {
-            if let Some(host) = text(Some(ext)) {
-                s.external_name = Some((host.to_string(), ext.location(self.file)));
-            }
+        if let Some(ext) = spec.and_then(|s| s.get("externalName"))
+            && let Some(host) = text(Some(ext))
+        {
+            s.external_name = Some((host.to_string(), ext.location(self.file)));
         }
         self.out.services.push(s);
     }

@@ -156,10 +156,11 @@ impl<'a> Upstreams<'a> {
         let others = self.others.get_or_insert_with(|| {
             let mut map = HashMap::new();
             for other in repo.files() {
-                if other.path != file.path && accepts_path(&other.path) {
-                    if let Ok(tree) = parse::parse(&other.text) {
-                        collect_upstreams(&tree, other, &mut map);
-                    }
+                if other.path != file.path
+                    && accepts_path(&other.path)
+                    && let Ok(tree) = parse::parse(&other.text)
+                {
+                    collect_upstreams(&tree, other, &mut map);
                 }
             }
             map
@@ -286,20 +287,20 @@ impl Reader<'_, '_> {
             return;
         };
         let key = d.name.text.as_str();
-        if let Some(upstream) = &target.upstream {
-            if let Some(servers) = self.upstreams.find(upstream).cloned() {
-                for (address, location) in servers {
-                    if address.starts_with("unix:") || address.contains('$') {
-                        continue;
-                    }
-                    let text = match &target.scheme {
-                        Some(scheme) => format!("{scheme}://{address}"),
-                        None => address,
-                    };
-                    record_pass(self.out, from, key, &text, location);
+        if let Some(upstream) = &target.upstream
+            && let Some(servers) = self.upstreams.find(upstream).cloned()
+        {
+            for (address, location) in servers {
+                if address.starts_with("unix:") || address.contains('$') {
+                    continue;
                 }
-                return;
+                let text = match &target.scheme {
+                    Some(scheme) => format!("{scheme}://{address}"),
+                    None => address,
+                };
+                record_pass(self.out, from, key, &text, location);
             }
+            return;
         }
         let location = self.location(arg);
         record_pass(self.out, from, key, &target.text, location);
@@ -375,12 +376,11 @@ fn collect_sets(block: &[Directive], into: &mut HashMap<String, String>) {
     for d in block {
         if let Some(children) = &d.block {
             collect_sets(children, into);
-        } else if d.name.text == "set" {
-            if let (Some(var), Some(value)) = (d.args.first(), d.args.get(1)) {
-                if let Some(name) = var.text.strip_prefix('$') {
-                    into.entry(name.to_string()).or_insert(value.text.clone());
-                }
-            }
+        } else if d.name.text == "set"
+            && let (Some(var), Some(value)) = (d.args.first(), d.args.get(1))
+            && let Some(name) = var.text.strip_prefix('$')
+        {
+            into.entry(name.to_string()).or_insert(value.text.clone());
         }
     }
 }

@@ -31,7 +31,7 @@ mod types;
 
 pub use error::StoreError;
 pub use sqlite::{DEFAULT_PATH, Durability, Engine, SqliteOptions, SqliteStore};
-pub use store::{BoxFuture, Store};
+pub use store::{BoxFuture, Record, Store};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 pub use types::{
     Claim, HistoryAction, HistoryEntry, HistoryPage, HistoryQuery, ListFilter, Operation,

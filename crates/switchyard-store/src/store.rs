@@ -4,6 +4,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use serde_json::Value;
+
 use crate::error::StoreError;
 use crate::time::Timestamp;
 use crate::types::{
@@ -89,4 +91,57 @@ pub trait Store: Send + Sync {
         &'a self,
         query: &'a HistoryQuery,
     ) -> BoxFuture<'a, Result<HistoryPage, StoreError>>;
+
+    /// Writes (inserts or replaces) the JSON document `kind/id`. Durable when acknowledged.
+    fn put_record<'a>(
+        &'a self,
+        kind: &'a str,
+        id: &'a str,
+        body: &'a Value,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The document `kind/id`, if any.
+    fn get_record<'a>(
+        &'a self,
+        kind: &'a str,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Value>, StoreError>>;
+
+    /// All documents of `kind`, sorted by id.
+    fn list_records<'a>(&'a self, kind: &'a str) -> BoxFuture<'a, Result<Vec<Record>, StoreError>>;
+
+    /// Deletes `kind/id`; whether it existed.
+    fn delete_record<'a>(
+        &'a self,
+        kind: &'a str,
+        id: &'a str,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Deletes documents of `kind` last written before `before`; returns how many.
+    fn purge_records<'a>(
+        &'a self,
+        kind: &'a str,
+        before: Timestamp,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<u64, StoreError>>;
+
+    /// Deletes ledger history entries recorded before `before` (retention); returns how many.
+    fn purge_history(
+        &self,
+        before: Timestamp,
+        now: Timestamp,
+    ) -> BoxFuture<'_, Result<u64, StoreError>>;
+
+    /// A read round trip, for health checks.
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+}
+
+/// One stored document (see [`Store::put_record`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub id: String,
+    pub body: Value,
+    pub updated_at: Timestamp,
 }

@@ -1,9 +1,12 @@
 //! What `switchyard resources sync` registers for the resources a fleet uses: one registration per
 //! `type:identifier`, capacity 1, except networks shared on purpose (external), which many may use.
+//! Also which repository uses what ([`fleet_uses`]), shared by the CLI's sync and the server's
+//! deployment claims.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
+use switchyard_model::{EndpointKind, RepoFacts, ResourceKind, Service};
 
 use crate::rules::validate_identifier;
 use crate::types::{Registration, ResourceType};
@@ -29,6 +32,82 @@ impl ResourceUse {
             shared,
         }
     }
+}
+
+/// A resource use attributed to the repository whose files declare it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RepositoryUse {
+    pub repository: String,
+    pub resource_type: ResourceType,
+    pub identifier: String,
+    pub shared: bool,
+}
+
+impl RepositoryUse {
+    pub fn resource_use(&self) -> ResourceUse {
+        ResourceUse::new(self.resource_type, self.identifier.clone(), self.shared)
+    }
+}
+
+/// The ledger resources an analysed fleet uses, per repository, sorted and each once: host
+/// ports (every port of a range), node ports and host-process ports, exact domains (wildcards
+/// name no single resource), external volumes, and external networks (shared on purpose).
+/// Container-internal ports and project-local volumes/networks are private to a repository,
+/// so nobody else can collide with them and they are left out.
+pub fn fleet_uses(services: &[Service], facts: &[RepoFacts]) -> Vec<RepositoryUse> {
+    let mut uses: BTreeSet<RepositoryUse> = BTreeSet::new();
+    let mut add = |repository: &str, resource_type, identifier: String, shared| {
+        uses.insert(RepositoryUse {
+            repository: repository.to_string(),
+            resource_type,
+            identifier,
+            shared,
+        });
+    };
+    for service in services {
+        let repo = service.repository.as_str();
+        for endpoint in &service.endpoints {
+            match &endpoint.kind {
+                EndpointKind::HostPort { start, end, .. } => {
+                    for port in *start..=(*end).max(*start) {
+                        add(repo, ResourceType::Port, port.to_string(), false);
+                    }
+                }
+                EndpointKind::NodePort { port, .. } | EndpointKind::HostProcessPort { port } => {
+                    add(repo, ResourceType::Port, port.to_string(), false);
+                }
+                EndpointKind::Domain { host, .. } if !host.starts_with('*') => {
+                    add(repo, ResourceType::Domain, host.clone(), false);
+                }
+                _ => {}
+            }
+        }
+    }
+    for repo_facts in facts {
+        let repo = repo_facts.repository.as_str();
+        for resource in &repo_facts.resources {
+            match resource.kind {
+                ResourceKind::Volume if resource.external => {
+                    add(
+                        repo,
+                        ResourceType::Volume,
+                        resource.identifier.clone(),
+                        false,
+                    );
+                }
+                ResourceKind::Network if resource.external => {
+                    add(
+                        repo,
+                        ResourceType::Network,
+                        resource.identifier.clone(),
+                        true,
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    uses.into_iter().collect()
 }
 
 /// A use that cannot become a registration.
@@ -166,6 +245,96 @@ mod tests {
         assert_eq!(ids(&plan), ["port:443"]);
         assert_eq!(plan.rejected.len(), 2);
         assert!(plan.rejected.iter().any(|r| r.identifier == "my volume"));
+    }
+
+    fn location(repo: &str) -> switchyard_model::Location {
+        switchyard_model::Location::new(
+            repo,
+            "compose.yml",
+            1,
+            1,
+            switchyard_model::ByteSpan::new(0, 1),
+        )
+    }
+
+    #[test]
+    fn fleet_uses_are_attributed_to_their_repository() {
+        let endpoint = |kind| switchyard_model::Endpoint {
+            kind,
+            location: location("web"),
+        };
+        let service = Service {
+            id: "web/web".into(),
+            repository: "web".into(),
+            name: "web".into(),
+            kind: switchyard_model::ServiceKind::Compose,
+            source: location("web"),
+            sources: Vec::new(),
+            scopes: Vec::new(),
+            aliases: Vec::new(),
+            endpoints: vec![
+                endpoint(EndpointKind::HostPort {
+                    host_ip: None,
+                    start: 8080,
+                    end: 8081,
+                    container_port: None,
+                    protocol: Default::default(),
+                }),
+                endpoint(EndpointKind::ContainerPort {
+                    port: 80,
+                    protocol: Default::default(),
+                }),
+                endpoint(EndpointKind::Domain {
+                    host: "*.example.com".into(),
+                    path: None,
+                }),
+                endpoint(EndpointKind::Domain {
+                    host: "web.example.com".into(),
+                    path: None,
+                }),
+            ],
+            networks: Vec::new(),
+            image: None,
+            test_harness: false,
+        };
+        let resource = |kind, identifier: &str, external| switchyard_model::ResourceUse {
+            service: None,
+            kind,
+            identifier: identifier.into(),
+            read_only: false,
+            external,
+            settings: Default::default(),
+            location: location("db"),
+        };
+        let facts = RepoFacts {
+            repository: "db".into(),
+            resources: vec![
+                resource(ResourceKind::Network, "edge", true),
+                resource(ResourceKind::Network, "private", false),
+                resource(ResourceKind::Volume, "media", true),
+                resource(ResourceKind::Volume, "scratch", false),
+            ],
+            ..Default::default()
+        };
+        let uses: Vec<String> = fleet_uses(&[service], &[facts])
+            .iter()
+            .map(|u| {
+                format!(
+                    "{} {}:{} {}",
+                    u.repository, u.resource_type, u.identifier, u.shared
+                )
+            })
+            .collect();
+        assert_eq!(
+            uses,
+            [
+                "db volume:media false",
+                "db network:edge true",
+                "web port:8080 false",
+                "web port:8081 false",
+                "web domain:web.example.com false",
+            ]
+        );
     }
 
     #[test]

@@ -6,6 +6,8 @@ mod batch;
 mod engine_tests;
 mod ops;
 mod reads;
+#[cfg(test)]
+mod records_tests;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -22,12 +24,14 @@ use self::ops::{WriteDone, WriteOp};
 use self::writer::{Job, WriterConfig};
 use crate::error::StoreError;
 use crate::rules;
-use crate::store::{BoxFuture, Store};
+use crate::store::{BoxFuture, Record, Store};
 use crate::time::Timestamp;
 use crate::types::{
     Claim, HistoryPage, HistoryQuery, ListFilter, Operation, Registered, Registration, ResourceId,
     ResourceStatus,
 };
+use serde_json::Value;
+use sqlx::Row;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
@@ -38,7 +42,8 @@ pub const DEFAULT_PATH: &str = ".switchyard/state.db";
 ///
 /// Every level survives a crash of the process: a commit is in the WAL before it is
 /// acknowledged. The levels differ on power loss or a kernel crash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Durability {
     /// Every commit is fsynced (`FULL`).
     Always,
@@ -438,4 +443,129 @@ impl Store for SqliteStore {
             Ok(page)
         })
     }
+
+    fn put_record<'a>(
+        &'a self,
+        kind: &'a str,
+        id: &'a str,
+        body: &'a Value,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let op = WriteOp::PutRecord {
+                kind: kind.to_string(),
+                id: id.to_string(),
+                body: body.to_string(),
+            };
+            match self.submit(op, now).await? {
+                WriteDone::RecordPut => Ok(()),
+                _ => Err(unexpected("put_record")),
+            }
+        })
+    }
+
+    fn get_record<'a>(
+        &'a self,
+        kind: &'a str,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Value>, StoreError>> {
+        Box::pin(async move {
+            let body: Option<String> =
+                sqlx::query_scalar("SELECT body FROM records WHERE kind = ?1 AND id = ?2")
+                    .bind(kind)
+                    .bind(id)
+                    .fetch_optional(&self.reader)
+                    .await?;
+            body.map(|text| parse_body(kind, id, &text)).transpose()
+        })
+    }
+
+    fn list_records<'a>(&'a self, kind: &'a str) -> BoxFuture<'a, Result<Vec<Record>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query(
+                "SELECT id, body, updated_at_ms FROM records WHERE kind = ?1 ORDER BY id",
+            )
+            .bind(kind)
+            .fetch_all(&self.reader)
+            .await?;
+            rows.iter()
+                .map(|row| {
+                    let id: String = row.try_get("id")?;
+                    let text: String = row.try_get("body")?;
+                    Ok(Record {
+                        body: parse_body(kind, &id, &text)?,
+                        id,
+                        updated_at: Timestamp::from_unix_millis(row.try_get("updated_at_ms")?),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn delete_record<'a>(
+        &'a self,
+        kind: &'a str,
+        id: &'a str,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let op = WriteOp::DeleteRecord {
+                kind: kind.to_string(),
+                id: id.to_string(),
+            };
+            match self.submit(op, now).await? {
+                WriteDone::Removed(count) => Ok(count > 0),
+                _ => Err(unexpected("delete_record")),
+            }
+        })
+    }
+
+    fn purge_records<'a>(
+        &'a self,
+        kind: &'a str,
+        before: Timestamp,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(async move {
+            let op = WriteOp::PurgeRecords {
+                kind: kind.to_string(),
+                before,
+            };
+            match self.submit(op, now).await? {
+                WriteDone::Removed(count) => Ok(count),
+                _ => Err(unexpected("purge_records")),
+            }
+        })
+    }
+
+    fn purge_history(
+        &self,
+        before: Timestamp,
+        now: Timestamp,
+    ) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(async move {
+            match self.submit(WriteOp::PurgeHistory { before }, now).await? {
+                WriteDone::Removed(count) => Ok(count),
+                _ => Err(unexpected("purge_history")),
+            }
+        })
+    }
+
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            let one: i64 = sqlx::query_scalar("SELECT 1")
+                .fetch_one(&self.reader)
+                .await?;
+            if one == 1 {
+                Ok(())
+            } else {
+                Err(unexpected("ping"))
+            }
+        })
+    }
+}
+
+fn parse_body(kind: &str, id: &str, text: &str) -> Result<Value, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|error| StoreError::Corrupt(format!("record {kind}/{id}: {error}")))
 }

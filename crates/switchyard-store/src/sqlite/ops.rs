@@ -33,6 +33,24 @@ pub(crate) enum WriteOp {
         resource_id: String,
     },
     Sweep,
+    PutRecord {
+        kind: String,
+        id: String,
+        body: String,
+    },
+    DeleteRecord {
+        kind: String,
+        id: String,
+    },
+    /// Deletes records of `kind` last written before `before`.
+    PurgeRecords {
+        kind: String,
+        before: Timestamp,
+    },
+    /// Deletes history entries recorded before `before`.
+    PurgeHistory {
+        before: Timestamp,
+    },
 }
 
 impl WriteOp {
@@ -42,7 +60,10 @@ impl WriteOp {
     pub(crate) fn grants(&self) -> bool {
         matches!(
             self,
-            WriteOp::Register(_) | WriteOp::Claim { .. } | WriteOp::Renew { .. }
+            WriteOp::Register(_)
+                | WriteOp::Claim { .. }
+                | WriteOp::Renew { .. }
+                | WriteOp::PutRecord { .. }
         )
     }
 }
@@ -55,6 +76,9 @@ pub(crate) enum WriteDone {
     Released,
     Deleted,
     Swept(u64),
+    RecordPut,
+    /// Rows removed by a delete or purge.
+    Removed(u64),
 }
 
 pub(crate) async fn apply(
@@ -91,6 +115,43 @@ pub(crate) async fn apply(
             .await
             .map(|()| WriteDone::Deleted),
         WriteOp::Sweep => purge_expired(conn, None, now).await.map(WriteDone::Swept),
+        WriteOp::PutRecord { kind, id, body } => {
+            sqlx::query(
+                "INSERT INTO records (kind, id, body, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body,
+                                                      updated_at_ms = excluded.updated_at_ms",
+            )
+            .bind(kind)
+            .bind(id)
+            .bind(body)
+            .bind(now.unix_millis())
+            .execute(&mut *conn)
+            .await?;
+            Ok(WriteDone::RecordPut)
+        }
+        WriteOp::DeleteRecord { kind, id } => {
+            let done = sqlx::query("DELETE FROM records WHERE kind = ?1 AND id = ?2")
+                .bind(kind)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            Ok(WriteDone::Removed(done.rows_affected()))
+        }
+        WriteOp::PurgeRecords { kind, before } => {
+            let done = sqlx::query("DELETE FROM records WHERE kind = ?1 AND updated_at_ms < ?2")
+                .bind(kind)
+                .bind(before.unix_millis())
+                .execute(&mut *conn)
+                .await?;
+            Ok(WriteDone::Removed(done.rows_affected()))
+        }
+        WriteOp::PurgeHistory { before } => {
+            let done = sqlx::query("DELETE FROM history WHERE at_ms < ?1")
+                .bind(before.unix_millis())
+                .execute(&mut *conn)
+                .await?;
+            Ok(WriteDone::Removed(done.rows_affected()))
+        }
     }
 }
 

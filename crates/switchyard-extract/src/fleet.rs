@@ -67,6 +67,10 @@ struct ConfigFile {
     defaults: Defaults,
     #[serde(default, rename = "repository")]
     repositories: Vec<RepoEntry>,
+    /// `switchyard serve` settings; the server reads them, the fleet does not.
+    #[serde(default)]
+    #[allow(dead_code)]
+    server: Option<toml::Value>,
 }
 
 #[derive(Deserialize, Default)]

@@ -130,6 +130,22 @@ impl Digraph {
             .collect()
     }
 
+    /// The subgraph on the nodes of `keep` (in `keep` order; unknown names skipped) with the
+    /// edges among them. Dependencies outside `keep` are treated as already in place.
+    pub fn induced<S: AsRef<str>>(&self, keep: &[S]) -> Digraph {
+        let kept: Vec<&str> = keep
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(|n| self.contains(n))
+            .collect();
+        let edges: Vec<(&str, &str)> = self
+            .edges()
+            .into_iter()
+            .filter(|(a, b)| kept.contains(a) && kept.contains(b))
+            .collect();
+        Digraph::from_edges(kept.iter().copied(), edges)
+    }
+
     /// Direct dependencies of a node.
     pub fn dependencies(&self, name: &str) -> Vec<&str> {
         self.index
@@ -250,6 +266,15 @@ impl Digraph {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn induced_keeps_only_edges_among_the_kept() {
+        let g = Digraph::from_edges(["a", "b", "c"], [("a", "b"), ("b", "c"), ("a", "c")]);
+        let sub = g.induced(&["a", "c", "zzz"]);
+        assert_eq!(sub.nodes(), ["a", "c"]);
+        assert_eq!(sub.edges(), vec![("a", "c")]);
+        assert_eq!(g.induced(&["b"]).edges(), Vec::<(&str, &str)>::new());
+    }
+
     use super::*;
 
     #[test]

@@ -57,3 +57,21 @@ pub fn strategies() -> Vec<Box<dyn Strategy>> {
         Box::new(RepositorySpecificOverride),
     ]
 }
+
+/// Every strategy's proposal for `conflict`, best first: automatic ones, then by confidence.
+pub fn ranked_proposals(
+    conflict: &Conflict,
+    input: FleetInput<'_>,
+    files: &dyn FileSource,
+) -> Vec<Resolution> {
+    let mut out: Vec<Resolution> = strategies()
+        .iter()
+        .filter_map(|s| s.propose(conflict, input, files))
+        .collect();
+    out.sort_by(|a, b| {
+        b.automatic
+            .cmp(&a.automatic)
+            .then(b.confidence.total_cmp(&a.confidence))
+    });
+    out
+}

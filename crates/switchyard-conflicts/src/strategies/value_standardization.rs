@@ -34,6 +34,24 @@ fn entry_at(input: FleetInput<'_>, occurrence: &Occurrence) -> Option<EnvEntry> 
         .cloned()
 }
 
+/// Whether `text` is (or holds) a URL with a user or password (`scheme://user:pass@host`): the
+/// values then name accounts, and copying one repository's account into another is a decision
+/// for a person, not an automatic fix.
+fn carries_credentials(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let after = &rest[at + 3..];
+        let authority_end = after
+            .find(['/', '?', '#', ' ', '"', '\''])
+            .unwrap_or(after.len());
+        if after[..authority_end].contains('@') {
+            return true;
+        }
+        rest = after;
+    }
+    false
+}
+
 fn hash(text: &str) -> String {
     blake3::hash(text.as_bytes()).to_hex().to_string()
 }
@@ -152,6 +170,7 @@ impl Strategy for ValueStandardization {
         let winner = winning_value(conflict, input, &files)?;
         let mut edits = Vec::new();
         let mut places = Vec::new();
+        let mut credentials = carries_credentials(&winner.text);
         for (occurrence, entry) in &winner.losers {
             let location = &occurrence.location;
             let text = files.read(&location.repository, &location.path)?;
@@ -160,6 +179,7 @@ impl Strategy for ValueStandardization {
             if hash(current) != entry.value_hash {
                 return None;
             }
+            credentials |= carries_credentials(current);
             let replacement = encode_for(&winner.text, location, &text)?;
             edits.push(files.edit(
                 &location.repository,
@@ -169,18 +189,29 @@ impl Strategy for ValueStandardization {
             )?);
             places.push(location.to_string());
         }
-        let description = format!(
+        let mut description = format!(
             "Set {} to the value {} uses ({}) in {}.",
             winner.key,
             winner.repositories.join(", "),
             winner.display,
             places.join(", ")
         );
+        if credentials {
+            description.push_str(
+                " The values carry credentials (a user or password in the URL): apply only if the \
+                 services really share that account.",
+            );
+        }
+        let (confidence, automatic) = if credentials {
+            (0.4, false)
+        } else {
+            (0.7, true)
+        };
         Some(resolution(
             conflict,
             self.name(),
-            0.7,
-            true,
+            confidence,
+            automatic,
             description,
             edits,
         ))
@@ -243,6 +274,48 @@ mod tests {
         );
         assert_eq!(after.text("alpha", "docker-compose.yml"), ALPHA);
         assert_eq!(hashes(&after.analyze(), "AUTH_URL").len(), 1);
+    }
+
+    #[test]
+    fn urls_with_a_user_or_password_carry_credentials() {
+        assert!(carries_credentials("postgres://api:***@db:5432/api"));
+        assert!(carries_credentials(
+            "postgres://auth@host.docker.internal:5432/auth"
+        ));
+        assert!(carries_credentials("a=1 redis://:pw@cache:6379/0"));
+        assert!(!carries_credentials(
+            "http://auth.internal:9000/login?next=a@b"
+        ));
+        assert!(!carries_credentials("https://ntfy.sh/homelab-alerts"));
+        assert!(!carries_credentials("not a url @ all"));
+    }
+
+    #[test]
+    fn accounts_in_urls_are_proposed_but_never_automatic() {
+        let fleet = TestFleet::new()
+            .repo(
+                "zeta",
+                &[(".env", "DATABASE_URL=postgres://zeta@db:5432/zeta\n")],
+            )
+            .repo(
+                "alpha",
+                &[(".env", "DATABASE_URL=postgres://alpha@db:5432/alpha\n")],
+            );
+        let an = fleet.analyze();
+        let res = ValueStandardization
+            .propose(&env_conflict(&an, "DATABASE_URL"), an.input(), &fleet)
+            .unwrap();
+        assert!(
+            !res.automatic,
+            "copying another repository's account needs a person"
+        );
+        assert!(res.confidence < 0.5);
+        assert!(
+            res.description.contains("credentials"),
+            "{}",
+            res.description
+        );
+        assert_eq!(res.edits.len(), 1, "still proposed, for a person to apply");
     }
 
     #[test]

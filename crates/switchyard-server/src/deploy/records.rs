@@ -1,0 +1,78 @@
+//! Deployments and recorded durations in the store: load, save, the durations that feed the
+//! estimates, and retention of finished deployments.
+
+use serde_json::json;
+use switchyard_store::{Store, Timestamp};
+
+use super::{DEPLOYMENT_KIND, DURATIONS_KIND, Deployment, push_duration};
+use crate::error::{ApiError, ApiResult};
+
+/// The stored deployment `id`; 404 when there is none.
+pub async fn load(store: &dyn Store, id: &str) -> ApiResult<Deployment> {
+    let not_found = || {
+        ApiError::not_found(format!("deployment `{id}` does not exist"))
+            .with_details(json!({ "coordinationId": id }))
+    };
+    let body = store
+        .get_record(DEPLOYMENT_KIND, id)
+        .await?
+        .ok_or_else(not_found)?;
+    serde_json::from_value(body)
+        .map_err(|e| ApiError::internal(format!("stored deployment `{id}` is unreadable: {e}")))
+}
+
+pub async fn save(store: &dyn Store, deployment: &Deployment, now: Timestamp) -> ApiResult<()> {
+    let body = serde_json::to_value(deployment)
+        .map_err(|e| ApiError::internal(format!("cannot encode deployment: {e}")))?;
+    store
+        .put_record(DEPLOYMENT_KIND, &deployment.id, &body, now)
+        .await?;
+    Ok(())
+}
+
+/// The recorded success durations of `repository`, oldest first.
+pub async fn durations(store: &dyn Store, repository: &str) -> ApiResult<Vec<f64>> {
+    let body = store.get_record(DURATIONS_KIND, repository).await?;
+    Ok(body
+        .and_then(|b| serde_json::from_value::<Vec<f64>>(b["durations"].clone()).ok())
+        .unwrap_or_default())
+}
+
+/// Appends a success duration of `repository`, keeping the newest ones.
+pub async fn record_duration(
+    store: &dyn Store,
+    repository: &str,
+    seconds: f64,
+    now: Timestamp,
+) -> ApiResult<()> {
+    let mut kept = durations(store, repository).await?;
+    push_duration(&mut kept, seconds);
+    let body = json!({ "repository": repository, "durations": kept });
+    store
+        .put_record(DURATIONS_KIND, repository, &body, now)
+        .await?;
+    Ok(())
+}
+
+/// Deletes deployments that finished before `cutoff`; returns how many. Unfinished ones stay
+/// whatever their age: their record is what names them when their claims block a plan.
+pub async fn prune_finished(store: &dyn Store, cutoff: Timestamp, now: Timestamp) -> u64 {
+    let Ok(records) = store.list_records(DEPLOYMENT_KIND).await else {
+        return 0;
+    };
+    let mut pruned = 0;
+    for record in records {
+        let finished_at = serde_json::from_value::<Deployment>(record.body)
+            .ok()
+            .and_then(|d| d.finished_at);
+        if finished_at.is_some_and(|at| at < cutoff)
+            && store
+                .delete_record(DEPLOYMENT_KIND, &record.id, now)
+                .await
+                .unwrap_or(false)
+        {
+            pruned += 1;
+        }
+    }
+    pruned
+}

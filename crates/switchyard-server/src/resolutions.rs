@@ -1,0 +1,155 @@
+//! Resolutions for the server: the strategies of `switchyard-conflicts` run against the files on
+//! disk, the proposal order (`switchyard resolve`'s: automatic first, then confidence), diffs
+//! with secrets redacted, and applying edits with the library's `patch::apply_to_disk`.
+//! Everything here reads or writes files: call it from `spawn_blocking`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use switchyard_conflicts::strategies::{FileSource, strategies};
+use switchyard_conflicts::{Conflict, Edit, FleetInput, Resolution, patch};
+use switchyard_extract::fleet::Fleet;
+use switchyard_model::redact::{REDACTED, is_secret_key, redact_passwords};
+
+use crate::analysis::Snapshot;
+
+/// Reads repository files from disk for strategies.
+pub struct DiskFiles {
+    pub roots: HashMap<String, PathBuf>,
+}
+
+impl DiskFiles {
+    pub fn new(fleet: &Fleet) -> Self {
+        DiskFiles {
+            roots: fleet
+                .repositories
+                .iter()
+                .map(|r| (r.name.clone(), r.path.clone()))
+                .collect(),
+        }
+    }
+}
+
+impl FileSource for DiskFiles {
+    fn read(&self, repository: &str, path: &str) -> Option<String> {
+        std::fs::read_to_string(self.roots.get(repository)?.join(path)).ok()
+    }
+}
+
+/// Every strategy's name.
+pub fn strategy_names() -> Vec<&'static str> {
+    strategies().iter().map(|s| s.name()).collect()
+}
+
+/// Every strategy's proposal for a conflict, best first (automatic, then confidence).
+pub fn proposals(conflict: &Conflict, snapshot: &Snapshot, files: &DiskFiles) -> Vec<Resolution> {
+    let input = FleetInput {
+        model: &snapshot.model,
+        facts: &snapshot.facts,
+    };
+    switchyard_conflicts::strategies::ranked_proposals(conflict, input, files)
+}
+
+/// The default pick: the highest-confidence automatic proposal.
+pub fn default_pick(proposals: Vec<Resolution>) -> Option<Resolution> {
+    proposals
+        .into_iter()
+        .filter(|r| r.automatic)
+        .max_by(|a, b| a.confidence.total_cmp(&b.confidence))
+}
+
+/// One file a resolution changes.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FileChange {
+    pub repository: String,
+    pub path: String,
+    /// Unified diff (`--- a/repo/path`, `+++ b/repo/path`) with secret values redacted.
+    pub diff: String,
+}
+
+/// The diffs of a resolution against the files as they are now.
+pub fn changes(
+    resolution: &Resolution,
+    files: &DiskFiles,
+) -> Result<Vec<FileChange>, patch::PatchError> {
+    let mut out = Vec::new();
+    for ((repository, path), edits) in patch::group_by_file(&resolution.edits) {
+        let old = files.read(&repository, &path).unwrap_or_default();
+        let new = patch::apply_edits(&old, &edits)?;
+        let diff = patch::unified_diff(&format!("{repository}/{path}"), &old, &new);
+        out.push(FileChange {
+            diff: redact_diff(&diff),
+            repository,
+            path,
+        });
+    }
+    Ok(out)
+}
+
+/// Writes edits to disk (checked first, atomically); returns the written paths.
+pub fn apply(files: &DiskFiles, edits: &[Edit]) -> Result<Vec<PathBuf>, patch::PatchError> {
+    patch::apply_to_disk(&files.roots, edits)
+}
+
+/// A diff with the values of secret-looking `KEY=value` / `key: value` lines and passwords in
+/// URLs replaced, so context lines of an `.env` file never leak a secret.
+pub fn redact_diff(diff: &str) -> String {
+    let mut out = String::with_capacity(diff.len());
+    for line in diff.split_inclusive('\n') {
+        let is_body =
+            !line.starts_with("---") && !line.starts_with("+++") && !line.starts_with("@@");
+        let redacted = match line.chars().next() {
+            Some(mark @ (' ' | '+' | '-')) if is_body => {
+                format!("{mark}{}", redact_line(&line[1..]))
+            }
+            _ => line.to_string(),
+        };
+        out.push_str(&redacted);
+    }
+    out
+}
+
+fn redact_line(line: &str) -> String {
+    let trimmed = line.trim_start();
+    let indent = &line[..line.len() - trimmed.len()];
+    let body = trimmed
+        .strip_prefix("- ")
+        .or_else(|| trimmed.strip_prefix("export "))
+        .unwrap_or(trimmed);
+    let prefix = &trimmed[..trimmed.len() - body.len()];
+    let split = body.find(['=', ':']);
+    if let Some(at) = split {
+        let key = body[..at].trim().trim_matches(['"', '\'']);
+        if !key.is_empty() && is_secret_key(key) {
+            let newline = if line.ends_with('\n') { "\n" } else { "" };
+            let sep = &body[at..=at];
+            let space = if sep == ":" { " " } else { "" };
+            return format!(
+                "{indent}{prefix}{}{sep}{space}{REDACTED}{newline}",
+                &body[..at]
+            );
+        }
+    }
+    redact_passwords(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diffs_hide_secret_lines_and_url_passwords() {
+        let diff = "--- a/api/.env\n+++ b/api/.env\n@@ -1,3 +1,3 @@\n API_TOKEN=abc123\n-DB_URL=postgres://u:pw@db/app\n+DB_URL=postgres://u:pw@db2/app\n       - JWT_SECRET: hunter2\n";
+        let out = redact_diff(diff);
+        assert!(
+            !out.contains("abc123") && !out.contains("hunter2") && !out.contains(":pw@"),
+            "{out}"
+        );
+        assert!(out.contains(" API_TOKEN=***\n"), "{out}");
+        assert!(out.contains("+DB_URL=postgres://u:***@db2/app\n"), "{out}");
+        assert!(out.contains("       - JWT_SECRET: ***\n"), "{out}");
+        assert!(out.starts_with("--- a/api/.env\n+++ b/api/.env\n@@ -1,3 +1,3 @@\n"));
+        assert_eq!(redact_diff(" LOG_LEVEL=info\n"), " LOG_LEVEL=info\n");
+    }
+}

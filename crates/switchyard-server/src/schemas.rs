@@ -1,0 +1,382 @@
+//! OpenAPI schemas of response bodies that are serialized from other crates' types (the store's
+//! resources and claims) or built as JSON in the handlers. They exist for the document only;
+//! `tests/schemas.rs` checks real answers against them so they cannot drift from the wire.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// `pagination` of a paged list.
+#[derive(ToSchema)]
+pub struct Pagination {
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u64,
+    #[schema(rename = "hasMore")]
+    pub has_more: bool,
+}
+
+/// What a claimant does with a resource.
+#[derive(ToSchema)]
+pub struct ClaimOperationView {
+    /// read, backup, write, deploy, maintenance or another name (exclusive).
+    #[schema(rename = "type")]
+    pub kind: String,
+    pub exclusive: bool,
+    /// Seconds the claim was taken for.
+    pub ttl: Option<u64>,
+}
+
+/// A granted claim.
+#[derive(ToSchema)]
+pub struct ClaimView {
+    #[schema(rename = "claimId")]
+    pub claim_id: String,
+    #[schema(rename = "resourceId")]
+    pub resource_id: String,
+    pub repository: String,
+    pub operation: ClaimOperationView,
+    /// RFC 3339.
+    #[schema(rename = "claimedAt")]
+    pub claimed_at: String,
+    /// RFC 3339; `null` holds until released.
+    #[schema(rename = "expiresAt")]
+    pub expires_at: Option<String>,
+}
+
+/// A registered resource, without its claims.
+#[derive(ToSchema)]
+pub struct ResourceView {
+    /// `type:identifier`, e.g. `port:8080`.
+    pub id: String,
+    #[schema(rename = "type")]
+    pub resource_type: String,
+    pub identifier: String,
+    pub capacity: u32,
+    pub metadata: Value,
+    #[schema(rename = "registeredAt")]
+    pub registered_at: String,
+}
+
+/// `POST /resources/register`.
+#[derive(ToSchema)]
+pub struct RegisterResponse {
+    /// created, exists or updated.
+    pub outcome: String,
+    pub resource: ResourceView,
+}
+
+/// A resource with its live claims.
+#[derive(ToSchema)]
+pub struct ResourceStatusView {
+    pub id: String,
+    #[schema(rename = "type")]
+    pub resource_type: String,
+    pub identifier: String,
+    pub capacity: u32,
+    pub metadata: Value,
+    #[schema(rename = "registeredAt")]
+    pub registered_at: String,
+    #[schema(rename = "currentUsage")]
+    pub current_usage: u32,
+    pub available: u32,
+    /// Repositories holding a live claim.
+    pub owners: Vec<String>,
+    pub claims: Vec<ClaimView>,
+}
+
+/// `GET /resources`.
+#[derive(ToSchema)]
+pub struct ResourceList {
+    pub resources: Vec<ResourceStatusView>,
+    pub pagination: Pagination,
+}
+
+/// One fleet repository.
+#[derive(ToSchema)]
+pub struct RepositoryView {
+    pub name: String,
+    pub path: String,
+    pub host: Option<String>,
+    pub environment: Option<String>,
+    /// RFC 3339: when its files were last read.
+    #[schema(rename = "lastAnalysis")]
+    pub last_analysis: Option<String>,
+    #[schema(rename = "serviceCount")]
+    pub service_count: u64,
+    #[schema(rename = "diagnosticsCount")]
+    pub diagnostics_count: u64,
+    /// Repositories it depends on.
+    #[schema(rename = "dependsOn")]
+    pub depends_on: Vec<String>,
+}
+
+/// `GET /repositories`.
+#[derive(ToSchema)]
+pub struct RepositoryList {
+    pub repositories: Vec<RepositoryView>,
+    /// Repositories in the fleet.
+    pub total: u64,
+    pub pagination: Pagination,
+}
+
+/// One place a conflicting resource is declared.
+#[derive(ToSchema)]
+pub struct OccurrenceView {
+    pub repository: String,
+    pub service: Option<String>,
+    /// `{ repository, path, line, column, span }`.
+    pub location: Value,
+    /// `repo/path:line:column`.
+    pub evidence: String,
+    pub detail: Option<String>,
+}
+
+/// A resolution strategy's proposal.
+#[derive(ToSchema)]
+pub struct StrategyView {
+    pub name: String,
+    pub confidence: f64,
+    pub automatic: bool,
+    pub description: String,
+}
+
+/// A detected conflict.
+#[derive(ToSchema)]
+pub struct ConflictView {
+    pub id: String,
+    #[schema(rename = "type")]
+    pub kind: String,
+    pub resource: String,
+    /// low, medium, high or critical.
+    pub severity: String,
+    pub host: Option<String>,
+    pub environment: Option<String>,
+    pub repositories: Vec<String>,
+    pub message: String,
+    pub occurrences: Vec<OccurrenceView>,
+    /// Best first.
+    pub strategies: Vec<StrategyView>,
+}
+
+/// The summary of `GET /resource-conflicts` (every matching conflict, not one page).
+#[derive(ToSchema)]
+pub struct ConflictSummary {
+    pub total: u64,
+    #[schema(rename = "bySeverity")]
+    pub by_severity: std::collections::BTreeMap<String, u64>,
+    #[schema(rename = "byType")]
+    pub by_type: std::collections::BTreeMap<String, u64>,
+    /// How many repositories the conflicts involve.
+    pub repositories: u64,
+    #[schema(rename = "repositoryNames")]
+    pub repository_names: Vec<String>,
+    #[schema(rename = "analyzedAt")]
+    pub analyzed_at: String,
+}
+
+/// `GET /resource-conflicts`.
+#[derive(ToSchema)]
+pub struct ConflictList {
+    pub conflicts: Vec<ConflictView>,
+    pub summary: ConflictSummary,
+    pub pagination: Pagination,
+}
+
+/// One direct dependency of a repository's service.
+#[derive(ToSchema)]
+pub struct DependencyView {
+    /// The repository depended on.
+    pub repository: String,
+    pub service: String,
+    #[schema(rename = "dependsOnService")]
+    pub depends_on_service: String,
+    /// env, compose, k8s, http, package, ...
+    pub mechanism: String,
+    /// Locations `{ repository, path, line, column, span }`.
+    pub evidence: Vec<Value>,
+    /// The locations as `repo/path:line:column`.
+    #[schema(rename = "evidenceText")]
+    pub evidence_text: Vec<String>,
+}
+
+#[derive(ToSchema)]
+pub struct DependenciesMetadata {
+    #[schema(rename = "analyzedAt")]
+    pub analyzed_at: String,
+    #[schema(rename = "repositoryCount")]
+    pub repository_count: u64,
+    #[schema(rename = "dependencyCount")]
+    pub dependency_count: u64,
+    #[schema(rename = "durationMs")]
+    pub duration_ms: f64,
+}
+
+/// `GET /dependencies`.
+#[derive(ToSchema)]
+pub struct DependenciesResponse {
+    pub repositories: Vec<String>,
+    #[schema(rename = "directDependencies")]
+    pub direct_dependencies: std::collections::BTreeMap<String, Vec<DependencyView>>,
+    #[schema(rename = "transitiveDependencies")]
+    pub transitive_dependencies: std::collections::BTreeMap<String, Vec<String>>,
+    /// Closed paths `[a, b, a]`.
+    #[schema(rename = "circularDependencies")]
+    pub circular_dependencies: Vec<Vec<String>>,
+    /// `null` when the selection is cyclic.
+    #[schema(rename = "deploymentOrder")]
+    pub deployment_order: Option<Vec<String>>,
+    pub metadata: DependenciesMetadata,
+}
+
+/// `POST /dependencies/refresh`.
+#[derive(ToSchema)]
+pub struct RefreshResponse {
+    pub success: bool,
+    pub changed: bool,
+    pub summary: crate::analysis::ChangeSummary,
+    #[schema(rename = "analyzedAt")]
+    pub analyzed_at: String,
+}
+
+/// `GET /conflicts/history`.
+#[derive(ToSchema)]
+pub struct HistoryList {
+    pub history: Vec<crate::conflict_history::HistoryEntry>,
+    pub pagination: Pagination,
+}
+
+/// A problem with one requested conflict (never a 500).
+#[derive(ToSchema)]
+pub struct ResolutionError {
+    /// NOT_FOUND, UNKNOWN_STRATEGY, STRATEGY_NOT_APPLICABLE, NO_AUTOMATIC_RESOLUTION, STALE,
+    /// MANUAL_RESOLUTION, APPLY_FAILED.
+    pub code: String,
+    pub message: String,
+    pub details: Value,
+}
+
+/// One requested conflict's resolution.
+#[derive(ToSchema)]
+pub struct ResolutionView {
+    #[schema(rename = "conflictId")]
+    pub conflict_id: String,
+    pub strategy: Option<String>,
+    pub description: Option<String>,
+    pub confidence: Option<f64>,
+    pub automatic: Option<bool>,
+    pub changes: Vec<crate::resolutions::FileChange>,
+    pub applied: bool,
+    pub verified: bool,
+    pub error: Option<ResolutionError>,
+}
+
+#[derive(ToSchema)]
+pub struct ResolveSummary {
+    pub requested: u64,
+    pub proposed: u64,
+    pub applied: u64,
+    pub verified: u64,
+    pub errors: u64,
+}
+
+/// `POST /resolve-conflicts`.
+#[derive(ToSchema)]
+pub struct ResolveResponse {
+    #[schema(rename = "dryRun")]
+    pub dry_run: bool,
+    pub resolutions: Vec<ResolutionView>,
+    pub summary: ResolveSummary,
+}
+
+/// A recommended resolution of a configuration conflict.
+#[derive(ToSchema)]
+pub struct ConfigurationResolution {
+    #[schema(rename = "conflictId")]
+    pub conflict_id: String,
+    pub resource: String,
+    /// The automatic strategy, if any.
+    pub recommended: Option<String>,
+    pub strategies: Vec<StrategyView>,
+}
+
+#[derive(ToSchema)]
+pub struct ConfigurationSummary {
+    pub keys: u64,
+    pub consistent: u64,
+    pub inconsistent: u64,
+    #[schema(rename = "secretKeys")]
+    pub secret_keys: u64,
+    pub repositories: u64,
+    /// Asked-for keys no selected repository defines.
+    #[schema(rename = "missingKeys")]
+    pub missing_keys: Vec<String>,
+    #[schema(rename = "analyzedAt")]
+    pub analyzed_at: String,
+}
+
+/// `POST /coordinate-configuration`.
+#[derive(ToSchema)]
+pub struct ConfigurationResponse {
+    pub configurations: Vec<crate::configuration::KeyConfiguration>,
+    pub conflicts: Vec<ConflictView>,
+    pub resolutions: Vec<ConfigurationResolution>,
+    pub summary: ConfigurationSummary,
+}
+
+/// A key's version as config-sync clients see it.
+#[derive(ToSchema)]
+pub struct ConfigEntry {
+    pub key: String,
+    /// Any JSON; `null` for a removed key.
+    pub value: Value,
+    /// Seconds; `null` never expires.
+    pub ttl: Option<u64>,
+    /// The writer's milliseconds (last writer wins).
+    pub timestamp: i64,
+    pub deleted: bool,
+    /// Milliseconds, when a TTL is set.
+    #[schema(rename = "expiresAt")]
+    pub expires_at: Option<i64>,
+}
+
+/// `POST /api/config-sync/sync`.
+#[derive(ToSchema)]
+pub struct SyncResponse {
+    /// Versions changed since `lastSync` that the client does not have.
+    pub updates: Vec<ConfigEntry>,
+    /// Send as the next `lastSync`.
+    pub timestamp: i64,
+    pub accepted: u64,
+    pub rejected: u64,
+}
+
+/// `POST /api/config-sync/set` and `/remove`.
+#[derive(ToSchema)]
+pub struct ConfigWriteResponse {
+    pub success: bool,
+    /// False when a newer version (or a clear) wins.
+    pub applied: bool,
+    /// The stored version.
+    pub current: Option<ConfigEntry>,
+    pub timestamp: i64,
+}
+
+/// `POST /api/config-sync/clear`.
+#[derive(ToSchema)]
+pub struct ConfigClearResponse {
+    pub success: bool,
+    pub cleared: Vec<String>,
+    pub timestamp: i64,
+}
+
+/// `DELETE /resources/{id}` and `DELETE /resources/{id}/claims/{claim_id}`.
+#[derive(ToSchema)]
+pub struct DeletedResponse {
+    pub success: bool,
+    #[schema(rename = "resourceId")]
+    pub resource_id: String,
+    /// For a released claim.
+    #[schema(rename = "claimId")]
+    pub claim_id: Option<String>,
+}

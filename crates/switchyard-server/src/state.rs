@@ -1,0 +1,172 @@
+//! What every handler shares: the hot fleet, the store, the monitor, the event bus, the clock
+//! and the settings. Cheap to clone (everything behind `Arc`).
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use switchyard_monitor::{Monitor, OperationKind, Outcome};
+use switchyard_store::{Clock, Store, Timestamp};
+use tokio::sync::Mutex;
+
+use crate::analysis::{ChangeSummary, FleetHandle, FleetSource, Snapshot};
+use crate::config::ServerConfig;
+use crate::error::ApiError;
+use crate::events::EventBus;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<ServerConfig>,
+    pub store: Arc<dyn Store>,
+    pub monitor: Monitor,
+    pub events: EventBus,
+    pub fleet: FleetHandle,
+    pub source: Arc<FleetSource>,
+    pub clock: Arc<dyn Clock>,
+    /// Serializes re-analyses so two pushes never race on the snapshot.
+    pub reanalysis: Arc<Mutex<()>>,
+    /// Serializes deployment decisions (plan + claims) and config-sync writes.
+    pub coordination: Arc<Mutex<()>>,
+}
+
+impl AppState {
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.fleet.get()
+    }
+
+    /// Publishes an event (payloads are built redacted by their callers).
+    pub fn publish(&self, event: &str, data: Value) {
+        self.events.publish(event, data, self.now());
+    }
+
+    /// Runs `work` as a monitored operation: start, end, duration and result are recorded.
+    pub async fn operation<T, F>(
+        &self,
+        kind: OperationKind,
+        details: Value,
+        work: F,
+    ) -> Result<T, ApiError>
+    where
+        F: std::future::Future<Output = Result<(T, usize), ApiError>>,
+    {
+        let id = self.monitor.start(kind, details, self.now());
+        let result = work.await;
+        let outcome = match &result {
+            Ok((_, conflicts)) => Outcome::Succeeded {
+                result: Value::Null,
+                conflicts: *conflicts,
+            },
+            Err(error) => Outcome::Failed {
+                code: error.code.to_string(),
+                message: error.message.clone(),
+            },
+        };
+        self.monitor.finish(&id, outcome, self.now());
+        result.map(|(value, _)| value)
+    }
+
+    /// Re-reads `names` from disk (after `git pull --ff-only` when configured), swaps the
+    /// snapshot and publishes `repository.changed`, conflict events and `analysis.completed`.
+    pub async fn reanalyze(
+        &self,
+        names: Vec<String>,
+        pull: bool,
+    ) -> Result<ChangeSummary, ApiError> {
+        let _guard = self.reanalysis.lock().await;
+        let current = self.snapshot();
+        current.require_known(&names)?;
+        let mut pulled = Vec::new();
+        if pull {
+            for name in &names {
+                if let Some(spec) = self
+                    .source
+                    .fleet
+                    .repositories
+                    .iter()
+                    .find(|r| &r.name == name)
+                {
+                    pulled.push(git_pull(&spec.path).await.map_err(|message| {
+                        ApiError::new(
+                            axum::http::StatusCode::BAD_GATEWAY,
+                            "GIT_PULL_FAILED",
+                            format!("git pull --ff-only in {name} failed: {message}"),
+                        )
+                    })?);
+                }
+            }
+        }
+        let now = self.now();
+        let source = self.source.clone();
+        let details = serde_json::json!({ "repositories": names });
+        let (next, summary) = self
+            .operation(OperationKind::Refresh, details, async {
+                let names = names.clone();
+                let current = current.clone();
+                let done =
+                    tokio::task::spawn_blocking(move || current.reanalyze(&source, &names, now))
+                        .await
+                        .map_err(|e| ApiError::internal(format!("re-analysis stopped: {e}")))?;
+                let conflicts = done.0.conflicts.len();
+                Ok((done, conflicts))
+            })
+            .await?;
+        let by_id: std::collections::HashMap<&str, &switchyard_conflicts::Conflict> =
+            next.conflicts.iter().map(|c| (c.id.as_str(), c)).collect();
+        let detected: Vec<Value> = summary
+            .conflicts_detected
+            .iter()
+            .filter_map(|id| by_id.get(id.as_str()))
+            .filter_map(|c| serde_json::to_value(c).ok())
+            .collect();
+        self.fleet.replace(next);
+        for name in &summary.repositories {
+            self.publish(
+                "repository.changed",
+                serde_json::json!({ "repository": name, "summary": summary }),
+            );
+        }
+        for conflict in detected {
+            self.publish("conflict.detected", conflict);
+        }
+        for id in &summary.conflicts_cleared {
+            self.publish(
+                "conflict.resolved",
+                serde_json::json!({ "conflictId": id, "reason": "no longer detected" }),
+            );
+        }
+        // The conflict history follows every analysis; a failed write only costs history.
+        let after = self.snapshot();
+        self.publish(
+            "analysis.completed",
+            serde_json::json!({
+                "repositories": summary.repositories,
+                "changed": summary.changed(),
+                "summary": summary,
+                "analyzedAt": after.analyzed_at,
+                "conflicts": after.conflicts.len(),
+            }),
+        );
+        let seen: Vec<&switchyard_conflicts::Conflict> = after.conflicts.iter().collect();
+        let ids: std::collections::BTreeSet<&str> = seen.iter().map(|c| c.id.as_str()).collect();
+        let _ = crate::conflict_history::observe(self, &seen, &ids, now).await;
+        Ok(summary)
+    }
+}
+
+async fn git_pull(path: &std::path::Path) -> Result<String, String> {
+    let output = tokio::process::Command::new("git")
+        .arg("-C")
+        .arg(path)
+        .args(["pull", "--ff-only", "--quiet"])
+        .output()
+        .await
+        .map_err(|e| e.to_string())?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).trim().to_string())
+    }
+}

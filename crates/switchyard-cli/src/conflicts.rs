@@ -115,16 +115,7 @@ fn proposals(conflict: &Conflict, analysis: &Analysis, files: &DiskFiles) -> Vec
         model: &analysis.model,
         facts: &analysis.facts,
     };
-    let mut out: Vec<Resolution> = strategies()
-        .iter()
-        .filter_map(|s| s.propose(conflict, input, files))
-        .collect();
-    out.sort_by(|a, b| {
-        b.automatic
-            .cmp(&a.automatic)
-            .then(b.confidence.total_cmp(&a.confidence))
-    });
-    out
+    switchyard_conflicts::strategies::ranked_proposals(conflict, input, files)
 }
 
 /// The `conflicts` output in the requested format.

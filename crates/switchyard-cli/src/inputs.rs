@@ -65,7 +65,7 @@ impl FleetArgs {
         fleet::from_working_dir(&cwd)
     }
 
-    fn cache(&self, root: &Path) -> Option<Cache> {
+    pub fn cache(&self, root: &Path) -> Option<Cache> {
         if self.no_cache {
             return None;
         }

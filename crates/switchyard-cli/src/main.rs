@@ -9,6 +9,7 @@ mod conflicts;
 mod inputs;
 mod report;
 mod resources;
+mod serve;
 mod table;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -146,6 +147,9 @@ enum Command {
         #[command(subcommand)]
         command: resources::ResourcesCommand,
     },
+    /// Run the coordination server (REST API, events, webhooks, metrics) on the fleet.
+    /// Stops gracefully on SIGTERM or Ctrl-C.
+    Serve(serve::ServeArgs),
     /// Write a commented switchyard.toml listing the repositories found in DIR.
     Init {
         /// Folder whose subfolders are the repositories [default: .].
@@ -438,6 +442,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             format == Format::Json,
         ),
         Command::Resources { store, command } => resources::run(&store, command),
+        Command::Serve(args) => serve::run(args),
         Command::Init { dir, force } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from("."));
             let target = dir.join(switchyard_extract::fleet::CONFIG_FILE);

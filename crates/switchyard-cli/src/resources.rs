@@ -5,8 +5,6 @@
 use crate::Failure;
 use crate::inputs::{Analysis, FleetArgs};
 use clap::Subcommand;
-use std::collections::BTreeSet;
-use switchyard_model::{EndpointKind, ResourceKind};
 use switchyard_store::{
     ListFilter, Operation, Registration, ResourceType, SqliteOptions, SqliteStore, Store,
     StoreError, Timestamp, sync,
@@ -101,42 +99,12 @@ fn parse_type(text: &str) -> Result<ResourceType, Failure> {
     text.parse().map_err(store_failure)
 }
 
-/// The resource uses of an analysed fleet, for `sync`.
+/// The resource uses of an analysed fleet, for `sync` (the server claims the same ones when it
+/// coordinates a deployment).
 fn fleet_uses(analysis: &Analysis) -> Vec<sync::ResourceUse> {
-    let mut uses = BTreeSet::new();
-    for service in &analysis.model.services {
-        for e in &service.endpoints {
-            match &e.kind {
-                EndpointKind::HostPort { start, end, .. } => {
-                    for port in *start..=(*end).max(*start) {
-                        uses.insert((ResourceType::Port, port.to_string(), false));
-                    }
-                }
-                EndpointKind::NodePort { port, .. } | EndpointKind::HostProcessPort { port } => {
-                    uses.insert((ResourceType::Port, port.to_string(), false));
-                }
-                EndpointKind::Domain { host, .. } if !host.starts_with('*') => {
-                    uses.insert((ResourceType::Domain, host.clone(), false));
-                }
-                _ => {}
-            }
-        }
-    }
-    for facts in &analysis.facts {
-        for r in &facts.resources {
-            match r.kind {
-                ResourceKind::Volume if r.external => {
-                    uses.insert((ResourceType::Volume, r.identifier.clone(), false));
-                }
-                ResourceKind::Network if r.external => {
-                    uses.insert((ResourceType::Network, r.identifier.clone(), true));
-                }
-                _ => {}
-            }
-        }
-    }
-    uses.into_iter()
-        .map(|(t, id, shared)| sync::ResourceUse::new(t, id, shared))
+    sync::fleet_uses(&analysis.model.services, &analysis.facts)
+        .iter()
+        .map(sync::RepositoryUse::resource_use)
         .collect()
 }
 

@@ -16,6 +16,7 @@
 //! Not for: fuzzing. Every file is well-formed; broken inputs belong in the extractor tests.
 
 pub mod generate;
+pub mod load;
 pub mod plan;
 pub mod render;
 pub mod rng;

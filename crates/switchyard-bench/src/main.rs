@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 use switchyard_bench::generate::{generate, is_current};
+use switchyard_bench::load::{self, LoadOptions, Scenario};
 use switchyard_bench::plan::Options;
 use switchyard_bench::scan::scan;
 
@@ -52,6 +53,134 @@ enum Command {
         /// Fleet directory (holding switchyard.toml).
         dir: PathBuf,
     },
+    /// Open-loop HTTP load against a running `switchyard serve` (loopback only); prints
+    /// latency percentiles from each request's scheduled start.
+    Load {
+        /// Base URL of the server.
+        #[arg(long, default_value = "http://127.0.0.1:7700")]
+        url: String,
+        #[arg(long, value_enum, default_value_t = Scenario::Claim)]
+        scenario: Scenario,
+        /// Iterations per second (the claim scenario makes two requests per iteration).
+        #[arg(long, default_value_t = 1000)]
+        rate: u32,
+        /// Seconds to run.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+        seconds: u64,
+        /// Iterations in flight at most; beyond it an iteration is counted as dropped.
+        #[arg(long, default_value_t = 256)]
+        max_in_flight: usize,
+        /// Ports registered for the claim scenario.
+        #[arg(long, default_value_t = 1000)]
+        resources: usize,
+    },
+    /// Signed GitHub push webhooks for one repository: round trip and the server's re-analysis time.
+    Webhook {
+        #[arg(long, default_value = "http://127.0.0.1:7700")]
+        url: String,
+        /// The server's webhook secret.
+        #[arg(long, env = "SWITCHYARD_WEBHOOK_SECRET")]
+        secret: String,
+        /// Repository named in the push.
+        #[arg(long)]
+        repository: String,
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        repeat: u32,
+    },
+}
+
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            eprintln!("switchyard-bench: cannot start the async runtime: {e}");
+            None
+        }
+    }
+}
+
+fn load(options: LoadOptions) -> ExitCode {
+    let Some(rt) = runtime() else {
+        return ExitCode::FAILURE;
+    };
+    let (scenario, rate) = (options.scenario, options.rate);
+    match rt.block_on(load::run(options)) {
+        Ok(mut report) => {
+            let rate_done = report.achieved_rate();
+            println!(
+                "{scenario:?}: {} iterations, {} requests in {:.2}s ({rate_done:.0} req/s; target {rate} it/s), {} errors, {} dropped",
+                report.iterations,
+                report.requests,
+                report.elapsed.as_secs_f64(),
+                report.errors,
+                report.dropped
+            );
+            if let Some(p) = load::percentiles(&mut report.latencies_us) {
+                println!(
+                    "latency µs: p50 {} p90 {} p99 {} p99.9 {} max {} (n={})",
+                    p.p50, p.p90, p.p99, p.p999, p.max, p.count
+                );
+            }
+            if let Some(e) = report.first_error {
+                println!("first error: {e}");
+            }
+            if report.errors == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("switchyard-bench load: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn webhook(url: &str, secret: &str, repository: &str, repeat: u32) -> ExitCode {
+    let Some(rt) = runtime() else {
+        return ExitCode::FAILURE;
+    };
+    let client = reqwest::Client::new();
+    let mut round_trips = Vec::new();
+    let mut server_ms = Vec::new();
+    let mut stages = serde_json::Value::Null;
+    for _ in 0..repeat {
+        match rt.block_on(load::webhook_push(&client, url, secret, repository)) {
+            Ok((micros, body)) => {
+                round_trips.push(micros);
+                let summary = &body["summary"];
+                if let Some(ms) = summary["durationMs"].as_f64() {
+                    server_ms.push((ms * 1000.0) as u64);
+                }
+                stages = summary["stages"].clone();
+            }
+            Err(e) => {
+                eprintln!("switchyard-bench webhook: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let show = |label: &str, samples: &mut Vec<u64>| {
+        if let Some(p) = load::percentiles(samples) {
+            println!(
+                "{label} ms: p50 {:.1} p90 {:.1} max {:.1} (n={})",
+                p.p50 as f64 / 1000.0,
+                p.p90 as f64 / 1000.0,
+                p.max as f64 / 1000.0,
+                p.count
+            );
+        }
+    };
+    show("webhook round trip", &mut round_trips);
+    show("server re-analysis", &mut server_ms);
+    if !stages.is_null() {
+        println!("last re-analysis by stage (ms): {stages}");
+    }
+    ExitCode::SUCCESS
 }
 
 fn main() -> ExitCode {
@@ -102,6 +231,27 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Load {
+            url,
+            scenario,
+            rate,
+            seconds,
+            max_in_flight,
+            resources,
+        } => load(LoadOptions {
+            base: url.trim_end_matches('/').to_string(),
+            scenario,
+            rate,
+            duration: std::time::Duration::from_secs(seconds),
+            max_in_flight,
+            resources,
+        }),
+        Command::Webhook {
+            url,
+            secret,
+            repository,
+            repeat,
+        } => webhook(url.trim_end_matches('/'), &secret, &repository, repeat),
         Command::Check { dir } => match scan(&dir) {
             Ok(fleet) => {
                 let edges = fleet.edges();

@@ -5,6 +5,7 @@
 //! references to earlier repositories with a long-tailed popularity, the optional cycle), then
 //! renders each repository independently ([`render`]) and writes them in parallel
 //! ([`generate`]). [`scan`] reads a generated fleet back and checks its repository graph.
+//! [`load`] drives a running server over HTTP; [`stages`] times the server's analysis in process.
 //!
 //! ```
 //! use switchyard_bench::plan::{plan, Options};
@@ -21,3 +22,4 @@ pub mod plan;
 pub mod render;
 pub mod rng;
 pub mod scan;
+pub mod stages;

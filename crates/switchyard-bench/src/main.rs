@@ -74,6 +74,20 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         resources: usize,
     },
+    /// Time the server's analysis in process: a full analysis, re-analyses of one repository
+    /// (unchanged and, with --edit, after an edit), and each conflict detector alone.
+    Stages {
+        /// Fleet directory (holding switchyard.toml).
+        dir: PathBuf,
+        /// Repository to re-analyse.
+        #[arg(long)]
+        repository: String,
+        /// A file of that repository to edit before every edited run (restored afterwards).
+        #[arg(long)]
+        edit: Option<PathBuf>,
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        repeat: u32,
+    },
     /// Signed GitHub push webhooks for one repository: round trip and the server's re-analysis time.
     Webhook {
         #[arg(long, default_value = "http://127.0.0.1:7700")]
@@ -86,6 +100,11 @@ enum Command {
         repository: String,
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
         repeat: u32,
+        /// A file of that repository (e.g. FLEET/repo-05000/.env) to change before every push:
+        /// `SWITCHYARD_BENCH_EDIT=<n>` is appended, so each push carries a real change of facts.
+        /// The file is restored afterwards. Without it the pushes change nothing on disk.
+        #[arg(long)]
+        edit: Option<PathBuf>,
     },
 }
 
@@ -140,15 +159,68 @@ fn load(options: LoadOptions) -> ExitCode {
     }
 }
 
-fn webhook(url: &str, secret: &str, repository: &str, repeat: u32) -> ExitCode {
+fn webhook(
+    url: &str,
+    secret: &str,
+    repository: &str,
+    repeat: u32,
+    edit: Option<&std::path::Path>,
+) -> ExitCode {
     let Some(rt) = runtime() else {
         return ExitCode::FAILURE;
     };
+    let original = match edit.map(std::fs::read_to_string).transpose() {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("switchyard-bench webhook: --edit: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = pushes(
+        &rt,
+        url,
+        secret,
+        repository,
+        repeat,
+        edit.zip(original.as_deref()),
+    );
+    if let (Some(path), Some(text)) = (edit, original) {
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!(
+                "switchyard-bench webhook: restoring {}: {e}",
+                path.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    }
+    code
+}
+
+fn pushes(
+    rt: &tokio::runtime::Runtime,
+    url: &str,
+    secret: &str,
+    repository: &str,
+    repeat: u32,
+    edit: Option<(&std::path::Path, &str)>,
+) -> ExitCode {
     let client = reqwest::Client::new();
     let mut round_trips = Vec::new();
     let mut server_ms = Vec::new();
     let mut stages = serde_json::Value::Null;
-    for _ in 0..repeat {
+    for n in 0..repeat {
+        if let Some((path, text)) = edit {
+            let newline = if text.is_empty() || text.ends_with('\n') {
+                ""
+            } else {
+                "\n"
+            };
+            let changed = format!("{text}{newline}SWITCHYARD_BENCH_EDIT={n}\n");
+            if let Err(e) = std::fs::write(path, changed) {
+                eprintln!("switchyard-bench webhook: --edit {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+        }
         match rt.block_on(load::webhook_push(&client, url, secret, repository)) {
             Ok((micros, body)) => {
                 round_trips.push(micros);
@@ -179,6 +251,56 @@ fn webhook(url: &str, secret: &str, repository: &str, repeat: u32) -> ExitCode {
     show("server re-analysis", &mut server_ms);
     if !stages.is_null() {
         println!("last re-analysis by stage (ms): {stages}");
+    }
+    ExitCode::SUCCESS
+}
+
+fn stages(
+    dir: &std::path::Path,
+    repository: &str,
+    edit: Option<&std::path::Path>,
+    repeat: usize,
+) -> ExitCode {
+    let fleet = match switchyard_extract::fleet::discover(dir) {
+        Ok(fleet) => fleet,
+        Err(e) => {
+            eprintln!("switchyard-bench stages: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if !fleet.repositories.iter().any(|r| r.name == repository) {
+        eprintln!(
+            "switchyard-bench stages: no repository {repository} in {}",
+            dir.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let source = switchyard_server::analysis::FleetSource::new(fleet, None);
+    let report = match switchyard_bench::stages::measure(&source, repository, edit, repeat) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("switchyard-bench stages: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "{} repositories, {} services, {} edges, {} conflicts (medians of {repeat} runs)",
+        report.repositories, report.services, report.edges, report.conflicts
+    );
+    println!(
+        "full analysis            {:>9.1} ms",
+        report.full_analysis_ms
+    );
+    println!("re-read, nothing changed {:>9.1} ms", report.unchanged_ms);
+    if let (Some(ms), Some(s)) = (report.edited_ms, report.edited_stages) {
+        println!(
+            "re-analysis after edit   {ms:>9.1} ms (extract {:.1}, link {:.1}, detect {:.1}, compare {:.1})",
+            s.extract_ms, s.link_ms, s.detect_ms, s.compare_ms
+        );
+    }
+    println!("detector index           {:>9.1} ms", report.index_ms);
+    for (kind, ms) in &report.detectors_ms {
+        println!("  {kind:<22} {ms:>9.1} ms");
     }
     ExitCode::SUCCESS
 }
@@ -251,7 +373,20 @@ fn main() -> ExitCode {
             secret,
             repository,
             repeat,
-        } => webhook(url.trim_end_matches('/'), &secret, &repository, repeat),
+            edit,
+        } => webhook(
+            url.trim_end_matches('/'),
+            &secret,
+            &repository,
+            repeat,
+            edit.as_deref(),
+        ),
+        Command::Stages {
+            dir,
+            repository,
+            edit,
+            repeat,
+        } => stages(&dir, &repository, edit.as_deref(), repeat as usize),
         Command::Check { dir } => match scan(&dir) {
             Ok(fleet) => {
                 let edges = fleet.edges();

@@ -41,7 +41,8 @@ pub struct Cache {
     entries: Vec<Entry>,
     by_fingerprint: HashMap<String, usize>,
     by_key: HashMap<String, usize>,
-    fresh: Mutex<Vec<Entry>>,
+    /// This run's entries by owner: a repository read again replaces its earlier entry.
+    fresh: Mutex<HashMap<String, Entry>>,
 }
 
 impl Cache {
@@ -67,7 +68,7 @@ impl Cache {
             entries,
             by_fingerprint,
             by_key,
-            fresh: Mutex::new(Vec::new()),
+            fresh: Mutex::new(HashMap::new()),
         }
     }
 
@@ -163,7 +164,7 @@ impl Cache {
         self.fresh
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(entry);
+            .insert(entry.owner.clone(), entry);
     }
 
     /// Writes the pack: this run's entries, plus earlier entries of repositories this run did
@@ -172,19 +173,19 @@ impl Cache {
         let fresh = self.fresh.lock().unwrap_or_else(|e| e.into_inner());
         let unchanged = fresh.len() == self.entries.len()
             && fresh
-                .iter()
+                .values()
                 .all(|e| self.by_fingerprint.contains_key(&e.fingerprint));
         if unchanged {
             return Ok(());
         }
-        let owners: std::collections::HashSet<&str> =
-            fresh.iter().map(|e| e.owner.as_str()).collect();
         let mut all: Vec<&Entry> = self
             .entries
             .iter()
-            .filter(|e| !owners.contains(e.owner.as_str()))
+            .filter(|e| !fresh.contains_key(&e.owner))
             .collect();
-        all.extend(fresh.iter());
+        let mut this_run: Vec<&Entry> = fresh.values().collect();
+        this_run.sort_by(|a, b| a.owner.cmp(&b.owner));
+        all.extend(this_run);
         std::fs::create_dir_all(&self.dir)?;
         let path = self.dir.join(PACK_FILE);
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
@@ -276,6 +277,24 @@ mod tests {
         let third = Cache::open(dir.path());
         assert_eq!(third.len(), 1, "the superseded entry of r was dropped");
         assert!(third.by_fingerprint("fp2").is_some());
+    }
+
+    #[test]
+    fn a_repository_read_twice_in_one_run_keeps_its_last_entry() {
+        // A long-lived server re-reads a repository on every push: the pack keeps one entry
+        // per repository, the newest, instead of growing by one per push.
+        let dir = tempfile::tempdir().unwrap();
+        let root = Path::new("/fleet/r");
+        let (k1, f1) = facts("A=1\n");
+        let (k2, f2) = facts("A=2\n");
+        let cache = Cache::open(dir.path());
+        cache.store(("r", root), "fp1", &k1, &f1);
+        cache.store(("r", root), "fp2", &k2, &f2);
+        cache.save().unwrap();
+        let reopened = Cache::open(dir.path());
+        assert_eq!(reopened.len(), 1);
+        assert_eq!(reopened.by_fingerprint("fp2"), Some(f2));
+        assert_eq!(reopened.by_fingerprint("fp1"), None);
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The hot fleet: facts, linked model, repository graph and conflicts, rebuilt whole at start
 //! and incrementally (only the named repositories re-read from disk) after a push or a change.
 
+use std::cmp::Ordering as Order;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -11,7 +13,7 @@ use switchyard_extract::cache::Cache;
 use switchyard_extract::fleet::Fleet;
 use switchyard_extract::{Limits, Registry};
 use switchyard_graph::Digraph;
-use switchyard_model::{FleetModel, RepoFacts, Repository};
+use switchyard_model::{Edge, FleetModel, RepoFacts, Repository};
 use switchyard_store::Timestamp;
 
 use crate::error::ApiError;
@@ -53,8 +55,9 @@ pub struct Snapshot {
     pub repo_graph: Digraph,
     pub conflicts: Vec<Conflict>,
     pub analyzed_at: Timestamp,
-    /// When each repository (fleet order) was last read from disk.
-    pub read_at: Vec<Timestamp>,
+    /// When each repository (fleet order) was last read from disk (Unix milliseconds): a push
+    /// that changes nothing only moves these, the snapshot stays.
+    read_at: Vec<AtomicI64>,
     pub duration_ms: f64,
     /// Where `duration_ms` went.
     pub stages: StageTimings,
@@ -76,6 +79,8 @@ pub struct StageTimings {
     pub link_ms: f64,
     /// Running every conflict detector over the fleet.
     pub detect_ms: f64,
+    /// Comparing the new analysis with the previous one (services, edges, conflicts).
+    pub compare_ms: f64,
 }
 
 fn millis_since(instant: Instant) -> f64 {
@@ -98,6 +103,21 @@ pub struct ChangeSummary {
 }
 
 impl ChangeSummary {
+    /// Re-read `repositories`, nothing changed.
+    fn unchanged(repositories: Vec<String>) -> Self {
+        ChangeSummary {
+            repositories,
+            services_added: Vec::new(),
+            services_removed: Vec::new(),
+            edges_added: Vec::new(),
+            edges_removed: Vec::new(),
+            conflicts_detected: Vec::new(),
+            conflicts_cleared: Vec::new(),
+            duration_ms: 0.0,
+            stages: StageTimings::default(),
+        }
+    }
+
     pub fn changed(&self) -> bool {
         !(self.services_added.is_empty()
             && self.services_removed.is_empty()
@@ -131,18 +151,20 @@ impl Snapshot {
         )
     }
 
-    /// Re-reads only `names` from disk and re-links the fleet. Unknown names are ignored
-    /// (callers check them first with [`Snapshot::unknown`]).
+    /// Re-reads only `names` from disk. When their facts are what the snapshot already has
+    /// (a push that touched no file Switchyard reads), nothing is re-linked and `None` comes
+    /// back: the snapshot stays, only its read times move. Otherwise the fleet is re-linked and
+    /// re-checked into a new snapshot. Unknown names are ignored (callers check them first with
+    /// [`Snapshot::unknown`]).
     pub fn reanalyze(
         &self,
         source: &FleetSource,
         names: &[String],
         now: Timestamp,
-    ) -> (Snapshot, ChangeSummary) {
+    ) -> (Option<Snapshot>, ChangeSummary) {
         let started = Instant::now();
-        let mut facts = self.facts.clone();
-        let mut read_at = self.read_at.clone();
         let mut touched = Vec::new();
+        let mut fresh = Vec::new();
         for name in names {
             let Some(&i) = self.index.get(name) else {
                 continue;
@@ -150,32 +172,64 @@ impl Snapshot {
             let Some(spec) = source.fleet.repositories.get(i) else {
                 continue;
             };
-            let (fresh, _) = switchyard_extract::extract_repository(
+            let (facts, _) = switchyard_extract::extract_repository(
                 &spec.name,
                 &spec.path,
                 &source.registry,
                 source.limits,
                 source.cache.as_ref(),
             );
-            facts[i] = fresh;
-            read_at[i] = now;
+            self.mark_read(i, now);
+            if self.facts.get(i) != Some(&facts) {
+                fresh.push((i, facts));
+            }
             touched.push(spec.name.clone());
         }
-        if let Some(cache) = source.cache.as_ref() {
-            // A cache that cannot be written only costs the next cold start.
-            let _ = cache.save();
-        }
         let extract_ms = millis_since(started);
-        let next = Snapshot::build(
+        if fresh.is_empty() {
+            let summary = ChangeSummary {
+                duration_ms: extract_ms,
+                stages: StageTimings {
+                    extract_ms,
+                    ..StageTimings::default()
+                },
+                ..ChangeSummary::unchanged(touched)
+            };
+            return (None, summary);
+        }
+        let mut facts = self.facts.clone();
+        for (i, f) in fresh {
+            facts[i] = f;
+        }
+        let read_at = self.read_at.iter().map(|t| t.load(Ordering::Relaxed));
+        let mut next = Snapshot::build(
             self.repositories.clone(),
             facts,
-            read_at,
+            read_at.map(Timestamp::from_unix_millis).collect(),
             now,
             started,
             extract_ms,
         );
-        let summary = self.diff(&next, touched);
-        (next, summary)
+        let comparing = Instant::now();
+        let mut summary = self.diff(&next, touched);
+        next.stages.compare_ms = millis_since(comparing);
+        next.duration_ms = millis_since(started);
+        summary.stages = next.stages;
+        summary.duration_ms = next.duration_ms;
+        (Some(next), summary)
+    }
+
+    /// When repository `i` (fleet order) was last read from disk.
+    pub fn read_at(&self, i: usize) -> Option<Timestamp> {
+        self.read_at
+            .get(i)
+            .map(|t| Timestamp::from_unix_millis(t.load(Ordering::Relaxed)))
+    }
+
+    fn mark_read(&self, i: usize, now: Timestamp) {
+        if let Some(t) = self.read_at.get(i) {
+            t.store(now.unix_millis(), Ordering::Relaxed);
+        }
     }
 
     fn build(
@@ -202,6 +256,7 @@ impl Snapshot {
             extract_ms,
             link_ms,
             detect_ms: millis_since(detecting),
+            compare_ms: 0.0,
         };
         let index = repositories
             .iter()
@@ -221,7 +276,10 @@ impl Snapshot {
             repo_graph,
             conflicts,
             analyzed_at: now,
-            read_at,
+            read_at: read_at
+                .into_iter()
+                .map(|t| AtomicI64::new(t.unix_millis()))
+                .collect(),
             duration_ms: millis_since(started),
             stages,
             index,
@@ -230,33 +288,33 @@ impl Snapshot {
         }
     }
 
+    /// What changed from `self` to `next` after re-reading `repositories`. Services come from
+    /// a repository's own facts, so only those repositories' services are compared; edges (in
+    /// either snapshot sorted by `(from, to)`) are merged in one pass.
     fn diff(&self, next: &Snapshot, repositories: Vec<String>) -> ChangeSummary {
+        let touched: BTreeSet<&str> = repositories.iter().map(String::as_str).collect();
         let services = |s: &Snapshot| -> BTreeSet<String> {
-            s.model.services.iter().map(|x| x.id.clone()).collect()
-        };
-        let edges = |s: &Snapshot| -> BTreeSet<String> {
             s.model
-                .edges
+                .services
                 .iter()
-                .map(|e| format!("{} -> {}", e.from, e.to))
+                .filter(|x| touched.contains(x.repository.as_str()))
+                .map(|x| x.id.clone())
                 .collect()
         };
         let conflicts = |s: &Snapshot| -> BTreeSet<String> {
             s.conflicts.iter().map(|c| c.id.clone()).collect()
         };
         let (s0, s1) = (services(self), services(next));
-        let (e0, e1) = (edges(self), edges(next));
+        let (edges_added, edges_removed) = sorted_difference(&self.model.edges, &next.model.edges);
         let (c0, c1) = (conflicts(self), conflicts(next));
         ChangeSummary {
-            repositories,
             services_added: s1.difference(&s0).cloned().collect(),
             services_removed: s0.difference(&s1).cloned().collect(),
-            edges_added: e1.difference(&e0).cloned().collect(),
-            edges_removed: e0.difference(&e1).cloned().collect(),
+            edges_added,
+            edges_removed,
             conflicts_detected: c1.difference(&c0).cloned().collect(),
             conflicts_cleared: c0.difference(&c1).cloned().collect(),
-            duration_ms: next.duration_ms,
-            stages: next.stages,
+            ..ChangeSummary::unchanged(repositories)
         }
     }
 
@@ -303,6 +361,36 @@ impl Snapshot {
     }
 }
 
+/// `(in b, not in a)` and `(in a, not in b)` as `from -> to`, for edge lists sorted by
+/// `(from, to)` without duplicates.
+fn sorted_difference(a: &[Edge], b: &[Edge]) -> (Vec<String>, Vec<String>) {
+    let key = |e: &Edge| -> String { format!("{} -> {}", e.from, e.to) };
+    let (mut added, mut removed) = (Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let order = match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) => (&x.from, &x.to).cmp(&(&y.from, &y.to)),
+            (Some(_), None) => Order::Less,
+            _ => Order::Greater,
+        };
+        match order {
+            Order::Less => {
+                removed.push(key(&a[i]));
+                i += 1;
+            }
+            Order::Greater => {
+                added.push(key(&b[j]));
+                j += 1;
+            }
+            Order::Equal => {
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    (added, removed)
+}
+
 /// The current snapshot behind a lock that is held only to swap the `Arc`.
 #[derive(Clone)]
 pub struct FleetHandle {
@@ -329,5 +417,120 @@ impl FleetHandle {
             Ok(mut guard) => *guard = next,
             Err(poisoned) => *poisoned.into_inner() = next,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+
+    fn homelab() -> (tempfile::TempDir, FleetSource) {
+        let dir = tempfile::tempdir().unwrap();
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/fleets/homelab");
+        copy_dir(&examples, dir.path());
+        let fleet = switchyard_extract::fleet::discover(dir.path()).unwrap();
+        (dir, FleetSource::new(fleet, None))
+    }
+
+    fn at(millis: i64) -> Timestamp {
+        Timestamp::from_unix_millis(millis)
+    }
+
+    #[test]
+    fn a_push_that_changes_no_fact_keeps_the_snapshot_and_moves_the_read_time() {
+        let (dir, source) = homelab();
+        let snapshot = Snapshot::analyze(&source, at(1_000));
+        // A file Switchyard does not read, and a comment at the end of one it does.
+        std::fs::write(dir.path().join("api/CHANGELOG.md"), "# 1.1\n").unwrap();
+        let env = dir.path().join("api/.env.example");
+        let text = std::fs::read_to_string(&env).unwrap();
+        std::fs::write(&env, format!("{text}# rotated on Monday\n")).unwrap();
+
+        let (next, summary) = snapshot.reanalyze(&source, &["api".to_string()], at(2_000));
+        assert!(next.is_none(), "nothing to re-link");
+        assert_eq!(summary.repositories, ["api"]);
+        assert!(!summary.changed());
+        assert_eq!(summary.stages.link_ms, 0.0);
+        let api = snapshot.position("api").unwrap();
+        let auth = snapshot.position("auth").unwrap();
+        assert_eq!(snapshot.read_at(api), Some(at(2_000)));
+        assert_eq!(snapshot.read_at(auth), Some(at(1_000)));
+        assert_eq!(snapshot.analyzed_at, at(1_000));
+    }
+
+    #[test]
+    fn a_push_that_adds_a_reference_re_links_and_reports_the_new_edge() {
+        let (dir, source) = homelab();
+        let snapshot = Snapshot::analyze(&source, at(1_000));
+        let env = dir.path().join("api/.env.example");
+        let text = std::fs::read_to_string(&env).unwrap();
+        std::fs::write(
+            &env,
+            format!("{text}METRICS_URL=http://localhost:9090/api/v1/query\n"),
+        )
+        .unwrap();
+
+        let (next, summary) = snapshot.reanalyze(&source, &["api".to_string()], at(2_000));
+        let next = next.expect("a new snapshot");
+        assert_eq!(summary.edges_removed, Vec::<String>::new());
+        assert_eq!(summary.edges_added.len(), 1, "{summary:?}");
+        assert!(summary.edges_added[0].starts_with("api/"), "{summary:?}");
+        assert!(
+            summary.edges_added[0].contains("monitoring/"),
+            "{summary:?}"
+        );
+        assert!(summary.services_added.is_empty() && summary.services_removed.is_empty());
+        assert!(summary.changed());
+        assert_eq!(next.analyzed_at, at(2_000));
+        assert_eq!(next.read_at(next.position("api").unwrap()), Some(at(2_000)));
+        assert_eq!(
+            next.read_at(next.position("auth").unwrap()),
+            Some(at(1_000))
+        );
+        assert!(summary.duration_ms >= summary.stages.link_ms);
+    }
+
+    fn edge(from: &str, to: &str) -> Edge {
+        Edge {
+            from: from.into(),
+            to: to.into(),
+            mechanisms: Vec::new(),
+            evidence: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn sorted_difference_merges_both_lists_once() {
+        let a = [
+            edge("a", "b"),
+            edge("a", "c"),
+            edge("b", "c"),
+            edge("d", "a"),
+        ];
+        let b = [
+            edge("a", "c"),
+            edge("b", "a"),
+            edge("b", "c"),
+            edge("e", "a"),
+        ];
+        let (added, removed) = sorted_difference(&a, &b);
+        assert_eq!(added, ["b -> a", "e -> a"]);
+        assert_eq!(removed, ["a -> b", "d -> a"]);
+        assert_eq!(sorted_difference(&a, &a), (Vec::new(), Vec::new()));
+        assert_eq!(sorted_difference(&[], &a).0.len(), 4);
     }
 }

@@ -197,6 +197,15 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, ServeError> 
         coordination: Arc::new(Mutex::new(())),
     };
     tasks::restore(&state).await?;
+    // The conflict history starts from this analysis (entries of conflicts gone since the last
+    // run are closed); re-analyses then record only what appears and what ends.
+    {
+        let snapshot = state.snapshot();
+        let seen: Vec<&switchyard_conflicts::Conflict> = snapshot.conflicts.iter().collect();
+        let ids = snapshot.conflicts.iter().map(|c| c.id.as_str()).collect();
+        let _ = conflict_history::observe(&state, &seen, &ids, now).await;
+    }
+    state.save_cache();
     Ok(state)
 }
 

@@ -101,6 +101,7 @@ impl AppState {
         let now = self.now();
         let source = self.source.clone();
         let details = serde_json::json!({ "repositories": names });
+        let open_conflicts = current.conflicts.len();
         let (next, summary) = self
             .operation(OperationKind::Refresh, details, async {
                 let names = names.clone();
@@ -109,27 +110,39 @@ impl AppState {
                     tokio::task::spawn_blocking(move || current.reanalyze(&source, &names, now))
                         .await
                         .map_err(|e| ApiError::internal(format!("re-analysis stopped: {e}")))?;
-                let conflicts = done.0.conflicts.len();
+                let conflicts = done
+                    .0
+                    .as_ref()
+                    .map_or(open_conflicts, |s| s.conflicts.len());
                 Ok((done, conflicts))
             })
             .await?;
-        let by_id: std::collections::HashMap<&str, &switchyard_conflicts::Conflict> =
-            next.conflicts.iter().map(|c| (c.id.as_str(), c)).collect();
-        let detected: Vec<Value> = summary
-            .conflicts_detected
-            .iter()
-            .filter_map(|id| by_id.get(id.as_str()))
-            .filter_map(|c| serde_json::to_value(c).ok())
-            .collect();
-        self.fleet.replace(next);
+        let (conflicts, detected) = match next {
+            Some(next) => {
+                let by_id: std::collections::HashMap<&str, &switchyard_conflicts::Conflict> =
+                    next.conflicts.iter().map(|c| (c.id.as_str(), c)).collect();
+                let detected: Vec<switchyard_conflicts::Conflict> = summary
+                    .conflicts_detected
+                    .iter()
+                    .filter_map(|id| by_id.get(id.as_str()).map(|c| (*c).clone()))
+                    .collect();
+                let conflicts = next.conflicts.len();
+                self.fleet.replace(next);
+                self.save_cache();
+                (conflicts, detected)
+            }
+            None => (current.conflicts.len(), Vec::new()),
+        };
         for name in &summary.repositories {
             self.publish(
                 "repository.changed",
                 serde_json::json!({ "repository": name, "summary": summary }),
             );
         }
-        for conflict in detected {
-            self.publish("conflict.detected", conflict);
+        for conflict in &detected {
+            if let Ok(value) = serde_json::to_value(conflict) {
+                self.publish("conflict.detected", value);
+            }
         }
         for id in &summary.conflicts_cleared {
             self.publish(
@@ -137,22 +150,39 @@ impl AppState {
                 serde_json::json!({ "conflictId": id, "reason": "no longer detected" }),
             );
         }
-        // The conflict history follows every analysis; a failed write only costs history.
-        let after = self.snapshot();
         self.publish(
             "analysis.completed",
             serde_json::json!({
                 "repositories": summary.repositories,
                 "changed": summary.changed(),
                 "summary": summary,
-                "analyzedAt": after.analyzed_at,
-                "conflicts": after.conflicts.len(),
+                "analyzedAt": self.snapshot().analyzed_at,
+                "conflicts": conflicts,
             }),
         );
-        let seen: Vec<&switchyard_conflicts::Conflict> = after.conflicts.iter().collect();
-        let ids: std::collections::BTreeSet<&str> = seen.iter().map(|c| c.id.as_str()).collect();
-        let _ = crate::conflict_history::observe(self, &seen, &ids, now).await;
+        // The history records what appeared and what ended; conflicts that stay open keep their
+        // entries. A failed write only costs history.
+        if !(detected.is_empty() && summary.conflicts_cleared.is_empty()) {
+            let after = self.snapshot();
+            let seen: Vec<&switchyard_conflicts::Conflict> = detected.iter().collect();
+            let ids: std::collections::BTreeSet<&str> =
+                after.conflicts.iter().map(|c| c.id.as_str()).collect();
+            let _ = crate::conflict_history::observe(self, &seen, &ids, now).await;
+        }
         Ok(summary)
+    }
+}
+
+impl AppState {
+    /// Writes the facts cache in the background: it only saves the next cold start some reading,
+    /// so no answer waits for it, and a failed write costs nothing else.
+    pub fn save_cache(&self) {
+        let source = self.source.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Some(cache) = source.cache.as_ref() {
+                let _ = cache.save();
+            }
+        });
     }
 }
 

@@ -221,7 +221,7 @@ async fn repositories(State(state): State<AppState>, params: Params) -> ApiResul
                 "path": repo.path,
                 "host": repo.host,
                 "environment": repo.environment,
-                "lastAnalysis": snapshot.read_at.get(i),
+                "lastAnalysis": snapshot.read_at(i),
                 "serviceCount": services,
                 "diagnosticsCount": facts.map_or(0, |f| f.diagnostics.len()),
                 "dependsOn": snapshot.repo_graph.dependencies(&repo.name),

@@ -9,6 +9,7 @@ use switchyard_bench::generate::{generate, is_current};
 use switchyard_bench::load::{self, LoadOptions, Scenario};
 use switchyard_bench::plan::Options;
 use switchyard_bench::scan::scan;
+use switchyard_bench::stages::Edit;
 
 #[derive(Parser)]
 #[command(
@@ -101,8 +102,9 @@ enum Command {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
         repeat: u32,
         /// A file of that repository (e.g. FLEET/repo-05000/.env) to change before every push:
-        /// `SWITCHYARD_BENCH_EDIT=<n>` is appended, so each push carries a real change of facts.
-        /// The file is restored afterwards. Without it the pushes change nothing on disk.
+        /// `SWITCHYARD_BENCH_EDIT=<n>` is appended (the file is created when missing), so each
+        /// push carries a real change of facts. Restored afterwards. Without it the pushes
+        /// change nothing on disk.
         #[arg(long)]
         edit: Option<PathBuf>,
     },
@@ -169,29 +171,19 @@ fn webhook(
     let Some(rt) = runtime() else {
         return ExitCode::FAILURE;
     };
-    let original = match edit.map(std::fs::read_to_string).transpose() {
-        Ok(text) => text,
+    let edit = match edit.map(Edit::open).transpose() {
+        Ok(edit) => edit,
         Err(e) => {
             eprintln!("switchyard-bench webhook: --edit: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let code = pushes(
-        &rt,
-        url,
-        secret,
-        repository,
-        repeat,
-        edit.zip(original.as_deref()),
-    );
-    if let (Some(path), Some(text)) = (edit, original) {
-        if let Err(e) = std::fs::write(path, text) {
-            eprintln!(
-                "switchyard-bench webhook: restoring {}: {e}",
-                path.display()
-            );
-            return ExitCode::FAILURE;
-        }
+    let code = pushes(&rt, url, secret, repository, repeat, edit.as_ref());
+    if let Some(edit) = edit
+        && let Err(e) = edit.restore()
+    {
+        eprintln!("switchyard-bench webhook: restoring the edited file: {e}");
+        return ExitCode::FAILURE;
     }
     code
 }
@@ -202,24 +194,18 @@ fn pushes(
     secret: &str,
     repository: &str,
     repeat: u32,
-    edit: Option<(&std::path::Path, &str)>,
+    edit: Option<&Edit>,
 ) -> ExitCode {
     let client = reqwest::Client::new();
     let mut round_trips = Vec::new();
     let mut server_ms = Vec::new();
     let mut stages = serde_json::Value::Null;
     for n in 0..repeat {
-        if let Some((path, text)) = edit {
-            let newline = if text.is_empty() || text.ends_with('\n') {
-                ""
-            } else {
-                "\n"
-            };
-            let changed = format!("{text}{newline}SWITCHYARD_BENCH_EDIT={n}\n");
-            if let Err(e) = std::fs::write(path, changed) {
-                eprintln!("switchyard-bench webhook: --edit {}: {e}", path.display());
-                return ExitCode::FAILURE;
-            }
+        if let Some(edit) = edit
+            && let Err(e) = edit.apply(n as usize)
+        {
+            eprintln!("switchyard-bench webhook: --edit: {e}");
+            return ExitCode::FAILURE;
         }
         match rt.block_on(load::webhook_push(&client, url, secret, repository)) {
             Ok((micros, body)) => {

@@ -13,6 +13,49 @@ use switchyard_conflicts::detect::index::FleetIndex;
 use switchyard_server::analysis::{FleetSource, Snapshot, StageTimings};
 use switchyard_store::Timestamp;
 
+/// A file changed before each measured push: `SWITCHYARD_BENCH_EDIT=<n>` appended to what it
+/// held (a `.env` line; a missing file is created), put back by [`Edit::restore`].
+pub struct Edit {
+    path: std::path::PathBuf,
+    original: Option<String>,
+}
+
+impl Edit {
+    pub fn open(path: &Path) -> std::io::Result<Edit> {
+        let original = match std::fs::read_to_string(path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        Ok(Edit {
+            path: path.to_path_buf(),
+            original,
+        })
+    }
+
+    /// Writes the `n`th version of the file.
+    pub fn apply(&self, n: usize) -> std::io::Result<()> {
+        let text = self.original.as_deref().unwrap_or("");
+        let newline = if text.is_empty() || text.ends_with('\n') {
+            ""
+        } else {
+            "\n"
+        };
+        std::fs::write(
+            &self.path,
+            format!("{text}{newline}SWITCHYARD_BENCH_EDIT={n}\n"),
+        )
+    }
+
+    /// Puts the file back as it was (removes it when it did not exist).
+    pub fn restore(&self) -> std::io::Result<()> {
+        match &self.original {
+            Some(text) => std::fs::write(&self.path, text),
+            None => std::fs::remove_file(&self.path),
+        }
+    }
+}
+
 /// Milliseconds of each measured step, medians over the repeats.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StageReport {
@@ -63,24 +106,18 @@ pub fn measure(
 
     let (mut edited_ms, mut edited_stages) = (None, None);
     if let Some(path) = edit {
-        let original = std::fs::read_to_string(path)?;
-        let newline = if original.is_empty() || original.ends_with('\n') {
-            ""
-        } else {
-            "\n"
-        };
+        let edit = Edit::open(path)?;
         let mut runs = Vec::new();
         let mut outcome = Ok(());
         for n in 0..repeat {
-            let changed = format!("{original}{newline}SWITCHYARD_BENCH_EDIT={n}\n");
-            if let Err(e) = std::fs::write(path, changed) {
+            if let Err(e) = edit.apply(n) {
                 outcome = Err(e);
                 break;
             }
             let (_, summary) = snapshot.reanalyze(source, &names, now);
             runs.push((summary.duration_ms, summary.stages));
         }
-        std::fs::write(path, &original)?;
+        edit.restore()?;
         outcome?;
         runs.sort_by(|a, b| a.0.total_cmp(&b.0));
         if let Some((ms, stages)) = runs.get(runs.len() / 2) {
@@ -152,13 +189,42 @@ mod tests {
         let fleet = switchyard_extract::fleet::discover(dir.path()).unwrap();
         let source = FleetSource::new(fleet, None);
         let env = dir.path().join("repo-00005/.env");
-        let before = std::fs::read_to_string(&env).unwrap();
+        let before = std::fs::read_to_string(&env).ok();
         let report = measure(&source, "repo-00005", Some(&env), 2).unwrap();
         assert_eq!(report.repositories, 12);
         assert!(report.services >= 12, "{report:?}");
         assert_eq!(report.detectors_ms.len(), detectors().len());
         let stages = report.edited_stages.expect("edited runs");
         assert!(stages.link_ms > 0.0, "an edit re-links: {report:?}");
-        assert_eq!(std::fs::read_to_string(&env).unwrap(), before);
+        assert_eq!(std::fs::read_to_string(&env).ok(), before, "restored");
+    }
+}
+
+#[cfg(test)]
+mod edit_tests {
+    use super::Edit;
+
+    #[test]
+    fn an_edit_appends_a_numbered_line_and_restores_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        let missing = Edit::open(&dir.path().join("none.env")).unwrap();
+        missing.apply(0).unwrap();
+        assert!(dir.path().join("none.env").exists());
+        missing.restore().unwrap();
+        assert!(
+            !dir.path().join("none.env").exists(),
+            "a created file is removed"
+        );
+
+        std::fs::write(&path, "A=1").unwrap();
+        let edit = Edit::open(&path).unwrap();
+        edit.apply(3).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "A=1\nSWITCHYARD_BENCH_EDIT=3\n"
+        );
+        edit.restore().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "A=1");
     }
 }

@@ -96,6 +96,7 @@ pub async fn housekeeping_round(state: &AppState, watch: &mut CapacityWatch) -> 
     {
         state.publish("claims.expired", json!({ "count": count }));
     }
+    crate::deploy::ledger::time_out_overdue(state).await;
     let inputs = AlertInputs {
         resources_at_capacity: watch.observe(state, now).await,
         memory_bytes: switchyard_monitor::process_memory_bytes(),

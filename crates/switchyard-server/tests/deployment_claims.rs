@@ -146,3 +146,57 @@ async fn a_claim_taken_by_hand_blocks_the_plan_and_is_named() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_past_its_timeout_is_ended_and_its_claims_released() {
+    let server = TestServer::start("homelab").await;
+    let plan_with_timeout = |repositories: Vec<&'static str>, timeout: u64| {
+        let server = &server;
+        async move {
+            let (status, body) = server
+                .post(
+                    PLAN,
+                    json!({ "repositories": repositories, "options": { "ignoreConflicts": true, "timeout": timeout } }),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+            body["coordination"]["id"].as_str().expect("id").to_string()
+        }
+    };
+    let short = plan_with_timeout(vec!["postgres"], 60).await;
+    let long = plan_with_timeout(vec!["monitoring"], 3600).await;
+    ok_event(&server, &short, "postgres", "started").await;
+    assert_eq!(live_claims(&server, "port:5432").await.len(), 1);
+    let housekeeping = || async {
+        server
+            .server
+            .as_ref()
+            .expect("running")
+            .evaluate_now()
+            .await
+    };
+
+    server.advance(30);
+    housekeeping().await;
+    let (_, body) = server.get(&deployment_path(&short, "")).await;
+    assert_eq!(body["coordination"]["status"], "in_progress", "{body}");
+
+    server.advance(31);
+    housekeeping().await;
+    let (status, body) = server.get(&deployment_path(&short, "")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["coordination"]["status"], "timed_out", "{body}");
+    assert!(body["coordination"]["finishedAt"].is_string(), "{body}");
+    assert_eq!(live_claims(&server, "port:5432").await, Vec::<Value>::new());
+    let (status, body) = event(
+        &server,
+        &short,
+        json!({ "repository": "postgres", "status": "succeeded" }),
+    )
+    .await;
+    assert_error(status, &body, 409, "DEPLOYMENT_FINISHED");
+    // The other plan's timeout has not run out.
+    let (_, body) = server.get(&deployment_path(&long, "")).await;
+    assert_eq!(body["coordination"]["status"], "ready", "{body}");
+    server.stop().await;
+}

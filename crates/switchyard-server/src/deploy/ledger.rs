@@ -224,6 +224,48 @@ pub async fn release(state: &AppState, claims: &[PlanClaim]) -> Result<usize, Ap
     Ok(released)
 }
 
+/// Ends every unfinished deployment whose timeout has run out as `timed_out`: what is left of
+/// its claims is released and `deployment.completed` is published. Returns the ids ended.
+pub async fn time_out_overdue(state: &AppState) -> Vec<String> {
+    let now = state.now();
+    let Ok(records) = state.store.list_records(super::DEPLOYMENT_KIND).await else {
+        return Vec::new();
+    };
+    let overdue: Vec<String> = records
+        .into_iter()
+        .filter_map(|r| serde_json::from_value::<super::Deployment>(r.body).ok())
+        .filter(|d| d.is_overdue(now))
+        .map(|d| d.id)
+        .collect();
+    if overdue.is_empty() {
+        return overdue;
+    }
+    let _guard = state.coordination.lock().await;
+    let mut ended = Vec::new();
+    for id in overdue {
+        // Re-read under the lock: an event or a cancel may have finished it meanwhile.
+        let Ok(mut deployment) = super::records::load(state.store.as_ref(), &id).await else {
+            continue;
+        };
+        if !deployment.is_overdue(now) {
+            continue;
+        }
+        release_all(state, &deployment.claims).await;
+        deployment.finish(super::DeploymentStatus::TimedOut, now);
+        if super::records::save(state.store.as_ref(), &deployment, now)
+            .await
+            .is_ok()
+        {
+            state.publish(
+                "deployment.completed",
+                json!({ "id": deployment.id, "status": deployment.status }),
+            );
+            ended.push(deployment.id);
+        }
+    }
+    ended
+}
+
 /// Best-effort release while already answering an error; a claim left behind lapses with its TTL.
 async fn release_all(state: &AppState, claims: &[PlanClaim]) {
     let _ = release(state, claims).await;

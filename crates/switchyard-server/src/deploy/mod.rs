@@ -23,8 +23,8 @@ pub const DURATIONS_KIND: &str = "deploy_durations";
 /// How many recent durations per repository feed the estimate.
 pub const DURATIONS_KEPT: usize = 10;
 
-/// Where a coordination stands. `Completed`, `Cancelled` and `Failed` are final: the claims
-/// are released and no event is accepted any more.
+/// Where a coordination stands. `Completed`, `Cancelled`, `Failed` and `TimedOut` are final:
+/// the claims are released and no event is accepted any more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeploymentStatus {
@@ -38,13 +38,19 @@ pub enum DeploymentStatus {
     Cancelled,
     /// Completed after a rollback.
     Failed,
+    /// Not finished within `options.timeout` of its planning: the claims (held for that long)
+    /// lapsed, so the housekeeping ends it rather than leave a plan that holds nothing.
+    TimedOut,
 }
 
 impl DeploymentStatus {
     pub fn is_finished(self) -> bool {
         matches!(
             self,
-            DeploymentStatus::Completed | DeploymentStatus::Cancelled | DeploymentStatus::Failed
+            DeploymentStatus::Completed
+                | DeploymentStatus::Cancelled
+                | DeploymentStatus::Failed
+                | DeploymentStatus::TimedOut
         )
     }
 
@@ -56,6 +62,7 @@ impl DeploymentStatus {
             DeploymentStatus::Completed => "completed",
             DeploymentStatus::Cancelled => "cancelled",
             DeploymentStatus::Failed => "failed",
+            DeploymentStatus::TimedOut => "timed_out",
         }
     }
 }
@@ -253,6 +260,17 @@ impl Deployment {
             "coordination": self,
             "deployment": self.summary(),
         })
+    }
+
+    /// When the timeout runs out: the claims were taken for `options.timeout` seconds at
+    /// planning.
+    pub fn deadline(&self) -> Timestamp {
+        self.created_at.plus_seconds(self.options.timeout)
+    }
+
+    /// Unfinished at or past its deadline.
+    pub fn is_overdue(&self, now: Timestamp) -> bool {
+        !self.status.is_finished() && now >= self.deadline()
     }
 
     /// Ends the coordination with `status` (the caller releases the claims).

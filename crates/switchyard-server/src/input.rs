@@ -34,12 +34,18 @@ where
     }
 }
 
-/// Parses a JSON body; an empty body reads as `{}` so all-default requests may omit it.
+/// Parses a JSON body, which must be an object (serde would also read a struct from an array
+/// of its fields in order, which no client means); an empty body reads as `{}` so all-default
+/// requests may omit it.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        bytes
+    let text: &[u8] = match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => b"{}",
+        Some(b'{') => bytes,
+        Some(_) => {
+            return Err(ApiError::validation(
+                "invalid request body: expected a JSON object",
+            ));
+        }
     };
     let mut deserializer = serde_json::Deserializer::from_slice(text);
     serde_path_to_error(&mut deserializer)
@@ -58,6 +64,39 @@ fn serde_path_to_error<'de, T: DeserializeOwned>(
         .end()
         .map_err(|error| ApiError::validation(format!("invalid request body: {error}")))?;
     Ok(value)
+}
+
+/// A whole number JSON may spell `50` or `50.0` (JSON Schema counts both as integers), for
+/// `#[serde(deserialize_with = "whole")]`; fractions, negatives and overflow are errors.
+pub fn whole<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    use serde::Deserialize;
+    use serde::de::Error;
+    let number = serde_json::Number::deserialize(deserializer)?;
+    let n = match (number.as_u64(), number.as_f64()) {
+        (Some(n), _) => Some(n),
+        (None, Some(f)) if f.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(&f) => {
+            Some(f as u64)
+        }
+        _ => None,
+    };
+    n.and_then(|n| T::try_from(n).ok())
+        .ok_or_else(|| D::Error::custom(format!("expected a whole number in range, got {number}")))
+}
+
+/// [`whole`] for an optional field (`null` or absent is `None`; pair with `#[serde(default)]`).
+pub fn opt_whole<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    use serde::Deserialize;
+    #[derive(Deserialize)]
+    struct Whole<T: TryFrom<u64>>(#[serde(deserialize_with = "whole")] T);
+    Ok(Option::<Whole<T>>::deserialize(deserializer)?.map(|w| w.0))
 }
 
 /// Query parameters with typed getters that explain what was wrong.
@@ -242,11 +281,38 @@ mod tests {
         assert_eq!(page.describe(4)["hasMore"], true);
         assert_eq!(page.describe(3)["hasMore"], false);
         assert!(params(&[("limit", "0")]).page().is_err());
+        assert!(params(&[("limit", "1")]).page().is_ok());
         assert!(params(&[("limit", "101")]).page().is_err());
         assert!(params(&[("limit", "ten")]).page().is_err());
         assert!(params(&[("offset", "-1")]).page().is_err());
         let default = params(&[]).page().ok().map(|p| (p.limit, p.offset));
         assert_eq!(default, Some((20, 0)));
+    }
+
+    #[test]
+    fn whole_numbers_may_be_spelled_as_floats() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Body {
+            #[serde(deserialize_with = "whole")]
+            n: u32,
+            #[serde(default, deserialize_with = "opt_whole")]
+            m: Option<u64>,
+        }
+        let read = |text: &str| parse_json::<Body>(text.as_bytes()).ok();
+        assert_eq!(read(r#"{"n": 50}"#), Some(Body { n: 50, m: None }));
+        assert_eq!(
+            read(r#"{"n": 50.0, "m": 7.0}"#),
+            Some(Body { n: 50, m: Some(7) })
+        );
+        assert_eq!(read(r#"{"n": 1, "m": null}"#), Some(Body { n: 1, m: None }));
+        for bad in [
+            r#"{"n": 1.5}"#,
+            r#"{"n": -1}"#,
+            r#"{"n": 4294967296}"#,
+            r#"{"n": "5"}"#,
+        ] {
+            assert_eq!(read(bad), None, "{bad}");
+        }
     }
 
     #[test]
@@ -262,6 +328,13 @@ mod tests {
         assert_eq!(error.map(|e| e.status.as_u16()), Some(400));
         assert!(parse_json::<Body>(b"").is_err(), "missing field");
         assert!(parse_json::<Body>(br#"{"repository":"a"} x"#).is_err());
+        // serde reads a struct from an array of its fields; a body must be an object.
+        let error = parse_json::<Body>(br#"["a"]"#).err();
+        assert!(
+            error.is_some_and(|e| e.message.contains("expected a JSON object")),
+            "an array body is refused"
+        );
+        assert!(parse_json::<Body>(b" \n {\"repository\": \"a\"}").is_ok());
     }
 
     #[test]

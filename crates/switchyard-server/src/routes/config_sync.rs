@@ -43,6 +43,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub struct SyncRequest {
     /// The `timestamp` of the previous sync answer (0 or absent: everything).
     #[serde(default)]
+    #[schema(minimum = 0, exclusive_maximum = 9007199254740992_f64)]
     pub last_sync: Option<f64>,
     #[serde(default)]
     pub changes: Vec<ChangeRequest>,
@@ -51,11 +52,15 @@ pub struct SyncRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRequest {
+    #[schema(min_length = 1, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
     pub key: String,
     #[serde(default)]
     pub value: Value,
     #[serde(default)]
+    #[schema(minimum = 0, exclusive_maximum = 1e12)]
     pub ttl: Option<f64>,
+    /// Milliseconds since the epoch.
+    #[schema(minimum = 0, exclusive_maximum = 9007199254740992_f64)]
     pub timestamp: f64,
     #[serde(default)]
     pub deleted: bool,
@@ -64,24 +69,33 @@ pub struct ChangeRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetRequest {
+    #[schema(min_length = 1, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
     pub key: String,
     pub value: Value,
     /// Seconds; 0 or absent never expires.
     #[serde(default)]
+    #[schema(minimum = 0, exclusive_maximum = 1e12)]
     pub ttl: Option<f64>,
+    /// Milliseconds since the epoch.
+    #[schema(minimum = 0, exclusive_maximum = 9007199254740992_f64)]
     pub timestamp: f64,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RemoveRequest {
+    #[schema(min_length = 1, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
     pub key: String,
+    /// Milliseconds since the epoch.
+    #[schema(minimum = 0, exclusive_maximum = 9007199254740992_f64)]
     pub timestamp: f64,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClearRequest {
+    /// Milliseconds since the epoch.
+    #[schema(minimum = 0, exclusive_maximum = 9007199254740992_f64)]
     pub timestamp: f64,
 }
 
@@ -102,10 +116,10 @@ fn seconds(value: Option<f64>) -> Result<Option<u64>, ApiError> {
     match value {
         None => Ok(None),
         Some(v) if v.is_finite() && (0.0..1e12).contains(&v) => Ok(Some(v.ceil() as u64)),
-        Some(_) => Err(
-            ApiError::validation("`ttl` must be a number of seconds (≥ 0)")
-                .with_details(json!({ "field": "ttl" })),
-        ),
+        Some(_) => Err(ApiError::validation(
+            "`ttl` must be a number of seconds from 0 to below 10^12",
+        )
+        .with_details(json!({ "field": "ttl" }))),
     }
 }
 

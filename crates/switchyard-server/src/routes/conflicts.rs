@@ -132,9 +132,9 @@ async fn observe(state: &AppState, snapshot: &Snapshot, seen: &[&Conflict]) {
     params(
         ("repositories" = Option<String>, Query, description = "Comma-separated repositories; conflicts involving any of them (default: all)"),
         ("environment" = Option<String>, Query, description = "Only conflicts of this environment"),
-        ("types" = Option<String>, Query, description = "Comma-separated conflict types (port, domain, volume, network, container_name, env_drift, unreachable_url, cors_missing_origin, websocket_mismatch, shared_dependency_version, dangling_package)"),
-        ("limit" = Option<u32>, Query, description = "1-100, default 20"),
-        ("offset" = Option<u32>, Query, description = "Default 0")
+        ("types" = Option<String>, Query, pattern = "^(port|domain|volume|network|container_name|env_drift|unreachable_url|cors_missing_origin|websocket_mismatch|shared_dependency_version|dangling_package)(,(port|domain|volume|network|container_name|env_drift|unreachable_url|cors_missing_origin|websocket_mismatch|shared_dependency_version|dangling_package))*$", description = "Comma-separated conflict types (port, domain, volume, network, container_name, env_drift, unreachable_url, cors_missing_origin, websocket_mismatch, shared_dependency_version, dangling_package)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 20"),
+        ("offset" = Option<u32>, Query, minimum = 0, description = "Default 0")
     ),
     responses(
         (status = 200, description = "One page of conflicts; the summary counts every matching conflict", body = crate::schemas::ConflictList),
@@ -200,6 +200,7 @@ pub struct ConflictRef {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ResolveRequest {
+    #[schema(min_items = 1, max_items = 100)]
     pub conflicts: Vec<ConflictRef>,
     /// A strategy name; default: the highest-confidence automatic one for each conflict.
     #[serde(default)]
@@ -548,9 +549,9 @@ async fn coordinate_configuration(
     path = "/conflicts/history",
     tag = "conflicts",
     params(
-        ("type" = Option<String>, Query, description = "Only this conflict type"),
-        ("limit" = Option<u32>, Query, description = "1-100, default 20"),
-        ("offset" = Option<u32>, Query, description = "Default 0")
+        ("type" = Option<String>, Query, pattern = "^(port|domain|volume|network|container_name|env_drift|unreachable_url|cors_missing_origin|websocket_mismatch|shared_dependency_version|dangling_package)$", description = "Only this conflict type"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 20"),
+        ("offset" = Option<u32>, Query, minimum = 0, description = "Default 0")
     ),
     responses(
         (status = 200, description = "Past and present conflicts, most recently seen first", body = crate::schemas::HistoryList),

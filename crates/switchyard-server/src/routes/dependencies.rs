@@ -35,7 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     params(
         ("repositories" = Option<String>, Query, description = "Comma-separated repository names (default: all)"),
         ("includeTransitive" = Option<bool>, Query, description = "Include transitive dependencies (default true)"),
-        ("maxDepth" = Option<u32>, Query, description = "Depth limit for transitive dependencies, 1-100")
+        ("maxDepth" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Depth limit for transitive dependencies, 1-100")
     ),
     responses(
         (status = 200, description = "Direct and transitive dependencies, cycles, deployment order", body = crate::schemas::DependenciesResponse),
@@ -191,8 +191,8 @@ async fn refresh(
     path = "/repositories",
     tag = "dependencies",
     params(
-        ("limit" = Option<u32>, Query, description = "1-100, default 20"),
-        ("offset" = Option<u32>, Query, description = "Default 0")
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 20"),
+        ("offset" = Option<u32>, Query, minimum = 0, description = "Default 0")
     ),
     responses(
         (status = 200, description = "The fleet's repositories, one page", body = crate::schemas::RepositoryList),

@@ -45,6 +45,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct CoordinateRequest {
     /// Repositories to deploy (names known to the fleet).
+    #[schema(min_items = 1)]
     pub repositories: Vec<String>,
     #[serde(default)]
     pub options: CoordinateOptions,
@@ -58,8 +59,12 @@ pub struct CoordinateOptions {
     /// Plan even when conflicts involve the repositories (default false).
     pub ignore_conflicts: bool,
     /// Seconds the whole deployment may take, 1-86400 (default 3600); also the claims' TTL.
+    #[serde(deserialize_with = "crate::input::whole")]
+    #[schema(minimum = 1, maximum = 86400)]
     pub timeout: u64,
     /// At most this many repositories per phase; larger phases are split.
+    #[serde(deserialize_with = "crate::input::opt_whole")]
+    #[schema(minimum = 1)]
     pub max_parallel: Option<usize>,
 }
 
@@ -265,6 +270,7 @@ pub struct EventRequest {
     pub status: RepoEvent,
     /// How long the repository took; without it a success is timed from its `started` event.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 86400)]
     pub duration_seconds: Option<f64>,
 }
 

@@ -92,10 +92,16 @@ fn refresh_gauges(state: &AppState) {
     path = "/metrics",
     tag = "monitoring",
     params(
-        ("format" = Option<String>, Query, description = "json (default) or prometheus"),
-        ("timeRange" = Option<f64>, Query, description = "Hours of operations to summarise (default 24)")
+        ("format" = Option<String>, Query, pattern = "^(json|prometheus)$", description = "json (default) or prometheus"),
+        ("timeRange" = Option<f64>, Query, exclusive_minimum = 0, maximum = 8784, description = "Hours of operations to summarise (default 24)")
     ),
-    responses((status = 200, description = "JSON summary or Prometheus text", body = Value), (status = 400, description = "Bad query"))
+    responses(
+        (status = 200, description = "JSON summary (`format=json`) or Prometheus text (`format=prometheus`)", content(
+            (Value = "application/json"),
+            (String = "text/plain")
+        )),
+        (status = 400, description = "Bad query")
+    )
 )]
 async fn metrics(State(state): State<AppState>, params: Params) -> ApiResult<Response> {
     let hours = params.number("timeRange", 24.0 * 366.0)?.unwrap_or(24.0);
@@ -143,11 +149,11 @@ async fn top_metrics(State(state): State<AppState>) -> Response {
     path = "/alerts",
     tag = "monitoring",
     params(
-        ("hours" = Option<f64>, Query, description = "Alerts active at some point in the last this many hours: raised or cleared in that time, or still active (default: all kept)"),
-        ("severity" = Option<String>, Query, description = "low, medium, high or critical"),
+        ("hours" = Option<f64>, Query, exclusive_minimum = 0, maximum = 87840, description = "Alerts active at some point in the last this many hours: raised or cleared in that time, or still active (default: all kept)"),
+        ("severity" = Option<String>, Query, pattern = "^(low|medium|high|critical)$", description = "low, medium, high or critical"),
         ("acknowledged" = Option<bool>, Query, description = "Filter by acknowledgement"),
-        ("limit" = Option<u32>, Query, description = "1-100, default 20"),
-        ("offset" = Option<u32>, Query, description = "Default 0")
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 20"),
+        ("offset" = Option<u32>, Query, minimum = 0, description = "Default 0")
     ),
     responses((status = 200, description = "Alerts (newest first), the summary over every match, and pagination", body = Value), (status = 400, description = "Bad query"))
 )]
@@ -208,10 +214,10 @@ async fn acknowledge(
     path = "/operations",
     tag = "monitoring",
     params(
-        ("status" = Option<String>, Query, description = "active, completed or failed"),
-        ("type" = Option<String>, Query, description = "analysis, refresh, plan, conflict_check, resolution, claim, release, deployment, webhook, config_sync, cleanup"),
-        ("limit" = Option<u32>, Query, description = "1-100, default 20"),
-        ("offset" = Option<u32>, Query, description = "Default 0")
+        ("status" = Option<String>, Query, pattern = "^(active|completed|failed)$", description = "active, completed or failed"),
+        ("type" = Option<String>, Query, pattern = "^(analysis|refresh|plan|conflict_check|resolution|claim|release|deployment|webhook|config_sync|cleanup)$", description = "analysis, refresh, plan, conflict_check, resolution, claim, release, deployment, webhook, config_sync, cleanup"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 20"),
+        ("offset" = Option<u32>, Query, minimum = 0, description = "Default 0")
     ),
     responses((status = 200, description = "Operations, newest first, with pagination", body = Value), (status = 400, description = "Bad query"))
 )]

@@ -31,11 +31,19 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub struct RegisterRequest {
     /// port, domain, volume, network, database, certificate or custom.
     #[serde(rename = "type")]
+    #[schema(pattern = "^(port|domain|volume|network|database|certificate|custom)$")]
     pub resource_type: String,
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f]+$"
+    )]
     pub identifier: String,
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "crate::input::whole")]
+    #[schema(minimum = 1)]
     pub capacity: u32,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
 }
 
@@ -86,10 +94,10 @@ async fn register(
     path = "/resources",
     tag = "resources",
     params(
-        ("type" = Option<String>, Query, description = "Only this resource type"),
+        ("type" = Option<String>, Query, pattern = "^(port|domain|volume|network|database|certificate|custom)$", description = "Only this resource type"),
         ("repository" = Option<String>, Query, description = "Only resources this repository holds"),
-        ("limit" = Option<u32>, Query, description = "1-100, default 20"),
-        ("offset" = Option<u32>, Query, description = "Default 0")
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 20"),
+        ("offset" = Option<u32>, Query, minimum = 0, description = "Default 0")
     ),
     responses((status = 200, description = "Resources and pagination", body = crate::schemas::ResourceList), (status = 400, description = "Bad query"), (status = 404, description = "Unknown repository"))
 )]
@@ -120,7 +128,7 @@ async fn list(State(state): State<AppState>, params: Params) -> ApiResult<Json<V
     get,
     path = "/resources/{id}/status",
     tag = "resources",
-    params(("id" = String, Path, description = "type:identifier, e.g. port:8080")),
+    params(("id" = String, Path, pattern = r"^(port|domain|volume|network|database|certificate|custom):[^\s\x00-\x1f\x7f-\x9f]+$", description = "type:identifier, e.g. port:8080")),
     responses((status = 200, description = "Status", body = crate::schemas::ResourceStatusView), (status = 404, description = "Unknown resource"))
 )]
 async fn status(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
@@ -133,7 +141,7 @@ async fn status(State(state): State<AppState>, Path(id): Path<String>) -> ApiRes
     delete,
     path = "/resources/{id}",
     tag = "resources",
-    params(("id" = String, Path, description = "type:identifier")),
+    params(("id" = String, Path, pattern = r"^(port|domain|volume|network|database|certificate|custom):[^\s\x00-\x1f\x7f-\x9f]+$", description = "type:identifier")),
     responses((status = 200, description = "Deleted", body = crate::schemas::DeletedResponse), (status = 404, description = "Unknown resource"), (status = 409, description = "Still claimed"))
 )]
 async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
@@ -144,6 +152,12 @@ async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ApiRes
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimRequest {
+    /// Who holds the claim: 1 to 255 bytes, not blank, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub repository: String,
     pub operation: ClaimOperation,
 }
@@ -154,11 +168,13 @@ pub struct ClaimOperation {
     /// read, backup (shared with each other), write, deploy, maintenance (exclusive), or any
     /// other name (exclusive).
     #[serde(rename = "type")]
+    #[schema(pattern = r"^[a-z0-9_.\-]{1,64}$")]
     pub kind: String,
     #[serde(default)]
     pub exclusive: bool,
-    /// Seconds until the claim lapses.
-    #[serde(default)]
+    /// Seconds until the claim lapses (1 to a year).
+    #[serde(default, deserialize_with = "crate::input::opt_whole")]
+    #[schema(minimum = 1, maximum = 31536000)]
     pub ttl: Option<u64>,
 }
 
@@ -167,7 +183,7 @@ pub struct ClaimOperation {
     post,
     path = "/resources/{id}/claim",
     tag = "resources",
-    params(("id" = String, Path, description = "type:identifier")),
+    params(("id" = String, Path, pattern = r"^(port|domain|volume|network|database|certificate|custom):[^\s\x00-\x1f\x7f-\x9f]+$", description = "type:identifier")),
     request_body = ClaimRequest,
     responses(
         (status = 201, description = "Claimed", body = crate::schemas::ClaimView),
@@ -204,7 +220,9 @@ async fn claim(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenewRequest {
-    /// Seconds from now.
+    /// Seconds from now (1 to a year).
+    #[serde(deserialize_with = "crate::input::whole")]
+    #[schema(minimum = 1, maximum = 31536000)]
     pub ttl: u64,
 }
 
@@ -213,7 +231,7 @@ pub struct RenewRequest {
     post,
     path = "/resources/{id}/claims/{claim_id}/renew",
     tag = "resources",
-    params(("id" = String, Path, description = "type:identifier"), ("claim_id" = String, Path, description = "claim_…")),
+    params(("id" = String, Path, pattern = r"^(port|domain|volume|network|database|certificate|custom):[^\s\x00-\x1f\x7f-\x9f]+$", description = "type:identifier"), ("claim_id" = String, Path, description = "claim_…")),
     request_body = RenewRequest,
     responses((status = 200, description = "Renewed claim with the new expiresAt", body = crate::schemas::ClaimView), (status = 400, description = "Bad body"), (status = 404, description = "Unknown or expired claim"))
 )]
@@ -234,7 +252,7 @@ async fn renew(
     delete,
     path = "/resources/{id}/claims/{claim_id}",
     tag = "resources",
-    params(("id" = String, Path, description = "type:identifier"), ("claim_id" = String, Path, description = "claim_…")),
+    params(("id" = String, Path, pattern = r"^(port|domain|volume|network|database|certificate|custom):[^\s\x00-\x1f\x7f-\x9f]+$", description = "type:identifier"), ("claim_id" = String, Path, description = "claim_…")),
     responses((status = 200, description = "Released", body = crate::schemas::DeletedResponse), (status = 404, description = "Unknown or expired claim"))
 )]
 async fn release(

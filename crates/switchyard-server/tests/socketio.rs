@@ -22,68 +22,8 @@ fn client_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/socketio")
 }
 
-fn available(program: &str) -> bool {
-    std::process::Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Installs `socket.io-client` once (a lock folder keeps parallel tests from racing).
 fn ensure_client() {
-    assert!(
-        available("node") && available("npm"),
-        "the Socket.IO tests need Node.js and npm on PATH (install nodejs/npm; CI runs \
-         `npm ci --prefix crates/switchyard-server/tests/socketio`)"
-    );
-    let dir = client_dir();
-    let installed = || {
-        dir.join("node_modules/socket.io-client/package.json")
-            .is_file()
-    };
-    let lock = dir.join(".install-lock");
-    let started = std::time::Instant::now();
-    while std::fs::create_dir(&lock).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(180),
-            "{} stayed locked for 3 minutes; remove it if no npm is running",
-            lock.display()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let result = (|| {
-        if installed() {
-            return Ok(());
-        }
-        for args in [
-            &["ci", "--no-audit", "--no-fund"][..],
-            &["install", "--no-audit", "--no-fund"],
-        ] {
-            let output = std::process::Command::new("npm")
-                .args(args)
-                .current_dir(&dir)
-                .output()
-                .map_err(|e| format!("cannot run npm: {e}"))?;
-            if output.status.success() && installed() {
-                return Ok(());
-            }
-            eprintln!(
-                "npm {} failed: {}",
-                args[0],
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        Err(format!(
-            "could not install socket.io-client in {}",
-            dir.display()
-        ))
-    })();
-    let _ = std::fs::remove_dir(&lock);
-    if let Err(message) = result {
-        panic!("{message}");
-    }
+    common::npm::ensure_package(&client_dir(), "socket.io-client");
 }
 
 /// The node client and its stdout lines.

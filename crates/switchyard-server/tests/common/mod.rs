@@ -2,6 +2,7 @@
 //! a temporary SQLite store and a copy of an example fleet, and a small JSON client for it.
 #![allow(dead_code)]
 
+pub mod npm;
 pub mod ws;
 
 use std::path::{Path, PathBuf};

@@ -18,6 +18,12 @@
 //!   and never below the wall clock), and every sync answers with a `timestamp` no later write
 //!   can reach: `updates` are the versions with `seq > lastSync`, so a client never misses a
 //!   write made in the same millisecond as its last sync.
+//! - **Retention**: tombstones and expired versions written before the retention cutoff are
+//!   purged ([`SyncState::purge`]). Two watermarks keep that safe: a write to a key that has no
+//!   entry loses when its `timestamp` is at or below the newest purged version's (it is older
+//!   than something already forgotten), and a sync whose `lastSync` is below the newest purged
+//!   change stamp gets every live entry with `full: true` — it may have missed a deletion, so it
+//!   replaces its cache instead of merging.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -190,6 +196,10 @@ pub struct SyncState {
     pub clock: i64,
     /// Writes with a timestamp below this lost to a `clear`.
     pub cleared_at: Option<i64>,
+    /// Newest writer `timestamp` among purged versions: writes to absent keys at or below it lose.
+    pub purged_timestamp: Option<i64>,
+    /// Newest change stamp among purged versions: a sync from before it must start over.
+    pub purged_seq: Option<i64>,
 }
 
 impl SyncState {
@@ -218,6 +228,11 @@ impl SyncState {
             if order != Ordering::Greater {
                 return Applied::Rejected(Some(current.clone()));
             }
+        }
+        if !self.entries.contains_key(&change.key)
+            && self.purged_timestamp.is_some_and(|t| change.timestamp <= t)
+        {
+            return Applied::Rejected(None);
         }
         if let Some(cleared) = self.cleared_at {
             let loses =
@@ -261,6 +276,33 @@ impl SyncState {
         out
     }
 
+    /// Forgets tombstones and expired versions written before `cutoff` (server milliseconds);
+    /// returns their keys. See the module's retention rule for what keeps this safe.
+    pub fn purge(&mut self, cutoff: i64, now: i64) -> Vec<String> {
+        let gone: Vec<String> = self
+            .entries
+            .values()
+            .filter(|e| e.written_at < cutoff && (e.deleted || e.expired(now)))
+            .map(|e| e.key.clone())
+            .collect();
+        for key in &gone {
+            if let Some(entry) = self.entries.remove(key) {
+                self.purged_timestamp = Some(
+                    self.purged_timestamp
+                        .map_or(entry.timestamp, |t| t.max(entry.timestamp)),
+                );
+                self.purged_seq = Some(self.purged_seq.map_or(entry.seq, |s| s.max(entry.seq)));
+            }
+        }
+        gone
+    }
+
+    /// Whether a client that last synced at `last_sync` may have missed a purged deletion and
+    /// must replace its cache (`0` is a first sync: it has nothing to replace).
+    pub fn needs_full_sync(&self, last_sync: i64) -> bool {
+        last_sync > 0 && self.purged_seq.is_some_and(|s| last_sync < s)
+    }
+
     /// Versions changed after `last_sync` that have not expired at `now`, minus the ones the
     /// client already has (`known`: exactly the version it sent).
     pub fn updates_since(&self, last_sync: i64, now: i64, known: &[Change]) -> Vec<Entry> {
@@ -287,6 +329,43 @@ mod tests {
 
     fn accepted(applied: &Applied) -> bool {
         matches!(applied, Applied::Accepted(_))
+    }
+
+    #[test]
+    fn purge_forgets_old_tombstones_and_expired_versions_but_not_their_order() {
+        let mut s = SyncState::default();
+        s.apply(Change::set("live", json!(1), None, 10), 100);
+        s.apply(Change::set("gone", json!(1), None, 10), 100);
+        s.apply(Change::remove("gone", 20), 200);
+        s.apply(Change::set("brief", json!(1), Some(1), 30), 300);
+        s.apply(Change::remove("recent", 40), 5_000);
+        let stamp_before = s.clock;
+        let mut purged = s.purge(4_000, 5_000);
+        purged.sort();
+        assert_eq!(purged, ["brief", "gone"]);
+        assert!(s.entries.contains_key("live") && s.entries.contains_key("recent"));
+        assert_eq!(s.purged_timestamp, Some(30));
+        // A late write older than what was forgotten cannot bring the key back...
+        assert!(matches!(
+            s.apply(Change::set("gone", json!(2), None, 15), 6_000),
+            Applied::Rejected(None)
+        ));
+        assert!(matches!(
+            s.apply(Change::set("other", json!(2), None, 30), 6_000),
+            Applied::Rejected(None)
+        ));
+        // ...a newer one can, and keys that still have entries keep their own order.
+        assert!(accepted(
+            &s.apply(Change::set("gone", json!(3), None, 31), 6_000)
+        ));
+        assert!(accepted(
+            &s.apply(Change::set("live", json!(4), None, 11), 6_000)
+        ));
+        // A client that synced before the purged versions' stamps must start over.
+        assert!(s.needs_full_sync(1));
+        assert!(!s.needs_full_sync(0), "a first sync has nothing to replace");
+        assert!(!s.needs_full_sync(stamp_before));
+        assert!(s.purge(4_000, 6_000).is_empty(), "nothing more to forget");
     }
 
     #[test]

@@ -345,6 +345,9 @@ pub struct ConfigEntry {
 pub struct SyncResponse {
     /// Versions changed since `lastSync` that the client does not have.
     pub updates: Vec<ConfigEntry>,
+    /// `lastSync` was older than versions the retention has forgotten: `updates` is every live
+    /// entry, and the client replaces its cache with them instead of merging.
+    pub full: bool,
     /// Send as the next `lastSync`.
     pub timestamp: i64,
     pub accepted: u64,

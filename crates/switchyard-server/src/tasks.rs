@@ -145,6 +145,10 @@ pub async fn apply_retention(state: &AppState) -> serde_json::Map<String, serde_
     let deployments =
         crate::deploy::records::prune_finished(state.store.as_ref(), cutoff, now).await;
     counts.insert("deployments".into(), json!(deployments));
+    let config = crate::routes::config_sync::purge(state, cutoff)
+        .await
+        .unwrap_or(0);
+    counts.insert("configSync".into(), json!(config));
     counts
 }
 

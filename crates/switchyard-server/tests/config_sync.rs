@@ -245,3 +245,68 @@ async fn events_are_redacted_and_bad_input_is_400() {
     assert_error(status, &answer, 400, "VALIDATION_ERROR");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_forgets_old_tombstones_and_stale_clients_resync_in_full() {
+    let server = TestServer::start("homelab").await;
+    let t0 = common::t0().unix_millis();
+    for key in ["keep", "drop"] {
+        let (status, body) = server
+            .post(SET, json!({ "key": key, "value": "v", "timestamp": t0 }))
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    // A client syncs, then the key is removed.
+    let (_, early) = server.post(SYNC, json!({})).await;
+    let early_sync = early["timestamp"].clone();
+    server.advance(1);
+    let (status, body) = server
+        .post(REMOVE, json!({ "key": "drop", "timestamp": t0 + 1 }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // 31 days later the retention (30 days) forgets the tombstone.
+    server.advance(31 * 86_400);
+    let (status, body) = server.post("/api/coordination/cleanup", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["removed"]["configSync"], 1, "{body}");
+
+    // A client that synced before the deletion cannot learn it from a tombstone any more: it
+    // gets the whole live cache, marked full.
+    let (status, body) = server.post(SYNC, json!({ "lastSync": early_sync })).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["full"], true, "{body}");
+    let keys: Vec<&str> = body["updates"]
+        .as_array()
+        .map(|u| u.iter().filter_map(|e| e["key"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(keys, ["keep"], "{body}");
+    let (_, fresh) = server
+        .post(SYNC, json!({ "lastSync": body["timestamp"] }))
+        .await;
+    assert_eq!(fresh["full"], false, "{fresh}");
+
+    // A write older than the forgotten tombstone does not bring the key back; a newer one does.
+    let (_, body) = server
+        .post(
+            SET,
+            json!({ "key": "drop", "value": "late", "timestamp": t0 }),
+        )
+        .await;
+    assert_eq!(body["applied"], false, "{body}");
+    let (_, body) = server
+        .post(
+            SET,
+            json!({ "key": "drop", "value": "new", "timestamp": t0 + 2 }),
+        )
+        .await;
+    assert_eq!(body["applied"], true, "{body}");
+
+    // The watermarks survive a restart.
+    let config = common::test_config();
+    let mut server = server;
+    server.restart(config).await;
+    let (_, body) = server.post(SYNC, json!({ "lastSync": early_sync })).await;
+    assert_eq!(body["full"], true, "{body}");
+    server.stop().await;
+}

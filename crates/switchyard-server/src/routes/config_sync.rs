@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use switchyard_model::redact::{REDACTED, is_secret_key, redact_passwords};
 use switchyard_monitor::OperationKind;
+use switchyard_store::Timestamp;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -188,11 +189,33 @@ async fn load(state: &AppState) -> ApiResult<SyncState> {
     if let Some(meta) = state.store.get_record(META_KIND, META_ID).await? {
         sync.clock = meta["clock"].as_i64().unwrap_or(0);
         sync.cleared_at = meta["clearedAt"].as_i64();
+        sync.purged_timestamp = meta["purgedTimestamp"].as_i64();
+        sync.purged_seq = meta["purgedSeq"].as_i64();
     }
     // The clock is at least every stamp handed out, even if the meta record lags.
     let highest = sync.entries.values().map(|e| e.seq).max().unwrap_or(0);
     sync.clock = sync.clock.max(highest);
     Ok(sync)
+}
+
+/// Retention: forgets tombstones and expired versions written before `cutoff`; returns how many.
+pub async fn purge(state: &AppState, cutoff: Timestamp) -> ApiResult<u64> {
+    let _guard = state.coordination.lock().await;
+    let mut sync = load(state).await?;
+    let now = state.now();
+    let gone = sync.purge(cutoff.unix_millis(), now.unix_millis());
+    if gone.is_empty() {
+        return Ok(0);
+    }
+    // The watermarks first: a crash between the two leaves extra entries, never a lost order.
+    save(state, &sync, &[]).await?;
+    let mut removed = 0;
+    for key in &gone {
+        if state.store.delete_record(KEY_KIND, key, now).await? {
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 async fn save(state: &AppState, sync: &SyncState, changed: &[Entry]) -> ApiResult<()> {
@@ -205,7 +228,12 @@ async fn save(state: &AppState, sync: &SyncState, changed: &[Entry]) -> ApiResul
             .put_record(KEY_KIND, &entry.key, &body, now)
             .await?;
     }
-    let meta = json!({ "clock": sync.clock, "clearedAt": sync.cleared_at });
+    let meta = json!({
+        "clock": sync.clock,
+        "clearedAt": sync.cleared_at,
+        "purgedTimestamp": sync.purged_timestamp,
+        "purgedSeq": sync.purged_seq,
+    });
     state
         .store
         .put_record(META_KIND, META_ID, &meta, now)
@@ -322,7 +350,11 @@ async fn sync(
                 .filter(|(_, a)| !matches!(a, Applied::Rejected(_)))
                 .map(|(c, _)| c.clone())
                 .collect();
-            let mut updates: Vec<Entry> = sync.updates_since(last_sync, now, &known);
+            // A client from before a purge may have missed a deletion: it gets everything live
+            // and replaces its cache.
+            let full = sync.needs_full_sync(last_sync);
+            let since = if full { 0 } else { last_sync };
+            let mut updates: Vec<Entry> = sync.updates_since(since, now, &known);
             // Where the client's change lost, it needs the winner even if that is old.
             for a in &applied {
                 if let Applied::Rejected(Some(current)) = a
@@ -340,6 +372,7 @@ async fn sync(
             }
             let body = json!({
                 "updates": updates.iter().map(public).collect::<Vec<_>>(),
+                "full": full,
                 "timestamp": timestamp,
                 "accepted": applied.iter().filter(|a| matches!(a, Applied::Accepted(_))).count(),
                 "rejected": applied.iter().filter(|a| matches!(a, Applied::Rejected(_))).count(),

@@ -4,7 +4,8 @@
 use super::Detector;
 use super::index::{FleetIndex, and_list, finish};
 use crate::{Conflict, ConflictKind, Occurrence, Severity};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use switchyard_link::address;
 use switchyard_model::{EnvEntry, Location, ServiceKind, Target};
 
@@ -104,6 +105,30 @@ fn is_shared_config_path(path: &str) -> bool {
         .any(|dir| path.starts_with(dir) || path.contains(&format!("/{dir}")))
 }
 
+impl EnvDriftDetector {
+    /// Whether the values of `key` (in these repositories) must agree at all.
+    fn must_agree(
+        &self,
+        key: &str,
+        per_repo: &HashMap<&str, Vec<&EnvEntry>>,
+        shared: &BTreeSet<&str>,
+    ) -> bool {
+        if per_repo.len() < 2 || self.config.ignores(key) {
+            return false;
+        }
+        match self.config.lists(key) {
+            Some(listed) => listed,
+            None => {
+                shared.contains(key)
+                    || per_repo
+                        .values()
+                        .flatten()
+                        .any(|e| looks_like_url(&e.display))
+            }
+        }
+    }
+}
+
 impl Detector for EnvDriftDetector {
     fn kind(&self) -> ConflictKind {
         ConflictKind::EnvDrift
@@ -126,39 +151,26 @@ impl Detector for EnvDriftDetector {
                         .push(e);
                 }
             }
-            let mut keys: Vec<(&str, HashMap<&str, Vec<&EnvEntry>>)> = by_key.into_iter().collect();
+            let mut keys: Vec<(&str, HashMap<&str, Vec<&EnvEntry>>)> = by_key
+                .into_iter()
+                .filter(|(key, per_repo)| self.must_agree(key, per_repo, &shared))
+                .collect();
             keys.sort_by(|a, b| a.0.cmp(b.0));
+            let checked: HashSet<&str> = keys.iter().map(|(key, _)| *key).collect();
+            let reach = local.reach_all(repos, &checked);
             for (key, per_repo) in keys {
-                if per_repo.len() < 2 || self.config.ignores(key) {
-                    continue;
-                }
-                let must_agree = match self.config.lists(key) {
-                    Some(listed) => listed,
-                    None => {
-                        shared.contains(key)
-                            || per_repo
-                                .values()
-                                .flatten()
-                                .any(|e| looks_like_url(&e.display))
-                    }
-                };
-                if !must_agree {
-                    continue;
-                }
                 // A URL to the repository's own service (its own database) differs per
                 // repository on purpose.
                 let per_repo: BTreeMap<&str, Vec<&EnvEntry>> = per_repo
                     .into_iter()
                     .map(|(repo, list)| {
-                        let kept: Vec<&EnvEntry> = list
-                            .into_iter()
-                            .filter(|e| !local.is_local(repo, e))
-                            .collect();
+                        let kept: Vec<&EnvEntry> =
+                            list.into_iter().filter(|e| !reach.of(e).local).collect();
                         (repo, kept)
                     })
                     .filter(|(_, list)| !list.is_empty())
                     .collect();
-                if let Some(c) = drift(host, env, key, &per_repo, &local) {
+                if let Some(c) = drift(host, env, key, &per_repo, &reach) {
                     out.push(c);
                 }
             }
@@ -216,42 +228,71 @@ impl<'f, 'a> LocalValues<'f, 'a> {
         }
     }
 
-    /// The services an entry's value resolves to (empty when it does not resolve).
-    fn resolved(&self, repo: &str, e: &EnvEntry) -> BTreeSet<&'a str> {
-        e.service
-            .as_deref()
-            .and_then(|s| self.fleet.service(repo, s))
-            .map(|from| {
-                self.fleet
-                    .targets_at(from, &e.location)
-                    .into_iter()
-                    .map(|t| t.id.as_str())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    fn is_local(&self, repo: &str, e: &EnvEntry) -> bool {
+    /// Where an entry's value leads: the services it resolves to, and whether every address in
+    /// it points into its own repository (or at the service itself).
+    fn reach(&self, repo: &str, e: &EnvEntry) -> Reach<'a> {
         let Some(from) = e
             .service
             .as_deref()
             .and_then(|s| self.fleet.service(repo, s))
         else {
-            return false;
+            return Reach::default();
         };
+        let targets = self.fleet.targets_at(from, &e.location);
         let addressed = self
             .fleet
             .references_at(repo, Some(&from.name), &e.location)
             .any(|r| matches!(r.target, Target::Address { .. }));
-        if !addressed || self.unresolved.contains(&e.location) {
-            return false;
-        }
         // An address that became neither an edge nor an unresolved reference points at the
         // service itself.
-        self.fleet
-            .targets_at(from, &e.location)
-            .iter()
-            .all(|t| t.repository == repo)
+        let local = addressed
+            && !self.unresolved.contains(&e.location)
+            && targets.iter().all(|t| t.repository == repo);
+        Reach {
+            local,
+            targets: targets.iter().map(|t| t.id.as_str()).collect(),
+        }
+    }
+
+    /// [`Self::reach`] of every comparable entry of `keys` in `repos`, computed repository by
+    /// repository: one repository's facts, services and edges stay in cache while its entries
+    /// are resolved (key by key they would be fetched from all over the fleet).
+    fn reach_all(&self, repos: &[&str], keys: &HashSet<&str>) -> Reaches<'a> {
+        let mut by_entry = HashMap::new();
+        for facts in self.fleet.facts_of(repos) {
+            for e in facts.env.iter().filter(|e| comparable(e)) {
+                if keys.contains(e.key.as_str()) {
+                    by_entry.insert(entry_id(e), self.reach(&facts.repository, e));
+                }
+            }
+        }
+        Reaches { by_entry }
+    }
+}
+
+/// Where one env entry's value leads (see [`LocalValues::reach`]).
+#[derive(Default)]
+struct Reach<'a> {
+    local: bool,
+    targets: BTreeSet<&'a str>,
+}
+
+/// [`Reach`] by entry (its address: entries are borrowed from the facts for the whole run).
+struct Reaches<'a> {
+    by_entry: HashMap<usize, Reach<'a>>,
+}
+
+fn entry_id(e: &EnvEntry) -> usize {
+    std::ptr::from_ref(e) as usize
+}
+
+impl<'a> Reaches<'a> {
+    fn of(&self, e: &EnvEntry) -> &Reach<'a> {
+        static NOWHERE: Reach<'static> = Reach {
+            local: false,
+            targets: BTreeSet::new(),
+        };
+        self.by_entry.get(&entry_id(e)).unwrap_or(&NOWHERE)
     }
 }
 
@@ -324,7 +365,7 @@ fn drift(
     env: &str,
     key: &str,
     per_repo: &BTreeMap<&str, Vec<&EnvEntry>>,
-    local: &LocalValues<'_, '_>,
+    reach: &Reaches<'_>,
 ) -> Option<Conflict> {
     let drifting = drifting_repositories(per_repo);
     if drifting.len() < 2 {
@@ -347,7 +388,7 @@ fn drift(
                 .get(repo)
                 .into_iter()
                 .flatten()
-                .map(|e| local.resolved(repo, e))
+                .map(|e| reach.of(e).targets.clone())
         })
         .collect();
     let same_service = resolved.iter().all(|r| r.len() == 1)

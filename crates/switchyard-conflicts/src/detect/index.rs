@@ -3,7 +3,8 @@
 
 use super::reach::Call;
 use crate::{Conflict, FleetInput};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 use switchyard_model::{Edge, Location, Reference, RepoFacts, Repository, Scope, Service};
 

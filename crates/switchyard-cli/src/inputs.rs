@@ -43,7 +43,7 @@ pub struct FleetArgs {
 pub struct Analysis {
     pub fleet: fleet::Fleet,
     /// Each repository's facts, in fleet order (conflict detectors and strategies read them).
-    pub facts: Vec<RepoFacts>,
+    pub facts: Vec<std::sync::Arc<RepoFacts>>,
     pub model: FleetModel,
     pub repo_graph: Digraph,
     pub stats: FleetStats,
@@ -98,6 +98,7 @@ impl FleetArgs {
             .map(|r| r.to_repository())
             .collect();
         let model = switchyard_link::link(&repositories, &facts);
+        let facts = facts.into_iter().map(std::sync::Arc::new).collect();
         let repo_graph = Digraph::repositories(&model);
         Ok(Analysis {
             fleet,

@@ -16,13 +16,16 @@ pub mod sarif;
 pub mod strategies;
 
 use serde::Serialize;
+use std::sync::Arc;
 use switchyard_model::{ByteSpan, FleetModel, Location, RepoFacts};
 
 /// What a detector reads: the linked model and each repository's facts.
 #[derive(Clone, Copy)]
 pub struct FleetInput<'a> {
     pub model: &'a FleetModel,
-    pub facts: &'a [RepoFacts],
+    /// Shared, so a long-lived holder (the server's snapshot) can replace one repository's
+    /// facts without copying the others.
+    pub facts: &'a [Arc<RepoFacts>],
 }
 
 /// The kinds of conflict, named as in JSON and SARIF rule ids.

@@ -34,6 +34,7 @@ mod tests;
 
 use address::{Address, is_docker_host, is_loopback, kubernetes_dns};
 use index::{Providers, ServiceIdx};
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use switchyard_model::{
     Edge, EndpointKind, FleetModel, Mechanism, Reference, RepoDiagnostic, RepoFacts, Repository,
@@ -55,10 +56,11 @@ enum Resolution {
 
 /// Links the facts of every repository. `facts[i]` belongs to the repository named
 /// `facts[i].repository`; repositories without facts are still part of the model.
-pub fn link(repositories: &[Repository], facts: &[RepoFacts]) -> FleetModel {
+pub fn link<F: Borrow<RepoFacts>>(repositories: &[Repository], facts: &[F]) -> FleetModel {
+    let facts: Vec<&RepoFacts> = facts.iter().map(Borrow::borrow).collect();
     let mut services: Vec<Service> = Vec::new();
     let mut diagnostics = Vec::new();
-    for f in facts {
+    for &f in &facts {
         services.extend(merge_services(f));
         diagnostics.extend(f.diagnostics.iter().map(|d| RepoDiagnostic {
             repository: f.repository.clone(),
@@ -93,7 +95,7 @@ pub fn link(repositories: &[Repository], facts: &[RepoFacts]) -> FleetModel {
     };
     let mut edges: BTreeMap<(ServiceIdx, ServiceIdx), Edge> = BTreeMap::new();
     let mut unresolved = Vec::new();
-    for f in facts {
+    for &f in &facts {
         for reference in &f.references {
             let Some(from_name) = &reference.from else {
                 continue;

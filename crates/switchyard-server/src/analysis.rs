@@ -49,8 +49,10 @@ impl FleetSource {
 /// `Arc` they started with.
 pub struct Snapshot {
     pub repositories: Vec<Repository>,
-    /// In fleet order, like `repositories`.
-    pub facts: Vec<RepoFacts>,
+    /// In fleet order, like `repositories`. Shared: a re-analysis replaces the re-read
+    /// repositories' entries and keeps the others' (copying 10,000 repositories' facts took
+    /// ~200 ms).
+    pub facts: Vec<Arc<RepoFacts>>,
     pub model: FleetModel,
     pub repo_graph: Digraph,
     pub conflicts: Vec<Conflict>,
@@ -140,6 +142,7 @@ impl Snapshot {
             &|_| {},
         );
         let read_at = vec![now; facts.len()];
+        let facts = facts.into_iter().map(Arc::new).collect();
         let extract_ms = millis_since(started);
         Snapshot::build(
             source.repositories(),
@@ -180,8 +183,8 @@ impl Snapshot {
                 source.cache.as_ref(),
             );
             self.mark_read(i, now);
-            if self.facts.get(i) != Some(&facts) {
-                fresh.push((i, facts));
+            if self.facts.get(i).is_none_or(|old| **old != facts) {
+                fresh.push((i, Arc::new(facts)));
             }
             touched.push(spec.name.clone());
         }
@@ -234,7 +237,7 @@ impl Snapshot {
 
     fn build(
         repositories: Vec<Repository>,
-        facts: Vec<RepoFacts>,
+        facts: Vec<Arc<RepoFacts>>,
         read_at: Vec<Timestamp>,
         now: Timestamp,
         started: Instant,
@@ -357,7 +360,9 @@ impl Snapshot {
     }
 
     pub fn facts_of(&self, name: &str) -> Option<&RepoFacts> {
-        self.position(name).and_then(|i| self.facts.get(i))
+        self.position(name)
+            .and_then(|i| self.facts.get(i))
+            .map(|f| &**f)
     }
 }
 

@@ -54,7 +54,10 @@ impl RepositoryUse {
 /// name no single resource), external volumes, and external networks (shared on purpose).
 /// Container-internal ports and project-local volumes/networks are private to a repository,
 /// so nobody else can collide with them and they are left out.
-pub fn fleet_uses(services: &[Service], facts: &[RepoFacts]) -> Vec<RepositoryUse> {
+pub fn fleet_uses<F: std::borrow::Borrow<RepoFacts>>(
+    services: &[Service],
+    facts: &[F],
+) -> Vec<RepositoryUse> {
     let mut uses: BTreeSet<RepositoryUse> = BTreeSet::new();
     let mut add = |repository: &str, resource_type, identifier: String, shared| {
         uses.insert(RepositoryUse {
@@ -83,7 +86,7 @@ pub fn fleet_uses(services: &[Service], facts: &[RepoFacts]) -> Vec<RepositoryUs
             }
         }
     }
-    for repo_facts in facts {
+    for repo_facts in facts.iter().map(std::borrow::Borrow::borrow) {
         let repo = repo_facts.repository.as_str();
         for resource in &repo_facts.resources {
             match resource.kind {

@@ -74,6 +74,7 @@ fn merged_corpus_has_the_expected_port_collisions_only() {
         }
     }
     let model = switchyard_link::link(&repositories, &facts);
+    let facts: Vec<std::sync::Arc<_>> = facts.into_iter().map(std::sync::Arc::new).collect();
     let conflicts = detect(
         FleetInput {
             model: &model,

@@ -94,7 +94,7 @@ fn non_url_keys_need_shared_config_or_a_list() {
         entry("b", "FEATURE_FLAGS", "x", 2),
     ]);
     for f in &mut fx.facts {
-        for e in &mut f.env {
+        for e in &mut std::sync::Arc::make_mut(f).env {
             e.location.path = "config/shared.env".into();
         }
     }

@@ -23,7 +23,7 @@ fn repo<'a>(name: &'a str, files: &'a [(&'a str, &'a str)]) -> Repo<'a> {
     }
 }
 
-fn analyze(repos: &[Repo<'_>]) -> (FleetModel, Vec<RepoFacts>) {
+fn analyze(repos: &[Repo<'_>]) -> (FleetModel, Vec<std::sync::Arc<RepoFacts>>) {
     let registry = Registry::default();
     let repositories: Vec<Repository> = repos
         .iter()
@@ -45,7 +45,7 @@ fn analyze(repos: &[Repo<'_>]) -> (FleetModel, Vec<RepoFacts>) {
         })
         .collect();
     let model = switchyard_link::link(&repositories, &facts);
-    (model, facts)
+    (model, facts.into_iter().map(std::sync::Arc::new).collect())
 }
 
 fn conflicts(repos: &[Repo<'_>]) -> Vec<Conflict> {

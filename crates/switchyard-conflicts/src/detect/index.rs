@@ -94,7 +94,7 @@ impl<'a> FleetIndex<'a> {
             facts: input
                 .facts
                 .iter()
-                .map(|f| (f.repository.as_str(), f))
+                .map(|f| (f.repository.as_str(), &**f))
                 .collect(),
             repos,
             by_repo,
@@ -388,7 +388,7 @@ pub(crate) mod testing {
     #[derive(Default)]
     pub struct Fixture {
         pub model: FleetModel,
-        pub facts: Vec<RepoFacts>,
+        pub facts: Vec<std::sync::Arc<RepoFacts>>,
     }
 
     impl Fixture {
@@ -400,12 +400,14 @@ pub(crate) mod testing {
         }
 
         pub fn facts_mut(&mut self, repo: &str) -> &mut RepoFacts {
-            if let Some(i) = self.facts.iter().position(|f| f.repository == repo) {
-                return &mut self.facts[i];
-            }
-            self.facts.push(facts(repo));
-            let last = self.facts.len() - 1;
-            &mut self.facts[last]
+            let i = match self.facts.iter().position(|f| f.repository == repo) {
+                Some(i) => i,
+                None => {
+                    self.facts.push(std::sync::Arc::new(facts(repo)));
+                    self.facts.len() - 1
+                }
+            };
+            std::sync::Arc::make_mut(&mut self.facts[i])
         }
     }
 }

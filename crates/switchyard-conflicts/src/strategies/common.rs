@@ -142,7 +142,11 @@ pub(crate) fn endpoint_at<'m>(
 
 /// The facts of one repository.
 pub(crate) fn facts_of<'m>(input: FleetInput<'m>, repository: &str) -> Option<&'m RepoFacts> {
-    input.facts.iter().find(|f| f.repository == repository)
+    input
+        .facts
+        .iter()
+        .find(|f| f.repository == repository)
+        .map(|f| &**f)
 }
 
 /// The host a repository deploys to (`local` when it is not listed).

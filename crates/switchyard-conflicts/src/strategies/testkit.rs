@@ -16,7 +16,7 @@ pub struct TestFleet {
 
 pub struct Analyzed {
     pub model: FleetModel,
-    pub facts: Vec<RepoFacts>,
+    pub facts: Vec<std::sync::Arc<RepoFacts>>,
 }
 
 impl Analyzed {
@@ -74,6 +74,7 @@ impl TestFleet {
             });
         }
         let model = switchyard_link::link(&repositories, &facts);
+        let facts = facts.into_iter().map(std::sync::Arc::new).collect();
         Analyzed { model, facts }
     }
 
@@ -269,6 +270,7 @@ pub fn analyze_disk(config: &std::path::Path) -> (Analyzed, DiskFiles) {
         .map(|r| (r.name.clone(), r.path.clone()))
         .collect();
     let model = switchyard_link::link(&repositories, &facts);
+    let facts = facts.into_iter().map(std::sync::Arc::new).collect();
     (Analyzed { model, facts }, DiskFiles { roots })
 }
 

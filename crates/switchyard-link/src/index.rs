@@ -1,7 +1,7 @@
 //! Provider indexes: who answers to a name in a compose project, on an external network, in a
 //! Kubernetes namespace, on a host port, for a domain, a package or a federation container.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use switchyard_model::{AliasKind, EndpointKind, Repository, Scope, Service, ServiceKind};
 
 /// Index of a service in `FleetModel::services`.
@@ -11,43 +11,52 @@ pub type ServiceIdx = usize;
 const MAX_RANGE_PORTS: u32 = 1024;
 
 /// Publishers of one host port, with the host IP each binds (None = all interfaces).
-pub type Publishers = Vec<(ServiceIdx, Option<String>)>;
+pub type Publishers<'a> = Vec<(ServiceIdx, Option<&'a str>)>;
 
+/// Names (lowercased) → services.
+pub type Names = HashMap<String, Vec<ServiceIdx>>;
+
+/// Keys borrow from the services and repositories they were built from: building the index
+/// for a 10,000-repository fleet allocates only the lowercased names.
 #[derive(Default)]
-pub struct Providers {
+pub struct Providers<'a> {
     /// (repository, compose project) → name → services.
-    pub compose: HashMap<(String, String), HashMap<String, Vec<ServiceIdx>>>,
+    pub compose: HashMap<(&'a str, &'a str), Names>,
     /// (host, external network name) → name → services.
-    pub networks: HashMap<(String, String), HashMap<String, Vec<ServiceIdx>>>,
+    pub networks: HashMap<(&'a str, &'a str), Names>,
     /// (environment, namespace) → name → services.
-    pub kubernetes: HashMap<(String, String), HashMap<String, Vec<ServiceIdx>>>,
+    pub kubernetes: HashMap<(&'a str, &'a str), Names>,
     /// (host, port) → publishers, with the host IP they bind (None = all interfaces).
-    pub host_ports: HashMap<(String, u16), Publishers>,
+    pub host_ports: HashMap<(&'a str, u16), Publishers<'a>>,
     /// domain → (path prefix, service); wildcard domains are stored with their `*.` prefix.
-    pub domains: HashMap<String, Vec<(Option<String>, ServiceIdx)>>,
-    pub packages: HashMap<String, Vec<ServiceIdx>>,
-    pub federation: HashMap<String, Vec<ServiceIdx>>,
+    pub domains: HashMap<String, Vec<(Option<&'a str>, ServiceIdx)>>,
+    pub packages: HashMap<&'a str, Vec<ServiceIdx>>,
+    pub federation: Names,
     /// repository → name (service name or any alias) → services, for same-repo fallbacks.
-    pub repo_names: HashMap<String, HashMap<String, Vec<ServiceIdx>>>,
+    pub repo_names: HashMap<&'a str, Names>,
 }
 
-fn add(map: &mut HashMap<String, Vec<ServiceIdx>>, name: &str, idx: ServiceIdx) {
-    let entry = map.entry(name.to_ascii_lowercase()).or_default();
+fn add(map: &mut Names, name: &str, idx: ServiceIdx) {
+    let entry = match map.get_mut(name) {
+        // Most names are lowercase already: no allocation for them.
+        Some(entry) => entry,
+        None => map.entry(name.to_ascii_lowercase()).or_default(),
+    };
     if !entry.contains(&idx) {
         entry.push(idx);
     }
 }
 
-impl Providers {
-    pub fn build(repositories: &[Repository], services: &[Service]) -> Self {
+impl<'a> Providers<'a> {
+    pub fn build(repositories: &'a [Repository], services: &'a [Service]) -> Self {
         let repo_of: HashMap<&str, &Repository> =
             repositories.iter().map(|r| (r.name.as_str(), r)).collect();
         let mut p = Providers::default();
         for (idx, service) in services.iter().enumerate() {
-            let (host, env) = repo_of
+            let (host, env): (&str, &str) = repo_of
                 .get(service.repository.as_str())
-                .map(|r| (r.host.clone(), r.environment.clone()))
-                .unwrap_or_else(|| ("local".into(), "default".into()));
+                .map(|r| (r.host.as_str(), r.environment.as_str()))
+                .unwrap_or(("local", "default"));
             let mut names: Vec<&str> = vec![&service.name];
             names.extend(
                 service
@@ -56,7 +65,7 @@ impl Providers {
                     .filter(|a| a.kind != AliasKind::KubernetesService)
                     .map(|a| a.name.as_str()),
             );
-            let repo_names = p.repo_names.entry(service.repository.clone()).or_default();
+            let repo_names = p.repo_names.entry(service.repository.as_str()).or_default();
             for name in &names {
                 add(repo_names, name, idx);
             }
@@ -68,17 +77,14 @@ impl Providers {
                     Scope::Compose { project } => {
                         let map = p
                             .compose
-                            .entry((service.repository.clone(), project.clone()))
+                            .entry((service.repository.as_str(), project.as_str()))
                             .or_default();
                         for name in &names {
                             add(map, name, idx);
                         }
                     }
                     Scope::Kubernetes { namespace } => {
-                        let map = p
-                            .kubernetes
-                            .entry((env.clone(), namespace.clone()))
-                            .or_default();
+                        let map = p.kubernetes.entry((env, namespace.as_str())).or_default();
                         if service.kind != ServiceKind::Compose {
                             add(map, &service.name, idx);
                         }
@@ -93,10 +99,7 @@ impl Providers {
             }
             for network in &service.networks {
                 if let Some(external) = &network.external_name {
-                    let map = p
-                        .networks
-                        .entry((host.clone(), external.clone()))
-                        .or_default();
+                    let map = p.networks.entry((host, external.as_str())).or_default();
                     for name in &names {
                         add(map, name, idx);
                     }
@@ -116,27 +119,28 @@ impl Providers {
                         let last = (*end).max(*start);
                         let last = last.min((*start as u32 + MAX_RANGE_PORTS) as u16);
                         for port in *start..=last {
-                            let list = p.host_ports.entry((host.clone(), port)).or_default();
+                            let list = p.host_ports.entry((host, port)).or_default();
                             if !list.iter().any(|(i, _)| *i == idx) {
-                                list.push((idx, host_ip.clone()));
+                                list.push((idx, host_ip.as_deref()));
                             }
                         }
                     }
                     EndpointKind::HostProcessPort { port }
                     | EndpointKind::NodePort { port, .. } => {
-                        let list = p.host_ports.entry((host.clone(), *port)).or_default();
+                        let list = p.host_ports.entry((host, *port)).or_default();
                         if !list.iter().any(|(i, _)| *i == idx) {
                             list.push((idx, None));
                         }
                     }
                     EndpointKind::Domain { host: domain, path } => {
                         let list = p.domains.entry(domain.to_ascii_lowercase()).or_default();
-                        if !list.iter().any(|(pp, i)| *i == idx && pp == path) {
-                            list.push((path.clone(), idx));
+                        let path = path.as_deref();
+                        if !list.iter().any(|(pp, i)| *i == idx && *pp == path) {
+                            list.push((path, idx));
                         }
                     }
                     EndpointKind::Package { name, .. } => {
-                        let list = p.packages.entry(name.clone()).or_default();
+                        let list = p.packages.entry(name.as_str()).or_default();
                         if !list.contains(&idx) {
                             list.push(idx);
                         }

@@ -33,9 +33,10 @@ mod services;
 mod tests;
 
 use address::{Address, is_docker_host, is_loopback, kubernetes_dns};
+use foldhash::{HashMap, HashSet};
 use index::{Providers, ServiceIdx};
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use switchyard_model::{
     Edge, EndpointKind, FleetModel, Mechanism, Reference, RepoDiagnostic, RepoFacts, Repository,
     Scope, Service, Target, Unresolved, UnresolvedReason,
@@ -173,7 +174,7 @@ pub fn display_target(target: &Target) -> String {
 
 struct Resolver<'a> {
     services: &'a [Service],
-    providers: &'a Providers,
+    providers: &'a Providers<'a>,
     repo_of: &'a HashMap<&'a str, &'a Repository>,
 }
 
@@ -220,7 +221,7 @@ impl Resolver<'_> {
             }
             Target::Package { name, spec } => {
                 let own_repo = &self.services[from].repository;
-                match self.providers.packages.get(name) {
+                match self.providers.packages.get(name.as_str()) {
                     Some(list) => pick(prefer_repo(self.services, list, own_repo)),
                     None if spec.starts_with("workspace:") => {
                         Resolution::Unresolved(UnresolvedReason::NoProvider)
@@ -261,13 +262,13 @@ impl Resolver<'_> {
                 Scope::Compose { project } => self
                     .providers
                     .compose
-                    .get(&(service.repository.clone(), project.clone()))
-                    .and_then(|m| m.get(&name)),
+                    .get(&(service.repository.as_str(), project.as_str()))
+                    .and_then(|m| m.get(name.as_str())),
                 Scope::Kubernetes { namespace } => self
                     .providers
                     .kubernetes
-                    .get(&(env.to_string(), namespace.clone()))
-                    .and_then(|m| m.get(&name)),
+                    .get(&(env, namespace.as_str()))
+                    .and_then(|m| m.get(name.as_str())),
                 Scope::Host => None,
             };
             if let Some(list) = found {
@@ -279,8 +280,8 @@ impl Resolver<'_> {
                 && let Some(list) = self
                     .providers
                     .networks
-                    .get(&(host.to_string(), external.clone()))
-                    .and_then(|m| m.get(&name))
+                    .get(&(host, external.as_str()))
+                    .and_then(|m| m.get(name.as_str()))
             {
                 return Some(list.clone());
             }
@@ -290,8 +291,8 @@ impl Resolver<'_> {
             && let Some(list) = self
                 .providers
                 .repo_names
-                .get(&service.repository)
-                .and_then(|m| m.get(&name))
+                .get(service.repository.as_str())
+                .and_then(|m| m.get(name.as_str()))
         {
             return Some(list.clone());
         }
@@ -308,7 +309,7 @@ impl Resolver<'_> {
             if serves_port(&self.services[from], port) {
                 return Resolution::SelfReference;
             }
-            return match self.providers.host_ports.get(&(machine.to_string(), port)) {
+            return match self.providers.host_ports.get(&(machine, port)) {
                 Some(list) => {
                     let ids: Vec<ServiceIdx> = list.iter().map(|(i, _)| *i).collect();
                     if ids.contains(&from) {
@@ -334,15 +335,11 @@ impl Resolver<'_> {
             return pick(domain);
         }
         if let Some((name, namespace)) = kubernetes_dns(host) {
-            let namespaces: Vec<String> = match namespace {
-                Some(ns) => vec![ns.to_string()],
-                None => Vec::new(),
-            };
-            for ns in namespaces {
+            if let Some(ns) = namespace {
                 if let Some(list) = self
                     .providers
                     .kubernetes
-                    .get(&(env.to_string(), ns))
+                    .get(&(env, ns))
                     .and_then(|m| m.get(name))
                 {
                     return pick(list.clone());

@@ -335,15 +335,14 @@ impl Resolver<'_> {
             return pick(domain);
         }
         if let Some((name, namespace)) = kubernetes_dns(host) {
-            if let Some(ns) = namespace {
-                if let Some(list) = self
+            if let Some(ns) = namespace
+                && let Some(list) = self
                     .providers
                     .kubernetes
                     .get(&(env, ns))
                     .and_then(|m| m.get(name))
-                {
-                    return pick(list.clone());
-                }
+            {
+                return pick(list.clone());
             }
             if namespace.is_none() || host.ends_with(".svc") || host.ends_with(".cluster.local") {
                 return Resolution::Unresolved(UnresolvedReason::NoProvider);

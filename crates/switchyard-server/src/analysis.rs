@@ -416,11 +416,13 @@ impl FleetHandle {
         }
     }
 
-    pub fn replace(&self, next: Snapshot) {
+    /// Swaps in `next` and hands back the previous snapshot, for the caller to drop where its
+    /// cost does not matter (freeing a 10,000-repository model takes ~100 ms).
+    pub fn replace(&self, next: Snapshot) -> Arc<Snapshot> {
         let next = Arc::new(next);
         match self.current.write() {
-            Ok(mut guard) => *guard = next,
-            Err(poisoned) => *poisoned.into_inner() = next,
+            Ok(mut guard) => std::mem::replace(&mut *guard, next),
+            Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), next),
         }
     }
 }

@@ -117,6 +117,7 @@ impl AppState {
                 Ok((done, conflicts))
             })
             .await?;
+        let mut previous = None;
         let (conflicts, detected) = match next {
             Some(next) => {
                 let by_id: std::collections::HashMap<&str, &switchyard_conflicts::Conflict> =
@@ -127,7 +128,7 @@ impl AppState {
                     .filter_map(|id| by_id.get(id.as_str()).map(|c| (*c).clone()))
                     .collect();
                 let conflicts = next.conflicts.len();
-                self.fleet.replace(next);
+                previous = Some(self.fleet.replace(next));
                 self.save_cache();
                 (conflicts, detected)
             }
@@ -169,6 +170,9 @@ impl AppState {
                 after.conflicts.iter().map(|c| c.id.as_str()).collect();
             let _ = crate::conflict_history::observe(self, &seen, &ids, now).await;
         }
+        // The old snapshot is freed off the answer's path (if no reader holds it any more).
+        let retired = (previous, current);
+        tokio::task::spawn_blocking(move || drop(retired));
         Ok(summary)
     }
 }

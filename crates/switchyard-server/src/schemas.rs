@@ -383,3 +383,227 @@ pub struct DeletedResponse {
     #[schema(rename = "claimId")]
     pub claim_id: Option<String>,
 }
+
+/// `GET /health` and `GET /api/coordination/health`.
+#[derive(ToSchema)]
+pub struct HealthSummary {
+    /// healthy, degraded or critical (critical answers 503).
+    pub status: String,
+    #[schema(rename = "uptimeSeconds")]
+    pub uptime_seconds: u64,
+    pub version: String,
+}
+
+/// One checked component of the detailed health.
+#[derive(ToSchema)]
+pub struct ComponentHealth {
+    /// store, fleet or alerts.
+    pub name: String,
+    pub status: String,
+    pub message: String,
+    /// Round trip of the check (the store's), when it has one.
+    #[schema(rename = "latencyMs")]
+    pub latency_ms: Option<f64>,
+}
+
+/// `GET /health/detailed`.
+#[derive(ToSchema)]
+pub struct DetailedHealth {
+    pub status: String,
+    pub components: Vec<ComponentHealth>,
+    #[schema(rename = "uptimeSeconds")]
+    pub uptime_seconds: u64,
+    pub version: String,
+    /// Resident memory of the process, when the platform tells.
+    #[schema(rename = "memoryBytes")]
+    pub memory_bytes: Option<u64>,
+    /// RFC 3339.
+    #[schema(rename = "checkedAt")]
+    pub checked_at: String,
+}
+
+/// One alert (raised once while its condition holds).
+#[derive(ToSchema)]
+pub struct AlertView {
+    pub id: String,
+    /// high_conflict_rate, high_failure_rate, slow_resolution, resource_exhaustion or
+    /// system_degradation.
+    pub rule: String,
+    /// low, medium, high or critical.
+    pub severity: String,
+    /// The resource of a resource_exhaustion alert.
+    pub subject: Option<String>,
+    pub message: String,
+    pub value: f64,
+    pub threshold: f64,
+    /// RFC 3339.
+    #[schema(rename = "raisedAt")]
+    pub raised_at: String,
+    #[schema(rename = "clearedAt")]
+    pub cleared_at: Option<String>,
+    pub active: bool,
+    pub acknowledged: bool,
+    #[schema(rename = "acknowledgedAt")]
+    pub acknowledged_at: Option<String>,
+}
+
+/// Alert counts by severity.
+#[derive(ToSchema)]
+pub struct SeverityCounts {
+    pub low: u64,
+    pub medium: u64,
+    pub high: u64,
+    pub critical: u64,
+}
+
+/// `summary` of `GET /alerts`, over every match (not only the page).
+#[derive(ToSchema)]
+pub struct AlertsSummary {
+    pub total: u64,
+    pub active: u64,
+    pub acknowledged: u64,
+    pub unacknowledged: u64,
+    #[schema(rename = "bySeverity")]
+    pub by_severity: SeverityCounts,
+}
+
+/// `GET /alerts`.
+#[derive(ToSchema)]
+pub struct AlertsResponse {
+    pub alerts: Vec<AlertView>,
+    pub summary: AlertsSummary,
+    pub pagination: Pagination,
+}
+
+/// `POST /alerts/{id}/acknowledge`.
+#[derive(ToSchema)]
+pub struct AcknowledgeResponse {
+    pub success: bool,
+    pub alert: AlertView,
+}
+
+/// One tracked operation.
+#[derive(ToSchema)]
+pub struct OperationView {
+    pub id: String,
+    /// analysis, refresh, plan, conflict_check, resolution, claim, release, deployment,
+    /// webhook, config_sync or cleanup.
+    #[schema(rename = "type")]
+    pub kind: String,
+    /// active, completed or failed.
+    pub status: String,
+    pub details: Value,
+    pub result: Value,
+    /// `code: message` of a failed operation.
+    pub error: Option<String>,
+    pub conflicts: u64,
+    #[schema(rename = "startedAt")]
+    pub started_at: String,
+    #[schema(rename = "endedAt")]
+    pub ended_at: Option<String>,
+    #[schema(rename = "durationMs")]
+    pub duration_ms: Option<f64>,
+}
+
+/// `GET /operations`.
+#[derive(ToSchema)]
+pub struct OperationsResponse {
+    pub operations: Vec<OperationView>,
+    /// Operations on this page.
+    pub count: u64,
+    pub pagination: Pagination,
+}
+
+/// `POST /cleanup`: what the retention and the sweep removed, by kind.
+#[derive(ToSchema)]
+pub struct CleanupResponse {
+    pub success: bool,
+    /// `expiredClaims`, `history`, `alerts`, `conflictHistory`, `deployments`, `configSync`.
+    pub removed: std::collections::BTreeMap<String, u64>,
+}
+
+/// One phase of a deployment plan.
+#[derive(ToSchema)]
+pub struct PlanPhaseView {
+    /// 1-based.
+    pub phase: u64,
+    pub repositories: Vec<String>,
+    pub parallel: bool,
+    /// Seconds.
+    #[schema(rename = "estimatedDuration")]
+    pub estimated_duration: f64,
+    /// pending, in_progress, succeeded or failed.
+    pub status: String,
+}
+
+/// A claim a plan holds, with the planned repositories that use its resource.
+#[derive(ToSchema)]
+pub struct PlanClaimView {
+    #[schema(rename = "claimId")]
+    pub claim_id: String,
+    #[schema(rename = "resourceId")]
+    pub resource_id: String,
+    pub repository: String,
+    pub operation: ClaimOperationView,
+    #[schema(rename = "claimedAt")]
+    pub claimed_at: String,
+    #[schema(rename = "expiresAt")]
+    pub expires_at: Option<String>,
+    #[schema(rename = "usedBy")]
+    pub used_by: Vec<String>,
+}
+
+/// The stored coordination of `POST /coordinate-deployment` and `/deployments/{id}…`.
+#[derive(ToSchema)]
+pub struct CoordinationView {
+    pub id: String,
+    /// ready, in_progress, rolling_back, completed, cancelled, failed or timed_out.
+    pub status: String,
+    /// In deployment order.
+    pub repositories: Vec<String>,
+    pub phases: Vec<PlanPhaseView>,
+    /// Conflicts involving the planned repositories (non-empty only when ignored).
+    pub conflicts: Vec<Value>,
+    pub claims: Vec<PlanClaimView>,
+    /// Resources the fleet uses that the ledger cannot claim.
+    pub unclaimable: Vec<Value>,
+    /// `{ allowParallel, ignoreConflicts, timeout, maxParallel }`.
+    pub options: Value,
+    #[schema(rename = "createdAt")]
+    pub created_at: String,
+    #[schema(rename = "updatedAt")]
+    pub updated_at: String,
+    #[schema(rename = "currentPhase")]
+    pub current_phase: Option<u64>,
+    /// Repository → `{ status, phase, startedAt, finishedAt, durationSeconds }`.
+    pub progress: Value,
+    /// `{ failedRepository, failedPhase, startedAt, phases }` once a repository failed.
+    pub rollback: Option<Value>,
+    #[schema(rename = "finishedAt")]
+    pub finished_at: Option<String>,
+    #[schema(rename = "claimsReleasedAt")]
+    pub claims_released_at: Option<String>,
+}
+
+/// The plan's figures.
+#[derive(ToSchema)]
+pub struct DeploymentSummaryView {
+    pub status: String,
+    #[schema(rename = "totalPhases")]
+    pub total_phases: u64,
+    #[schema(rename = "completedPhases")]
+    pub completed_phases: u64,
+    #[schema(rename = "currentPhase")]
+    pub current_phase: Option<u64>,
+    pub parallelizable: bool,
+    /// Seconds.
+    #[schema(rename = "estimatedDuration")]
+    pub estimated_duration: f64,
+}
+
+/// `{ coordination, deployment }`: every deployment route answers with it.
+#[derive(ToSchema)]
+pub struct DeploymentResponse {
+    pub coordination: CoordinationView,
+    pub deployment: DeploymentSummaryView,
+}

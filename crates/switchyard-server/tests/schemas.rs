@@ -334,3 +334,146 @@ async fn conflicts_of_every_example_fleet_match_the_schema() {
         server.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monitoring_and_deployment_answers_match_their_documented_schemas() {
+    let server = TestServer::start("homelab").await;
+    let (_, spec) = server.get("/api/openapi.json").await;
+    let mut problems = Vec::new();
+    let mut check = |method: &str, template: &str, status: u16, body: &Value| {
+        let schema = response_schema(&spec, method, template, status);
+        problems.extend(conforms(
+            &spec,
+            schema,
+            body,
+            &format!("{method} {template}"),
+        ));
+    };
+
+    for path in ["/health", "/api/coordination/health"] {
+        let (status, body) = server.get(path).await;
+        assert_eq!(status, 200, "{body}");
+        check("get", path, 200, &body);
+    }
+    let (status, body) = server.get("/api/coordination/health/detailed").await;
+    assert_eq!(status, 200, "{body}");
+    check("get", "/api/coordination/health/detailed", 200, &body);
+
+    // Six failed claims of seven operations raise a high failure rate alert.
+    for _ in 0..6 {
+        server
+            .post(
+                "/api/coordination/resources/port:9/claim",
+                json!({ "repository": "api", "operation": { "type": "write" } }),
+            )
+            .await;
+    }
+    let raised = server
+        .server
+        .as_ref()
+        .expect("running")
+        .evaluate_now()
+        .await;
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    let (status, alerts) = server.get("/api/coordination/alerts").await;
+    assert_eq!(status, 200, "{alerts}");
+    assert_eq!(
+        alerts["alerts"].as_array().map(Vec::len),
+        Some(1),
+        "{alerts}"
+    );
+    check("get", "/api/coordination/alerts", 200, &alerts);
+    let id = alerts["alerts"][0]["id"].as_str().expect("alert id");
+    let (status, body) = server
+        .post(
+            &format!("/api/coordination/alerts/{id}/acknowledge"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    check(
+        "post",
+        "/api/coordination/alerts/{id}/acknowledge",
+        200,
+        &body,
+    );
+    let (status, body) = server.get("/api/coordination/operations").await;
+    assert_eq!(status, 200, "{body}");
+    check("get", "/api/coordination/operations", 200, &body);
+    let (status, body) = server.post("/api/coordination/cleanup", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    check("post", "/api/coordination/cleanup", 200, &body);
+
+    // A deployment's whole life: planned, shown, an event, completed; another cancelled.
+    let plan = |repositories: Value| {
+        let server = &server;
+        async move {
+            server
+                .post(
+                    "/api/coordination/coordinate-deployment",
+                    json!({ "repositories": repositories, "options": { "ignoreConflicts": true } }),
+                )
+                .await
+        }
+    };
+    let (status, body) = plan(json!(["postgres", "auth"])).await;
+    assert_eq!(status, 201, "{body}");
+    check(
+        "post",
+        "/api/coordination/coordinate-deployment",
+        201,
+        &body,
+    );
+    let id = body["coordination"]["id"].as_str().expect("id").to_string();
+    let (status, body) = server
+        .get(&format!("/api/coordination/deployments/{id}"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    check("get", "/api/coordination/deployments/{id}", 200, &body);
+    let (status, body) = server
+        .post(
+            &format!("/api/coordination/deployments/{id}/events"),
+            json!({ "repository": "postgres", "status": "failed" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["coordination"]["status"], "rolling_back", "{body}");
+    check(
+        "post",
+        "/api/coordination/deployments/{id}/events",
+        200,
+        &body,
+    );
+    let (status, body) = server
+        .post(
+            &format!("/api/coordination/deployments/{id}/complete"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    check(
+        "post",
+        "/api/coordination/deployments/{id}/complete",
+        200,
+        &body,
+    );
+    let (status, body) = plan(json!(["monitoring"])).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["coordination"]["id"].as_str().expect("id").to_string();
+    let (status, body) = server
+        .post(
+            &format!("/api/coordination/deployments/{id}/cancel"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    check(
+        "post",
+        "/api/coordination/deployments/{id}/cancel",
+        200,
+        &body,
+    );
+
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    server.stop().await;
+}

@@ -111,7 +111,7 @@ impl CoordinateOptions {
     tag = "deployments",
     request_body = CoordinateRequest,
     responses(
-        (status = 201, description = "Planned: `{ coordination, deployment }`", body = Value),
+        (status = 201, description = "Planned: `{ coordination, deployment }`", body = crate::schemas::DeploymentResponse),
         (status = 400, description = "Bad input"),
         (status = 404, description = "Unknown repositories"),
         (status = 409, description = "RESOURCE_CONFLICTS, or a resource the plan needs is claimed by another deployment"),
@@ -252,7 +252,7 @@ fn involved_conflicts(
     tag = "deployments",
     params(("id" = String, Path, description = "coord_…")),
     responses(
-        (status = 200, description = "`{ coordination, deployment }` with progress", body = Value),
+        (status = 200, description = "`{ coordination, deployment }` with progress", body = crate::schemas::DeploymentResponse),
         (status = 404, description = "Unknown deployment")
     )
 )]
@@ -283,7 +283,7 @@ pub struct EventRequest {
     params(("id" = String, Path, description = "coord_…")),
     request_body = EventRequest,
     responses(
-        (status = 200, description = "Updated `{ coordination, deployment }`; `rollback` after a failure", body = Value),
+        (status = 200, description = "Updated `{ coordination, deployment }`; `rollback` after a failure", body = crate::schemas::DeploymentResponse),
         (status = 400, description = "Bad input"),
         (status = 404, description = "Unknown deployment, or repository not in the plan"),
         (status = 409, description = "OUT_OF_PHASE, PHASE_IS_SEQUENTIAL, INVALID_TRANSITION, DEPLOYMENT_ROLLING_BACK or DEPLOYMENT_FINISHED")
@@ -368,7 +368,7 @@ async fn report(
     tag = "deployments",
     params(("id" = String, Path, description = "coord_…")),
     responses(
-        (status = 200, description = "Finished `{ coordination, deployment }`", body = Value),
+        (status = 200, description = "Finished `{ coordination, deployment }`", body = crate::schemas::DeploymentResponse),
         (status = 404, description = "Unknown deployment"),
         (status = 409, description = "DEPLOYMENT_FINISHED")
     )
@@ -391,7 +391,7 @@ async fn complete(State(state): State<AppState>, Path(id): Path<String>) -> ApiR
     tag = "deployments",
     params(("id" = String, Path, description = "coord_…")),
     responses(
-        (status = 200, description = "Cancelled `{ coordination, deployment }`", body = Value),
+        (status = 200, description = "Cancelled `{ coordination, deployment }`", body = crate::schemas::DeploymentResponse),
         (status = 404, description = "Unknown deployment"),
         (status = 409, description = "DEPLOYMENT_FINISHED")
     )

@@ -155,7 +155,7 @@ async fn top_metrics(State(state): State<AppState>) -> Response {
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 20"),
         ("offset" = Option<u32>, Query, minimum = 0, description = "Default 0")
     ),
-    responses((status = 200, description = "Alerts (newest first), the summary over every match, and pagination", body = Value), (status = 400, description = "Bad query"))
+    responses((status = 200, description = "Alerts (newest first), the summary over every match, and pagination", body = crate::schemas::AlertsResponse), (status = 400, description = "Bad query"))
 )]
 async fn alerts(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
     let since = params
@@ -194,7 +194,7 @@ fn hours_before(now: Timestamp, hours: f64) -> Timestamp {
     path = "/alerts/{id}/acknowledge",
     tag = "monitoring",
     params(("id" = String, Path, description = "alert_…")),
-    responses((status = 200, description = "The acknowledged alert", body = Value), (status = 404, description = "Unknown alert"))
+    responses((status = 200, description = "The acknowledged alert", body = crate::schemas::AcknowledgeResponse), (status = 404, description = "Unknown alert"))
 )]
 async fn acknowledge(
     State(state): State<AppState>,
@@ -219,7 +219,7 @@ async fn acknowledge(
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 20"),
         ("offset" = Option<u32>, Query, minimum = 0, description = "Default 0")
     ),
-    responses((status = 200, description = "Operations, newest first, with pagination", body = Value), (status = 400, description = "Bad query"))
+    responses((status = 200, description = "Operations, newest first, with pagination", body = crate::schemas::OperationsResponse), (status = 400, description = "Bad query"))
 )]
 async fn operations(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
     let status = params
@@ -339,7 +339,7 @@ fn health_response(health: Health, detailed: bool) -> Response {
     get,
     path = "/health",
     tag = "monitoring",
-    responses((status = 200, description = "healthy or degraded", body = Value), (status = 503, description = "critical"))
+    responses((status = 200, description = "healthy or degraded", body = crate::schemas::HealthSummary), (status = 503, description = "critical", body = crate::schemas::HealthSummary))
 )]
 async fn health(State(state): State<AppState>) -> Response {
     health_response(check(&state).await, false)
@@ -350,7 +350,7 @@ async fn health(State(state): State<AppState>) -> Response {
     get,
     path = "/health",
     tag = "monitoring",
-    responses((status = 200, description = "healthy or degraded", body = Value), (status = 503, description = "critical"))
+    responses((status = 200, description = "healthy or degraded", body = crate::schemas::HealthSummary), (status = 503, description = "critical", body = crate::schemas::HealthSummary))
 )]
 async fn top_health(State(state): State<AppState>) -> Response {
     health_response(check(&state).await, false)
@@ -361,7 +361,7 @@ async fn top_health(State(state): State<AppState>) -> Response {
     get,
     path = "/health/detailed",
     tag = "monitoring",
-    responses((status = 200, description = "Components, uptime, versions", body = Value), (status = 503, description = "critical"))
+    responses((status = 200, description = "Components, uptime, versions", body = crate::schemas::DetailedHealth), (status = 503, description = "critical", body = crate::schemas::DetailedHealth))
 )]
 async fn health_detailed(State(state): State<AppState>) -> Response {
     health_response(check(&state).await, true)
@@ -372,7 +372,7 @@ async fn health_detailed(State(state): State<AppState>) -> Response {
     post,
     path = "/cleanup",
     tag = "monitoring",
-    responses((status = 200, description = "Counts of removed items", body = Value), (status = 403, description = "Needs the admin scope"))
+    responses((status = 200, description = "Counts of removed items", body = crate::schemas::CleanupResponse), (status = 403, description = "Needs the admin scope"))
 )]
 async fn cleanup(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let now = state.now();

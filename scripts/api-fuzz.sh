@@ -10,10 +10,14 @@ binary="${1:-target/release/switchyard}"
 version="4.32.5"
 examples="${API_FUZZ_EXAMPLES:-40}"
 
-if ! command -v schemathesis >/dev/null 2>&1; then
+st="$(command -v schemathesis || true)"
+if [[ -z "$st" ]]; then
   python3 -m pip install --quiet --disable-pip-version-check "schemathesis==${version}" ||
     { echo "api-fuzz: schemathesis could not be installed: skipped"; exit 0; }
+  # pip puts the command next to the interpreter's scripts (a pyenv shim may not exist yet).
+  st="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/schemathesis"
 fi
+[[ -x "$st" ]] || { echo "api-fuzz: no schemathesis command after installing it: skipped"; exit 0; }
 
 work="$(mktemp -d)"
 cleanup() {
@@ -32,7 +36,7 @@ for _ in $(seq 1 100); do
 done
 
 # The WebSocket route answers plain HTTP with 400 by design; it is tested by the event tests.
-if ! schemathesis run "http://127.0.0.1:$port/api/openapi.json" \
+if ! "$st" run "http://127.0.0.1:$port/api/openapi.json" \
   --checks not_a_server_error,response_schema_conformance \
   --phases examples,fuzzing,stateful \
   --exclude-path /api/coordination/events \

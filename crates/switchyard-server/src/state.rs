@@ -59,6 +59,15 @@ impl AppState {
                 result: Value::Null,
                 conflicts: *conflicts,
             },
+            // A refusal (the resource is held, the plan conflicts, the deployment is over) is
+            // the coordinator deciding, not failing: it completes with the refusal as its
+            // result, so contention does not feed the failure-rate alert.
+            Err(error) if error.status == axum::http::StatusCode::CONFLICT => Outcome::Succeeded {
+                result: serde_json::json!({
+                    "refused": { "error": error.code, "message": error.message }
+                }),
+                conflicts: 0,
+            },
             Err(error) => Outcome::Failed {
                 code: error.code.to_string(),
                 message: error.message.clone(),

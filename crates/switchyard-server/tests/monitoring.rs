@@ -621,3 +621,58 @@ async fn cleanup_removes_expired_claims_and_returns_counts() {
     assert_eq!(body["removed"]["expiredClaims"], 0, "{body}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_claims_are_decisions_not_failures() {
+    let server = TestServer::start_with("homelab", quiet).await;
+    let (status, body) = server
+        .post(
+            "/api/coordination/resources/register",
+            json!({ "type": "port", "identifier": "7003" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let claim = |repository: &'static str| {
+        let server = &server;
+        async move {
+            server
+                .post(
+                    "/api/coordination/resources/port:7003/claim",
+                    json!({ "repository": repository, "operation": { "type": "deploy", "exclusive": true } }),
+                )
+                .await
+        }
+    };
+    let (status, body) = claim("api").await;
+    assert_eq!(status, 201, "{body}");
+    // Six refusals of eight operations: contention, not a failing coordinator.
+    for _ in 0..6 {
+        let (status, body) = claim("auth").await;
+        assert_eq!(status, 409, "{body}");
+    }
+    assert!(
+        evaluate(&server).await.is_empty(),
+        "refusals raise no failure-rate alert"
+    );
+    let (_, body) = server
+        .get("/api/coordination/operations?type=claim&status=completed")
+        .await;
+    let ops = body["operations"].as_array().cloned().unwrap_or_default();
+    assert_eq!(ops.len(), 7, "{body}");
+    let refused: Vec<&Value> = ops
+        .iter()
+        .filter(|o| o["result"]["refused"].is_object())
+        .collect();
+    assert_eq!(refused.len(), 6, "{body}");
+    assert!(
+        refused[0]["result"]["refused"]["error"]
+            .as_str()
+            .is_some_and(|code| !code.is_empty()),
+        "{body}"
+    );
+    let (_, body) = server
+        .get("/api/coordination/operations?status=failed")
+        .await;
+    assert_eq!(body["count"], 0, "{body}");
+    server.stop().await;
+}

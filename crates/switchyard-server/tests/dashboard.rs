@@ -141,21 +141,8 @@ async fn the_dashboard_shows_the_fleet_and_acknowledges_an_alert() {
     );
 
     // Six failed claims of seven operations: a high failure rate alert.
-    for _ in 0..6 {
-        let (status, _) = server
-            .post(
-                "/api/coordination/resources/port:9/claim",
-                json!({ "repository": "api", "operation": { "type": "write" } }),
-            )
-            .await;
-        assert_eq!(status, 404);
-    }
-    let raised = server
-        .server
-        .as_ref()
-        .expect("running")
-        .evaluate_now()
-        .await;
+    server.failing_claims(6).await;
+    let raised = server.housekeeping().await;
     assert_eq!(raised.len(), 1, "{raised:?}");
 
     let page = open_dashboard(&server, &chromium, true).await;

@@ -167,22 +167,14 @@ async fn a_deployment_past_its_timeout_is_ended_and_its_claims_released() {
     let long = plan_with_timeout(vec!["monitoring"], 3600).await;
     ok_event(&server, &short, "postgres", "started").await;
     assert_eq!(live_claims(&server, "port:5432").await.len(), 1);
-    let housekeeping = || async {
-        server
-            .server
-            .as_ref()
-            .expect("running")
-            .evaluate_now()
-            .await
-    };
 
     server.advance(30);
-    housekeeping().await;
+    server.housekeeping().await;
     let (_, body) = server.get(&deployment_path(&short, "")).await;
     assert_eq!(body["coordination"]["status"], "in_progress", "{body}");
 
     server.advance(31);
-    housekeeping().await;
+    server.housekeeping().await;
     let (status, body) = server.get(&deployment_path(&short, "")).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["coordination"]["status"], "timed_out", "{body}");

@@ -19,12 +19,7 @@ fn quiet(config: &mut ServerConfig) {
 }
 
 async fn evaluate(server: &TestServer) -> Vec<AlertChange> {
-    server
-        .server
-        .as_ref()
-        .expect("running")
-        .evaluate_now()
-        .await
+    server.housekeeping().await
 }
 
 fn raised(changes: &[AlertChange]) -> Vec<AlertRule> {
@@ -59,19 +54,6 @@ async fn text(server: &TestServer, path: &str) -> (u16, String, String) {
     (status, content_type, response.text().await.expect("body"))
 }
 
-/// Claims of an unregistered resource: each is a failed `claim` operation.
-async fn failing_claims(server: &TestServer, count: usize) {
-    for _ in 0..count {
-        let (status, body) = server
-            .post(
-                "/api/coordination/resources/port:9/claim",
-                json!({ "repository": "api", "operation": { "type": "write" } }),
-            )
-            .await;
-        assert_error(status, &body, 404, "NOT_FOUND");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_as_json_and_prometheus_text() {
     let server = TestServer::start_with("homelab", quiet).await;
@@ -86,7 +68,7 @@ async fn metrics_as_json_and_prometheus_text() {
     assert_eq!(ops["failureRate"], 0.0);
     assert!(ops["from"].is_string() && ops["to"].is_string(), "{ops}");
 
-    failing_claims(&server, 3).await;
+    server.failing_claims(3).await;
     let (status, body) = server
         .get("/api/coordination/metrics?format=json&timeRange=1")
         .await;
@@ -134,7 +116,7 @@ async fn metrics_as_json_and_prometheus_text() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn top_level_metrics_is_valid_prometheus_text() {
     let server = TestServer::start_with("homelab", quiet).await;
-    failing_claims(&server, 2).await;
+    server.failing_claims(2).await;
     let (status, _) = server.get("/api/coordination/alerts").await;
     assert_eq!(status, 200);
     let (status, _) = server.get("/api/coordination/no-such-route").await;
@@ -201,7 +183,7 @@ async fn failure_rate_alert_is_raised_once_acknowledged_and_persisted() {
     assert_eq!(body["summary"]["total"], 0);
 
     let mut events = server.state().events.subscribe();
-    failing_claims(&server, 6).await; // 6 failed of 7 operations
+    server.failing_claims(6).await; // 6 failed of 7 operations
     assert_eq!(
         raised(&evaluate(&server).await),
         vec![AlertRule::HighFailureRate]
@@ -326,7 +308,7 @@ async fn with_an_operation_log_a_failure_alert_holds_across_a_restart() {
         c.operation_log = Some("ops/operations.jsonl".into());
     };
     let mut server = TestServer::start_with("homelab", logged).await;
-    failing_claims(&server, 6).await;
+    server.failing_claims(6).await;
     assert_eq!(
         raised(&evaluate(&server).await),
         vec![AlertRule::HighFailureRate]
@@ -469,7 +451,7 @@ async fn resource_at_capacity_too_long_raises_exhaustion_across_a_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operations_are_listed_with_filters() {
     let server = TestServer::start_with("homelab", quiet).await;
-    failing_claims(&server, 3).await;
+    server.failing_claims(3).await;
     server
         .post(
             "/api/coordination/resources/register",

@@ -360,20 +360,8 @@ async fn monitoring_and_deployment_answers_match_their_documented_schemas() {
     check("get", "/api/coordination/health/detailed", 200, &body);
 
     // Six failed claims of seven operations raise a high failure rate alert.
-    for _ in 0..6 {
-        server
-            .post(
-                "/api/coordination/resources/port:9/claim",
-                json!({ "repository": "api", "operation": { "type": "write" } }),
-            )
-            .await;
-    }
-    let raised = server
-        .server
-        .as_ref()
-        .expect("running")
-        .evaluate_now()
-        .await;
+    server.failing_claims(6).await;
+    let raised = server.housekeeping().await;
     assert_eq!(raised.len(), 1, "{raised:?}");
     let (status, alerts) = server.get("/api/coordination/alerts").await;
     assert_eq!(status, 200, "{alerts}");

@@ -181,6 +181,25 @@ impl TestServer {
         read(response).await
     }
 
+    /// One housekeeping round now (expired claims, deployment timeouts, alert rules), as the
+    /// background loop runs it; the alerts it raised and cleared.
+    pub async fn housekeeping(&self) -> Vec<switchyard_monitor::AlertChange> {
+        self.server.as_ref().expect("running").evaluate_now().await
+    }
+
+    /// Claims of an unregistered resource: each is a failed `claim` operation (404).
+    pub async fn failing_claims(&self, count: usize) {
+        for _ in 0..count {
+            let (status, body) = self
+                .post(
+                    "/api/coordination/resources/port:9/claim",
+                    serde_json::json!({ "repository": "api", "operation": { "type": "write" } }),
+                )
+                .await;
+            assert_error(status, &body, 404, "NOT_FOUND");
+        }
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.shutdown().await;

@@ -381,14 +381,14 @@ fn drift(
     let is_url = entries.iter().any(|e| looks_like_url(&e.display));
     // One server: every value resolves to the same service (`localhost:5432` and
     // `host.docker.internal:5432` both reach the host's postgres), or names the same host:port.
-    let resolved: Vec<BTreeSet<&str>> = drifting
+    let resolved: Vec<&BTreeSet<&str>> = drifting
         .iter()
         .flat_map(|repo| {
             per_repo
                 .get(repo)
                 .into_iter()
                 .flatten()
-                .map(|e| reach.of(e).targets.clone())
+                .map(|e| &reach.of(e).targets)
         })
         .collect();
     let same_service = resolved.iter().all(|r| r.len() == 1)
@@ -429,7 +429,7 @@ fn drift(
     if same_server {
         message.push_str(" (same server; database, user or password differ)");
     } else if is_url && all_resolve {
-        let targets: BTreeSet<&str> = resolved.iter().flatten().copied().collect();
+        let targets: BTreeSet<&str> = resolved.iter().copied().flatten().copied().collect();
         message.push_str(&format!(
             " (each reaches a service: {} different ones)",
             targets.len()

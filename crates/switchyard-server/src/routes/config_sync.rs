@@ -314,7 +314,7 @@ fn single(applied: &Applied, timestamp: i64) -> Value {
     tag = "config-sync",
     request_body = SyncRequest,
     responses(
-        (status = 200, description = "`{ updates: [{key, value, ttl, timestamp, deleted}], timestamp }`: versions changed since `lastSync` that the client does not have (expired ones left out), and the server timestamp to send as the next `lastSync`", body = crate::schemas::SyncResponse),
+        (status = 200, description = "`{ updates: [{key, value, ttl, timestamp, deleted}], full, timestamp }`: versions changed since `lastSync` that the client does not have (expired ones left out; every live entry with `full: true` when `lastSync` predates purged versions), and the server timestamp to send as the next `lastSync`", body = crate::schemas::SyncResponse),
         (status = 400, description = "Bad input")
     )
 )]

@@ -4,6 +4,7 @@
 use crate::Failure;
 use crate::inputs::{Analysis, FleetArgs};
 use crate::report::Loc;
+use crate::terminal::cell;
 use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -12,6 +13,7 @@ use switchyard_conflicts::strategies::{FileSource, strategies};
 use switchyard_conflicts::{
     Conflict, ConflictKind, FleetInput, Resolution, Severity, detect, patch,
 };
+use switchyard_model::redact::redact_diff;
 
 /// Reads repository files from disk for strategies.
 pub struct DiskFiles {
@@ -199,15 +201,15 @@ fn table(conflicts: &[Conflict]) -> String {
         let places: Vec<String> = c
             .occurrences
             .iter()
-            .map(|o| format!("{} {}", Loc::from(&o.location), o.detail))
+            .map(|o| format!("{} {}", Loc::from(&o.location), cell(&o.detail)))
             .collect();
         t.add_row(vec![
-            c.id.clone(),
+            cell(&c.id),
             serde_json::to_value(c.severity)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
-            format!("{}\n{}", c.resource, c.message),
+            format!("{}\n{}", cell(&c.resource), cell(&c.message)),
             places.join("\n"),
         ]);
     }
@@ -326,7 +328,11 @@ pub fn resolve(
                 message: format!("{repository}/{path}: {e}"),
             })?;
             changes.push(Change {
-                diff: patch::unified_diff(&format!("{repository}/{path}"), &old, &new),
+                diff: redact_diff(&patch::unified_diff(
+                    &cell(&format!("{repository}/{path}")),
+                    &old,
+                    &new,
+                )),
                 repository,
                 path,
             });
@@ -383,7 +389,7 @@ pub fn resolve(
                         .join(", ")
                 );
                 git(root, &["commit", "-m", &message])?;
-                eprintln!("committed on branch {branch} in {repo}");
+                crate::eprint_line(&format!("committed on branch {branch} in {repo}"));
             }
         }
         // Verify: re-analyze; a conflict is verified when it is gone and nothing new appeared.
@@ -411,7 +417,7 @@ pub fn resolve(
                 "# {} — {}: {}\n",
                 o.conflict_id,
                 o.strategy.unwrap_or("none"),
-                o.description
+                cell(&o.description)
             ));
             for c in &o.changes {
                 text.push_str(&c.diff);

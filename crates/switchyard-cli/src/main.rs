@@ -11,6 +11,7 @@ mod report;
 mod resources;
 mod serve;
 mod table;
+mod terminal;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use inputs::FleetArgs;
@@ -18,6 +19,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use switchyard_graph::{Digraph, export};
+use switchyard_model::redact::redact_output_line;
 
 #[derive(Parser)]
 #[command(
@@ -199,15 +201,63 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
-            eprintln!("switchyard: {}", f.message);
+            eprint_line(&format!("switchyard: {}", f.message));
             ExitCode::from(f.code)
         }
     }
 }
 
-pub(crate) fn print(text: &str) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+/// Every byte the CLI prints to stdout passes through here: lines are redacted at this one
+/// boundary (passwords in URLs and connection strings, secret `key=value` pairs, bearer
+/// credentials, JSON members under secret-looking keys), whatever format produced them, and
+/// control characters other than line breaks and tabs are escaped.
+struct Redacting<W: Write> {
+    inner: W,
+    line: Vec<u8>,
+}
+
+impl<W: Write> Redacting<W> {
+    fn new(inner: W) -> Self {
+        Redacting {
+            inner,
+            line: Vec::new(),
+        }
+    }
+
+    fn emit_line(&mut self) -> std::io::Result<()> {
+        let text = String::from_utf8_lossy(&self.line);
+        let safe = redact_output_line(&text);
+        // Tabs are layout; any other control character in a line came from input.
+        let safe = terminal::escape_keeping(&safe, &['\t']);
+        self.inner.write_all(safe.as_bytes())?;
+        self.line.clear();
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for Redacting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut rest = buf;
+        while let Some(at) = rest.iter().position(|&b| b == b'\n') {
+            self.line.extend_from_slice(&rest[..at]);
+            self.emit_line()?;
+            self.inner.write_all(b"\n")?;
+            rest = &rest[at + 1..];
+        }
+        self.line.extend_from_slice(rest);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.line.is_empty() {
+            self.emit_line()?;
+        }
+        self.inner.flush()
+    }
+}
+
+fn write_result(result: std::io::Result<()>) -> Result<(), Failure> {
+    match result {
         Ok(()) => Ok(()),
         // A closed pipe (`| head`) is not an error worth reporting.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -216,6 +266,17 @@ pub(crate) fn print(text: &str) -> Result<(), Failure> {
             message: format!("cannot write output: {e}"),
         }),
     }
+}
+
+/// One line on stderr, redacted and escaped like stdout.
+pub(crate) fn eprint_line(text: &str) {
+    let safe = redact_output_line(text);
+    eprintln!("{}", terminal::escape(&safe));
+}
+
+pub(crate) fn print(text: &str) -> Result<(), Failure> {
+    let mut out = Redacting::new(std::io::stdout().lock());
+    write_result(out.write_all(text.as_bytes()).and_then(|_| out.flush()))
 }
 
 pub(crate) fn json<T: serde::Serialize>(value: &T) -> String {
@@ -227,19 +288,19 @@ pub(crate) fn json<T: serde::Serialize>(value: &T) -> String {
 
 /// Writes a (possibly large) JSON document straight to stdout, without building a string.
 fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let result = serde_json::to_writer_pretty(&mut out, value)
-        .map_err(std::io::Error::from)
-        .and_then(|_| out.write_all(b"\n"))
-        .and_then(|_| out.flush());
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Failure {
-            code: 2,
-            message: format!("cannot write output: {e}"),
-        }),
-    }
+    let mut out = std::io::BufWriter::with_capacity(
+        1 << 16,
+        Redacting::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout().lock(),
+        )),
+    );
+    write_result(
+        serde_json::to_writer_pretty(&mut out, value)
+            .map_err(std::io::Error::from)
+            .and_then(|_| out.write_all(b"\n"))
+            .and_then(|_| out.flush()),
+    )
 }
 
 fn run(command: Command) -> Result<u8, Failure> {
@@ -413,7 +474,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             let cycles = analysis.repo_graph.cycles();
             print(&conflicts::render(&found, &analysis, format))?;
             for c in &cycles {
-                eprintln!("dependency cycle: {}", c.join(" -> "));
+                eprint_line(&format!("dependency cycle: {}", c.join(" -> ")));
             }
             let failed = !cycles.is_empty() || conflicts::fails(&found, fail_on);
             eprintln!(

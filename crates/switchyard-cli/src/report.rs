@@ -29,10 +29,15 @@ impl From<&Location> for Loc {
 
 impl std::fmt::Display for Loc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // One location is one line: a file name holding a line break or an escape sequence is
+        // shown escaped.
         write!(
             f,
             "{}/{}:{}:{}",
-            self.repository, self.path, self.line, self.column
+            crate::terminal::escape(&self.repository),
+            crate::terminal::escape(&self.path),
+            self.line,
+            self.column
         )
     }
 }

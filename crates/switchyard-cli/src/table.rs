@@ -1,6 +1,7 @@
 //! Plain-text tables for the terminal (no colour, so `NO_COLOR` and pipes need nothing special).
 
 use crate::report::{Loc, Report};
+use crate::terminal::cell;
 use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use switchyard_graph::Phase;
 
@@ -50,13 +51,14 @@ pub fn analysis(report: &Report) -> String {
     }
     for r in &report.repositories {
         let deps = deps_of.remove(r.name.as_str()).unwrap_or_default();
-        let names: Vec<&str> = r
+        let names: Vec<String> = r
             .services
             .iter()
-            .map(|id| id.split_once('/').map_or(id.as_str(), |(_, n)| n))
+            .map(|id| cell(id.split_once('/').map_or(id.as_str(), |(_, n)| n)))
             .collect();
+        let deps: Vec<String> = deps.iter().map(|d| cell(d)).collect();
         repos.add_row(vec![
-            r.name.clone(),
+            cell(&r.name),
             names.join(", "),
             deps.join(", "),
             r.diagnostics.to_string(),
@@ -68,9 +70,9 @@ pub fn analysis(report: &Report) -> String {
         let mut edges = table(&["from", "to", "mechanism", "evidence"]);
         for e in &report.edges {
             edges.add_row(vec![
-                e.from.clone(),
-                e.to.clone(),
-                e.mechanism.clone(),
+                cell(&e.from),
+                cell(&e.to),
+                cell(&e.mechanism),
                 evidence(&e.evidence),
             ]);
         }
@@ -91,8 +93,12 @@ pub fn analysis(report: &Report) -> String {
         let mut t = table(&["service", "reference", "reason", "location"]);
         for u in report.unresolved.iter().take(LIST_LIMIT) {
             t.add_row(vec![
-                format!("{}/{}", u.repository, u.service.as_deref().unwrap_or("-")),
-                u.reference.clone(),
+                cell(&format!(
+                    "{}/{}",
+                    u.repository,
+                    u.service.as_deref().unwrap_or("-")
+                )),
+                cell(&u.reference),
                 serde_json::to_value(u.reason)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
@@ -117,7 +123,7 @@ pub fn analysis(report: &Report) -> String {
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default(),
-                d.message.clone(),
+                cell(&d.message),
             ]);
         }
         out.push_str(&format!("\nDiagnostics\n{t}\n"));
@@ -137,16 +143,24 @@ pub fn phases(phases: &[Phase], cycles: &[Vec<String>], cut: &[(String, String)]
     if !cycles.is_empty() {
         out.push_str("Dependency cycles (members share a phase until one edge is removed)\n");
         for c in cycles {
-            out.push_str(&format!("  {}\n", c.join(" -> ")));
+            let members: Vec<String> = c.iter().map(|m| cell(m)).collect();
+            out.push_str(&format!("  {}\n", members.join(" -> ")));
         }
-        let cut: Vec<String> = cut.iter().map(|(a, b)| format!("{a} -> {b}")).collect();
+        let cut: Vec<String> = cut
+            .iter()
+            .map(|(a, b)| format!("{} -> {}", cell(a), cell(b)))
+            .collect();
         out.push_str(&format!("Smallest cut: {}\n\n", cut.join(", ")));
     }
     let mut t = table(&["phase", "repositories", "parallel"]);
     for p in phases {
         t.add_row(vec![
             p.phase.to_string(),
-            p.members.join(", "),
+            p.members
+                .iter()
+                .map(|m| cell(m))
+                .collect::<Vec<_>>()
+                .join(", "),
             if p.parallel { "yes" } else { "no" }.to_string(),
         ]);
     }

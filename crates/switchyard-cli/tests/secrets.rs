@@ -127,3 +127,89 @@ fn no_secret_reaches_any_output() {
         "the fleets should plant secrets to check ({checked} found)"
     );
 }
+
+/// A fleet with a secret of every shape a repository holds, next to a host-port clash so that
+/// `resolve` prints diffs whose context lines are those secrets. Every planted value contains
+/// `sy-planted`.
+fn planted_fleet() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = [
+        (
+            "api/docker-compose.yml",
+            "services:\n  api:\n    image: api\n    environment:\n      JWT_SECRET: sy-planted-yaml\n      DATABASE_URL: postgres://app:sy-planted-url@db:5432/app\n    ports:\n      - \"8080:80\"\n    env_file: .env\n  db:\n    image: postgres\n    environment:\n      - POSTGRES_PASSWORD=sy-planted-list\n      - PG_DSN=host=db port=5432 user=app password=sy-planted-libpq\n      - \"ADO=Server=db;User Id=sa;Password=sy-planted-ado;\"\n      - HOOK=https://hooks.example/x?access_token=sy-planted-query&v=1\n",
+        ),
+        (
+            "api/.env",
+            "API_TOKEN=sy-planted-env\nREDIS_URL=redis://:sy-planted-redis@cache:6379\nexport SESSION_KEY='sy-planted-quoted'\n",
+        ),
+        (
+            "web/docker-compose.yml",
+            "services:\n  web:\n    image: nginx\n    environment:\n      SESSION_SECRET: sy-planted-web\n      UPSTREAM: http://u:sy-planted-web-url@api:80\n    ports:\n      - \"8080:80\"\n    volumes:\n      - ./nginx.conf:/etc/nginx/conf.d/default.conf\n      - ./config.json:/usr/share/nginx/html/config.json\n",
+        ),
+        (
+            "web/nginx.conf",
+            "server {\n  listen 80;\n  location /api/ {\n    proxy_pass http://api:80;\n    proxy_set_header Authorization \"Bearer sy-planted-bearer-0123\";\n    proxy_set_header X-Api-Key sy-planted-header;\n  }\n}\n",
+        ),
+        (
+            "web/config.json",
+            "{\n  \"apiUrl\": \"http://api:80\",\n  \"apiKey\": \"sy-planted-json\",\n  \"db\": \"mongodb://root:sy-planted-mongo@mongo:27017\"\n}\n",
+        ),
+    ];
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    dir
+}
+
+#[test]
+fn planted_secrets_of_every_shape_reach_no_output() {
+    let dir = planted_fleet();
+    let fleet = dir.path().to_string_lossy().to_string();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["analyze"],
+        vec!["analyze", "--format", "json"],
+        vec!["plan"],
+        vec!["plan", "--format", "json"],
+        vec!["graph", "--format", "dot", "--level", "service"],
+        vec!["graph", "--format", "mermaid", "--level", "service"],
+        vec!["graph", "--format", "json", "--level", "service"],
+        vec!["deps", "web"],
+        vec!["deps", "web", "--format", "json"],
+        vec!["affected", "--changed", "api", "--format", "json"],
+        vec!["conflicts"],
+        vec!["conflicts", "--format", "json"],
+        vec!["conflicts", "--format", "sarif"],
+        vec!["check"],
+        vec!["resolve"],
+        vec!["resolve", "--format", "json"],
+    ];
+    let mut resolve_diffs = 0;
+    for mut args in commands {
+        let json = args.contains(&"json") || args.contains(&"sarif");
+        let is_resolve = args[0] == "resolve";
+        args.extend(["--no-cache", "--fleet", &fleet]);
+        let run = common::switchyard(&args, None);
+        assert!(run.code != 2 && run.code != 101, "{args:?}: {}", run.stderr);
+        for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            if let Some(at) = text.find("sy-planted") {
+                let line = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+                panic!(
+                    "{args:?} printed a secret on {stream}: {}",
+                    &text[line..end]
+                );
+            }
+        }
+        if json {
+            serde_json::from_str::<serde_json::Value>(&run.stdout)
+                .unwrap_or_else(|e| panic!("{args:?}: redaction broke the JSON: {e}"));
+        }
+        if is_resolve {
+            resolve_diffs += run.stdout.matches("@@").count();
+        }
+    }
+    // The test is only worth something if resolve printed diffs around the secrets.
+    assert!(resolve_diffs > 0, "resolve printed no diff");
+}

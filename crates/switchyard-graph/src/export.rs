@@ -2,8 +2,35 @@
 
 use crate::Digraph;
 
+/// A DOT string literal. Control characters in a name (a folder name can hold any) are written
+/// as visible escapes, never raw, so they cannot break the document or reach a terminal.
 fn dot_quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => out.push_str(&format!("\\\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A Mermaid label: quotes and control characters as entity codes.
+fn mermaid_label(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            c if c.is_control() => out.push_str(&format!("#{};", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Graphviz DOT; edges point from dependent to dependency.
@@ -33,7 +60,7 @@ pub fn mermaid(g: &Digraph) -> String {
         .collect();
     let mut out = String::from("graph LR\n");
     for (i, n) in g.nodes().iter().enumerate() {
-        out.push_str(&format!("  {}[\"{}\"]\n", id(i), n.replace('"', "#quot;")));
+        out.push_str(&format!("  {}[\"{}\"]\n", id(i), mermaid_label(n)));
     }
     for (a, b) in g.edges() {
         if let (Some(&x), Some(&y)) = (pos.get(a), pos.get(b)) {
@@ -55,5 +82,15 @@ mod tests {
         let m = mermaid(&g);
         assert!(m.contains("n0 --> n1"), "{m}");
         assert!(m.contains("n1[\"api #quot;v2#quot;\"]"), "{m}");
+    }
+
+    #[test]
+    fn control_characters_in_names_stay_escaped() {
+        let g = Digraph::from_edges(["web\n\u{1b}[2J"], []);
+        let d = dot(&g, "fleet");
+        assert!(d.contains("\"web\\n\\\\u{1b}[2J\";"), "{d}");
+        assert_eq!(d.lines().count(), 5, "{d}");
+        let m = mermaid(&g);
+        assert!(m.contains("n0[\"web#10;#27;[2J\"]"), "{m}");
     }
 }

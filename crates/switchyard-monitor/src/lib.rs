@@ -43,6 +43,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+use switchyard_model::redact::redact_json_in_place;
 
 use switchyard_store::Timestamp;
 
@@ -155,7 +156,14 @@ impl Monitor {
     }
 
     /// Starts tracking an operation; returns its `op_<ULID>` id for [`Monitor::finish`].
-    pub fn start(&self, kind: OperationKind, details: serde_json::Value, now: Timestamp) -> String {
+    pub fn start(
+        &self,
+        kind: OperationKind,
+        mut details: serde_json::Value,
+        now: Timestamp,
+    ) -> String {
+        // Details come from requests and stay in memory for the operations API: no secret kept.
+        redact_json_in_place("", &mut details);
         let mut book = lock(&self.inner.operations);
         let id = book.start(kind, details, now);
         self.inner.metrics.set_active(book.active_count());
@@ -175,8 +183,12 @@ impl Monitor {
         self.inner.metrics.operation_finished(&record);
         let mut log = lock(&self.inner.log);
         if let Some(log) = log.as_mut() {
-            let written = match serde_json::to_string(&record) {
-                Ok(line) => log.append(&line).is_ok(),
+            // The log is an output boundary: the record is redacted on its way to the file.
+            let written = match serde_json::to_value(&record) {
+                Ok(mut value) => {
+                    redact_json_in_place("", &mut value);
+                    log.append(&value.to_string()).is_ok()
+                }
                 Err(_) => false,
             };
             if !written {

@@ -221,6 +221,7 @@ pub fn router(state: AppState) -> Result<Router, ServeError> {
         .with_state(state.clone());
     app = routes::events::attach_socket_io(app, &state);
     app = app
+        .layer(axum::middleware::from_fn(middleware::redact::layer))
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -10,7 +10,7 @@ use serde::Serialize;
 use switchyard_conflicts::strategies::{FileSource, strategies};
 use switchyard_conflicts::{Conflict, Edit, FleetInput, Resolution, patch};
 use switchyard_extract::fleet::Fleet;
-use switchyard_model::redact::{REDACTED, is_secret_key, redact_passwords};
+use switchyard_model::redact::redact_diff;
 
 use crate::analysis::Snapshot;
 
@@ -90,48 +90,6 @@ pub fn changes(
 /// Writes edits to disk (checked first, atomically); returns the written paths.
 pub fn apply(files: &DiskFiles, edits: &[Edit]) -> Result<Vec<PathBuf>, patch::PatchError> {
     patch::apply_to_disk(&files.roots, edits)
-}
-
-/// A diff with the values of secret-looking `KEY=value` / `key: value` lines and passwords in
-/// URLs replaced, so context lines of an `.env` file never leak a secret.
-pub fn redact_diff(diff: &str) -> String {
-    let mut out = String::with_capacity(diff.len());
-    for line in diff.split_inclusive('\n') {
-        let is_body =
-            !line.starts_with("---") && !line.starts_with("+++") && !line.starts_with("@@");
-        let redacted = match line.chars().next() {
-            Some(mark @ (' ' | '+' | '-')) if is_body => {
-                format!("{mark}{}", redact_line(&line[1..]))
-            }
-            _ => line.to_string(),
-        };
-        out.push_str(&redacted);
-    }
-    out
-}
-
-fn redact_line(line: &str) -> String {
-    let trimmed = line.trim_start();
-    let indent = &line[..line.len() - trimmed.len()];
-    let body = trimmed
-        .strip_prefix("- ")
-        .or_else(|| trimmed.strip_prefix("export "))
-        .unwrap_or(trimmed);
-    let prefix = &trimmed[..trimmed.len() - body.len()];
-    let split = body.find(['=', ':']);
-    if let Some(at) = split {
-        let key = body[..at].trim().trim_matches(['"', '\'']);
-        if !key.is_empty() && is_secret_key(key) {
-            let newline = if line.ends_with('\n') { "\n" } else { "" };
-            let sep = &body[at..=at];
-            let space = if sep == ":" { " " } else { "" };
-            return format!(
-                "{indent}{prefix}{}{sep}{space}{REDACTED}{newline}",
-                &body[..at]
-            );
-        }
-    }
-    redact_passwords(line)
 }
 
 #[cfg(test)]

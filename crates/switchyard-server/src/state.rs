@@ -37,8 +37,10 @@ impl AppState {
         self.fleet.get()
     }
 
-    /// Publishes an event (payloads are built redacted by their callers).
-    pub fn publish(&self, event: &str, data: Value) {
+    /// Publishes an event. This is the events' boundary: the payload is redacted here, whatever
+    /// its caller built (resource metadata, values read from repositories).
+    pub fn publish(&self, event: &str, mut data: Value) {
+        switchyard_model::redact::redact_json_in_place("", &mut data);
         self.events.publish(event, data, self.now());
     }
 

@@ -283,3 +283,85 @@ async fn homelab_secrets_never_leave_the_server() {
     })
     .await;
 }
+
+/// Secrets a client sends in resource metadata, in every shape, never come back: not in the
+/// answer to the write, not in lists, status or the operations list, not in any event (nor in
+/// the `config.changed` event of a config-sync write), not in the operation log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_sent_by_clients_never_come_back() {
+    let server = TestServer::start_with("codejoin", |config| {
+        config.operation_log = Some("operations.jsonl".into());
+    })
+    .await;
+    let mut events = ws::connect(&server.base, "").await;
+    let metadata = json!({
+        "password": "sy-planted-meta-password",
+        "dsn": "host=db port=5432 password=sy-planted-meta-libpq",
+        "url": "postgres://app:sy-planted-meta-url@db:5432/app",
+        "ado": "Server=db;User Id=sa;Password=sy-planted-meta-ado;",
+        "header": "Authorization: Bearer sy-planted-meta-bearer-0123",
+        "hook": "https://hooks.example/x?token=sy-planted-meta-query",
+        "nested": { "apiToken": "sy-planted-meta-nested", "list": ["redis://:sy-planted-meta-list@r:6379"] },
+    });
+    let mut answers = Vec::new();
+    let (status, body) = server
+        .post(
+            "/api/coordination/resources/register",
+            json!({ "type": "custom", "identifier": "vault", "metadata": metadata }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body["resource"]["metadata"]["dsn"], "host=db port=5432 password=***",
+        "{body}"
+    );
+    answers.push(body);
+    for path in [
+        "/api/coordination/resources?type=custom",
+        "/api/coordination/resources/custom:vault/status",
+        "/api/coordination/operations?limit=100",
+    ] {
+        let (status, body) = server.get(path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        answers.push(body);
+    }
+    let (status, body) = server
+        .post(
+            "/api/config-sync/set",
+            json!({ "key": "settings", "value": metadata, "timestamp": 1_700_000_000_000_u64 }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // The cache hands its clients back what they stored (docs/CONFIG_SYNC.md): only its event
+    // is checked.
+    let (_, body) = server.post("/api/config-sync/sync", json!({})).await;
+    assert_eq!(body["updates"][0]["value"]["password"], "sy-planted-meta-password", "{body}");
+    let mut streamed = Vec::new();
+    while let Next::Event(event) = events.next(Duration::from_millis(800)).await {
+        streamed.push(event);
+    }
+    events.close().await;
+    assert!(
+        streamed.iter().any(|e| e["event"] == "resource.registered"),
+        "no resource.registered event: {streamed:?}"
+    );
+    let log_path = server.fleet_root.join("operations.jsonl");
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    server.stop().await;
+    let mut found = Vec::new();
+    for text in answers
+        .iter()
+        .chain(streamed.iter())
+        .map(Value::to_string)
+        .chain(log.lines().map(str::to_string))
+    {
+        if let Some(at) = text.find("sy-planted") {
+            found.push(text[at.saturating_sub(60)..(at + 40).min(text.len())].to_string());
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "client secrets came back:\n{}",
+        found.join("\n")
+    );
+}

@@ -1,10 +1,11 @@
 //! The layers every request passes: correlation id and request metrics, bearer-token auth,
-//! per-client rate limit, CORS. Body size is limited by axum's `DefaultBodyLimit`.
+//! per-client rate limit, CORS, and the redaction of every JSON answer. Body size is limited by axum's `DefaultBodyLimit`.
 
 pub mod auth;
 pub mod correlation;
 pub mod cors;
 pub mod rate_limit;
+pub mod redact;
 
 /// The request id of the call (`X-Correlation-ID`), in the request extensions.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use switchyard_model::redact::{REDACTED, is_secret_key, redact_passwords};
+use switchyard_model::redact::redact_json;
 use switchyard_monitor::OperationKind;
 use switchyard_store::Timestamp;
 use utoipa::ToSchema;
@@ -140,28 +140,6 @@ fn change(request: ChangeRequest) -> Result<Change, ApiError> {
         .validate()
         .map_err(|m| ApiError::validation(m).with_details(json!({ "key": request.key })))?;
     Ok(change)
-}
-
-/// `value` as safe for an event: whole value hidden under a secret-looking key, passwords in
-/// URLs hidden, and the same inside nested objects.
-pub fn redact_json(key: &str, value: &Value) -> Value {
-    if is_secret_key(key) {
-        return if value.is_null() {
-            Value::Null
-        } else {
-            Value::String(REDACTED.into())
-        };
-    }
-    match value {
-        Value::String(s) => Value::String(redact_passwords(s)),
-        Value::Array(items) => Value::Array(items.iter().map(|v| redact_json("", v)).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), redact_json(k, v)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }
 
 /// The seed's update shape, plus `expiresAt` (milliseconds) when the version expires.

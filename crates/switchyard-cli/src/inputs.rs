@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use switchyard_extract::{FleetStats, Limits, Registry, cache::Cache, fleet};
 use switchyard_graph::Digraph;
-use switchyard_model::{FleetModel, RepoFacts};
+use switchyard_model::{Confidence, Edge, EdgeKind, FleetModel, RepoFacts};
 
 #[derive(Args, Debug, Clone)]
 pub struct FleetArgs {
@@ -37,6 +37,42 @@ pub struct FleetArgs {
     /// Skip files larger than this many bytes (a diagnostic says so).
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_file_bytes)]
     pub max_file_size: u64,
+}
+
+/// Which edges a command shows (`analyze`, `graph`, `deps`, `affected`). Deployment phases
+/// (`plan`) always use every edge.
+#[derive(Args, Debug, Clone)]
+pub struct EdgeFilter {
+    /// Only edges of these kinds (comma-separated): call, startup, build, browser.
+    #[arg(long = "kind", value_delimiter = ',', value_parser = parse_kind)]
+    pub kinds: Vec<EdgeKind>,
+
+    /// Leave out telemetry calls (scrape targets, trace and log exporters).
+    #[arg(long)]
+    pub no_telemetry: bool,
+
+    /// Only edges at least this sure: low, medium or high.
+    #[arg(long, value_parser = parse_confidence, default_value = "low")]
+    pub min_confidence: Confidence,
+}
+
+fn parse_kind(text: &str) -> Result<EdgeKind, String> {
+    EdgeKind::parse(text).ok_or_else(|| {
+        format!("unknown edge kind `{text}` (expected call, startup, build or browser)")
+    })
+}
+
+fn parse_confidence(text: &str) -> Result<Confidence, String> {
+    Confidence::parse(text)
+        .ok_or_else(|| format!("unknown confidence `{text}` (expected low, medium or high)"))
+}
+
+impl EdgeFilter {
+    pub fn keeps(&self, edge: &Edge) -> bool {
+        (self.kinds.is_empty() || self.kinds.contains(&edge.kind))
+            && !(self.no_telemetry && edge.telemetry)
+            && edge.confidence >= self.min_confidence
+    }
 }
 
 /// A fleet analysed end to end.
@@ -108,6 +144,17 @@ impl FleetArgs {
             stats,
             elapsed: started.elapsed(),
         })
+    }
+}
+
+impl Analysis {
+    /// Keeps only the edges `filter` lets through, and the repository graph made of them.
+    pub fn filter_edges(&mut self, filter: &EdgeFilter) {
+        let before = self.model.edges.len();
+        self.model.edges.retain(|e| filter.keeps(e));
+        if self.model.edges.len() != before {
+            self.repo_graph = Digraph::repositories(&self.model);
+        }
     }
 }
 

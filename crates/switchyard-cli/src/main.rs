@@ -14,7 +14,7 @@ mod table;
 mod terminal;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use inputs::FleetArgs;
+use inputs::{EdgeFilter, FleetArgs};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +39,8 @@ enum Command {
     Analyze {
         #[command(flatten)]
         fleet: FleetArgs,
+        #[command(flatten)]
+        edges: EdgeFilter,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
         /// Exit with 1 when the repository graph has a cycle.
@@ -56,6 +58,8 @@ enum Command {
     Graph {
         #[command(flatten)]
         fleet: FleetArgs,
+        #[command(flatten)]
+        edges: EdgeFilter,
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
         /// Graph of repositories or of services.
@@ -66,6 +70,8 @@ enum Command {
     Affected {
         #[command(flatten)]
         fleet: FleetArgs,
+        #[command(flatten)]
+        edges: EdgeFilter,
         /// A changed repository (repeat or comma-separate for several).
         #[arg(long, required = true, value_delimiter = ',')]
         changed: Vec<String>,
@@ -78,6 +84,8 @@ enum Command {
         target: String,
         #[command(flatten)]
         fleet: FleetArgs,
+        #[command(flatten)]
+        edges: EdgeFilter,
         /// Follow at most this many hops.
         #[arg(long)]
         max_depth: Option<usize>,
@@ -307,10 +315,12 @@ fn run(command: Command) -> Result<u8, Failure> {
     match command {
         Command::Analyze {
             fleet,
+            edges,
             format,
             fail_on_cycle,
         } => {
-            let analysis = fleet.analyze()?;
+            let mut analysis = fleet.analyze()?;
+            analysis.filter_edges(&edges);
             let report = report::build(&analysis);
             match format {
                 Format::Json => print_json(&report)?,
@@ -351,20 +361,29 @@ fn run(command: Command) -> Result<u8, Failure> {
         }
         Command::Graph {
             fleet,
+            edges,
             format,
             level,
         } => {
-            let analysis = fleet.analyze()?;
+            let mut analysis = fleet.analyze()?;
+            analysis.filter_edges(&edges);
             let graph = match level {
                 Level::Repository => analysis.repo_graph.clone(),
                 Level::Service => Digraph::services(&analysis.model),
             };
+            let kinds = export::edge_kinds(&analysis.model, level == Level::Repository);
             let text = match format {
-                GraphFormat::Dot => export::dot(&graph, "fleet"),
-                GraphFormat::Mermaid => export::mermaid(&graph),
+                GraphFormat::Dot => export::dot_with_kinds(&graph, "fleet", Some(&kinds)),
+                GraphFormat::Mermaid => export::mermaid_with_kinds(&graph, Some(&kinds)),
                 GraphFormat::Json => json(&serde_json::json!({
                     "nodes": graph.nodes(),
-                    "edges": graph.edges().iter().map(|(a, b)| serde_json::json!({"from": a, "to": b})).collect::<Vec<_>>(),
+                    "edges": graph.edges().iter().map(|(a, b)| {
+                        let (kind, telemetry) = kinds
+                            .get(&(a.to_string(), b.to_string()))
+                            .copied()
+                            .unwrap_or_default();
+                        serde_json::json!({"from": a, "to": b, "kind": kind, "telemetry": telemetry})
+                    }).collect::<Vec<_>>(),
                 })),
             };
             print(&text)?;
@@ -372,10 +391,12 @@ fn run(command: Command) -> Result<u8, Failure> {
         }
         Command::Affected {
             fleet,
+            edges,
             changed,
             format,
         } => {
-            let analysis = fleet.analyze()?;
+            let mut analysis = fleet.analyze()?;
+            analysis.filter_edges(&edges);
             let graph = &analysis.repo_graph;
             unknown(graph, &changed, "repository")?;
             let refs: Vec<&str> = changed.iter().map(String::as_str).collect();
@@ -404,11 +425,13 @@ fn run(command: Command) -> Result<u8, Failure> {
         Command::Deps {
             target,
             fleet,
+            edges,
             max_depth,
             level,
             format,
         } => {
-            let analysis = fleet.analyze()?;
+            let mut analysis = fleet.analyze()?;
+            analysis.filter_edges(&edges);
             let graph = match level {
                 Level::Repository => analysis.repo_graph.clone(),
                 Level::Service => Digraph::services(&analysis.model),

@@ -101,6 +101,11 @@ pub struct EndpointOut {
 pub struct EdgeOut {
     pub from: String,
     pub to: String,
+    /// `call`, `startup`, `build` or `browser`.
+    pub kind: switchyard_model::EdgeKind,
+    /// The call carries metrics, traces or logs.
+    pub telemetry: bool,
+    pub confidence: switchyard_model::Confidence,
     pub mechanism: String,
     pub evidence: Vec<Loc>,
 }
@@ -245,6 +250,9 @@ pub fn build(analysis: &Analysis) -> Report {
         .map(|e| EdgeOut {
             from: e.from.clone(),
             to: e.to.clone(),
+            kind: e.kind,
+            telemetry: e.telemetry,
+            confidence: e.confidence,
             mechanism: e.mechanism_label(),
             evidence: e.evidence.iter().map(Loc::from).collect(),
         })

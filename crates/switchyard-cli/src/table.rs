@@ -67,11 +67,18 @@ pub fn analysis(report: &Report) -> String {
     out.push_str(&format!("\nRepositories\n{repos}\n"));
 
     if !report.edges.is_empty() {
-        let mut edges = table(&["from", "to", "mechanism", "evidence"]);
+        let mut edges = table(&["from", "to", "kind", "confidence", "mechanism", "evidence"]);
         for e in &report.edges {
+            let kind = if e.telemetry {
+                format!("{} (telemetry)", e.kind.as_str())
+            } else {
+                e.kind.as_str().to_string()
+            };
             edges.add_row(vec![
                 cell(&e.from),
                 cell(&e.to),
+                kind,
+                e.confidence.as_str().to_string(),
                 cell(&e.mechanism),
                 evidence(&e.evidence),
             ]);

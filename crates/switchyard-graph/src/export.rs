@@ -1,6 +1,8 @@
 //! Exports of a fleet graph: Graphviz DOT, Mermaid and a JSON adjacency document.
 
 use crate::Digraph;
+use std::collections::HashMap;
+use switchyard_model::{EdgeKind, FleetModel};
 
 /// A DOT string literal. Control characters in a name (a folder name can hold any) are written
 /// as visible escapes, never raw, so they cannot break the document or reach a terminal.
@@ -33,8 +35,65 @@ fn mermaid_label(s: &str) -> String {
     out
 }
 
+/// The kind of each edge of a graph: service edges as linked, repository edges as the strongest
+/// kind of the service edges between the two repositories (a call wins; telemetry only when every
+/// call between them is telemetry).
+pub fn edge_kinds(model: &FleetModel, repositories: bool) -> EdgeKinds {
+    let repo_of: HashMap<&str, &str> = model
+        .services
+        .iter()
+        .map(|s| (s.id.as_str(), s.repository.as_str()))
+        .collect();
+    let mut kinds: EdgeKinds = HashMap::new();
+    for e in &model.edges {
+        let key = if repositories {
+            match (repo_of.get(e.from.as_str()), repo_of.get(e.to.as_str())) {
+                (Some(a), Some(b)) if a != b => (a.to_string(), b.to_string()),
+                _ => continue,
+            }
+        } else {
+            (e.from.clone(), e.to.clone())
+        };
+        kinds
+            .entry(key)
+            .and_modify(|(kind, telemetry)| {
+                let rank = |k: EdgeKind| match k {
+                    EdgeKind::Call => 0,
+                    EdgeKind::Browser => 1,
+                    EdgeKind::Build => 2,
+                    EdgeKind::Startup => 3,
+                };
+                if e.kind == EdgeKind::Call {
+                    *telemetry = if *kind == EdgeKind::Call {
+                        *telemetry && e.telemetry
+                    } else {
+                        e.telemetry
+                    };
+                }
+                if rank(e.kind) < rank(*kind) {
+                    *kind = e.kind;
+                }
+            })
+            .or_insert((e.kind, e.telemetry));
+    }
+    kinds
+}
+
+/// `(from, to)` → the edge's kind and telemetry tag.
+pub type EdgeKinds = HashMap<(String, String), (EdgeKind, bool)>;
+
+fn kind_of<'k>(kinds: Option<&'k EdgeKinds>, a: &str, b: &str) -> Option<&'k (EdgeKind, bool)> {
+    kinds?.get(&(a.to_string(), b.to_string()))
+}
+
 /// Graphviz DOT; edges point from dependent to dependency.
 pub fn dot(g: &Digraph, name: &str) -> String {
+    dot_with_kinds(g, name, None)
+}
+
+/// [`dot`] with each edge labelled by its kind: start-up order dashed, build dotted, browser
+/// calls blue, telemetry grey.
+pub fn dot_with_kinds(g: &Digraph, name: &str, kinds: Option<&EdgeKinds>) -> String {
     let mut out = format!(
         "digraph {} {{\n  rankdir=LR;\n  node [shape=box];\n",
         dot_quote(name)
@@ -43,7 +102,25 @@ pub fn dot(g: &Digraph, name: &str) -> String {
         out.push_str(&format!("  {};\n", dot_quote(n)));
     }
     for (a, b) in g.edges() {
-        out.push_str(&format!("  {} -> {};\n", dot_quote(a), dot_quote(b)));
+        let attrs = match kind_of(kinds, a, b) {
+            None => String::new(),
+            Some((kind, telemetry)) => {
+                let style = match kind {
+                    EdgeKind::Call if *telemetry => ", color=gray",
+                    EdgeKind::Call => "",
+                    EdgeKind::Startup => ", style=dashed",
+                    EdgeKind::Build => ", style=dotted",
+                    EdgeKind::Browser => ", color=blue",
+                };
+                let label = if *telemetry {
+                    "call (telemetry)"
+                } else {
+                    kind.as_str()
+                };
+                format!(" [label=\"{label}\"{style}]")
+            }
+        };
+        out.push_str(&format!("  {} -> {}{attrs};\n", dot_quote(a), dot_quote(b)));
     }
     out.push_str("}\n");
     out
@@ -51,6 +128,11 @@ pub fn dot(g: &Digraph, name: &str) -> String {
 
 /// Mermaid `graph LR`; node ids are made safe, labels keep the real names.
 pub fn mermaid(g: &Digraph) -> String {
+    mermaid_with_kinds(g, None)
+}
+
+/// [`mermaid`] with each edge labelled by its kind; start-up order is a dotted arrow.
+pub fn mermaid_with_kinds(g: &Digraph, kinds: Option<&EdgeKinds>) -> String {
     let id = |i: usize| format!("n{i}");
     let pos: std::collections::HashMap<&str, usize> = g
         .nodes()
@@ -64,7 +146,13 @@ pub fn mermaid(g: &Digraph) -> String {
     }
     for (a, b) in g.edges() {
         if let (Some(&x), Some(&y)) = (pos.get(a), pos.get(b)) {
-            out.push_str(&format!("  {} --> {}\n", id(x), id(y)));
+            let arrow = match kind_of(kinds, a, b) {
+                None => "-->".to_string(),
+                Some((EdgeKind::Startup, _)) => "-.->|startup|".to_string(),
+                Some((EdgeKind::Call, true)) => "-->|telemetry|".to_string(),
+                Some((kind, _)) => format!("-->|{}|", kind.as_str()),
+            };
+            out.push_str(&format!("  {} {arrow} {}\n", id(x), id(y)));
         }
     }
     out
@@ -82,6 +170,26 @@ mod tests {
         let m = mermaid(&g);
         assert!(m.contains("n0 --> n1"), "{m}");
         assert!(m.contains("n1[\"api #quot;v2#quot;\"]"), "{m}");
+    }
+
+    #[test]
+    fn edges_show_their_kind() {
+        let g = Digraph::from_edges(["web", "db", "ui"], [("web", "db"), ("ui", "web")]);
+        let mut kinds = EdgeKinds::new();
+        kinds.insert(("web".into(), "db".into()), (EdgeKind::Startup, false));
+        kinds.insert(("ui".into(), "web".into()), (EdgeKind::Browser, false));
+        let d = dot_with_kinds(&g, "fleet", Some(&kinds));
+        assert!(
+            d.contains("\"web\" -> \"db\" [label=\"startup\", style=dashed];"),
+            "{d}"
+        );
+        assert!(
+            d.contains("\"ui\" -> \"web\" [label=\"browser\", color=blue];"),
+            "{d}"
+        );
+        let m = mermaid_with_kinds(&g, Some(&kinds));
+        assert!(m.contains("n0 -.->|startup| n1"), "{m}");
+        assert!(m.contains("n2 -->|browser| n0"), "{m}");
     }
 
     #[test]

@@ -28,6 +28,7 @@
 
 pub mod address;
 mod index;
+mod kind;
 mod services;
 #[cfg(test)]
 mod tests;
@@ -36,6 +37,7 @@ use address::{Address, is_docker_host, is_loopback, kubernetes_dns};
 use foldhash::{HashMap, HashSet};
 use index::{Providers, ServiceIdx};
 use std::borrow::Borrow;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use switchyard_model::{
     Edge, EndpointKind, FleetModel, Mechanism, Reference, RepoDiagnostic, RepoFacts, Repository,
@@ -93,8 +95,9 @@ pub fn link<F: Borrow<RepoFacts>>(repositories: &[Repository], facts: &[F]) -> F
         services: &services,
         providers: &providers,
         repo_of: &repo_of,
+        route: Cell::new(kind::Route::Direct),
     };
-    let mut edges: BTreeMap<(ServiceIdx, ServiceIdx), Edge> = BTreeMap::new();
+    let mut edges: BTreeMap<(ServiceIdx, ServiceIdx), (Edge, kind::EdgeClass)> = BTreeMap::new();
     let mut unresolved = Vec::new();
     for &f in &facts {
         for reference in &f.references {
@@ -115,12 +118,15 @@ pub fn link<F: Borrow<RepoFacts>>(repositories: &[Repository], facts: &[F]) -> F
             match resolver.resolve(from, reference) {
                 Resolution::To(to) if to == from => {}
                 Resolution::To(to) => {
-                    let edge = edges.entry((from, to)).or_insert_with(|| Edge {
-                        from: services[from].id.clone(),
-                        to: services[to].id.clone(),
-                        mechanisms: Vec::new(),
-                        evidence: Vec::new(),
+                    let (edge, class) = edges.entry((from, to)).or_insert_with(|| {
+                        let edge = Edge::new(services[from].id.clone(), services[to].id.clone());
+                        (edge, kind::EdgeClass::default())
                     });
+                    class.add(kind::contribution(
+                        reference,
+                        &services[from],
+                        resolver.route.get(),
+                    ));
                     if !edge.mechanisms.contains(&reference.mechanism) {
                         edge.mechanisms.push(reference.mechanism);
                         edge.mechanisms.sort();
@@ -141,10 +147,14 @@ pub fn link<F: Borrow<RepoFacts>>(repositories: &[Repository], facts: &[F]) -> F
             }
         }
     }
-    let mut edges: Vec<Edge> = edges.into_values().collect();
-    for edge in &mut edges {
-        edge.evidence.sort();
-    }
+    let mut edges: Vec<Edge> = edges
+        .into_values()
+        .map(|(mut edge, class)| {
+            edge.evidence.sort();
+            (edge.kind, edge.telemetry, edge.confidence) = class.finish();
+            edge
+        })
+        .collect();
     edges.sort_by(|a, b| (&a.from, &a.to).cmp(&(&b.from, &b.to)));
     FleetModel {
         repositories: repositories.to_vec(),
@@ -176,6 +186,9 @@ struct Resolver<'a> {
     services: &'a [Service],
     providers: &'a Providers<'a>,
     repo_of: &'a HashMap<&'a str, &'a Repository>,
+    /// How the last [`Resolver::resolve`] found its target (inferred and heuristic routes
+    /// lower an edge's confidence).
+    route: Cell<kind::Route>,
 }
 
 impl Resolver<'_> {
@@ -198,6 +211,7 @@ impl Resolver<'_> {
     }
 
     fn resolve(&self, from: ServiceIdx, reference: &Reference) -> Resolution {
+        self.route.set(kind::Route::Direct);
         match &reference.target {
             Target::ServiceName { name } => self
                 .resolve_name(from, reference, name)
@@ -294,6 +308,7 @@ impl Resolver<'_> {
                 .get(service.repository.as_str())
                 .and_then(|m| m.get(name.as_str()))
         {
+            self.route.set(kind::Route::LooseName);
             return Some(list.clone());
         }
         None
@@ -315,7 +330,11 @@ impl Resolver<'_> {
                     if ids.contains(&from) {
                         Resolution::SelfReference
                     } else {
-                        pick(ids)
+                        let resolution = pick(ids);
+                        if matches!(resolution, Resolution::To(_)) {
+                            self.route.set(kind::Route::HostPort);
+                        }
+                        resolution
                     }
                 }
                 None => Resolution::Unresolved(UnresolvedReason::NoProvider),

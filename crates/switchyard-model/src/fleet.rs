@@ -42,6 +42,76 @@ pub struct Service {
     pub test_harness: bool,
 }
 
+/// What kind of dependency an edge is (docs/LINKING.md, "Edge kinds").
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum EdgeKind {
+    /// The process of `from` connects to `to`: an address in env, config or a command, a proxy
+    /// upstream, a federation remote, a scrape or exporter target.
+    #[default]
+    Call,
+    /// Only start-up order is declared (`depends_on`, `links`, `volumes_from`): no address of
+    /// `to` was seen anywhere in `from`.
+    Startup,
+    /// A package dependency: it orders builds, it is not a network call.
+    Build,
+    /// The address is used by code that runs in the user's browser (`VITE_*`, `REACT_APP_*`,
+    /// a static web client's config file): the browser calls `to`, not the container.
+    Browser,
+}
+
+impl EdgeKind {
+    pub const ALL: [EdgeKind; 4] = [Self::Call, Self::Startup, Self::Build, Self::Browser];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Call => "call",
+            Self::Startup => "startup",
+            Self::Build => "build",
+            Self::Browser => "browser",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// How sure the linker is of an edge.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// A heuristic: a repository-level file read as the repository's application.
+    Low,
+    /// Inferred: an address in a file the service mounts or builds from, or `localhost:PORT`
+    /// resolved to whoever publishes that port.
+    Medium,
+    /// Explicit: an address or `depends_on` in the service's own declaration, a package
+    /// dependency.
+    #[default]
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Low, Self::Medium, Self::High]
+            .into_iter()
+            .find(|c| c.as_str() == text)
+    }
+}
+
 /// A resolved dependency: `from` calls or depends on `to`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Edge {
@@ -50,9 +120,30 @@ pub struct Edge {
     /// Every mechanism that produced this edge, sorted.
     pub mechanisms: Vec<Mechanism>,
     pub evidence: Vec<Location>,
+    #[serde(default)]
+    pub kind: EdgeKind,
+    /// The call carries metrics, traces or logs (a scrape target, an OTLP/Jaeger/Zipkin
+    /// exporter, a logging driver).
+    #[serde(default)]
+    pub telemetry: bool,
+    #[serde(default)]
+    pub confidence: Confidence,
 }
 
 impl Edge {
+    /// An edge with no mechanism or evidence yet: a high-confidence call until told otherwise.
+    pub fn new(from: impl Into<String>, to: impl Into<String>) -> Self {
+        Edge {
+            from: from.into(),
+            to: to.into(),
+            mechanisms: Vec::new(),
+            evidence: Vec::new(),
+            kind: EdgeKind::Call,
+            telemetry: false,
+            confidence: Confidence::High,
+        }
+    }
+
     /// Mechanisms joined with `+`, e.g. `depends_on+env`.
     pub fn mechanism_label(&self) -> String {
         self.mechanisms

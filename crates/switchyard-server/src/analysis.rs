@@ -512,12 +512,7 @@ mod tests {
     }
 
     fn edge(from: &str, to: &str) -> Edge {
-        Edge {
-            from: from.into(),
-            to: to.into(),
-            mechanisms: Vec::new(),
-            evidence: Vec::new(),
-        }
+        Edge::new(from, to)
     }
 
     #[test]

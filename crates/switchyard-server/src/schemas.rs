@@ -191,6 +191,14 @@ pub struct DependencyView {
     pub service: String,
     #[schema(rename = "dependsOnService")]
     pub depends_on_service: String,
+    /// call, startup, build or browser.
+    #[schema(pattern = "^(call|startup|build|browser)$")]
+    pub kind: String,
+    /// The call carries metrics, traces or logs.
+    pub telemetry: bool,
+    /// low, medium or high.
+    #[schema(pattern = "^(low|medium|high)$")]
+    pub confidence: String,
     /// env, compose, k8s, http, package, ...
     pub mechanism: String,
     /// Locations `{ repository, path, line, column, span }`.

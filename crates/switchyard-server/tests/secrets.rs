@@ -335,7 +335,10 @@ async fn secrets_sent_by_clients_never_come_back() {
     // The cache hands its clients back what they stored (docs/CONFIG_SYNC.md): only its event
     // is checked.
     let (_, body) = server.post("/api/config-sync/sync", json!({})).await;
-    assert_eq!(body["updates"][0]["value"]["password"], "sy-planted-meta-password", "{body}");
+    assert_eq!(
+        body["updates"][0]["value"]["password"], "sy-planted-meta-password",
+        "{body}"
+    );
     let mut streamed = Vec::new();
     while let Next::Event(event) = events.next(Duration::from_millis(800)).await {
         streamed.push(event);

@@ -44,6 +44,7 @@ fn fixture(key: &str, cors: Option<&str>) -> Fixture {
         to: "api/api".into(),
         mechanisms: vec![Mechanism::Env],
         evidence: vec![l],
+        ..Edge::new("", "")
     });
     if let Some(value) = cors {
         fx.facts_mut("api")

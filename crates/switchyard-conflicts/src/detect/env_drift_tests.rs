@@ -165,6 +165,7 @@ fn own_database_urls_differ_on_purpose() {
             to: format!("{r}/db"),
             mechanisms: vec![Mechanism::Env],
             evidence: vec![l],
+            ..Edge::new("", "")
         });
     }
     assert!(run(&fx).is_empty());
@@ -227,6 +228,7 @@ fn two_names_of_one_server_are_low() {
             to: "c/postgres".into(),
             mechanisms: vec![Mechanism::Env],
             evidence: vec![l],
+            ..Edge::new("", "")
         });
     }
     let c = run(&fx);

@@ -130,6 +130,7 @@ mod tests {
             to: "cart/cart".into(),
             mechanisms: vec![Mechanism::Federation],
             evidence: vec![loc("shell", "webpack.config.js", 8)],
+            ..Edge::new("", "")
         });
         fx.facts_mut("shell")
             .shared

@@ -294,6 +294,7 @@ mod tests {
             to: "b/api".into(),
             mechanisms: vec![Mechanism::Env],
             evidence: vec![l],
+            ..Edge::new("", "")
         });
         fx
     }

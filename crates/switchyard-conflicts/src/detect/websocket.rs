@@ -142,6 +142,7 @@ mod tests {
                 to: "b/chat".into(),
                 mechanisms: vec![Mechanism::Env],
                 evidence: vec![l],
+                ..Edge::new("", "")
             });
         } else {
             fx.model.unresolved.push(Unresolved {

@@ -10,13 +10,14 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use switchyard_model::{Confidence, Edge, EdgeKind};
 use switchyard_monitor::OperationKind;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::analysis::Snapshot;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::input::{ApiJson, Params};
 use crate::state::AppState;
 
@@ -35,7 +36,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
     params(
         ("repositories" = Option<String>, Query, description = "Comma-separated repository names (default: all)"),
         ("includeTransitive" = Option<bool>, Query, description = "Include transitive dependencies (default true)"),
-        ("maxDepth" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Depth limit for transitive dependencies, 1-100")
+        ("maxDepth" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Depth limit for transitive dependencies, 1-100"),
+        ("kind" = Option<String>, Query, pattern = "^(call|startup|build|browser)(,(call|startup|build|browser))*$", description = "Only direct dependencies of these kinds (comma-separated: call, startup, build, browser); transitive dependencies and the order use every edge"),
+        ("minConfidence" = Option<String>, Query, pattern = "^(low|medium|high)$", description = "Only direct dependencies at least this sure (default low)")
     ),
     responses(
         (status = 200, description = "Direct and transitive dependencies, cycles, deployment order", body = crate::schemas::DependenciesResponse),
@@ -46,15 +49,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
 async fn dependencies(State(state): State<AppState>, params: Params) -> ApiResult<Response> {
     let include_transitive = params.bool("includeTransitive")?.unwrap_or(true);
     let max_depth = params.int("maxDepth", 1, 100)?.map(|d| d as usize);
+    let filter = EdgeFilter::from_params(&params)?;
     let snapshot = state.snapshot();
     let whole_fleet = params.list("repositories").is_none_or(|r| r.is_empty());
     let selected = snapshot.select(params.list("repositories"))?;
     let details = json!({ "repositories": selected.len() });
     state
         .operation(OperationKind::Analysis, details, async {
-            if whole_fleet && include_transitive && max_depth.is_none() {
+            if whole_fleet && include_transitive && max_depth.is_none() && filter.is_all() {
                 let bytes = snapshot.dependencies_body.get_or_init(|| {
-                    let body = describe(&snapshot, &selected, true, None);
+                    let body = describe(&snapshot, &selected, true, None, &EdgeFilter::default());
                     Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
                 });
                 let response =
@@ -63,10 +67,62 @@ async fn dependencies(State(state): State<AppState>, params: Params) -> ApiResul
             }
             // Cycles are reported in the body, not counted as conflicts: reading the graph is
             // not a conflict check, so polling it must not move the conflict-rate alert.
-            let body = describe(&snapshot, &selected, include_transitive, max_depth);
+            let body = describe(&snapshot, &selected, include_transitive, max_depth, &filter);
             Ok((Json(body).into_response(), 0))
         })
         .await
+}
+
+/// Which direct dependencies `GET /dependencies` lists (`kind`, `minConfidence`).
+#[derive(Debug)]
+pub struct EdgeFilter {
+    kinds: Vec<EdgeKind>,
+    min_confidence: Confidence,
+}
+
+impl Default for EdgeFilter {
+    /// Every edge.
+    fn default() -> Self {
+        EdgeFilter {
+            kinds: Vec::new(),
+            min_confidence: Confidence::Low,
+        }
+    }
+}
+
+impl EdgeFilter {
+    fn from_params(params: &Params) -> Result<Self, ApiError> {
+        let mut kinds = Vec::new();
+        for text in params.list("kind").unwrap_or_default() {
+            let kind = EdgeKind::parse(&text).ok_or_else(|| {
+                ApiError::validation(format!(
+                    "kind: unknown edge kind `{text}` (call, startup, build or browser)"
+                ))
+            })?;
+            kinds.push(kind);
+        }
+        let min_confidence = match params.get("minConfidence") {
+            None => Confidence::Low,
+            Some(text) => Confidence::parse(text).ok_or_else(|| {
+                ApiError::validation(format!(
+                    "minConfidence: `{text}` is not low, medium or high"
+                ))
+            })?,
+        };
+        Ok(EdgeFilter {
+            kinds,
+            min_confidence,
+        })
+    }
+
+    fn is_all(&self) -> bool {
+        self.kinds.is_empty() && self.min_confidence == Confidence::Low
+    }
+
+    fn keeps(&self, edge: &Edge) -> bool {
+        (self.kinds.is_empty() || self.kinds.contains(&edge.kind))
+            && edge.confidence >= self.min_confidence
+    }
 }
 
 /// The `GET /dependencies` body (also used by tests and the dashboard).
@@ -75,6 +131,7 @@ pub fn describe(
     selected: &[String],
     include_transitive: bool,
     max_depth: Option<usize>,
+    filter: &EdgeFilter,
 ) -> Value {
     let repo_of: BTreeMap<&str, &str> = snapshot
         .model
@@ -91,7 +148,7 @@ pub fn describe(
     let mut direct: BTreeMap<&str, Vec<Value>> =
         selected.iter().map(|r| (r.as_str(), Vec::new())).collect();
     let mut count = 0;
-    for edge in &snapshot.model.edges {
+    for edge in snapshot.model.edges.iter().filter(|e| filter.keeps(e)) {
         let Some(&from_repo) = repo_of.get(edge.from.as_str()) else {
             continue;
         };
@@ -103,6 +160,9 @@ pub fn describe(
             "repository": repo_of.get(edge.to.as_str()).copied().unwrap_or_default(),
             "service": name_of.get(edge.from.as_str()).copied().unwrap_or_default(),
             "dependsOnService": name_of.get(edge.to.as_str()).copied().unwrap_or_default(),
+            "kind": edge.kind,
+            "telemetry": edge.telemetry,
+            "confidence": edge.confidence,
             "mechanism": edge.mechanism_label(),
             "evidence": edge.evidence,
             "evidenceText": edge.evidence.iter().map(ToString::to_string).collect::<Vec<_>>(),

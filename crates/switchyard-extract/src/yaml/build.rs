@@ -399,10 +399,11 @@ impl Builder<'_> {
     fn finish_map(&mut self, entries: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, YamlError> {
         let mut own: Vec<(Node, Node)> = Vec::with_capacity(entries.len());
         let mut index: HashMap<String, usize> = HashMap::new();
-        let mut merged_sources = Vec::new();
+        // One list of maps per `<<` key, in key order.
+        let mut merges = Vec::new();
         for (k, v) in entries {
             if is_merge_key(&k) {
-                merged_sources.extend(merge_sources(v)?);
+                merges.push(merge_sources(v)?);
                 continue;
             }
             let key = key_identity(&k);
@@ -422,8 +423,9 @@ impl Builder<'_> {
                 own.push((k, v));
             }
         }
-        // Explicit keys win over merged ones; earlier maps in a merge list win over later ones.
-        for source in merged_sources {
+        // Explicit keys win over merged ones; earlier maps in a merge list win over later ones,
+        // a later `<<` key over an earlier one (PyYAML's `flatten_mapping`).
+        for source in merges.into_iter().rev().flatten() {
             for (k, v) in source {
                 if let std::collections::hash_map::Entry::Vacant(slot) =
                     index.entry(key_identity(&k))

@@ -455,4 +455,26 @@ mod tests {
         assert_eq!(value("a: |\n  x\n\n  y\n ").as_deref(), Some("x\n\ny\n"));
         assert_eq!(value("a: |\n  x\n").as_deref(), Some("x\n"));
     }
+
+    #[test]
+    fn merge_priority_follows_pyyaml() {
+        let text = "a: &a {p: 1, q: 2}\nb: &b {q: 3, r: 4}\nlist:\n  <<: [*a, *b]\n  p: 0\ntwo_keys:\n  <<: *a\n  <<: *b\n";
+        let doc = parse(text).unwrap().unwrap();
+        let list = doc.get("list").unwrap();
+        assert_eq!(list.get("p").unwrap().as_str(), Some("0"));
+        assert_eq!(list.get("q").unwrap().as_str(), Some("2"));
+        assert_eq!(list.get("r").unwrap().as_str(), Some("4"));
+        let two = doc.get("two_keys").unwrap();
+        assert_eq!(two.get("q").unwrap().as_str(), Some("3"));
+    }
+
+    #[test]
+    fn malformed_flow_stays_an_error_at_its_line() {
+        let text = "services:\n  web:\n    image: [nginx\n  db: {\n";
+        let Err(e) = parse(text) else {
+            panic!("unclosed flow collections must not be read")
+        };
+        let f = SourceFile::new("r", "c.yml", text);
+        assert!(e.diagnostic(&f).location.line >= 3);
+    }
 }

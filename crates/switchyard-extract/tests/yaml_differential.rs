@@ -275,3 +275,53 @@ fn corpus_yaml_reads_like_pyyaml() {
         failures.join("\n")
     );
 }
+
+/// Without PyYAML: the acceptance recorded in `_parse/MANIFEST.tsv` (pure-Python
+/// `yaml.safe_load_all`, PyYAML 6.0.3). Files it reads must be read whole; files it refuses for
+/// their syntax must be refused. Its refusals that are not about syntax are left out: unknown
+/// tags and `=` (which we read, see `scripts/yaml_tree.py`), and a tab after a plain scalar
+/// (which libyaml, and so Compose and the C loader, accept).
+#[test]
+fn parse_set_acceptance_matches_the_manifest() {
+    let parse_set = workspace_root().join("../shared/corpus/_parse");
+    let Ok(manifest) = std::fs::read_to_string(parse_set.join("MANIFEST.tsv")) else {
+        eprintln!("SKIP: no {}/MANIFEST.tsv", parse_set.display());
+        return;
+    };
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for row in manifest.lines().skip(1) {
+        let cols: Vec<&str> = row.split('\t').collect();
+        let (Some(path), Some(verdict)) = (cols.first(), cols.get(4)) else {
+            continue;
+        };
+        let error = cols.get(8).copied().unwrap_or_default();
+        let features = cols.get(7).copied().unwrap_or_default();
+        // The column holds the first line of PyYAML's message only.
+        let not_syntax = error.contains("could not determine a constructor")
+            || (features.split(',').any(|f| f == "tab")
+                && error.starts_with("while scanning for the next token"));
+        let must_read = match *verdict {
+            "yes" => true,
+            "no" if !not_syntax => false,
+            _ => continue,
+        };
+        let Ok(text) = std::fs::read_to_string(parse_set.join(path)) else {
+            failures.push(format!("{path}: unreadable"));
+            continue;
+        };
+        checked += 1;
+        let stream = yaml::parse_stream(&text);
+        let first_error = stream.errors().next();
+        match (must_read, first_error) {
+            (true, Some(e)) => failures.push(format!("{path}: PyYAML reads it, we refuse: {e:?}")),
+            (false, None) => {
+                failures.push(format!("{path}: PyYAML refuses it ({error}), we read it"))
+            }
+            _ => {}
+        }
+    }
+    eprintln!("checked {checked} files of _parse/MANIFEST.tsv");
+    assert!(checked > 0, "MANIFEST.tsv lists no YAML file");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

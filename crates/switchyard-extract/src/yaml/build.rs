@@ -8,8 +8,10 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-/// Padded lines parsed again before a slice's error is final (each costs a parse of the slice).
-const MAX_INDENT_RETRIES: usize = 200;
+/// Bytes parsed again for padded lines before a slice's error is final: each padded line costs
+/// a parse of the slice, so a long flow list written at column 0 in a small file is read, and
+/// a large file gives up after a few dozen lines.
+const RETRY_BUDGET_BYTES: usize = 64 << 20;
 
 /// Maps saphyr's character offsets (in the slice being parsed) to byte offsets in the file.
 struct Offsets {
@@ -105,7 +107,7 @@ pub(super) fn parse_stream(text: &str) -> Stream {
     };
     let mut base = 0;
     let mut padding = Padding::default();
-    let mut retries = 0;
+    let mut retried_bytes = 0usize;
     while let Some(slice) = text.get(base..) {
         let padded = (!padding.is_empty()).then(|| padding.apply(slice));
         let (parsed, offsets) = match &padded {
@@ -127,7 +129,7 @@ pub(super) fn parse_stream(text: &str) -> Stream {
             break;
         };
         // Indentation libyaml accepts: pad the lines and read this slice again.
-        if retries < MAX_INDENT_RETRIES {
+        if retried_bytes < RETRY_BUDGET_BYTES {
             let map = match &padded {
                 Some((_, map)) => map.clone(),
                 None => Offsets::char_map(slice),
@@ -137,7 +139,7 @@ pub(super) fn parse_stream(text: &str) -> Stream {
                 .nth(char_index)
                 .map_or(parsed.len(), |(b, _)| b);
             if lenient::fix_indentation(parsed, &map, at, &message, &mut padding) {
-                retries += 1;
+                retried_bytes = retried_bytes.saturating_add(slice.len().max(1024));
                 builder.rollback(checkpoint);
                 continue;
             }
@@ -147,7 +149,7 @@ pub(super) fn parse_stream(text: &str) -> Stream {
             offset: offsets.byte(char_index),
         };
         padding = Padding::default();
-        retries = 0;
+        retried_bytes = 0;
         let offset = error.offset();
         // Resume at the first document marker on or after the error's line, but never at or
         // before the marker that opened the broken document.

@@ -55,7 +55,7 @@ pub(super) fn fix_indentation(
         "invalid indentation"
         | "invalid indentation in flow construct"
         | "tabs disallowed within this context (block indentation)"
-        | "tab cannot be used as indentation" => indent_line(padded, offset).into_iter().collect(),
+        | "tab cannot be used as indentation" => indent_lines(padded, offset),
         "':' must be followed by a valid YAML whitespace" => {
             space_after_colon(padded, offset).into_iter().collect()
         }
@@ -108,20 +108,87 @@ fn quoted_lines(text: &str, offset: usize) -> Vec<(usize, usize)> {
 }
 
 /// The line of `offset` with the spaces that bring it to the column of the flow collection or
-/// quoted scalar open before it, or `None` when neither is open there (then it is a block
-/// indentation error, which libyaml refuses too).
-fn indent_line(text: &str, offset: usize) -> Option<(usize, usize)> {
+/// quoted scalar open before it, and, in a flow collection, the following lines up to the one
+/// that closes it (so a long list is fixed in one pass). Empty when neither is open there: then
+/// it is a block indentation error, which libyaml refuses too.
+fn indent_lines(text: &str, offset: usize) -> Vec<(usize, usize)> {
     let line = line_start(text, offset);
-    let spaces = text[line..].chars().take_while(|c| *c == ' ').count();
-    let (_, blanks) = columns(text, offset);
-    let column = open_column(&text[..line])?;
-    // Tabs after the spaces count as one column each for saphyr, as for libyaml.
-    let have = if text[line..].chars().nth(spaces) == Some('\t') {
-        spaces
-    } else {
-        blanks
+    let Some((column, brackets)) = open_column(&text[..line]) else {
+        return Vec::new();
     };
-    (have < column).then(|| (line, column - have))
+    let mut out: Vec<(usize, usize)> = missing_indent(text, line, column)
+        .map(|n| (line, n))
+        .into_iter()
+        .collect();
+    if out.is_empty() || brackets == 0 {
+        return out;
+    }
+    let Some(close) = flow_end(text, line, brackets) else {
+        return out;
+    };
+    let mut pos = line_end(text, line);
+    while pos <= close && pos < text.len() {
+        if let Some(n) = missing_indent(text, pos, column) {
+            out.push((pos, n));
+        }
+        pos = line_end(text, pos);
+    }
+    out
+}
+
+/// Spaces the line starting at `line` lacks to reach `column`; `None` for blank lines without
+/// a tab (saphyr minds tabs on blank lines too).
+fn missing_indent(text: &str, line: usize, column: usize) -> Option<usize> {
+    let rest = &text[line..];
+    let spaces = rest.chars().take_while(|c| *c == ' ').count();
+    let blanks = rest.chars().take_while(|c| *c == ' ' || *c == '\t').count();
+    let content = rest.chars().nth(blanks);
+    if matches!(content, None | Some('\n' | '\r')) && blanks == spaces {
+        return None;
+    }
+    // Tabs after the spaces count as one column each for saphyr, as for libyaml.
+    let have = if blanks > spaces { spaces } else { blanks };
+    (have < column).then(|| column - have)
+}
+
+/// The byte offset of the bracket closing the `depth` flow collections open at `from`, skipping
+/// quoted scalars and comments.
+fn flow_end(text: &str, from: usize, mut depth: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    // Whether the previous byte lets a quoted scalar or a comment start here.
+    let mut token_start = true;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' | b'\'' if token_start => {
+                i = super::build::quoted_end(text, i)?;
+                token_start = false;
+                continue;
+            }
+            b'#' if i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'\r') => {
+                i = line_end(text, i);
+                token_start = true;
+                continue;
+            }
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        token_start = matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b',' | b':');
+        i += 1;
+    }
+    None
+}
+
+fn line_end(text: &str, offset: usize) -> usize {
+    text[offset..]
+        .find('\n')
+        .map_or(text.len(), |i| offset + i + 1)
 }
 
 /// `key:<TAB>value`: a space inserted after the colon, before the tabs ending at `offset`.
@@ -133,25 +200,30 @@ fn space_after_colon(text: &str, offset: usize) -> Option<(usize, usize)> {
 
 /// Parses `prefix` (the text before the failing line) and returns the column that line's
 /// content must reach when `prefix` ends inside a quoted scalar (its quote's column) or a flow
-/// collection (the innermost one's column); `None` in block context.
-fn open_column(prefix: &str) -> Option<usize> {
-    // (is flow, column) of each open collection.
-    let mut open: Vec<(bool, usize)> = Vec::new();
+/// collection (the widest column of the open ones), with the number of flow brackets open;
+/// `None` in block context.
+fn open_column(prefix: &str) -> Option<(usize, usize)> {
+    // (is flow, opened by a bracket, column) of each open collection.
+    let mut open: Vec<(bool, bool, usize)> = Vec::new();
+    // `key:<TAB>` would stop this parse before the part that matters; a space after the colon
+    // only moves later columns of that line right, which only widens the padding.
+    let prefix = prefix.replace(":\t", ": \t");
+    let prefix = prefix.as_str();
     let chars: Vec<char> = prefix.chars().collect();
     for item in Parser::new_from_str(prefix) {
         let (event, span) = match item {
             Ok(ok) => ok,
             Err(e) if e.info().starts_with("while scanning a quoted scalar") => {
-                return Some(e.marker().col());
+                return Some((e.marker().col(), 0));
             }
             Err(_) => break,
         };
         match event {
             Event::SequenceStart(..) | Event::MappingStart(..) => {
                 let c = chars.get(span.start.index()).copied();
-                let in_flow = open.last().is_some_and(|(flow, _)| *flow);
-                let flow = in_flow || matches!(c, Some('[' | '{'));
-                open.push((flow, span.start.col()));
+                let in_flow = open.last().is_some_and(|(flow, ..)| *flow);
+                let bracket = matches!(c, Some('[' | '{'));
+                open.push((in_flow || bracket, bracket, span.start.col()));
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 open.pop();
@@ -159,10 +231,15 @@ fn open_column(prefix: &str) -> Option<usize> {
             _ => {}
         }
     }
-    match open.last() {
-        Some((true, col)) => Some(*col),
-        _ => None,
+    if !open.last().is_some_and(|(flow, ..)| *flow) {
+        return None;
     }
+    // The outermost flow collection sits right of the block indentation; an inner one may not
+    // (`[` alone at column 0), so the widest column of the open ones is safe.
+    let flows = open.iter().filter(|(flow, ..)| *flow);
+    let column = flows.clone().map(|(_, _, col)| *col).max()?;
+    let brackets = flows.filter(|(_, bracket, _)| *bracket).count();
+    Some((column, brackets))
 }
 
 #[cfg(test)]
@@ -226,5 +303,35 @@ mod tests {
         assert!(parse("a:\n  b: 1\n c: 2\n").is_err());
         assert!(parse("a:\n\t- x\n").is_err());
         assert!(parse("a: |\n  x\n b: 1\n").is_err());
+    }
+
+    #[test]
+    fn a_long_flow_list_at_column_zero() {
+        let mut text = String::from("a:\n  b: [\n");
+        for i in 0..500 {
+            text.push_str(&format!("\"item{i}\",\n"));
+        }
+        text.push_str("]\n  c: 1\n");
+        let doc = parse(&text).unwrap().unwrap();
+        let a = doc.get("a").unwrap();
+        assert_eq!(a.get("b").unwrap().as_seq().unwrap().len(), 500);
+        assert_eq!(a.get("c").unwrap().as_str(), Some("1"));
+    }
+
+    #[test]
+    fn inner_flow_opened_left_of_the_block() {
+        let doc = parse("x: {\n      k: [\n[\n  # note\nyes,],\n    ], j: 2}\n")
+            .unwrap()
+            .unwrap();
+        let x = doc.get("x").unwrap();
+        assert_eq!(x.get("k").unwrap().as_seq().unwrap().len(), 1);
+        assert_eq!(x.get("j").unwrap().as_str(), Some("2"));
+    }
+
+    #[test]
+    fn tab_lines_inside_a_quoted_scalar_after_key_tab() {
+        let doc = parse("a:\t'one\n\t\n  \n two'\nb:\t3\n").unwrap().unwrap();
+        assert_eq!(doc.get("a").unwrap().as_str(), Some("one\n\ntwo"));
+        assert_eq!(doc.get("b").unwrap().as_str(), Some("3"));
     }
 }

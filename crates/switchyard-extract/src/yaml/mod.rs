@@ -7,6 +7,13 @@
 //! value (with a warning). Scalars keep their text; [`Node::scalar`] resolves them as YAML 1.1
 //! does. A document that cannot be read is an error in its own slot of a [`Stream`]; the
 //! documents around it are still read.
+//!
+//! `tests/yaml_differential.rs` holds this to PyYAML with libyaml on every corpus file. Where
+//! libyaml is more lenient than saphyr (flow collections and quoted scalars indented left of
+//! their block, tabs there and after `key:`), `lenient` pads the text and parses again. Where
+//! PyYAML refuses what the Go readers behind `docker compose` and `kubectl` accept, we accept:
+//! unknown `!tags`, a plain `=`, a redefined anchor, an impossible date (`2023-02-29` stays a
+//! string), a tab after `- ` or before a top-level key.
 
 mod build;
 mod lenient;
@@ -128,7 +135,8 @@ impl Stream {
             .map(|e| {
                 let mut d = e.diagnostic(file);
                 if several {
-                    d.message.push_str(" (only this document is skipped)");
+                    d.message
+                        .push_str("; only this document is skipped, the others are read");
                 }
                 d
             })

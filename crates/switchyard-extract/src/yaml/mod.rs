@@ -275,14 +275,27 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
     Ok(parse_with_warnings(text)?.0)
 }
 
-/// [`parse`], with the warnings (duplicate keys) the caller should report.
+/// [`parse`], with the warnings the caller should report: duplicate keys, and documents after
+/// the first (which a single-document reader leaves unread).
 pub fn parse_with_warnings(text: &str) -> Result<(Option<Node>, Vec<YamlWarning>), YamlError> {
     let stream = parse_stream(text);
     if let Some(e) = stream.errors().next() {
         return Err(e.clone());
     }
-    let first = stream.nodes().next().cloned();
-    Ok((first, stream.warnings))
+    let mut documents = stream.nodes();
+    let first = documents.next().cloned();
+    let mut warnings = stream.warnings.clone();
+    let rest: Vec<&Node> = documents.collect();
+    if let Some(second) = rest.first() {
+        warnings.push(YamlWarning {
+            message: format!(
+                "{} more YAML document(s) after the first are not read (a single-document file)",
+                rest.len()
+            ),
+            offset: second.start,
+        });
+    }
+    Ok((first, warnings))
 }
 
 #[cfg(test)]
@@ -484,5 +497,15 @@ mod tests {
         };
         let f = SourceFile::new("r", "c.yml", text);
         assert!(e.diagnostic(&f).location.line >= 3);
+    }
+
+    #[test]
+    fn a_single_document_reader_is_told_about_the_other_documents() {
+        let (first, warnings) = parse_with_warnings("a: 1\n---\nb: 2\n---\n").unwrap();
+        assert_eq!(first.unwrap().get("a").unwrap().as_str(), Some("1"));
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].message.starts_with("1 more YAML document"));
+        let (_, none) = parse_with_warnings("---\na: 1\n---\n").unwrap();
+        assert!(none.is_empty());
     }
 }

@@ -1,6 +1,7 @@
 //! Whitespace that libyaml accepts and saphyr refuses: lines of a flow collection or of a quoted
 //! scalar indented less than the block around them (`test: [` … `]` closing at the key's
-//! column) or with tabs, and a tab right after `:` (`key:<TAB>value`). We insert spaces there
+//! column) or with tabs, a tab right after `:` (`key:<TAB>value`), a comment right after a
+//! closing quote (`"5432"# port`). We insert spaces there
 //! and parse again; such blanks are not part of any value, so the tree is the one libyaml
 //! builds, and spans still map back to the file.
 
@@ -58,6 +59,9 @@ pub(super) fn fix_indentation(
         | "tab cannot be used as indentation" => indent_lines(padded, offset),
         "':' must be followed by a valid YAML whitespace" => {
             space_after_colon(padded, offset).into_iter().collect()
+        }
+        "comments must be separated from other tokens by whitespace" => {
+            space_before_comment(padded, offset).into_iter().collect()
         }
         _ => Vec::new(),
     };
@@ -198,6 +202,15 @@ fn space_after_colon(text: &str, offset: usize) -> Option<(usize, usize)> {
     (before.ends_with(':') && blanks.starts_with('\t')).then_some((before.len(), 1))
 }
 
+/// `"5432"# note`: libyaml takes the `#` after a quoted scalar or a flow indicator as a comment;
+/// a space inserted before it says so to saphyr.
+fn space_before_comment(text: &str, offset: usize) -> Option<(usize, usize)> {
+    let line = &text[offset..line_end(text, offset)];
+    let hash = offset + line.find('#')?;
+    let before = text[..hash].chars().next_back()?;
+    matches!(before, '"' | '\'' | ']' | '}' | ',').then_some((hash, 1))
+}
+
 /// Parses `prefix` (the text before the failing line) and returns the column that line's
 /// content must reach when `prefix` ends inside a quoted scalar (its quote's column) or a flow
 /// collection (the widest column of the open ones), with the number of flow brackets open;
@@ -333,5 +346,17 @@ mod tests {
         let doc = parse("a:\t'one\n\t\n  \n two'\nb:\t3\n").unwrap().unwrap();
         assert_eq!(doc.get("a").unwrap().as_str(), Some("one\n\ntwo"));
         assert_eq!(doc.get("b").unwrap().as_str(), Some("3"));
+    }
+
+    #[test]
+    fn comment_right_after_a_closing_quote() {
+        let text = "env:\n  PORT: \"5432\"# the default\n  LIST: [\"a\"#one\n  ]\n";
+        let doc = parse(text).unwrap().unwrap();
+        let env = doc.get("env").unwrap();
+        assert_eq!(env.get("PORT").unwrap().as_str(), Some("5432"));
+        assert_eq!(strings(env.get("LIST").unwrap()), ["a"]);
+        // Inside a plain scalar `#` is text, as everywhere.
+        let plain = parse("color: x#fff\n").unwrap().unwrap();
+        assert_eq!(plain.get("color").unwrap().as_str(), Some("x#fff"));
     }
 }

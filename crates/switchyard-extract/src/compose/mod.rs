@@ -157,13 +157,19 @@ impl Extractor for ComposeExtractor {
         if base_of_override(file, repo).is_some() || included_by_other(file, repo) {
             return Handled::Yes;
         }
-        let root = match yaml::parse(&file.text) {
+        let root = match yaml::parse_with_warnings(&file.text) {
             Err(e) => {
                 out.diagnostics.push(e.diagnostic(file));
                 return Handled::Yes;
             }
-            Ok(None) => return Handled::Yes,
-            Ok(Some(root)) => root,
+            Ok((root, warnings)) => {
+                out.diagnostics
+                    .extend(warnings.iter().map(|w| w.diagnostic(file)));
+                match root {
+                    Some(root) => root,
+                    None => return Handled::Yes,
+                }
+            }
         };
         if root.as_map().is_none() {
             out.diagnostics.push(Diagnostic::new(

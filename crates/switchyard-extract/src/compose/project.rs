@@ -144,7 +144,12 @@ fn add_doc<'a>(
 }
 
 fn parse_into(file: &SourceFile, out: &mut RepoFacts) -> Option<Node> {
-    match yaml::parse(&file.text) {
+    let parsed = yaml::parse_with_warnings(&file.text).map(|(root, warnings)| {
+        out.diagnostics
+            .extend(warnings.iter().map(|w| w.diagnostic(file)));
+        root
+    });
+    match parsed {
         Ok(Some(root)) if root.as_map().is_some() => Some(root),
         Ok(Some(root)) => {
             out.diagnostics.push(Diagnostic::new(

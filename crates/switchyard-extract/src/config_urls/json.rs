@@ -164,6 +164,7 @@ fn from_serde(value: &serde_json::Value) -> Node {
                             text: k.clone(),
                             plain: false,
                         },
+                        tag: None,
                         start: 0,
                         end: 0,
                     };
@@ -174,6 +175,7 @@ fn from_serde(value: &serde_json::Value) -> Node {
     };
     Node {
         value,
+        tag: None,
         start: 0,
         end: 0,
     }

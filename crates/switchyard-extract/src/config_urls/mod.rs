@@ -120,7 +120,7 @@ impl Extractor for ConfigUrlsExtractor {
     }
 
     fn extract(&self, file: &SourceFile, _repo: &RepoFiles, out: &mut RepoFacts) -> Handled {
-        let documents = if file.path.to_ascii_lowercase().ends_with(".json") {
+        let documents: Vec<Node> = if file.path.to_ascii_lowercase().ends_with(".json") {
             match json::parse_json(file) {
                 Ok(doc) => doc.into_iter().collect(),
                 Err(diagnostic) => {
@@ -129,13 +129,10 @@ impl Extractor for ConfigUrlsExtractor {
                 }
             }
         } else {
-            match yaml::parse_documents(&file.text) {
-                Ok(docs) => docs,
-                Err(e) => {
-                    out.diagnostics.push(e.diagnostic(file));
-                    return Handled::Yes;
-                }
-            }
+            // A broken document loses only itself; each gets a diagnostic.
+            let stream = yaml::parse_stream(&file.text);
+            out.diagnostics.extend(stream.diagnostics(file));
+            stream.nodes().cloned().collect()
         };
         let mut walker = Walker {
             file,

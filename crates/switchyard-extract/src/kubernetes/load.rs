@@ -48,18 +48,23 @@ pub(super) fn load(file: &SourceFile, repo: &RepoFiles, default_namespace: &str)
     {
         return Loaded::Skipped(template::diagnostic(file, m));
     }
-    let docs = match yaml::parse_documents(&file.text) {
-        Ok(docs) => docs,
-        Err(e) if template::looks_like_manifest(&file.text) => {
-            return Loaded::Skipped(match (marker, &e) {
+    // A broken document loses only itself: the others are read and it gets a diagnostic.
+    let stream = yaml::parse_stream(&file.text);
+    let docs: Vec<&Node> = stream.nodes().collect();
+    if let Some(e) = stream.errors().next() {
+        let templated = matches!((marker, e), (Some(_), YamlError::Syntax { .. }));
+        if (docs.is_empty() || templated) && template::looks_like_manifest(&file.text) {
+            return Loaded::Skipped(match (marker, e) {
                 (Some(m), YamlError::Syntax { .. }) => template::diagnostic(file, m),
                 _ => e.diagnostic(file),
             });
         }
-        Err(_) => return Loaded::NotMine,
-    };
+        if docs.is_empty() {
+            return Loaded::NotMine;
+        }
+    }
     let mut manifests = Vec::new();
-    for doc in &docs {
+    for doc in docs {
         flatten(doc, &mut manifests);
     }
     if manifests.is_empty() {
@@ -70,7 +75,10 @@ pub(super) fn load(file: &SourceFile, repo: &RepoFiles, default_namespace: &str)
     {
         return Loaded::Skipped(template::diagnostic(file, m));
     }
-    let mut objects = Objects::default();
+    let mut objects = Objects {
+        diagnostics: stream.diagnostics(file),
+        ..Objects::default()
+    };
     let mut reader = Reader {
         file,
         default_namespace,

@@ -564,3 +564,45 @@ fn index_follows_the_repository_it_is_given() {
     let (again, _) = run(&[chart, ("c/templates/s.yaml", svc)]);
     assert_eq!(again, with_chart);
 }
+
+#[test]
+fn a_broken_document_loses_only_itself() {
+    let text = "\
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+spec:
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: broken
+spec:
+  ports: [{port: 80}
+  selector: {app: x
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: db
+spec:
+  ports: [{port: 5432}]
+";
+    let (facts, _) = run(&[("all.yaml", text)]);
+    let names: Vec<&str> = facts.services.iter().map(|s| s.name.as_str()).collect();
+    assert!(names.contains(&"api") && names.contains(&"db"), "{names:?}");
+    assert!(!names.contains(&"broken"), "{names:?}");
+    let parse_errors: Vec<(u32, u32)> = facts
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == DiagnosticCode::ParseError)
+        .map(|d| at(&d.location))
+        .collect();
+    assert_eq!(parse_errors.len(), 1, "{:?}", facts.diagnostics);
+    assert!(
+        parse_errors[0].0 >= 8 && parse_errors[0].0 < 16,
+        "{parse_errors:?}"
+    );
+}

@@ -120,11 +120,10 @@ impl Extractor for TraefikFileExtractor {
         }
         // Not ours unless it parses and has routing sections: a static config or another YAML
         // under `traefik/` is left to later extractors.
-        let Ok(docs) = yaml::parse_documents(&file.text) else {
-            return Handled::NotMine;
-        };
-        let dynamic: Vec<&Node> = docs
-            .iter()
+        // A broken document loses only itself (with a diagnostic) when the others route.
+        let stream = yaml::parse_stream(&file.text);
+        let dynamic: Vec<&Node> = stream
+            .nodes()
             .filter(|d| {
                 ["http", "tcp", "udp"]
                     .iter()
@@ -134,6 +133,7 @@ impl Extractor for TraefikFileExtractor {
         if dynamic.is_empty() {
             return Handled::NotMine;
         }
+        out.diagnostics.extend(stream.diagnostics(file));
         for doc in dynamic {
             for (protocol, key) in [("http", "url"), ("tcp", "address"), ("udp", "address")] {
                 let Some(services) = doc.get(protocol).and_then(|s| s.get("services")) else {

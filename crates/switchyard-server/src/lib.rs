@@ -215,6 +215,11 @@ pub fn router(state: AppState) -> Result<Router, ServeError> {
     let spec = Arc::new(spec);
     let limiter = middleware::rate_limit::RateLimiter::new(state.config.rate_limit.clone());
     let origins = middleware::cors::OriginList::new(&state.config.cors)?;
+    let guard = middleware::browser::BrowserGuard::new(
+        state.config.bind.ip(),
+        &state.config.allowed_hosts,
+        origins.clone(),
+    );
     let mut app = api
         .merge(routes::dashboard::routes(spec))
         .fallback(middleware::correlation::not_found)
@@ -233,6 +238,12 @@ pub fn router(state: AppState) -> Result<Router, ServeError> {
     if let Some(cors) = middleware::cors::layer(origins) {
         app = app.layer(cors);
     }
+    // Outside CORS (a refused origin gets no preflight answer either), inside the correlation
+    // layer (so its refusals carry the request id like every error).
+    app = app.layer(axum::middleware::from_fn_with_state(
+        guard,
+        middleware::browser::layer,
+    ));
     Ok(app.layer(axum::middleware::from_fn_with_state(
         state,
         middleware::correlation::layer,

@@ -26,6 +26,7 @@ pub mod deploy;
 pub mod error;
 pub mod events;
 pub mod input;
+pub mod listener;
 pub mod middleware;
 pub mod openapi;
 pub mod resolutions;
@@ -266,12 +267,10 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, ServeError> {
         source,
     })?;
     let (stop, stopped) = oneshot::channel::<()>();
+    let limits = listener::Limits::of(&state.config);
+    let serving = state.clone();
     let served = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        listener::serve(listener, app, serving, limits, async move {
             let _ = stopped.await;
         })
         .await

@@ -126,13 +126,7 @@ async fn github(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::payload_too_large()
-        } else {
-            ApiError::validation(format!("could not read the body: {rejection}"))
-        }
-    })?;
+    let body = body.map_err(crate::input::body_rejection)?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     verify_signature(
         state.config.webhooks.secret.as_deref(),

@@ -10,7 +10,8 @@
 //! - The first request head of a connection is read and checked here, so a garbage request
 //!   line, an over-long URI, too many or too large headers are answered in the API's JSON error
 //!   model (400, 414, 431) rather than hyper's empty bodies. Later requests on a kept-alive
-//!   connection are parsed by hyper with the same limits; its answers to those have no body.
+//!   connection are parsed by hyper with the same limits; its empty-bodied answers to those are
+//!   replaced by the JSON ones as they are written (see [`Prefixed`]).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -187,12 +188,7 @@ impl Connection {
                 return;
             }
         };
-        let io = TokioIo::new(Prefixed {
-            prefix,
-            offset: 0,
-            stream,
-            _slot: slot,
-        });
+        let io = TokioIo::new(Prefixed::new(prefix, stream, slot, self.state.clone()));
         let Connection {
             app,
             limits,
@@ -326,8 +322,8 @@ fn check_head(bytes: &[u8]) -> Option<Result<(), HeadError>> {
 
 /// Writes `error` as a complete JSON answer, then closes gracefully: the rest of what the client
 /// sent is read and dropped for a moment, so the close does not reset the answer away.
-async fn answer_and_close(mut stream: TcpStream, state: &AppState, error: &ApiError) {
-    let started = Instant::now();
+/// A complete `connection: close` answer carrying `error` in the JSON error model.
+fn error_answer(state: &AppState, error: &ApiError) -> Vec<u8> {
     let id = format!(
         "req_{}",
         ulid::Ulid::from_datetime(state.now().to_system_time())
@@ -345,8 +341,14 @@ async fn answer_and_close(mut stream: TcpStream, state: &AppState, error: &ApiEr
     }
     answer.push_str("\r\n");
     answer.push_str(&body);
+    answer.into_bytes()
+}
+
+async fn answer_and_close(mut stream: TcpStream, state: &AppState, error: &ApiError) {
+    let started = Instant::now();
+    let answer = error_answer(state, error);
     let write = async {
-        stream.write_all(answer.as_bytes()).await?;
+        stream.write_all(&answer).await?;
         stream.flush().await?;
         stream.shutdown().await
     };
@@ -373,11 +375,94 @@ async fn answer_and_close(mut stream: TcpStream, state: &AppState, error: &ApiEr
 
 /// The connection's socket with the bytes already read in front; it also holds the client's
 /// connection slot, so an upgraded (WebSocket) connection keeps counting until it closes.
+///
+/// hyper answers a malformed later request of a kept-alive connection itself, with an empty
+/// body (`HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n…`) and no
+/// hook to change it. Such an answer is recognised as it is written (the application never
+/// answers 400, 414 or 431 without a JSON body) and replaced by the JSON error.
 struct Prefixed {
     prefix: Vec<u8>,
     offset: usize,
     stream: TcpStream,
     _slot: Slot,
+    state: AppState,
+    /// A replacement answer still being written, and how much of it is out.
+    replacement: Option<(Vec<u8>, usize)>,
+}
+
+impl Prefixed {
+    fn new(prefix: Vec<u8>, stream: TcpStream, slot: Slot, state: AppState) -> Self {
+        Prefixed {
+            prefix,
+            offset: 0,
+            stream,
+            _slot: slot,
+            state,
+            replacement: None,
+        }
+    }
+
+    /// Writes what is left of a replacement answer.
+    fn poll_replacement(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while let Some((bytes, written)) = &mut self.replacement {
+            if *written >= bytes.len() {
+                self.replacement = None;
+                break;
+            }
+            match Pin::new(&mut self.stream).poll_write(cx, &bytes[*written..]) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                Poll::Ready(Ok(n)) => *written += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Whether `bytes` are exactly one of hyper's own body-less error answers; the JSON
+    /// answer to send instead.
+    fn replace(&self, bytes: &[u8]) -> Option<Vec<u8>> {
+        let error = hyper_error(bytes)?;
+        self.state
+            .monitor
+            .record_http("-", "unparsed", error.status.as_u16(), 0.0);
+        Some(error_answer(&self.state, &error))
+    }
+}
+
+/// The API error for one of hyper's automatic answers to a request it could not parse.
+fn hyper_error(bytes: &[u8]) -> Option<ApiError> {
+    let rest = bytes
+        .strip_prefix(b"HTTP/1.1 ")
+        .or_else(|| bytes.strip_prefix(b"HTTP/1.0 "))?;
+    let status = rest.get(..3)?;
+    let head_end = bytes.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = String::from_utf8_lossy(&bytes[..head_end]).to_ascii_lowercase();
+    if head_end != bytes.len() || !head.contains("\r\ncontent-length: 0\r\n") {
+        return None;
+    }
+    Some(match status {
+        b"400" => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "MALFORMED_REQUEST",
+            "malformed HTTP request",
+        ),
+        b"414" => ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "URI_TOO_LONG",
+            "the request target is too long",
+        ),
+        b"431" => ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "HEADERS_TOO_LARGE",
+            format!(
+                "the request has more than {MAX_HEADERS} header fields or {MAX_HEAD_BYTES} bytes of them"
+            ),
+        ),
+        _ => return None,
+    })
 }
 
 impl AsyncRead for Prefixed {
@@ -407,6 +492,16 @@ impl AsyncWrite for Prefixed {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        // Nothing after a replaced answer (hyper closes), but keep the order if it did.
+        std::task::ready!(self.poll_replacement(cx))?;
+        if buf.starts_with(b"HTTP/1.")
+            && let Some(answer) = self.replace(buf)
+        {
+            self.replacement = Some((answer, 0));
+            // The answer counts as written; flush and shutdown send the rest.
+            let _ = self.poll_replacement(cx);
+            return Poll::Ready(Ok(buf.len()));
+        }
         Pin::new(&mut self.stream).poll_write(cx, buf)
     }
 
@@ -415,6 +510,15 @@ impl AsyncWrite for Prefixed {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        let starts_answer = bufs
+            .iter()
+            .find(|b| !b.is_empty())
+            .is_some_and(|b| b.starts_with(b"HTTP/1."));
+        if starts_answer || self.replacement.is_some() {
+            // Rare (a head being written): take the plain path, which checks it.
+            let joined: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
+            return self.poll_write(cx, &joined);
+        }
         Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
     }
 
@@ -423,10 +527,12 @@ impl AsyncWrite for Prefixed {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(self.poll_replacement(cx))?;
         Pin::new(&mut self.stream).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(self.poll_replacement(cx))?;
         Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }
@@ -524,6 +630,34 @@ mod tests {
             "b".repeat(MAX_HEAD_BYTES)
         );
         assert_eq!(verdict(big.as_bytes()), Some(Err(431)));
+    }
+
+    #[test]
+    fn hypers_own_error_answers_are_recognised() {
+        let status = |bytes: &[u8]| hyper_error(bytes).map(|e| e.status.as_u16());
+        let answer = |status: &str| {
+            format!(
+                "HTTP/1.1 {status}\r\nconnection: close\r\ncontent-length: 0\r\n\
+                 date: Mon, 07 Dec 2026 04:19:49 GMT\r\n\r\n"
+            )
+        };
+        assert_eq!(status(answer("400 Bad Request").as_bytes()), Some(400));
+        assert_eq!(status(answer("414 URI Too Long").as_bytes()), Some(414));
+        assert_eq!(
+            status(answer("431 Request Header Fields Too Large").as_bytes()),
+            Some(431)
+        );
+        assert_eq!(status(answer("404 Not Found").as_bytes()), None);
+        let with_body = format!("{}{{}}", answer("400 Bad Request"));
+        assert_eq!(
+            status(with_body.as_bytes()),
+            None,
+            "the application's own answers"
+        );
+        let json = "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n\
+                    content-length: 120\r\n\r\n";
+        assert_eq!(status(json.as_bytes()), None);
+        assert_eq!(status(b"{\"HTTP/1.1 400\"}"), None);
     }
 
     #[test]

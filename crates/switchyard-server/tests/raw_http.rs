@@ -158,6 +158,26 @@ async fn malformed_requests_get_json_errors() {
         );
     }
 
+    // The same kinds as the second request of a kept-alive connection (parsed by hyper).
+    let second: Vec<(Vec<u8>, u16, &str)> = vec![
+        (b"HELLO WORLD\r\n\r\n".to_vec(), 400, "MALFORMED_REQUEST"),
+        (long_uri.clone().into_bytes(), 414, "URI_TOO_LONG"),
+        (many.clone().into_bytes(), 431, "HEADERS_TOO_LARGE"),
+    ];
+    for (bytes, status, code) in second {
+        let mut stream = TcpStream::connect(address(&server)).await.expect("connect");
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .await
+            .expect("write");
+        let mut first = vec![0u8; 4096];
+        let n = stream.read(&mut first).await.expect("first answer");
+        assert!(first[..n].starts_with(b"HTTP/1.1 200 OK"));
+        let _ = stream.write_all(&bytes).await;
+        let (answer, _) = read_until_closed(&mut stream, Duration::from_secs(10)).await;
+        json_error(&answer, status, code);
+    }
+
     // A well-formed request and a pipelined second one are still served normally.
     let (answer, _) = exchange(
         &server,

@@ -1,6 +1,6 @@
 //! The CORS allow-list: exact origins, `*` patterns (`https://*.example.com`,
 //! `http://localhost:*`) and `^…$` regular expressions as in seed 000. The same list decides
-//! which cross-origin requests are served at all (see [`super::browser`]). Credentials are
+//! which cross-origin requests are served at all (see `middleware::browser`). Credentials are
 //! allowed, and only ever for an origin on the list; other origins get no CORS headers.
 
 use std::time::Duration;

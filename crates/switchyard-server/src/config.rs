@@ -128,6 +128,18 @@ pub struct ServerConfig {
     pub durability: switchyard_store::Durability,
     /// Re-analyse local repositories when their files change.
     pub watch: bool,
+    /// Host names (besides the bound address and `localhost`) that requests may name in
+    /// `Host`; `"*"` allows any. Anything else is `421`, which stops DNS rebinding.
+    pub allowed_hosts: Vec<String>,
+    /// Seconds a client has to send a request's headers; then the connection is closed.
+    pub header_timeout_seconds: u64,
+    /// Seconds a client has to send a request's body once its headers are in (`408`).
+    pub body_timeout_seconds: u64,
+    /// Open connections one client address may hold; more are answered `429` and closed.
+    pub max_connections_per_client: usize,
+    /// Config-sync writes stamped more than this many seconds ahead of the server's clock are
+    /// refused (`422`), so a wrong client clock cannot pin a key forever.
+    pub config_sync_max_skew_seconds: u64,
 }
 
 impl Default for ServerConfig {
@@ -149,6 +161,11 @@ impl Default for ServerConfig {
             store: None,
             durability: switchyard_store::Durability::default(),
             watch: false,
+            allowed_hosts: Vec::new(),
+            header_timeout_seconds: 10,
+            body_timeout_seconds: 30,
+            max_connections_per_client: 64,
+            config_sync_max_skew_seconds: 300,
         }
     }
 }
@@ -240,6 +257,16 @@ impl ServerConfig {
             ));
         }
         crate::middleware::cors::validate_patterns(&self.cors)?;
+        if self.header_timeout_seconds == 0 || self.body_timeout_seconds == 0 {
+            return Err(ConfigError::Invalid(
+                "header_timeout_seconds and body_timeout_seconds must be at least 1".into(),
+            ));
+        }
+        if self.max_connections_per_client == 0 {
+            return Err(ConfigError::Invalid(
+                "max_connections_per_client must be at least 1".into(),
+            ));
+        }
         Ok(())
     }
 

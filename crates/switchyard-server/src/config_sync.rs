@@ -276,6 +276,29 @@ impl SyncState {
         out
     }
 
+    /// An administrator's repair, outside last-writer-wins: `key` becomes a tombstone stamped
+    /// with the server's `now` (so any later write with a sane clock wins), and the clear and
+    /// purge watermarks are pulled back to `now` if a wrong clock pushed them past it. Returns
+    /// the tombstone, or `None` when the key has no entry.
+    pub fn force_delete(&mut self, key: &str, now: i64) -> Option<Entry> {
+        self.cleared_at = self.cleared_at.map(|c| c.min(now));
+        self.purged_timestamp = self.purged_timestamp.map(|t| t.min(now));
+        if !self.entries.contains_key(key) {
+            return None;
+        }
+        let entry = Entry {
+            key: key.to_string(),
+            value: Value::Null,
+            ttl: None,
+            timestamp: now,
+            deleted: true,
+            seq: self.tick(now),
+            written_at: now,
+        };
+        self.entries.insert(key.to_string(), entry.clone());
+        Some(entry)
+    }
+
     /// Forgets tombstones and expired versions written before `cutoff` (server milliseconds);
     /// returns their keys. See the module's retention rule for what keeps this safe.
     pub fn purge(&mut self, cutoff: i64, now: i64) -> Vec<String> {
@@ -471,6 +494,29 @@ mod tests {
         // What the client itself sent is not echoed back.
         let sent = Change::set("b", json!(1), None, 1);
         assert!(s.updates_since(t, 500, &[sent]).is_empty());
+    }
+
+    #[test]
+    fn force_delete_unpins_a_key_stamped_in_the_future() {
+        let mut s = SyncState::default();
+        let year_5138 = 100_000_000_000_000;
+        assert!(accepted(
+            &s.apply(Change::set("k", json!(1), None, year_5138), 1000)
+        ));
+        s.clear(year_5138, 1001);
+        assert!(!accepted(
+            &s.apply(Change::set("k", json!(2), None, 2000), 1002)
+        ));
+        let tombstone = s.force_delete("k", 1500);
+        assert!(tombstone.is_some_and(|t| t.deleted && t.timestamp == 1500));
+        assert_eq!(s.cleared_at, Some(1500));
+        assert!(accepted(
+            &s.apply(Change::set("k", json!(2), None, 2000), 1600)
+        ));
+        assert!(accepted(
+            &s.apply(Change::set("other", json!(3), None, 2000), 1600)
+        ));
+        assert_eq!(s.force_delete("absent", 1700), None);
     }
 
     #[test]

@@ -23,14 +23,27 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::payload_too_large()
-            } else {
-                ApiError::validation(format!("could not read the body: {rejection}"))
-            }
-        })?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(body_rejection)?;
         parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// The error for a body that could not be read: too large (413), not sent in time (408, see
+/// [`crate::listener`]), or broken off (400).
+pub fn body_rejection(rejection: axum::extract::rejection::BytesRejection) -> ApiError {
+    use axum::http::StatusCode;
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::payload_too_large()
+    } else if crate::listener::is_body_timeout(&rejection) {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "REQUEST_TIMEOUT",
+            "the request body did not arrive in time",
+        )
+    } else {
+        ApiError::validation(format!("could not read the body: {rejection}"))
     }
 }
 

@@ -26,6 +26,7 @@ pub mod deploy;
 pub mod error;
 pub mod events;
 pub mod input;
+pub mod listener;
 pub mod middleware;
 pub mod openapi;
 pub mod resolutions;
@@ -215,6 +216,11 @@ pub fn router(state: AppState) -> Result<Router, ServeError> {
     let spec = Arc::new(spec);
     let limiter = middleware::rate_limit::RateLimiter::new(state.config.rate_limit.clone());
     let origins = middleware::cors::OriginList::new(&state.config.cors)?;
+    let guard = middleware::browser::BrowserGuard::new(
+        state.config.bind.ip(),
+        &state.config.allowed_hosts,
+        origins.clone(),
+    );
     let mut app = api
         .merge(routes::dashboard::routes(spec))
         .fallback(middleware::correlation::not_found)
@@ -234,6 +240,12 @@ pub fn router(state: AppState) -> Result<Router, ServeError> {
     if let Some(cors) = middleware::cors::layer(origins) {
         app = app.layer(cors);
     }
+    // Outside CORS (a refused origin gets no preflight answer either), inside the correlation
+    // layer (so its refusals carry the request id like every error).
+    app = app.layer(axum::middleware::from_fn_with_state(
+        guard,
+        middleware::browser::layer,
+    ));
     Ok(app.layer(axum::middleware::from_fn_with_state(
         state,
         middleware::correlation::layer,
@@ -256,12 +268,10 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, ServeError> {
         source,
     })?;
     let (stop, stopped) = oneshot::channel::<()>();
+    let limits = listener::Limits::of(&state.config);
+    let serving = state.clone();
     let served = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        listener::serve(listener, app, serving, limits, async move {
             let _ = stopped.await;
         })
         .await

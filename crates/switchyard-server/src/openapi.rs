@@ -109,6 +109,12 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// The document as pretty JSON, as `GET /api/openapi.json` serves it (for
+/// `scripts/openapi-validate.sh`, through `cargo run --example openapi`).
+pub fn document_json() -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(&assemble().1)
+}
+
 /// The documented routes and their document.
 pub fn assemble() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -119,15 +125,17 @@ pub fn assemble() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts();
     // Served by `routes::dashboard` as plain axum routes (the document cannot describe itself
     // through `routes!`, it does not exist yet when they are registered).
-    for (path, summary, response) in [
-        ("/", "The dashboard", "HTML page"),
+    for (path, id, summary, response) in [
+        ("/", "dashboard", "The dashboard", "HTML page"),
         (
             "/api/openapi.json",
+            "openApiDocument",
             "This OpenAPI 3.1 document",
             "The document as JSON",
         ),
     ] {
         let operation = OperationBuilder::new()
+            .operation_id(Some(id))
             .tag("meta")
             .summary(Some(summary))
             .response("200", Response::new(response))

@@ -381,6 +381,18 @@ pub struct ConfigClearResponse {
     pub timestamp: i64,
 }
 
+/// `POST /api/config-sync/force-delete`.
+#[derive(ToSchema)]
+pub struct ConfigForceDeleteResponse {
+    pub success: bool,
+    pub key: String,
+    /// Whether the key had an entry (now a tombstone).
+    pub existed: bool,
+    /// The tombstone, stamped with the server's time.
+    pub current: Option<ConfigEntry>,
+    pub timestamp: i64,
+}
+
 /// `DELETE /resources/{id}` and `DELETE /resources/{id}/claims/{claim_id}`.
 #[derive(ToSchema)]
 pub struct DeletedResponse {

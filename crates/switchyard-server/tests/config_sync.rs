@@ -310,3 +310,108 @@ async fn retention_forgets_old_tombstones_and_stale_clients_resync_in_full() {
     assert_eq!(body["full"], true, "{body}");
     server.stop().await;
 }
+
+/// A client clock in year 5138 used to pin a key forever: no set, remove or clear could ever
+/// beat its timestamp. Such writes are refused with the server's time, and an admin can
+/// force-delete a key that got pinned anyway (e.g. by a server that ran without the check).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn future_timestamps_are_refused_and_admins_can_force_delete() {
+    const ADMIN: &str = "admin-token-0123456789";
+    const WRITE: &str = "write-token-0123456789";
+    let mut server = TestServer::start_with("homelab", |c| {
+        c.tokens = vec![
+            switchyard_server::config::TokenConfig {
+                token: ADMIN.into(),
+                scopes: vec![switchyard_server::config::Scope::Admin],
+                name: None,
+            },
+            switchyard_server::config::TokenConfig {
+                token: WRITE.into(),
+                scopes: vec![switchyard_server::config::Scope::Write],
+                name: None,
+            },
+        ];
+    })
+    .await;
+    server.authorize(WRITE);
+    let now = common::t0().unix_millis();
+    let year_5138: i64 = 99_999_999_999_000;
+    let server_time = |body: &Value| body["details"]["serverTime"].as_i64();
+
+    for (path, body) in [
+        (
+            SET,
+            json!({ "key": "k", "value": 1, "timestamp": year_5138 }),
+        ),
+        (REMOVE, json!({ "key": "k", "timestamp": year_5138 })),
+        (CLEAR, json!({ "timestamp": year_5138 })),
+        (
+            SYNC,
+            json!({ "changes": [
+                { "key": "ok", "value": 1, "timestamp": now },
+                { "key": "k", "value": 1, "timestamp": year_5138 }
+            ] }),
+        ),
+    ] {
+        let (status, answer) = server.post(path, body).await;
+        assert_error(status, &answer, 422, "CLOCK_SKEW");
+        assert_eq!(server_time(&answer), Some(now), "{path}: {answer}");
+        assert_eq!(answer["details"]["maxSkewSeconds"], 300, "{answer}");
+    }
+    assert!(
+        everything(&server).await.is_empty(),
+        "a refused sync applies nothing"
+    );
+
+    // Up to the allowed skew is fine (clients' clocks are a little off).
+    let body = set(&server, "k", json!("near"), now + 299_000).await;
+    assert_eq!(body["applied"], true, "{body}");
+    let (status, answer) = server
+        .post(
+            SET,
+            json!({ "key": "k", "value": 1, "timestamp": now + 301_000 }),
+        )
+        .await;
+    assert_error(status, &answer, 422, "CLOCK_SKEW");
+
+    // A key pinned in the future anyway (written before the server's clock caught up... or by
+    // an older server): only the admin route can unpin it.
+    server.advance(24 * 3600);
+    let later = now + 24 * 3600 * 1000;
+    let body = set(&server, "k", json!("pinned"), later + 200_000).await;
+    assert_eq!(body["applied"], true, "{body}");
+    server.clock.set(common::t0());
+    let body = set(&server, "k", json!("fixed"), now + 1_000).await;
+    assert_eq!(body["applied"], false, "the pinned version wins: {body}");
+
+    let (status, answer) = server
+        .post("/api/config-sync/force-delete", json!({ "key": "k" }))
+        .await;
+    assert_error(status, &answer, 403, "FORBIDDEN");
+    server.authorize(ADMIN);
+    let (status, answer) = server
+        .post("/api/config-sync/force-delete", json!({ "key": "k" }))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["existed"], true, "{answer}");
+    assert_eq!(answer["current"]["deleted"], true, "{answer}");
+    assert_eq!(answer["current"]["timestamp"], now, "{answer}");
+    assert!(!everything(&server).await.contains_key("k"));
+    let body = set(&server, "k", json!("fixed"), now + 1_000).await;
+    assert_eq!(body["applied"], true, "a sane write wins again: {body}");
+    assert_eq!(everything(&server).await["k"], json!("fixed"));
+
+    let (status, answer) = server
+        .post(
+            "/api/config-sync/force-delete",
+            json!({ "key": "never-set" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["existed"], false, "{answer}");
+    let (status, answer) = server
+        .post("/api/config-sync/force-delete", json!({ "key": "" }))
+        .await;
+    assert_error(status, &answer, 400, "VALIDATION_ERROR");
+    server.stop().await;
+}

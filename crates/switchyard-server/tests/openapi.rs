@@ -217,3 +217,27 @@ async fn the_dashboard_is_html_that_only_calls_documented_routes() {
     assert!(called >= 5, "{called} calls found");
     server.stop().await;
 }
+
+/// openapi-spec-validator (and code generators) refuse two operations with one operationId;
+/// `list` was used twice (resources and resource conflicts).
+#[test]
+fn every_operation_has_a_unique_operation_id() {
+    let text = switchyard_server::openapi::document_json().expect("document");
+    let spec: Value = serde_json::from_str(&text).expect("JSON");
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("item") {
+            if operation.get("responses").is_none() {
+                continue;
+            }
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"))
+                .to_string();
+            if let Some(other) = seen.insert(id.clone(), format!("{method} {path}")) {
+                panic!("operationId `{id}` is used by {other} and {method} {path}");
+            }
+        }
+    }
+    assert!(seen.len() > 30, "{} operations", seen.len());
+}

@@ -1,6 +1,7 @@
 //! The layers every request passes, on a real server: bearer tokens with scopes, the refusal to
-//! listen publicly without tokens, CORS allow-list and preflight, rate limit, body limit,
-//! `X-Correlation-ID`, and the JSON error model on every 4xx.
+//! listen publicly without tokens, CORS allow-list and preflight, the browser checks (Host,
+//! Origin, JSON bodies), rate limit, body limit, `X-Correlation-ID`, and the JSON error model on
+//! every 4xx.
 
 mod common;
 
@@ -196,9 +197,10 @@ async fn cors_allows_listed_origins_and_answers_preflight() {
         "https://evil.com",
         "https://example.org",
         "https://app.example.com.evil.net",
+        "https://a.b.example.org",
     ] {
-        let (status, headers, _) = send(get(origin)).await;
-        assert_eq!(status, 200, "CORS does not block the request itself");
+        let (status, headers, body) = send(get(origin)).await;
+        assert_error(status, &body, 403, "FORBIDDEN");
         assert_eq!(
             header(&headers, "access-control-allow-origin"),
             None,
@@ -381,5 +383,176 @@ async fn correlation_ids_are_echoed_or_generated_and_every_4xx_is_json() {
         );
         assert_eq!(header(&headers, "x-correlation-id"), Some("case"));
     }
+    server.stop().await;
+}
+
+/// What a page in the user's browser can send to the default server (loopback, no tokens):
+/// a "simple" cross-site POST (text/plain, no preflight), and, after DNS rebinding, requests
+/// whose Host is the page's own name. None of them reach a handler.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_web_page_cannot_drive_the_default_server() {
+    let server = TestServer::start("homelab").await;
+    let register = r#"{"type":"port","identifier":"7311"}"#;
+    let post = |content_type: Option<&str>, origin: Option<&str>| {
+        let mut request = server
+            .http
+            .post(server.url("/api/coordination/resources/register"))
+            .body(register);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request
+    };
+    // The browser's simple request: foreign Origin, text/plain.
+    let (status, headers, body) = send(post(
+        Some("text/plain;charset=UTF-8"),
+        Some("https://evil.example"),
+    ))
+    .await;
+    assert_error(status, &body, 403, "FORBIDDEN");
+    assert_eq!(body["details"]["origin"], "https://evil.example", "{body}");
+    assert_eq!(header(&headers, "access-control-allow-origin"), None);
+    // A foreign Origin is refused whatever the content type and method.
+    let (status, _, body) =
+        send(post(Some("application/json"), Some("https://evil.example"))).await;
+    assert_error(status, &body, 403, "FORBIDDEN");
+    let (status, _, body) = send(post(Some("application/json"), Some("null"))).await;
+    assert_error(status, &body, 403, "FORBIDDEN");
+    let (status, _, body) = send(
+        server
+            .http
+            .get(server.url("/api/coordination/dependencies"))
+            .header("origin", "https://evil.example"),
+    )
+    .await;
+    assert_error(status, &body, 403, "FORBIDDEN");
+    // Bodies that are not JSON are refused, with or without an Origin.
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        None,
+    ] {
+        let (status, _, body) = send(post(content_type, None)).await;
+        assert_error(status, &body, 415, "UNSUPPORTED_MEDIA_TYPE");
+    }
+    let (status, body) = server
+        .get("/api/coordination/resources/port:7311/status")
+        .await;
+    assert_error(status, &body, 404, "NOT_FOUND");
+    // The server's own pages (same origin) and tools without an Origin still work.
+    let own = server.base.clone();
+    let (status, _, body) = send(post(Some("application/json"), Some(&own))).await;
+    assert_eq!(status, 201, "same origin: {body}");
+    let (status, _, body) = send(
+        server
+            .http
+            .post(server.url("/api/coordination/cleanup"))
+            .header("origin", own.as_str()),
+    )
+    .await;
+    assert_eq!(
+        status, 200,
+        "a POST without a body needs no content type: {body}"
+    );
+
+    // DNS rebinding: the page's host name now points at 127.0.0.1, so the browser connects
+    // here but sends its own Host.
+    let port = server.server.as_ref().expect("running").address.port();
+    for host in [
+        "evil.example".to_string(),
+        format!("rebind.evil.example:{port}"),
+        format!("127.0.0.1.nip.io:{port}"),
+        format!("localhost.evil.example:{port}"),
+    ] {
+        let (status, _, body) = send(
+            server
+                .http
+                .get(server.url("/api/coordination/dependencies"))
+                .header("host", host.as_str()),
+        )
+        .await;
+        assert_error(status, &body, 421, "MISDIRECTED_REQUEST");
+        assert_eq!(body["details"]["host"], host.as_str(), "{body}");
+    }
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        "localhost".to_string(),
+    ] {
+        let (status, _, body) = send(
+            server
+                .http
+                .get(server.url("/api/coordination/dependencies"))
+                .header("host", host.as_str()),
+        )
+        .await;
+        assert_eq!(status, 200, "{host}: {body}");
+    }
+    server.stop().await;
+}
+
+/// Names of the server listed in `allowed_hosts` pass the Host check; listed CORS origins pass
+/// the Origin check but still have to send JSON; the signed webhook and the Socket.IO transport
+/// keep their own content types.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allowed_hosts_cors_origins_and_exempt_routes() {
+    let server = TestServer::start_with("homelab", |c| {
+        c.allowed_hosts = vec!["Switchyard.Example.NET".into()];
+        c.cors.origins = vec!["https://app.example.com".into()];
+    })
+    .await;
+    let get = |host: &str| {
+        server
+            .http
+            .get(server.url("/api/coordination/dependencies"))
+            .header("host", host)
+    };
+    let (status, _, body) = send(get("switchyard.example.net:443")).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, body) = send(get("other.example.net")).await;
+    assert_error(status, &body, 421, "MISDIRECTED_REQUEST");
+
+    let post = |content_type: &str| {
+        server
+            .http
+            .post(server.url("/api/coordination/resources/register"))
+            .header("origin", "https://app.example.com")
+            .header("content-type", content_type)
+            .body(r#"{"type":"port","identifier":"7312"}"#)
+    };
+    let (status, _, body) = send(post("text/plain")).await;
+    assert_error(status, &body, 415, "UNSUPPORTED_MEDIA_TYPE");
+    let (status, headers, body) = send(post("application/json; charset=utf-8")).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        header(&headers, "access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+
+    // The webhook is signed, not JSON-typed: a wrong signature is its 401, not a 415.
+    let (status, _, body) = send(
+        server
+            .http
+            .post(server.url("/api/webhooks/github"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-github-event", "ping")
+            .body("payload=%7B%7D"),
+    )
+    .await;
+    assert_error(status, &body, 401, "UNAUTHORIZED");
+    // Socket.IO's polling transport POSTs text/plain.
+    let (status, _, body) = send(
+        server
+            .http
+            .post(server.url("/socket.io/?EIO=4&transport=polling&sid=unknown"))
+            .header("content-type", "text/plain;charset=UTF-8")
+            .body("40"),
+    )
+    .await;
+    assert_ne!(status, 415, "{body}");
     server.stop().await;
 }

@@ -215,3 +215,41 @@ async fn no_secret_means_no_webhooks() {
     }
     server.stop().await;
 }
+
+/// GitHub may deliver `application/x-www-form-urlencoded` (`payload=<JSON>`) as well as JSON;
+/// the browser checks' JSON-only rule leaves the signed webhook out, so both work, and a form
+/// body is still only accepted with a valid signature of its raw bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_encoded_deliveries_are_accepted_when_signed() {
+    let server = start().await;
+    let payload = json!({ "zen": "Keep it logically awesome + simple.", "hook_id": 7 });
+    let encoded: String = payload
+        .to_string()
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            b' ' => "+".to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect();
+    let body = format!("payload={encoded}");
+    let send = |signature: String| {
+        reqwest::Client::new()
+            .post(server.url(PATH))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-github-event", "ping")
+            .header("x-hub-signature-256", signature)
+            .body(body.clone())
+            .send()
+    };
+    let (status, answer) = read(send(sign(SECRET, body.as_bytes())).await.expect("POST")).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["zen"], "Keep it logically awesome + simple.",
+        "{answer}"
+    );
+    assert_eq!(answer["hookId"], 7, "{answer}");
+    let (status, answer) = read(send(sign("wrong", body.as_bytes())).await.expect("POST")).await;
+    assert_error(status, &answer, 401, "UNAUTHORIZED");
+    server.stop().await;
+}

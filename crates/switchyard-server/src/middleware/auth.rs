@@ -24,7 +24,7 @@ fn is_public(path: &str) -> bool {
 }
 
 fn required_scope(method: &Method, path: &str) -> Scope {
-    if path == "/api/coordination/cleanup" {
+    if path == "/api/coordination/cleanup" || path == "/api/config-sync/force-delete" {
         Scope::Admin
     } else if path.starts_with("/socket.io/")
         || method == Method::GET
@@ -113,6 +113,10 @@ mod tests {
         );
         assert_eq!(
             required_scope(&Method::POST, "/api/coordination/cleanup"),
+            Scope::Admin
+        );
+        assert_eq!(
+            required_scope(&Method::POST, "/api/config-sync/force-delete"),
             Scope::Admin
         );
         assert_eq!(

@@ -1,7 +1,9 @@
-//! The layers every request passes: correlation id and request metrics, bearer-token auth,
-//! per-client rate limit, CORS, and the redaction of every JSON answer. Body size is limited by axum's `DefaultBodyLimit`.
+//! The layers every request passes: correlation id and request metrics, the browser checks
+//! (Host, Origin, JSON bodies), CORS, per-client rate limit, bearer-token auth, and the redaction
+//! of every JSON answer. Body size is limited by axum's `DefaultBodyLimit`.
 
 pub mod auth;
+pub mod browser;
 pub mod correlation;
 pub mod cors;
 pub mod rate_limit;

@@ -37,6 +37,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(set))
         .routes(routes!(remove))
         .routes(routes!(clear))
+        .routes(routes!(force_delete))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -100,6 +101,42 @@ pub struct ClearRequest {
     pub timestamp: f64,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForceDeleteRequest {
+    #[schema(min_length = 1, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
+    pub key: String,
+}
+
+/// Refuses a writer `timestamp` further ahead of the server's clock than
+/// `[server] config_sync_max_skew_seconds`: last writer wins would let it pin the key forever.
+fn not_ahead(state: &AppState, field: &str, timestamp: i64) -> Result<(), ApiError> {
+    let now = state.now();
+    let skew = state.config.config_sync_max_skew_seconds;
+    let limit = now
+        .unix_millis()
+        .saturating_add(i64::try_from(skew).unwrap_or(i64::MAX).saturating_mul(1000));
+    if timestamp <= limit {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "CLOCK_SKEW",
+        format!(
+            "`{field}` is more than {skew} s ahead of the server's clock ({}); check the \
+             client's clock",
+            now.to_rfc3339()
+        ),
+    )
+    .with_details(json!({
+        "field": field,
+        "timestamp": timestamp,
+        "serverTime": now.unix_millis(),
+        "serverTimeIso": now.to_rfc3339(),
+        "maxSkewSeconds": skew,
+    })))
+}
+
 /// Milliseconds from a JSON number: finite, ≥ 0, below 2^53.
 fn millis(field: &str, value: f64) -> Result<i64, ApiError> {
     if value.is_finite() && (0.0..9_007_199_254_740_992.0).contains(&value) {
@@ -124,8 +161,9 @@ fn seconds(value: Option<f64>) -> Result<Option<u64>, ApiError> {
     }
 }
 
-fn change(request: ChangeRequest) -> Result<Change, ApiError> {
+fn change(state: &AppState, request: ChangeRequest) -> Result<Change, ApiError> {
     let timestamp = millis("timestamp", request.timestamp)?;
+    not_ahead(state, "timestamp", timestamp)?;
     let change = if request.deleted {
         Change::remove(&request.key, timestamp)
     } else {
@@ -293,7 +331,8 @@ fn single(applied: &Applied, timestamp: i64) -> Value {
     request_body = SyncRequest,
     responses(
         (status = 200, description = "`{ updates: [{key, value, ttl, timestamp, deleted}], full, timestamp }`: versions changed since `lastSync` that the client does not have (expired ones left out; every live entry with `full: true` when `lastSync` predates purged versions), and the server timestamp to send as the next `lastSync`", body = crate::schemas::SyncResponse),
-        (status = 400, description = "Bad input")
+        (status = 400, description = "Bad input"),
+        (status = 422, description = "CLOCK_SKEW: a `timestamp` is more than `config_sync_max_skew_seconds` ahead of the server's clock; `details.serverTime` is the server's time in milliseconds")
     )
 )]
 async fn sync(
@@ -312,7 +351,7 @@ async fn sync(
     let changes: Vec<Change> = request
         .changes
         .into_iter()
-        .map(change)
+        .map(|c| change(&state, c))
         .collect::<Result<_, _>>()?;
     let details = json!({ "changes": changes.len() });
     state
@@ -368,20 +407,24 @@ async fn sync(
     request_body = SetRequest,
     responses(
         (status = 200, description = "`{ success, applied, current, timestamp }`: `applied` is false when a newer version (or a clear) wins; `current` is the stored version", body = crate::schemas::ConfigWriteResponse),
-        (status = 400, description = "Bad input")
+        (status = 400, description = "Bad input"),
+        (status = 422, description = "CLOCK_SKEW: a `timestamp` is more than `config_sync_max_skew_seconds` ahead of the server's clock; `details.serverTime` is the server's time in milliseconds")
     )
 )]
 async fn set(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<SetRequest>,
 ) -> ApiResult<Json<Value>> {
-    let change = change(ChangeRequest {
-        key: request.key,
-        value: request.value,
-        ttl: request.ttl,
-        timestamp: request.timestamp,
-        deleted: false,
-    })?;
+    let change = change(
+        &state,
+        ChangeRequest {
+            key: request.key,
+            value: request.value,
+            ttl: request.ttl,
+            timestamp: request.timestamp,
+            deleted: false,
+        },
+    )?;
     let (sync, applied) = write(&state, "set", change).await?;
     Ok(Json(single(&applied, sync.clock)))
 }
@@ -394,20 +437,24 @@ async fn set(
     request_body = RemoveRequest,
     responses(
         (status = 200, description = "`{ success, applied, current, timestamp }`", body = crate::schemas::ConfigWriteResponse),
-        (status = 400, description = "Bad input")
+        (status = 400, description = "Bad input"),
+        (status = 422, description = "CLOCK_SKEW: a `timestamp` is more than `config_sync_max_skew_seconds` ahead of the server's clock; `details.serverTime` is the server's time in milliseconds")
     )
 )]
 async fn remove(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<RemoveRequest>,
 ) -> ApiResult<Json<Value>> {
-    let change = change(ChangeRequest {
-        key: request.key,
-        value: Value::Null,
-        ttl: None,
-        timestamp: request.timestamp,
-        deleted: true,
-    })?;
+    let change = change(
+        &state,
+        ChangeRequest {
+            key: request.key,
+            value: Value::Null,
+            ttl: None,
+            timestamp: request.timestamp,
+            deleted: true,
+        },
+    )?;
     let (sync, applied) = write(&state, "remove", change).await?;
     Ok(Json(single(&applied, sync.clock)))
 }
@@ -420,7 +467,8 @@ async fn remove(
     request_body = ClearRequest,
     responses(
         (status = 200, description = "`{ success, cleared: [key], timestamp }`", body = crate::schemas::ConfigClearResponse),
-        (status = 400, description = "Bad input")
+        (status = 400, description = "Bad input"),
+        (status = 422, description = "CLOCK_SKEW: a `timestamp` is more than `config_sync_max_skew_seconds` ahead of the server's clock; `details.serverTime` is the server's time in milliseconds")
     )
 )]
 async fn clear(
@@ -428,6 +476,7 @@ async fn clear(
     ApiJson(request): ApiJson<ClearRequest>,
 ) -> ApiResult<Json<Value>> {
     let timestamp = millis("timestamp", request.timestamp)?;
+    not_ahead(&state, "timestamp", timestamp)?;
     let _guard = state.coordination.lock().await;
     let now = state.now().unix_millis();
     let mut sync = load(&state).await?;
@@ -439,6 +488,43 @@ async fn clear(
     Ok(Json(json!({
         "success": true,
         "cleared": cleared.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
+        "timestamp": sync.clock,
+    })))
+}
+
+/// Deletes a key whatever its `timestamp`: the repair for a key a wrong client clock pinned.
+#[utoipa::path(
+    post,
+    path = "/api/config-sync/force-delete",
+    tag = "config-sync",
+    request_body = ForceDeleteRequest,
+    responses(
+        (status = 200, description = "`{ success, key, existed, current, timestamp }`: the key is a tombstone stamped with the server's time (any later write wins), and clear/purge watermarks ahead of the server's clock are pulled back to it", body = crate::schemas::ConfigForceDeleteResponse),
+        (status = 400, description = "Bad input"),
+        (status = 403, description = "The token lacks the `admin` scope")
+    )
+)]
+async fn force_delete(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<ForceDeleteRequest>,
+) -> ApiResult<Json<Value>> {
+    Change::remove(&request.key, 0)
+        .validate()
+        .map_err(|m| ApiError::validation(m).with_details(json!({ "key": request.key })))?;
+    let _guard = state.coordination.lock().await;
+    let now = state.now().unix_millis();
+    let mut sync = load(&state).await?;
+    let tombstone = sync.force_delete(&request.key, now);
+    let changed: Vec<Entry> = tombstone.iter().cloned().collect();
+    save(&state, &sync, &changed).await?;
+    if let Some(entry) = &tombstone {
+        publish(&state, "force-delete", entry);
+    }
+    Ok(Json(json!({
+        "success": true,
+        "key": request.key,
+        "existed": tombstone.is_some(),
+        "current": tombstone.as_ref().map(public),
         "timestamp": sync.clock,
     })))
 }

@@ -128,6 +128,7 @@ async fn observe(state: &AppState, snapshot: &Snapshot, seen: &[&Conflict]) {
 #[utoipa::path(
     get,
     path = "/resource-conflicts",
+    operation_id = "listResourceConflicts",
     tag = "conflicts",
     params(
         ("repositories" = Option<String>, Query, description = "Comma-separated repositories; conflicts involving any of them (default: all)"),

@@ -92,6 +92,7 @@ async fn register(
 #[utoipa::path(
     get,
     path = "/resources",
+    operation_id = "listResources",
     tag = "resources",
     params(
         ("type" = Option<String>, Query, pattern = "^(port|domain|volume|network|database|certificate|custom)$", description = "Only this resource type"),

@@ -111,7 +111,7 @@ pub fn repository_of(payload: &Value, fleet: &[String]) -> Option<String> {
         ("X-Hub-Signature-256" = String, Header, description = "sha256=<hex HMAC-SHA256 of the raw body with the webhook secret>"),
         ("X-GitHub-Event" = String, Header, description = "ping, push, …")
     ),
-    request_body(content = Value, description = "The GitHub event payload (content type application/json)", content_type = "application/json"),
+    request_body(content = Value, description = "The GitHub event payload (content type application/json, or application/x-www-form-urlencoded with the JSON in `payload`)", content_type = "application/json"),
     responses(
         (status = 200, description = "ping answered, or push re-analysed: `{ success, event, repository, changed, summary }`", body = Value),
         (status = 202, description = "Accepted and ignored (other events, or a repository the fleet does not know)", body = Value),
@@ -126,13 +126,7 @@ async fn github(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::payload_too_large()
-        } else {
-            ApiError::validation(format!("could not read the body: {rejection}"))
-        }
-    })?;
+    let body = body.map_err(crate::input::body_rejection)?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     verify_signature(
         state.config.webhooks.secret.as_deref(),
@@ -144,7 +138,20 @@ async fn github(
         .filter(|e| !e.is_empty())
         .ok_or_else(|| ApiError::validation("missing X-GitHub-Event header"))?
         .to_string();
-    let payload: Value = serde_json::from_slice(&body).map_err(|error| {
+    // GitHub sends either content type; a form delivery carries the JSON in `payload=`. The
+    // signature covers the raw body either way.
+    let form = header("content-type").is_some_and(|t| {
+        t.split(';').next().is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+    });
+    let json_bytes = if form {
+        form_payload(&body)?.into_bytes()
+    } else {
+        body.to_vec()
+    };
+    let payload: Value = serde_json::from_slice(&json_bytes).map_err(|error| {
         ApiError::validation(format!(
             "webhook body is not JSON (set the hook's content type to application/json): {error}"
         ))
@@ -163,6 +170,17 @@ async fn github(
         "push" => push(&state, &payload).await,
         _ => Ok(ignored(&event, "only ping and push are handled")),
     }
+}
+
+/// The `payload` field of a form-encoded delivery.
+fn form_payload(body: &[u8]) -> Result<String, ApiError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::validation("form-encoded webhook body is not UTF-8"))?;
+    let raw = text
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("payload="))
+        .ok_or_else(|| ApiError::validation("form-encoded webhook body has no `payload` field"))?;
+    crate::input::percent_decode(raw)
 }
 
 fn ignored(event: &str, reason: &str) -> (StatusCode, Json<Value>) {

@@ -15,8 +15,8 @@ pub struct Truth {
     /// Other name → truth service id (`aliases`, both sides split on " / ").
     aliases: BTreeMap<String, String>,
     /// Non-`doc` edges → whether they are build-time only (evidence `workspace` or tags
-    /// `workspace-package` / `build-time`).
-    expected: BTreeMap<Pair, bool>,
+    /// `workspace-package` / `build-time`), and their truth evidence.
+    expected: BTreeMap<Pair, (bool, String)>,
     /// Neither rewarded nor penalised: `doc` edges, `tolerated` (which holds the
     /// `browser_calls`) and both other faces of every `via_proxy` entry.
     neutral: BTreeSet<Pair>,
@@ -72,8 +72,8 @@ impl Truth {
                 truth
                     .expected
                     .entry(pair)
-                    .and_modify(|b| *b &= build_time)
-                    .or_insert(build_time);
+                    .and_modify(|(b, _)| *b &= build_time)
+                    .or_insert((build_time, evidence.to_string()));
             }
         }
         for tolerated in json["tolerated"].as_array().into_iter().flatten() {
@@ -204,7 +204,7 @@ impl Truth {
                 continue;
             }
             match self.expected.get(pair) {
-                Some(&build_time) if scored(build_time) => score.tp += 1,
+                Some(&(build_time, _)) if scored(build_time) => score.tp += 1,
                 Some(_) => {}
                 None if self.neutral.contains(pair) => {}
                 None => {
@@ -220,11 +220,11 @@ impl Truth {
                 }
             }
         }
-        for (pair, &build_time) in &self.expected {
-            if scored(build_time) && !reported.contains_key(pair) {
+        for (pair, (build_time, evidence)) in &self.expected {
+            if scored(*build_time) && !reported.contains_key(pair) {
                 score
                     .missed
-                    .push(format!("missed {} -> {}", pair.0, pair.1));
+                    .push(format!("missed {} -> {} [{evidence}]", pair.0, pair.1));
             }
         }
         score

@@ -1,10 +1,120 @@
-//! Scores the analysis against the hand-written truths of `../shared/corpus`: service-level
-//! precision and recall over edges whose evidence is not `doc`, aliases accepted, `non_edges`
-//! (and any other extra edge) counted as false positives.
+//! Scores the analysis against the hand-written truths of `../shared/corpus`: the 11 top-level
+//! generation-1 systems and the 12 systems of `gen2/`, service-level precision and recall over
+//! `(from, to)` pairs, per system and overall. The rules (from the corpus README):
+//!
+//! - How a system is analysed: one with `repositories` in its truth is a fleet
+//!   (`analyze --fleet <system dir>`, every sub-folder a repository); any other system folder is
+//!   analysed as one repository (a positional path).
+//! - Service ids: a reported service (`repo/service`) is matched by `<repository>/<name>`, then
+//!   `<name>`, then the truth's `aliases` (`" / "` separates several names; the first word of the
+//!   meaning is the canonical id, and prose meanings such as "not a service" alias nothing), then
+//!   the same for each of the tool's own aliases of the service (container_name, hostname, …).
+//!   A reported service nothing matches keeps its id, shown with a leading `?`.
+//! - Truth = `edges` whose evidence is not `doc`. Neutral (neither true nor false positive):
+//!   `doc` edges, `tolerated` pairs (which include every `browser_calls` pair; those are added
+//!   too), and both other faces of a `via_proxy` entry `[from, to, proxy]` (`from -> proxy` and
+//!   `proxy -> to`). A pair that is also a non-`doc` edge is scored: `edges` win over every
+//!   neutral list. Self-pairs are ignored.
+//! - Every other reported pair is a false positive; `non_edges` only label such lines
+//!   `(non_edge)` (their `" / "` groups are expanded, `self` is the caller; hosts outside the
+//!   system never match a reported service anyway). A pair listed both in `non_edges` and a
+//!   neutral list is neutral.
+//! - Build-time edges (evidence `workspace`, tags `workspace-package` / `build-time`) are scored
+//!   like the rest, since package dependency edges are reported; the `runtime` columns show the
+//!   same scoring with those truth edges neutral and reported pairs whose every edge has
+//!   mechanism `workspace` left out.
+//! - Variants are not scored: the top-level `edges` are the whole system's truth.
+//! - `sentry-self-hosted` (154 edges) dominates: overall figures are printed with and without it.
+//!
+//! Generation 1 must stay at 0.9 precision and recall or better. The target for
+//! generation 2 and overall is the same 0.9; until it is met the test asserts floors at the
+//! figures measured when the floors were set (rounded down), so a regression fails it: raise
+//! them as the analysis improves.
 
 mod common;
+#[path = "corpus_score/scoring.rs"]
+mod scoring;
 
-use std::collections::{BTreeMap, BTreeSet};
+use scoring::{Score, Totals, Truth};
+use std::path::{Path, PathBuf};
+
+/// The target for every overall figure.
+const TARGET: f64 = 0.9;
+
+/// Regression floors `(precision, recall)`, all non-doc edges: the figures measured on
+/// 2026-12-07 rounded down by about 0.02 (measured: gen2 0.821 / 0.317, gen2 without sentry
+/// 0.821 / 0.608, all 0.844 / 0.363, all without sentry 0.844 / 0.656). They are not the goal:
+/// the target is `TARGET` (0.9) for both; raise them as the analysis improves.
+const FLOOR_GEN2: (f64, f64) = (0.80, 0.29);
+const FLOOR_GEN2_WITHOUT_SENTRY: (f64, f64) = (0.80, 0.58);
+const FLOOR_ALL: (f64, f64) = (0.82, 0.34);
+const FLOOR_ALL_WITHOUT_SENTRY: (f64, f64) = (0.82, 0.63);
+
+const SENTRY: &str = "sentry-self-hosted";
+
+/// Every folder of `dir` holding a `TRUTH.json`, sorted.
+fn systems_in(dir: &Path) -> Vec<PathBuf> {
+    let mut systems: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("corpus readable")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("TRUTH.json").is_file())
+        .collect();
+    systems.sort();
+    systems
+}
+
+/// One scored system.
+struct Scored {
+    generation: u8,
+    name: String,
+    all: Score,
+    runtime: Score,
+}
+
+fn score_system(dir: &Path, generation: u8) -> Scored {
+    let truth = Truth::read(dir);
+    let path = dir.to_string_lossy().to_string();
+    let report = if truth.repositories.is_some() {
+        common::analyze_json(&["--fleet", &path])
+    } else {
+        common::analyze_json(&[&path])
+    };
+    let reported = truth.reported(&report);
+    Scored {
+        generation,
+        name: scoring::dir_name(dir),
+        all: truth.score(&reported, false),
+        runtime: truth.score(&reported, true),
+    }
+}
+
+/// One table row: counts and ratios, all edges then runtime only.
+fn row(label: &str, all: Totals, runtime: Totals) -> String {
+    format!(
+        "{label:<46} {:>4} {:>4} {:>4} {:>9.3} {:>7.3} | {:>4} {:>4} {:>4} {:>9.3} {:>7.3}",
+        all.tp,
+        all.fp,
+        all.fn_,
+        all.precision(),
+        all.recall(),
+        runtime.tp,
+        runtime.fp,
+        runtime.fn_,
+        runtime.precision(),
+        runtime.recall(),
+    )
+}
+
+/// `(all edges, runtime only)` totals of the systems `keep` selects.
+fn totals(scored: &[Scored], keep: impl Fn(&Scored) -> bool) -> (Totals, Totals) {
+    let (mut all, mut runtime) = (Totals::default(), Totals::default());
+    for s in scored.iter().filter(|s| keep(s)) {
+        all.add(&s.all);
+        runtime.add(&s.runtime);
+    }
+    (all, runtime)
+}
 
 #[test]
 fn corpus_precision_and_recall() {
@@ -12,132 +122,99 @@ fn corpus_precision_and_recall() {
         eprintln!("SKIP: ../shared/corpus is not present beside the checkout");
         return;
     };
-    let mut systems: Vec<_> = std::fs::read_dir(&corpus)
-        .expect("corpus readable")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.join("TRUTH.json").is_file())
+    let gen1 = systems_in(&corpus);
+    let gen2 = systems_in(&corpus.join("gen2"));
+    assert!(!gen1.is_empty(), "no generation-1 corpus systems found");
+    assert!(
+        !gen2.is_empty(),
+        "no generation-2 corpus systems found in gen2/"
+    );
+
+    let scored: Vec<Scored> = gen1
+        .iter()
+        .map(|d| score_system(d, 1))
+        .chain(gen2.iter().map(|d| score_system(d, 2)))
         .collect();
-    systems.sort();
-    assert!(!systems.is_empty(), "no corpus systems found");
 
-    let (mut tp_all, mut fp_all, mut fn_all) = (0usize, 0usize, 0usize);
-    let mut rows = Vec::new();
-    let mut misses = Vec::new();
-    for system in &systems {
-        let truth: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(system.join("TRUTH.json")).expect("truth"),
-        )
-        .expect("truth JSON");
-        let services: BTreeSet<String> = truth["services"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|s| s.as_str().map(str::to_string))
-            .collect();
-        // "es": "elasticsearch (container_name)" → es means elasticsearch.
-        let mut canonical: BTreeMap<String, String> =
-            services.iter().map(|s| (s.clone(), s.clone())).collect();
-        if let Some(aliases) = truth["aliases"].as_object() {
-            for (alias, meaning) in aliases {
-                let first = meaning
-                    .as_str()
-                    .unwrap_or("")
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or("");
-                if services.contains(first) {
-                    canonical.insert(alias.clone(), first.to_string());
-                }
-            }
-        }
-        let expected: BTreeSet<(String, String)> = truth["edges"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|e| e[2].as_str() != Some("doc"))
-            .map(|e| {
-                (
-                    e[0].as_str().unwrap_or("").to_string(),
-                    e[1].as_str().unwrap_or("").to_string(),
-                )
-            })
-            .collect();
-
-        let path = system.to_string_lossy().to_string();
-        let report = common::analyze_json(&[&path]);
-        let name_of = |id: &str| -> String {
-            let name = id.split_once('/').map_or(id, |(_, n)| n);
-            canonical
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| name.to_string())
-        };
-        let found: BTreeSet<(String, String)> = common::edge_pairs(&report)
-            .into_iter()
-            .map(|(a, b)| (name_of(&a), name_of(&b)))
-            .filter(|(a, b)| a != b)
-            .collect();
-        let tp = found.intersection(&expected).count();
-        let fp = found.difference(&expected).count();
-        let fn_ = expected.difference(&found).count();
-        for e in found.difference(&expected) {
-            misses.push(format!(
-                "{}: extra {} -> {}",
-                system.file_name().unwrap_or_default().to_string_lossy(),
-                e.0,
-                e.1
-            ));
-        }
-        for e in expected.difference(&found) {
-            misses.push(format!(
-                "{}: missed {} -> {}",
-                system.file_name().unwrap_or_default().to_string_lossy(),
-                e.0,
-                e.1
-            ));
-        }
-        tp_all += tp;
-        fp_all += fp;
-        fn_all += fn_;
-        rows.push((
-            system
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .to_string(),
-            tp,
-            fp,
-            fn_,
-        ));
-    }
-
-    println!(
-        "{:<48} {:>4} {:>4} {:>4} {:>9} {:>7}",
-        "system", "tp", "fp", "fn", "precision", "recall"
+    let header = format!(
+        "{:<46} {:>4} {:>4} {:>4} {:>9} {:>7} | {:>4} {:>4} {:>4} {:>9} {:>7}",
+        "system", "tp", "fp", "fn", "precision", "recall", "tp", "fp", "fn", "precision", "recall"
     );
-    for (name, tp, fp, fn_) in &rows {
-        let p = if tp + fp == 0 {
-            1.0
-        } else {
-            *tp as f64 / (tp + fp) as f64
-        };
-        let r = if tp + fn_ == 0 {
-            1.0
-        } else {
-            *tp as f64 / (tp + fn_) as f64
-        };
-        println!("{name:<48} {tp:>4} {fp:>4} {fn_:>4} {p:>9.3} {r:>7.3}");
-    }
-    let precision = tp_all as f64 / (tp_all + fp_all).max(1) as f64;
-    let recall = tp_all as f64 / (tp_all + fn_all).max(1) as f64;
     println!(
-        "{:<48} {tp_all:>4} {fp_all:>4} {fn_all:>4} {precision:>9.3} {recall:>7.3}",
-        "OVERALL"
+        "{:<46} {:<32} | runtime only (no build-time edges)",
+        "", "all non-doc edges"
     );
-    for m in &misses {
-        println!("  {m}");
+    println!("{header}");
+    for s in &scored {
+        let label = format!("{}{}", if s.generation == 2 { "gen2/" } else { "" }, s.name);
+        println!(
+            "{}",
+            row(&label, Totals::of(&s.all), Totals::of(&s.runtime))
+        );
     }
-    assert!(precision >= 0.9, "corpus precision {precision:.3} < 0.9");
-    assert!(recall >= 0.9, "corpus recall {recall:.3} < 0.9");
+    let overall = [
+        ("OVERALL gen1", totals(&scored, |s| s.generation == 1), None),
+        (
+            "OVERALL gen2",
+            totals(&scored, |s| s.generation == 2),
+            Some(FLOOR_GEN2),
+        ),
+        (
+            "OVERALL gen2 without sentry",
+            totals(&scored, |s| s.generation == 2 && s.name != SENTRY),
+            Some(FLOOR_GEN2_WITHOUT_SENTRY),
+        ),
+        ("OVERALL all", totals(&scored, |_| true), Some(FLOOR_ALL)),
+        (
+            "OVERALL all without sentry",
+            totals(&scored, |s| s.name != SENTRY),
+            Some(FLOOR_ALL_WITHOUT_SENTRY),
+        ),
+    ];
+    for (label, (all, runtime), _) in &overall {
+        println!("{}", row(label, *all, *runtime));
+    }
+    println!();
+    for (label, (all, _), _) in &overall {
+        if all.precision() < TARGET || all.recall() < TARGET {
+            println!(
+                "TARGET NOT MET: {label}: precision {:.3}, recall {:.3} (target {TARGET} both)",
+                all.precision(),
+                all.recall()
+            );
+        }
+    }
+    println!();
+    for s in &scored {
+        for line in s.all.extra.iter().chain(&s.all.missed) {
+            println!("  {}: {line}", s.name);
+        }
+    }
+
+    let (gen1, _) = overall[0].1;
+    assert!(
+        gen1.precision() >= TARGET,
+        "generation-1 precision {:.3} < {TARGET}",
+        gen1.precision()
+    );
+    assert!(
+        gen1.recall() >= TARGET,
+        "generation-1 recall {:.3} < {TARGET}",
+        gen1.recall()
+    );
+    for (label, (all, _), floor) in &overall {
+        let Some((precision, recall)) = floor else {
+            continue;
+        };
+        assert!(
+            all.precision() >= *precision,
+            "{label}: precision {:.3} fell below its floor {precision} (target {TARGET})",
+            all.precision()
+        );
+        assert!(
+            all.recall() >= *recall,
+            "{label}: recall {:.3} fell below its floor {recall} (target {TARGET})",
+            all.recall()
+        );
+    }
 }

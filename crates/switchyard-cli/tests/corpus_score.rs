@@ -42,12 +42,14 @@ use std::path::{Path, PathBuf};
 const TARGET: f64 = 0.9;
 
 /// Regression floors `(precision, recall)`, all non-doc edges: the figures measured on
-/// 2026-12-07 rounded down by about 0.02 (measured: gen2 0.821 / 0.317, gen2 without sentry
-/// 0.821 / 0.608, all 0.844 / 0.363, all without sentry 0.844 / 0.656). They are not the goal:
-/// the target is `TARGET` (0.9) for both; raise them as the analysis improves.
-const FLOOR_GEN2: (f64, f64) = (0.80, 0.29);
+/// 2026-12-07 rounded down by about 0.02. First measured gen2 0.821 / 0.317, gen2 without sentry
+/// 0.821 / 0.608, all 0.844 / 0.363, all without sentry 0.844 / 0.656; after the YAML reader
+/// learned libyaml's flow-sequence indentation (sentry's compose file parses): gen2 0.920 /
+/// 0.793, all 0.923 / 0.807, the without-sentry figures unchanged. They are not the goal: the
+/// target is `TARGET` (0.9) for both; raise them as the analysis improves.
+const FLOOR_GEN2: (f64, f64) = (0.90, 0.77);
 const FLOOR_GEN2_WITHOUT_SENTRY: (f64, f64) = (0.80, 0.58);
-const FLOOR_ALL: (f64, f64) = (0.82, 0.34);
+const FLOOR_ALL: (f64, f64) = (0.90, 0.78);
 const FLOOR_ALL_WITHOUT_SENTRY: (f64, f64) = (0.82, 0.63);
 
 const SENTRY: &str = "sentry-self-hosted";

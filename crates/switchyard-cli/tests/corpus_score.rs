@@ -45,12 +45,14 @@ const TARGET: f64 = 0.9;
 /// 2026-12-07 rounded down by about 0.02. First measured gen2 0.821 / 0.317, gen2 without sentry
 /// 0.821 / 0.608, all 0.844 / 0.363, all without sentry 0.844 / 0.656; after the YAML reader
 /// learned libyaml's flow-sequence indentation (sentry's compose file parses): gen2 0.920 /
-/// 0.793, all 0.923 / 0.807, the without-sentry figures unchanged. They are not the goal: the
+/// 0.793, all 0.923 / 0.807, the without-sentry figures unchanged; after `localhost` inside a
+/// container stopped meaning the host's publisher: all 0.936 / 0.807, all without sentry 0.867 /
+/// 0.656. They are not the goal: the
 /// target is `TARGET` (0.9) for both; raise them as the analysis improves.
-const FLOOR_GEN2: (f64, f64) = (0.90, 0.77);
-const FLOOR_GEN2_WITHOUT_SENTRY: (f64, f64) = (0.80, 0.58);
-const FLOOR_ALL: (f64, f64) = (0.90, 0.78);
-const FLOOR_ALL_WITHOUT_SENTRY: (f64, f64) = (0.82, 0.63);
+const FLOOR_GEN2: (f64, f64) = (0.91, 0.77);
+const FLOOR_GEN2_WITHOUT_SENTRY: (f64, f64) = (0.83, 0.58);
+const FLOOR_ALL: (f64, f64) = (0.91, 0.78);
+const FLOOR_ALL_WITHOUT_SENTRY: (f64, f64) = (0.85, 0.63);
 
 const SENTRY: &str = "sentry-self-hosted";
 

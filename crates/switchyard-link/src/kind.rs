@@ -104,7 +104,7 @@ pub(crate) fn contribution(reference: &Reference, from: &Service, route: Route) 
 
 /// An address used by code that runs in the browser: a build-time public env variable, or a
 /// config file a web client fetches (`public/`, `static/`).
-fn is_browser(reference: &Reference) -> bool {
+pub(crate) fn is_browser(reference: &Reference) -> bool {
     if let Some(key) = &reference.key {
         let upper = key.to_ascii_uppercase();
         if BROWSER_PREFIXES.iter().any(|p| upper.starts_with(p)) {

@@ -324,6 +324,18 @@ impl Resolver<'_> {
             if serves_port(&self.services[from], port) {
                 return Resolution::SelfReference;
             }
+            // An address written into a container's own declaration (compose `environment`,
+            // `command`, a Kubernetes manifest): there `localhost` is that container (its pod),
+            // never whoever publishes the port on the host. Loose files (`.env`, config JSON)
+            // may be read by the same code run on the host, and code running in the browser
+            // reaches the host's published ports, so those keep the host-port rule.
+            if is_loopback(host)
+                && reference.scope != Scope::Host
+                && is_container(&self.services[from])
+                && !kind::is_browser(reference)
+            {
+                return Resolution::Unresolved(UnresolvedReason::ContainerLoopback);
+            }
             return match self.providers.host_ports.get(&(machine, port)) {
                 Some(list) => {
                     let ids: Vec<ServiceIdx> = list.iter().map(|(i, _)| *i).collect();
@@ -373,6 +385,12 @@ impl Resolver<'_> {
             Resolution::Unresolved(UnresolvedReason::External)
         }
     }
+}
+
+/// Whether a service runs in a container (a compose service or a Kubernetes workload), where
+/// `localhost` is the container itself.
+fn is_container(service: &Service) -> bool {
+    !service.scopes.is_empty() && service.scopes.iter().all(|s| *s != Scope::Host)
 }
 
 /// Whether a service itself listens on `port` (a self-check like `curl localhost:80`).

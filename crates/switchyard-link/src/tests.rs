@@ -122,6 +122,57 @@ fn localhost_port_resolves_to_the_publisher_on_the_same_host_only() {
     );
 }
 
+/// A sidecar-style fleet: `auth-proxy` publishes port 80, and `pages` says
+/// `CONTENTSERVICE_ENDPOINT_URL: http://localhost` in its compose `environment`. Inside the pages
+/// container that is pages itself, not the proxy; the same address in a browser variable, in a
+/// loose `.env` a host process may read, or behind `host.docker.internal` does reach the host's
+/// published port.
+#[test]
+fn localhost_inside_a_container_is_the_container() {
+    let project = compose("docker-compose.yml");
+    let mut proxy = decl("m", "auth-proxy", project.clone());
+    proxy.endpoints.push(host_port(80));
+    let in_container = |key: &str, text: &str| Reference {
+        key: Some(key.into()),
+        ..address("m", "pages", text, project.clone())
+    };
+    let model = link(
+        &[repo("m", "nas")],
+        &[facts(
+            "m",
+            vec![proxy, decl("m", "pages", project.clone())],
+            vec![in_container(
+                "CONTENTSERVICE_ENDPOINT_URL",
+                "http://localhost",
+            )],
+        )],
+    );
+    assert!(edges(&model).is_empty(), "{:?}", edges(&model));
+    assert_eq!(
+        model.unresolved[0].reason,
+        UnresolvedReason::ContainerLoopback
+    );
+
+    for reference in [
+        in_container("VITE_CONTENT_URL", "http://localhost:80"),
+        in_container("CONTENT_URL", "http://host.docker.internal:80"),
+        address("m", "pages", "http://localhost:80", Scope::Host),
+    ] {
+        let mut proxy = decl("m", "auth-proxy", project.clone());
+        proxy.endpoints.push(host_port(80));
+        let text = format!("{:?}", reference.target);
+        let model = link(
+            &[repo("m", "nas")],
+            &[facts(
+                "m",
+                vec![proxy, decl("m", "pages", project.clone())],
+                vec![reference],
+            )],
+        );
+        assert_eq!(edges(&model), [("m/pages", "m/auth-proxy")], "{text}");
+    }
+}
+
 #[test]
 fn external_network_names_cross_projects_on_one_host() {
     let net = |repo: &str| NetworkAttachment {

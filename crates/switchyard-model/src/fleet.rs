@@ -164,6 +164,9 @@ pub enum UnresolvedReason {
     External,
     /// A name in scope matches more than one service.
     Ambiguous,
+    /// `localhost:PORT` inside a container names the container itself, which does not listen
+    /// on that port (whoever publishes the port on the host is not reached this way).
+    ContainerLoopback,
 }
 
 /// A reference that did not resolve to a service of the fleet.

@@ -39,7 +39,9 @@ fn unserved(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
     for u in &fleet.input.model.unresolved {
         let relevant = matches!(
             u.reason,
-            UnresolvedReason::NoProvider | UnresolvedReason::Ambiguous
+            UnresolvedReason::NoProvider
+                | UnresolvedReason::Ambiguous
+                | UnresolvedReason::ContainerLoopback
         ) && is_call(u.mechanism);
         if !relevant || websocket(fleet, u) {
             continue;
@@ -51,9 +53,10 @@ fn unserved(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
             .push(u);
     }
     for ((host, env, address), list) in groups {
-        let nobody = list
+        let nobody = list.iter().any(|u| u.reason != UnresolvedReason::Ambiguous);
+        let in_container = list
             .iter()
-            .any(|u| u.reason == UnresolvedReason::NoProvider);
+            .all(|u| u.reason == UnresolvedReason::ContainerLoopback);
         let occurrences: Vec<Occurrence> = list
             .iter()
             .map(|u| Occurrence {
@@ -65,6 +68,7 @@ fn unserved(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
                     u.reference,
                     match u.reason {
                         UnresolvedReason::Ambiguous => "ambiguous",
+                        UnresolvedReason::ContainerLoopback => "localhost in a container",
                         _ => "no provider",
                     }
                 ),
@@ -79,7 +83,17 @@ fn unserved(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
             .collect();
         from.sort();
         from.dedup();
-        let (severity, message) = if nobody {
+        let (severity, message) = if in_container {
+            (
+                Severity::High,
+                format!(
+                    "{address} is called from inside a container by {}, where localhost is the \
+                     container itself and nothing listens on that port; call the service that \
+                     serves it by its name",
+                    and_list(&from)
+                ),
+            )
+        } else if nobody {
             (
                 Severity::High,
                 format!(

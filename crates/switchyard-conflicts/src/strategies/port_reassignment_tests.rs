@@ -3,7 +3,9 @@ use crate::strategies::testkit::{TestFleet, changed_lines, port_conflict};
 
 const ALPHA: &str = "# alpha: the public web app\nservices:\n  web:\n    image: nginx\n    ports:\n      - \"8080:80\"   # public\n      - \"20000:443\"\n";
 
-const BETA: &str = "services:\n  api:\n    build: .\n    ports:\n      - 8080:3000 # dev only\n  frontend:\n    image: node\n    environment:\n      API_URL: http://localhost:8080/v1\n      PUBLIC_API: ${PUBLIC_API}\n";
+/// The frontend's variables are inlined into code that runs in the browser, which reaches the
+/// host's published ports (inside the frontend's container `localhost` would be the frontend).
+const BETA: &str = "services:\n  api:\n    build: .\n    ports:\n      - 8080:3000 # dev only\n  frontend:\n    image: node\n    environment:\n      VITE_API_URL: http://localhost:8080/v1\n      VITE_PUBLIC_API: ${PUBLIC_API}\n";
 
 fn fleet() -> TestFleet {
     TestFleet::new()
@@ -69,8 +71,8 @@ fn moves_the_second_publisher_and_its_references() {
                 "      - 20001:3000 # dev only".into()
             ),
             (
-                "      API_URL: http://localhost:8080/v1".into(),
-                "      API_URL: http://localhost:20001/v1".into()
+                "      VITE_API_URL: http://localhost:8080/v1".into(),
+                "      VITE_API_URL: http://localhost:20001/v1".into()
             ),
         ]
     );

@@ -335,3 +335,30 @@ fn the_walk_time_limit_comes_from_switchyard_toml() {
         "{edges:?}"
     );
 }
+
+#[test]
+fn a_fifo_or_a_link_to_dev_zero_as_gitignore_does_not_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = dir.path().join("fleet");
+    write(&fleet.join("piped/docker-compose.yml"), GOOD_COMPOSE);
+    write(&fleet.join("zero/docker-compose.yml"), GOOD_COMPOSE);
+    symlink("/dev/zero", fleet.join("zero/.gitignore")).unwrap();
+    let made = Command::new("mkfifo")
+        .arg(fleet.join("piped/.gitignore"))
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo unavailable");
+        return;
+    }
+    let (_, report) = analyze_within(
+        &["--fleet", fleet.to_str().unwrap()],
+        Duration::from_secs(60),
+    );
+    let edges = common::edge_pairs(&report);
+    for repo in ["piped", "zero"] {
+        assert!(
+            edges.contains(&(format!("{repo}/web"), format!("{repo}/api"))),
+            "{edges:?}"
+        );
+    }
+}

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use switchyard_model::{Diagnostic, DiagnosticCode, Location};
 
+mod gitignore;
 mod limits;
 mod prune;
 #[cfg(test)]
@@ -118,18 +119,21 @@ pub fn list_candidates(
         let pruned = Arc::clone(&pruned);
         let root = root.to_path_buf();
         let cancel = cancel.clone();
+        let gitignore = gitignore::GitignoreRules::new(&root, &canonical_root);
         move |entry: &ignore::DirEntry| {
             keep_entry(entry, &root, &canonical_root, limits.max_depth, &pruned)
                 && !stop_now(deadline, &cancel, &pruned)
+                && !gitignore.ignored(entry.path(), entry.file_type().is_some_and(|t| t.is_dir()))
         }
     };
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
         // Only the repository's own .gitignore files: parents of the checkout, global
-        // excludes and .ignore files describe someone's machine, not the repository.
+        // excludes and .ignore files describe someone's machine, not the repository. They are
+        // read by the filter (see `gitignore`), not by the walker, which would open a FIFO.
         .parents(false)
         .ignore(false)
-        .git_ignore(true)
+        .git_ignore(false)
         .git_global(false)
         .git_exclude(false)
         .require_git(false)

@@ -352,3 +352,40 @@ fn special_files_are_not_read() {
     let read = read(&f.repo, Limits::default());
     assert_eq!(paths(&read), ["docker-compose.yml"]);
 }
+
+#[test]
+fn gitignore_rules_apply_with_negation_and_nesting() {
+    let f = fixture();
+    fs::write(f.repo.join(".gitignore"), "*.env\n!keep.env\nbuild/\n").unwrap();
+    for name in ["a.env", "keep.env", "build/.env", "sub/b.env", "sub/c.env"] {
+        let path = f.repo.join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, "A=1\n").unwrap();
+    }
+    fs::write(f.repo.join("sub/.gitignore"), "!c.env\n").unwrap();
+    let read = read(&f.repo, Limits::default());
+    assert_eq!(
+        paths(&read),
+        ["docker-compose.yml", "keep.env", "sub/c.env"]
+    );
+}
+
+#[test]
+fn a_gitignore_that_is_a_fifo_or_a_link_out_is_not_read() {
+    let f = fixture();
+    fs::write(f.repo.join(".env"), "A=1\n").unwrap();
+    fs::create_dir_all(f.repo.join("sub")).unwrap();
+    fs::write(f.repo.join("sub/.env"), "A=1\n").unwrap();
+    symlink("/dev/zero", f.repo.join("sub/.gitignore")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(f.repo.join(".gitignore"))
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo unavailable");
+        return;
+    }
+    let started = std::time::Instant::now();
+    let read = read(&f.repo, Limits::default());
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(paths(&read), [".env", "docker-compose.yml", "sub/.env"]);
+}

@@ -1,6 +1,6 @@
 //! Seeded mutations of a copied fleet: byte flips, truncation, duplicated lines, deep nesting,
-//! huge lines, invalid UTF-8, YAML anchor bombs, and symbolic links out of the repository, to
-//! `/` and `/proc`, and in cycles. Every mutation is chosen by the run's [`Rng`], so a seed
+//! huge lines, invalid UTF-8, YAML anchor bombs, FIFOs, and symbolic links out of the
+//! repository, to `/` and `/proc`, and in cycles. Every mutation is chosen by the run's [`Rng`], so a seed
 //! replays the same tree.
 
 use crate::rng::Rng;
@@ -22,7 +22,7 @@ const CANDIDATE_NAMES: [&str; 8] = [
 ];
 
 /// The mutations, by name (the names are written to each failure's `failure.txt`).
-pub const KINDS: [&str; 13] = [
+pub const KINDS: [&str; 14] = [
     "byte-flip",
     "truncate",
     "duplicate-lines",
@@ -36,6 +36,7 @@ pub const KINDS: [&str; 13] = [
     "link-loop",
     "reference-outside",
     "swap-for-link",
+    "fifo",
 ];
 
 /// One mutation: `kind` applied to the tree under `fleet`, with `outside` the folder holding
@@ -88,7 +89,7 @@ pub fn apply(rng: &mut Rng, fleet: &Path, outside: &Path) -> io::Result<String> 
                 ("config.json", t)
             };
             let path = pick_dir(rng).join(file);
-            fs::write(&path, text)?;
+            write_fresh(&path, text)?;
             format!("{kind} {depth} {}", rel(fleet, &path))
         }
         "anchor-bomb" => {
@@ -104,7 +105,7 @@ pub fn apply(rng: &mut Rng, fleet: &Path, outside: &Path) -> io::Result<String> 
                 "services:\n  web:\n    image: nginx\n    labels: *{prev}\n"
             ));
             let path = pick_dir(rng).join(rng.pick(&["docker-compose.yml", "compose.yaml"]));
-            fs::write(&path, bomb)?;
+            write_fresh(&path, bomb)?;
             format!("{kind} {}", rel(fleet, &path))
         }
         "link-outside-file" => {
@@ -153,7 +154,22 @@ pub fn apply(rng: &mut Rng, fleet: &Path, outside: &Path) -> io::Result<String> 
                 "include:\n  - {up}{target}\nservices:\n  web:\n    image: nginx\n    env_file: [{up}{target}, /{target}]\n    extends:\n      file: {up}{target}\n      service: web\n    volumes:\n      - {up}{target}:/etc/app/config.json\n"
             );
             let path = pick_dir(rng).join("docker-compose.yml");
-            fs::write(&path, text)?;
+            write_fresh(&path, text)?;
+            format!("{kind} {}", rel(fleet, &path))
+        }
+        "fifo" => {
+            // Opening a FIFO for reading blocks until a writer comes: never, here.
+            let name = if rng.chance(0.5) {
+                ".gitignore"
+            } else {
+                rng.pick(&CANDIDATE_NAMES)
+            };
+            let path = pick_dir(rng).join(name);
+            clear(&path)?;
+            let made = std::process::Command::new("mkfifo").arg(&path).status()?;
+            if !made.success() {
+                return Err(io::Error::other("mkfifo failed"));
+            }
             format!("{kind} {}", rel(fleet, &path))
         }
         _ => {
@@ -213,12 +229,24 @@ fn edit_bytes(rng: &mut Rng, kind: &str, bytes: &mut Vec<u8>) {
 }
 
 fn replace_with_link(target: &Path, path: &Path) -> io::Result<()> {
-    match fs::symlink_metadata(path) {
-        Ok(m) if m.is_dir() => fs::remove_dir_all(path)?,
-        Ok(_) => fs::remove_file(path)?,
-        Err(_) => {}
-    }
+    clear(path)?;
     symlink(target, path)
+}
+
+/// Writes a new file at `path`, replacing what is there: opening a FIFO left by an earlier
+/// mutation for writing would block the harness itself.
+fn write_fresh(path: &Path, contents: impl AsRef<[u8]>) -> io::Result<()> {
+    clear(path)?;
+    fs::write(path, contents)
+}
+
+/// Removes whatever is at `path` (a link is removed, never followed).
+fn clear(path: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(_) => Ok(()),
+    }
 }
 
 /// `dir` as seen from the folder of `link` (both under the run's folder, the parent of `dir`):

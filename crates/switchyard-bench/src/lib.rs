@@ -7,6 +7,10 @@
 //! ([`generate`]). [`scan`] reads a generated fleet back and checks its repository graph.
 //! [`load`] drives a running server over HTTP; [`stages`] times the server's analysis in process.
 //!
+//! The generator's files are all well-formed; broken inputs belong in the extractor tests and
+//! in [`fuzz`], which mutates copies of real fleets and runs `switchyard analyze` on them,
+//! counting panics, hangs and reads outside a repository.
+//!
 //! ```
 //! use switchyard_bench::plan::{plan, Options};
 //! let fleet = plan(&Options { repos: 3, seed: 1, services_per_repo: 5, cycle: false });
@@ -14,8 +18,7 @@
 //! assert!(fleet.repos[2].refs.iter().all(|r| r.target.repo() < 2));
 //! ```
 //!
-//! Not for: fuzzing. Every file is well-formed; broken inputs belong in the extractor tests.
-
+pub mod fuzz;
 pub mod generate;
 pub mod load;
 pub mod plan;

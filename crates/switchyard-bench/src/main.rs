@@ -108,6 +108,34 @@ enum Command {
         #[arg(long)]
         edit: Option<PathBuf>,
     },
+    /// Mutation fuzzing of `switchyard analyze` on copies of real fleets: counts panics, hangs
+    /// and reads outside a repository; keeps each failing seed's tree. Exit 1 on any failure.
+    FuzzAnalyze {
+        /// The `switchyard` binary to run.
+        #[arg(long, default_value = "target/release/switchyard")]
+        binary: PathBuf,
+        /// Folders whose subfolders are fleets.
+        #[arg(long = "fleets", default_value = "examples/fleets")]
+        fleet_dirs: Vec<PathBuf>,
+        /// Folders whose subfolders are single repositories (skipped when absent).
+        #[arg(long = "repositories", default_value = "../shared/corpus")]
+        repo_dirs: Vec<PathBuf>,
+        /// First seed; run N uses seed + N.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Time budget in seconds.
+        #[arg(long, default_value_t = 120)]
+        seconds: u64,
+        /// Stop after this many runs (`--seed S --runs 1` replays one failure).
+        #[arg(long)]
+        runs: Option<u64>,
+        /// Seconds one `analyze` may take before it counts as a hang.
+        #[arg(long, default_value_t = 20)]
+        run_timeout: u64,
+        /// Where failing seeds and their trees are kept.
+        #[arg(long, default_value = "target/fuzz-failures")]
+        failures: PathBuf,
+    },
 }
 
 fn runtime() -> Option<tokio::runtime::Runtime> {
@@ -291,8 +319,67 @@ fn stages(
     ExitCode::SUCCESS
 }
 
+fn fuzz_analyze(options: switchyard_bench::fuzz::FuzzOptions) -> ExitCode {
+    for dir in options.repo_dirs.iter().chain(&options.fleet_dirs) {
+        if !dir.is_dir() {
+            println!("fuzz-analyze: {} not found: skipped", dir.display());
+        }
+    }
+    let report = match switchyard_bench::fuzz::run(&options, &mut |line| println!("{line}")) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("switchyard-bench: fuzz-analyze: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let _ = std::fs::remove_dir_all(&options.work);
+    println!(
+        "fuzz-analyze: {} runs over {} base fleets: {} panics, {} hangs, {} outside reads ({} other exits)",
+        report.runs,
+        report.bases,
+        report.panics,
+        report.hangs,
+        report.outside_reads,
+        report.other_exits
+    );
+    if report.failures() > 0 {
+        println!(
+            "failing seeds and their trees: {}",
+            options.failures.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::FuzzAnalyze {
+            binary,
+            fleet_dirs,
+            repo_dirs,
+            seed,
+            seconds,
+            runs,
+            run_timeout,
+            failures,
+        } => {
+            let work = failures
+                .parent()
+                .unwrap_or(std::path::Path::new("."))
+                .join(format!("fuzz-work-{}", std::process::id()));
+            fuzz_analyze(switchyard_bench::fuzz::FuzzOptions {
+                binary,
+                fleet_dirs,
+                repo_dirs,
+                seed,
+                budget: std::time::Duration::from_secs(seconds),
+                max_runs: runs,
+                run_timeout: std::time::Duration::from_secs(run_timeout),
+                failures,
+                work,
+            })
+        }
         Command::Gen {
             repos,
             out,

@@ -34,9 +34,10 @@ pub struct FleetArgs {
     #[arg(long, value_name = "DIR", env = "SWITCHYARD_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
 
-    /// Skip files larger than this many bytes (a diagnostic says so).
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_file_bytes)]
-    pub max_file_size: u64,
+    /// Skip files larger than this many bytes (a diagnostic says so) [default: `max_file_bytes`
+    /// of the `[limits]` table, else 8388608].
+    #[arg(long, value_name = "BYTES")]
+    pub max_file_size: Option<u64>,
 }
 
 /// Which edges a command shows (`analyze`, `graph`, `deps`, `affected`). Deployment phases
@@ -118,8 +119,8 @@ impl FleetArgs {
         let started = Instant::now();
         let registry = Registry::default();
         let limits = Limits {
-            max_file_bytes: self.max_file_size,
-            ..Limits::default()
+            max_file_bytes: self.max_file_size.unwrap_or(fleet.limits.max_file_bytes),
+            ..fleet.limits
         };
         let cache = self.cache(&fleet.root);
         let progress = Progress::new(fleet.repositories.len() as u64, started);

@@ -1,8 +1,10 @@
 //! Which repositories make up the fleet: `switchyard.toml`, a folder of repositories, or
 //! explicit paths; and the commented `switchyard.toml` that `switchyard init` writes.
 
+use crate::walk::Limits;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use switchyard_model::Repository;
 
 /// The fleet configuration file name.
@@ -15,6 +17,8 @@ pub const DEFAULT_ENVIRONMENT: &str = "default";
 pub struct Fleet {
     pub root: PathBuf,
     pub repositories: Vec<RepoSpec>,
+    /// How far the walk of each repository may go (`[limits]` in `switchyard.toml`).
+    pub limits: Limits,
 }
 
 /// One repository and where it lives on disk.
@@ -67,6 +71,8 @@ struct ConfigFile {
     defaults: Defaults,
     #[serde(default, rename = "repository")]
     repositories: Vec<RepoEntry>,
+    #[serde(default)]
+    limits: LimitsTable,
     /// `switchyard serve` settings; the server reads them, the fleet does not.
     #[serde(default)]
     #[allow(dead_code)]
@@ -78,6 +84,39 @@ struct ConfigFile {
 struct Defaults {
     host: Option<String>,
     environment: Option<String>,
+}
+
+/// `[limits]`: every key optional, the rest from [`Limits::default`].
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LimitsTable {
+    max_file_bytes: Option<u64>,
+    max_files: Option<usize>,
+    max_depth: Option<usize>,
+    max_total_bytes: Option<u64>,
+    walk_timeout_seconds: Option<f64>,
+}
+
+impl LimitsTable {
+    fn limits(&self) -> Result<Limits, String> {
+        let d = Limits::default();
+        let walk_timeout = match self.walk_timeout_seconds {
+            None => d.walk_timeout,
+            Some(s) => Duration::try_from_secs_f64(s)
+                .ok()
+                .filter(|t| !t.is_zero())
+                .ok_or_else(|| {
+                    format!("limits.walk_timeout_seconds must be a positive number, not {s}")
+                })?,
+        };
+        Ok(Limits {
+            max_file_bytes: self.max_file_bytes.unwrap_or(d.max_file_bytes),
+            max_files: self.max_files.unwrap_or(d.max_files),
+            max_depth: self.max_depth.unwrap_or(d.max_depth),
+            max_total_bytes: self.max_total_bytes.unwrap_or(d.max_total_bytes),
+            walk_timeout,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -107,6 +146,7 @@ pub fn load_config(path: &Path) -> Result<Fleet, FleetError> {
 /// Parses `switchyard.toml` text; paths are joined to `root`.
 pub fn parse_config(text: &str, root: &Path) -> Result<Fleet, String> {
     let file: ConfigFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    let limits = file.limits.limits()?;
     let host = file.defaults.host.unwrap_or_else(|| DEFAULT_HOST.into());
     let environment = file
         .defaults
@@ -128,6 +168,7 @@ pub fn parse_config(text: &str, root: &Path) -> Result<Fleet, String> {
     Ok(Fleet {
         root: root.to_path_buf(),
         repositories,
+        limits,
     })
 }
 
@@ -192,6 +233,7 @@ pub fn subdirectories(dir: &Path) -> Result<Fleet, FleetError> {
     Ok(Fleet {
         root: dir.to_path_buf(),
         repositories: dirs.into_iter().map(|p| repo_spec(&p)).collect(),
+        limits: Limits::default(),
     })
 }
 
@@ -216,6 +258,7 @@ pub fn from_paths(paths: &[PathBuf], root: &Path) -> Result<Fleet, FleetError> {
     check_names(Fleet {
         root: root.to_path_buf(),
         repositories,
+        limits: Limits::default(),
     })
 }
 
@@ -274,6 +317,22 @@ pub fn render_config(fleet: &Fleet) -> String {
             out.push_str(&format!("environment = {}\n", toml_string(&r.environment)));
         }
     }
+    let d = Limits::default();
+    out.push_str(&format!(
+        "\n# [limits] bounds the reading of each repository; each overrun is a diagnostic and the\n\
+         # rest of the fleet is still analyzed. Symbolic links leaving a repository are never followed.\n\
+         # [limits]\n\
+         # max_file_bytes = {}\n\
+         # max_files = {}\n\
+         # max_depth = {}\n\
+         # max_total_bytes = {}\n\
+         # walk_timeout_seconds = {}\n",
+        d.max_file_bytes,
+        d.max_files,
+        d.max_depth,
+        d.max_total_bytes,
+        d.walk_timeout.as_secs()
+    ));
     out
 }
 
@@ -295,6 +354,21 @@ mod tests {
         assert_eq!(fleet.repositories[1].name, "bee");
         assert_eq!(fleet.repositories[1].path, Path::new("/f/b"));
         assert_eq!(fleet.repositories[1].host, "pi");
+    }
+
+    #[test]
+    fn limits_come_from_the_limits_table() {
+        let text = "[limits]\nmax_files = 10\nmax_depth = 3\nwalk_timeout_seconds = 0.5\n";
+        let fleet = parse_config(text, Path::new(".")).unwrap();
+        assert_eq!(fleet.limits.max_files, 10);
+        assert_eq!(fleet.limits.max_depth, 3);
+        assert_eq!(fleet.limits.walk_timeout, Duration::from_millis(500));
+        assert_eq!(
+            fleet.limits.max_total_bytes,
+            Limits::default().max_total_bytes
+        );
+        assert!(parse_config("[limits]\nwalk_timeout_seconds = -1\n", Path::new(".")).is_err());
+        assert!(parse_config("[limits]\nmax_flies = 1\n", Path::new(".")).is_err());
     }
 
     #[test]

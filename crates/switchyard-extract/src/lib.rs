@@ -35,7 +35,7 @@ pub mod workspace;
 pub mod yaml;
 
 pub use extractor::{Extractor, Handled, Registry};
-pub use walk::Limits;
+pub use walk::{Cancel, Limits};
 
 use source::RepoFiles;
 use std::path::Path;
@@ -71,9 +71,24 @@ pub fn extract_repository(
     limits: Limits,
     cache: Option<&cache::Cache>,
 ) -> (RepoFacts, CacheUse) {
-    let listing = walk::list_candidates(name, root, registry, limits);
+    extract_repository_until(name, root, registry, limits, cache, &Cancel::default())
+}
+
+/// [`extract_repository`] that stops reading when `cancel` fires (the facts then hold what was
+/// read before, and a `cancelled` diagnostic).
+pub fn extract_repository_until(
+    name: &str,
+    root: &Path,
+    registry: &Registry,
+    limits: Limits,
+    cache: Option<&cache::Cache>,
+    cancel: &Cancel,
+) -> (RepoFacts, CacheUse) {
+    let listing = walk::list_candidates(name, root, registry, limits, cancel);
+    // An interrupted walk depends on timing, not only on the files: never cached.
+    let cache = cache.filter(|_| !listing.interrupted);
     let Some(cache) = cache else {
-        let read = walk::read_candidates(name, listing, limits);
+        let read = walk::read_candidates(name, listing, limits, cancel);
         let mut facts = extract_files(read.files, registry);
         facts.diagnostics.splice(0..0, read.diagnostics);
         return (facts, CacheUse::Disabled);
@@ -82,14 +97,17 @@ pub fn extract_repository(
     if let Some(facts) = cache.by_fingerprint(&fingerprint) {
         return (facts, CacheUse::Hit);
     }
-    let read = walk::read_candidates(name, listing, limits);
+    let read = walk::read_candidates(name, listing, limits, cancel);
+    let interrupted = read.interrupted;
     let key = cache::Cache::key(&read.files, &read.diagnostics);
-    if let Some(facts) = cache.by_key((name, root), &fingerprint, &key) {
+    if !interrupted && let Some(facts) = cache.by_key((name, root), &fingerprint, &key) {
         return (facts, CacheUse::Hit);
     }
     let mut facts = extract_files(read.files, registry);
     facts.diagnostics.splice(0..0, read.diagnostics);
-    cache.store((name, root), &fingerprint, &key, &facts);
+    if !interrupted {
+        cache.store((name, root), &fingerprint, &key, &facts);
+    }
     (facts, CacheUse::Miss)
 }
 
@@ -110,12 +128,32 @@ pub fn extract_fleet(
     cache: Option<&cache::Cache>,
     on_repository: &(dyn Fn(&str) + Sync),
 ) -> (Vec<RepoFacts>, FleetStats) {
+    extract_fleet_until(
+        fleet,
+        registry,
+        limits,
+        cache,
+        on_repository,
+        &Cancel::default(),
+    )
+}
+
+/// [`extract_fleet`] that stops reading when `cancel` fires.
+pub fn extract_fleet_until(
+    fleet: &fleet::Fleet,
+    registry: &Registry,
+    limits: Limits,
+    cache: Option<&cache::Cache>,
+    on_repository: &(dyn Fn(&str) + Sync),
+    cancel: &Cancel,
+) -> (Vec<RepoFacts>, FleetStats) {
     use rayon::prelude::*;
     let results: Vec<(RepoFacts, CacheUse)> = fleet
         .repositories
         .par_iter()
         .map(|repo| {
-            let out = extract_repository(&repo.name, &repo.path, registry, limits, cache);
+            let out =
+                extract_repository_until(&repo.name, &repo.path, registry, limits, cache, cancel);
             on_repository(&repo.name);
             out
         })

@@ -342,8 +342,10 @@ pub enum DiagnosticCode {
     NotUtf8,
     /// Could not be read (permissions, I/O error).
     Unreadable,
-    /// A symlink cycle or a link leaving the repository.
+    /// A symlink cycle.
     SymlinkLoop,
+    /// A symlink whose target lies outside the repository; never followed nor read.
+    SymlinkOutsideRepository,
     /// A Helm/Go template that is not valid YAML until rendered.
     TemplateNotRendered,
     /// A `${VAR}` with no value and no default, or `${VAR:?err}` unset.
@@ -354,6 +356,14 @@ pub enum DiagnosticCode {
     InvalidValue,
     /// Too many files in one repository; the rest were skipped.
     TooManyFiles,
+    /// Folders nested deeper than the depth limit; what lies below was skipped.
+    TooDeep,
+    /// The repository's files add up to more bytes than its limit; the rest were skipped.
+    RepositoryTooLarge,
+    /// Reading the repository took longer than its time limit; the rest was skipped.
+    WalkTimeout,
+    /// Reading the repository was cancelled (the server is shutting down).
+    Cancelled,
     /// The repository path does not exist or is not a directory.
     RepositoryMissing,
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use switchyard_conflicts::{Conflict, ConflictKind, FleetInput, detect};
 use switchyard_extract::cache::Cache;
 use switchyard_extract::fleet::Fleet;
-use switchyard_extract::{Limits, Registry};
+use switchyard_extract::{Cancel, Limits, Registry};
 use switchyard_graph::Digraph;
 use switchyard_model::{Edge, FleetModel, RepoFacts, Repository};
 use switchyard_store::Timestamp;
@@ -24,15 +24,19 @@ pub struct FleetSource {
     pub registry: Registry,
     pub limits: Limits,
     pub cache: Option<Cache>,
+    /// Fired on shutdown: a re-analysis in progress stops at its next file instead of holding
+    /// the shutdown (a checkout can be huge or hostile).
+    pub cancel: Cancel,
 }
 
 impl FleetSource {
     pub fn new(fleet: Fleet, cache: Option<Cache>) -> Self {
         FleetSource {
+            limits: fleet.limits,
             fleet,
             registry: Registry::default(),
-            limits: Limits::default(),
             cache,
+            cancel: Cancel::default(),
         }
     }
 
@@ -134,12 +138,13 @@ impl Snapshot {
     /// Reads and analyses every repository.
     pub fn analyze(source: &FleetSource, now: Timestamp) -> Snapshot {
         let started = Instant::now();
-        let (facts, _stats) = switchyard_extract::extract_fleet(
+        let (facts, _stats) = switchyard_extract::extract_fleet_until(
             &source.fleet,
             &source.registry,
             source.limits,
             source.cache.as_ref(),
             &|_| {},
+            &source.cancel,
         );
         let read_at = vec![now; facts.len()];
         let facts = facts.into_iter().map(Arc::new).collect();
@@ -175,13 +180,21 @@ impl Snapshot {
             let Some(spec) = source.fleet.repositories.get(i) else {
                 continue;
             };
-            let (facts, _) = switchyard_extract::extract_repository(
+            if source.cancel.is_cancelled() {
+                break;
+            }
+            let (facts, _) = switchyard_extract::extract_repository_until(
                 &spec.name,
                 &spec.path,
                 &source.registry,
                 source.limits,
                 source.cache.as_ref(),
+                &source.cancel,
             );
+            // Facts cut short by a shutdown are not an answer: the snapshot keeps the old ones.
+            if source.cancel.is_cancelled() {
+                break;
+            }
             self.mark_read(i, now);
             if self.facts.get(i).is_none_or(|old| **old != facts) {
                 fresh.push((i, Arc::new(facts)));

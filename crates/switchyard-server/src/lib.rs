@@ -109,6 +109,9 @@ impl RunningServer {
         // end: upgraded connections are not tracked by the HTTP server's graceful shutdown,
         // and Socket.IO long-polls would otherwise hold it open.
         let _ = self.stop.send(());
+        // A re-analysis in progress (a webhook's) stops at its next file: otherwise a huge or
+        // hostile checkout would hold its request, and so the shutdown, open.
+        self.state.source.cancel.cancel();
         self.state.events.close();
         let _ = self.served.await;
         for task in self.tasks {

@@ -121,6 +121,13 @@ impl AppState {
                     tokio::task::spawn_blocking(move || current.reanalyze(&source, &names, now))
                         .await
                         .map_err(|e| ApiError::internal(format!("re-analysis stopped: {e}")))?;
+                if self.source.cancel.is_cancelled() {
+                    return Err(ApiError::new(
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        "SHUTTING_DOWN",
+                        "the server is shutting down; the re-analysis was cancelled",
+                    ));
+                }
                 let conflicts = done
                     .0
                     .as_ref()

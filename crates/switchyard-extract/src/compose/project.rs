@@ -270,7 +270,9 @@ impl<'a> Project<'a> {
             }
             i += 1;
         }
-        // Files named by `extends: {file: …}`, from any loaded file (transitively).
+        // Files named by `extends: {file: …}`, from any loaded file (transitively). Compose
+        // interpolates the whole file first, so `file:` may be `${VARIANT:-x}.yml`.
+        let base_vars = dotenv_vars(repo, base.dir());
         let mut i = 0;
         while i < project.docs.len() {
             let mut found = Vec::new();
@@ -280,12 +282,12 @@ impl<'a> Project<'a> {
                 else {
                     continue;
                 };
-                let rel = file_node.as_str().unwrap_or("");
-                match join_repo_path(doc.file.dir(), rel).and_then(|p| repo.get(&p)) {
+                let rel = interpolated(file_node.as_str().unwrap_or(""), &base_vars);
+                match join_repo_path(doc.file.dir(), &rel).and_then(|p| repo.get(&p)) {
                     Some(file) => found.push(file),
                     None => {
                         out.diagnostics
-                            .push(missing(doc.file, file_node, "extended file", rel))
+                            .push(missing(doc.file, file_node, "extended file", &rel))
                     }
                 }
             }
@@ -306,14 +308,9 @@ impl<'a> Project<'a> {
             if project.vars.contains_key(&doc.env_dir) {
                 continue;
             }
-            let vars = join_repo_path(&doc.env_dir, ".env")
-                .and_then(|p| repo.get(&p))
-                .map(|f| parse_dotenv(&f.text).0)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|e| (e.key, e.value))
-                .collect();
-            project.vars.insert(doc.env_dir.clone(), vars);
+            project
+                .vars
+                .insert(doc.env_dir.clone(), dotenv_vars(repo, &doc.env_dir));
         }
         project
     }
@@ -419,12 +416,20 @@ impl<'a> Project<'a> {
             return;
         }
         if let Some((file_node, service_node)) = map.get("extends").and_then(extends_target) {
+            let base_vars = self.vars.get(&self.docs[0].env_dir);
             let target_doc = match file_node.and_then(Node::as_str) {
                 None => Some(doc_index),
-                Some(rel) => join_repo_path(doc.file.dir(), rel)
-                    .and_then(|p| self.docs.iter().position(|d| d.file.path == p)),
+                Some(rel) => {
+                    let rel = base_vars.map_or_else(|| rel.to_string(), |v| interpolated(rel, v));
+                    join_repo_path(doc.file.dir(), &rel)
+                        .and_then(|p| self.docs.iter().position(|d| d.file.path == p))
+                }
             };
-            let service = service_node.as_str().unwrap_or("");
+            let empty = HashMap::new();
+            let vars = self.vars.get(&doc.env_dir).unwrap_or(&empty);
+            // `service: "${COMPOSE_VARIANT:-default}"` names the service after interpolation.
+            let service = interpolated(service_node.as_str().unwrap_or(""), vars);
+            let service = service.as_str();
             // A missing extended file was reported while loading.
             if let Some(t) = target_doc {
                 let target_map = self.docs[t].services().and_then(|s| s.get(service));
@@ -513,6 +518,27 @@ impl<'a> Project<'a> {
     /// The value of a variable from the `.env` of `doc`'s project directory.
     pub fn var(&self, doc: &Doc<'_>, name: &str) -> Option<&str> {
         self.vars.get(&doc.env_dir)?.get(name).map(String::as_str)
+    }
+}
+
+/// The variables of the `.env` in `dir` (compose's interpolation source).
+fn dotenv_vars(repo: &RepoFiles, dir: &str) -> HashMap<String, String> {
+    join_repo_path(dir, ".env")
+        .and_then(|p| repo.get(&p))
+        .map(|f| parse_dotenv(&f.text).0)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| (e.key, e.value))
+        .collect()
+}
+
+/// A name or path of `extends`, interpolated like the rest of the file (`${VARIANT:-default}`);
+/// an unset variable without a default leaves the name empty, reported as a missing service.
+fn interpolated(raw: &str, vars: &HashMap<String, String>) -> String {
+    if raw.contains('$') {
+        interpolate(raw, vars).value
+    } else {
+        raw.to_string()
     }
 }
 

@@ -254,6 +254,35 @@ fn extends_merges_under_the_service() {
     );
 }
 
+/// A homelab pattern: every stack extends a pseudo-service of a shared features file chosen by
+/// a variable (`${COMPOSE_VARIANT:-default}`), set in the stack's `.env` or left to its default.
+#[test]
+fn extends_names_are_interpolated() {
+    let stack = "services:\n  app:\n    image: app\n    extends:\n      file: ${FEATURES:-compose.features.yml}\n      service: \"${COMPOSE_VARIANT:-default}\"\n  other:\n    image: other\n    extends:\n      file: compose.features.yml\n      service: ${UNSET_VARIANT:-default}\n";
+    let features = "services:\n  default:\n    labels:\n      traefik.enable: \"true\"\n  proxied:\n    networks: [proxy]\n    environment:\n      FROM: proxied\n";
+    let facts = run(&[
+        ("docker-compose.yml", stack),
+        ("compose.features.yml", features),
+        (".env", "COMPOSE_VARIANT=proxied\n"),
+    ]);
+    assert_eq!(env(&facts, "app", "FROM").display, "proxied");
+    assert!(
+        service(&facts, "app")
+            .networks
+            .iter()
+            .any(|n| n.name == "proxy"),
+        "app inherits the variant's network"
+    );
+    assert!(
+        !facts
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("extended")),
+        "{:?}",
+        facts.diagnostics
+    );
+}
+
 #[test]
 fn interpolation_uses_project_env() {
     let compose = "services:\n  web:\n    image: \"web:${TAG:-latest}\"\n    ports:\n      - \"${WEB_PORT:-8080}:80\"\n    environment:\n      API_URL: http://${API_HOST}:${API_PORT:-3000}\n      MISSING: ${NOPE}\n      AGAIN: ${NOPE}\n      NEEDED: ${MUST:?set MUST}\n      COST: $$5\n";

@@ -29,6 +29,7 @@
 pub mod address;
 mod index;
 mod kind;
+mod not_calls;
 mod services;
 #[cfg(test)]
 mod tests;
@@ -97,7 +98,8 @@ pub fn link<F: Borrow<RepoFacts>>(repositories: &[Repository], facts: &[F]) -> F
         repo_of: &repo_of,
         route: Cell::new(kind::Route::Direct),
     };
-    let mut edges: BTreeMap<(ServiceIdx, ServiceIdx), (Edge, kind::EdgeClass)> = BTreeMap::new();
+    let mut edges: Edges = BTreeMap::new();
+    let mut own_urls = Vec::new();
     let mut unresolved = Vec::new();
     for &f in &facts {
         for reference in &f.references {
@@ -115,36 +117,59 @@ pub fn link<F: Borrow<RepoFacts>>(repositories: &[Repository], facts: &[F]) -> F
             {
                 continue;
             }
+            let not_a_call = |reason| Unresolved {
+                repository: f.repository.clone(),
+                service: Some(from_name.clone()),
+                reference: display_target(&reference.target),
+                mechanism: reference.mechanism,
+                reason,
+                location: reference.location.clone(),
+            };
+            let role = match reference.target {
+                Target::Address { .. } => not_calls::role(reference),
+                _ => not_calls::Role::Call,
+            };
+            if role == not_calls::Role::AllowList {
+                unresolved.push(not_a_call(UnresolvedReason::AllowList));
+                continue;
+            }
             match resolver.resolve(from, reference) {
                 Resolution::To(to) if to == from => {}
+                Resolution::To(_) if role == not_calls::Role::OwnHost => {
+                    unresolved.push(not_a_call(UnresolvedReason::SelfUrl));
+                }
+                // Decided once every proxy's routes are known.
+                Resolution::To(to) if role == not_calls::Role::OwnUrl => {
+                    own_urls.push((from, to, reference, resolver.route.get(), f));
+                }
                 Resolution::To(to) => {
-                    let (edge, class) = edges.entry((from, to)).or_insert_with(|| {
-                        let edge = Edge::new(services[from].id.clone(), services[to].id.clone());
-                        (edge, kind::EdgeClass::default())
-                    });
-                    class.add(kind::contribution(
+                    add_edge(
+                        &mut edges,
+                        &services,
+                        (from, to),
                         reference,
-                        &services[from],
                         resolver.route.get(),
-                    ));
-                    if !edge.mechanisms.contains(&reference.mechanism) {
-                        edge.mechanisms.push(reference.mechanism);
-                        edge.mechanisms.sort();
-                    }
-                    if !edge.evidence.contains(&reference.location) {
-                        edge.evidence.push(reference.location.clone());
-                    }
+                    );
                 }
                 Resolution::SelfReference | Resolution::Ignore => {}
-                Resolution::Unresolved(reason) => unresolved.push(Unresolved {
-                    repository: f.repository.clone(),
-                    service: Some(from_name.clone()),
-                    reference: display_target(&reference.target),
-                    mechanism: reference.mechanism,
-                    reason,
-                    location: reference.location.clone(),
-                }),
+                Resolution::Unresolved(reason) => unresolved.push(not_a_call(reason)),
             }
+        }
+    }
+    // A service's own public URL that leads, through the proxies serving its domain, back to
+    // the service is a self-reference; any other target is a real call.
+    for (from, to, reference, route, f) in own_urls {
+        if leads_back(&edges, to, from) {
+            unresolved.push(Unresolved {
+                repository: f.repository.clone(),
+                service: reference.from.clone(),
+                reference: display_target(&reference.target),
+                mechanism: reference.mechanism,
+                reason: UnresolvedReason::SelfUrl,
+                location: reference.location.clone(),
+            });
+        } else {
+            add_edge(&mut edges, &services, (from, to), reference, route);
         }
     }
     let mut edges: Vec<Edge> = edges
@@ -163,6 +188,53 @@ pub fn link<F: Borrow<RepoFacts>>(repositories: &[Repository], facts: &[F]) -> F
         unresolved,
         diagnostics,
     }
+}
+
+/// Edges by `(from, to)`, with the classification of the references behind each.
+type Edges = BTreeMap<(ServiceIdx, ServiceIdx), (Edge, kind::EdgeClass)>;
+
+fn add_edge(
+    edges: &mut Edges,
+    services: &[Service],
+    (from, to): (ServiceIdx, ServiceIdx),
+    reference: &Reference,
+    route: kind::Route,
+) {
+    let (edge, class) = edges.entry((from, to)).or_insert_with(|| {
+        let edge = Edge::new(services[from].id.clone(), services[to].id.clone());
+        (edge, kind::EdgeClass::default())
+    });
+    class.add(kind::contribution(reference, &services[from], route));
+    if !edge.mechanisms.contains(&reference.mechanism) {
+        edge.mechanisms.push(reference.mechanism);
+        edge.mechanisms.sort();
+    }
+    if !edge.evidence.contains(&reference.location) {
+        edge.evidence.push(reference.location.clone());
+    }
+}
+
+/// Whether `proxy` reaches `service` in at most three hops (a CDN tunnel, an edge proxy and an
+/// inner proxy in front of an app).
+fn leads_back(edges: &Edges, proxy: ServiceIdx, service: ServiceIdx) -> bool {
+    let mut frontier = vec![proxy];
+    let mut seen = vec![proxy];
+    for _ in 0..3 {
+        let mut next = Vec::new();
+        for &at in &frontier {
+            for &(_, to) in edges.range((at, 0)..=(at, ServiceIdx::MAX)).map(|(k, _)| k) {
+                if to == service {
+                    return true;
+                }
+                if !seen.contains(&to) {
+                    seen.push(to);
+                    next.push(to);
+                }
+            }
+        }
+        frontier = next;
+    }
+    false
 }
 
 /// The printable text of a reference target (already redacted by `extract`).

@@ -341,3 +341,83 @@ fn two_publishers_are_ambiguous_not_a_guess() {
     assert!(model.edges.is_empty());
     assert_eq!(model.unresolved[0].reason, UnresolvedReason::Ambiguous);
 }
+
+/// The homelab shape of seed 001: an edge proxy serves `git.home.lan` and proxies it to gitea,
+/// whose `GITEA__server__ROOT_URL` is that public URL. Gitea does not call the proxy (an edge
+/// back would make a false cycle); a client naming the same URL does call it; CORS origins are
+/// never calls.
+#[test]
+fn own_public_urls_and_allow_lists_are_not_calls() {
+    let edge_project = compose("docker-compose.yml");
+    let mut proxy = decl("edge", "proxy", edge_project.clone());
+    proxy.endpoints.push(Endpoint {
+        kind: EndpointKind::Domain {
+            host: "git.home.lan".into(),
+            path: None,
+        },
+        location: Location::file("edge", "nginx/git.conf"),
+    });
+    let mut upstream = address("edge", "proxy", "http://gitea:3000", edge_project.clone());
+    upstream.mechanism = Mechanism::ProxyPass;
+    let mut gitea = decl("git", "gitea", compose("docker-compose.yml"));
+    gitea.aliases.push(Alias {
+        name: "gitea".into(),
+        kind: AliasKind::ContainerName,
+        location: Location::file("git", "docker-compose.yml"),
+    });
+    gitea.networks.push(NetworkAttachment {
+        name: "proxy".into(),
+        external_name: Some("proxy".into()),
+        aliases: Vec::new(),
+        location: Location::file("git", "docker-compose.yml"),
+    });
+    let mut proxy_net = proxy.clone();
+    proxy_net.networks = gitea.networks.clone();
+    let keyed = |repo: &str, from: &str, key: &str, text: &str| Reference {
+        key: Some(key.into()),
+        ..address(repo, from, text, Scope::Host)
+    };
+    let model = link(
+        &[repo("edge", "nas"), repo("git", "nas"), repo("ci", "nas")],
+        &[
+            facts("edge", vec![proxy_net], vec![upstream]),
+            facts(
+                "git",
+                vec![gitea],
+                vec![
+                    keyed(
+                        "git",
+                        "gitea",
+                        "GITEA__server__ROOT_URL",
+                        "https://git.home.lan/",
+                    ),
+                    keyed(
+                        "git",
+                        "gitea",
+                        "CORS_ALLOWED_ORIGINS",
+                        "https://git.home.lan",
+                    ),
+                ],
+            ),
+            facts(
+                "ci",
+                vec![decl("ci", "runner", Scope::Host)],
+                vec![keyed(
+                    "ci",
+                    "runner",
+                    "GITEA_INSTANCE_URL",
+                    "https://git.home.lan",
+                )],
+            ),
+        ],
+    );
+    assert_eq!(
+        edges(&model),
+        [("ci/runner", "edge/proxy"), ("edge/proxy", "git/gitea")]
+    );
+    let reasons: Vec<_> = model.unresolved.iter().map(|u| u.reason).collect();
+    assert_eq!(
+        reasons,
+        [UnresolvedReason::AllowList, UnresolvedReason::SelfUrl]
+    );
+}

@@ -167,6 +167,12 @@ pub enum UnresolvedReason {
     /// `localhost:PORT` inside a container names the container itself, which does not listen
     /// on that port (whoever publishes the port on the host is not reached this way).
     ContainerLoopback,
+    /// An allow-list (CORS origins, allowed hosts, cookie domains): origins the service accepts,
+    /// not addresses it calls.
+    AllowList,
+    /// The service's own public URL or published domain (`ROOT_URL`, `VIRTUAL_HOST`), reached
+    /// back through the proxy that serves it.
+    SelfUrl,
 }
 
 /// A reference that did not resolve to a service of the fleet.

@@ -59,7 +59,7 @@ pub(crate) fn role(reference: &Reference) -> Role {
     }
     // `GITEA__server__ROOT_URL`, `server.rootUrl`: the last part names the setting.
     let last = key
-        .rsplit(|c| c == '.' || c == '[')
+        .rsplit(['.', '['])
         .next()
         .unwrap_or(key)
         .rsplit("__")

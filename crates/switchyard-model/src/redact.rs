@@ -166,9 +166,13 @@ fn redact_key_value_pairs(text: &str) -> String {
     while let Some(rel) = text[search..].find('=') {
         let eq = search + rel;
         search = eq + 1;
+        // The key starts after the last character that cannot be part of it (which may be
+        // several bytes long).
         let key_start = text[..eq]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let key = &text[key_start..eq];
         let boundary = key_start == 0
             || matches!(
@@ -655,6 +659,31 @@ mod tests {
             ("# the API_KEY: see docs", "# the API_KEY: see docs"),
         ] {
             assert_eq!(redact_line(line), want, "{line}");
+        }
+    }
+
+    /// Every redactor on every string of up to four pieces, multi-byte characters next to every
+    /// separator: no panic (a byte index inside a character once took the server down).
+    #[test]
+    fn no_input_makes_a_redactor_panic() {
+        const PIECES: [&str; 14] = [
+            "\u{80}", "é", "€", "=", "password", "://", "@", ":", ";", "Bearer ", "\"", "\\", " ",
+            "x",
+        ];
+        let n = PIECES.len();
+        for code in 0..n * n * n * n {
+            let mut text = String::new();
+            let mut rest = code;
+            for _ in 0..4 {
+                text.push_str(PIECES[rest % n]);
+                rest /= n;
+            }
+            let _ = redact_passwords(&text);
+            let _ = redact_line(&text);
+            let _ = redact_output_line(&text);
+            let _ = redact_text(&text);
+            let _ = redact_diff(&format!(" {text}\n+{text}"));
+            let _ = redact_json("", &serde_json::Value::String(text.clone()));
         }
     }
 }

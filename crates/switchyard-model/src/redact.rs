@@ -26,6 +26,17 @@ const SECRET_WORDS: [&str; 7] = [
 /// assert!(!is_secret_key("MONKEY_HOST"));
 /// ```
 pub fn is_secret_key(key: &str) -> bool {
+    // Every secret word contains one of these: most keys are rejected without splitting them.
+    const PARTS: [&[u8]; 6] = [b"key", b"secret", b"token", b"pass", b"pwd", b"credential"];
+    let bytes = key.as_bytes();
+    let maybe = PARTS.iter().any(|part| {
+        bytes
+            .windows(part.len())
+            .any(|window| window.eq_ignore_ascii_case(part))
+    });
+    if !maybe {
+        return false;
+    }
     // Split camelCase and snake/kebab case into words so `MONKEY` does not match `KEY`.
     let mut words: Vec<String> = Vec::new();
     let mut current = String::new();
@@ -79,7 +90,8 @@ pub fn redact_passwords(text: &str) -> String {
 }
 
 fn redact_url_passwords(text: &str) -> String {
-    if !text.contains("://") {
+    // No `@`, no user information, no password.
+    if !text.contains("://") || !text.contains('@') {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len());

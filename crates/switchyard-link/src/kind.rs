@@ -1,6 +1,7 @@
 //! What kind of dependency each reference makes (call, start-up order, build, browser), whether
 //! it carries telemetry, and how sure the link is; an edge adds up the references behind it.
 
+use switchyard_model::redact::key_words;
 use switchyard_model::{Confidence, EdgeKind, Mechanism, Reference, Service, ServiceKind};
 
 /// Env prefixes that build tools inline into code shipped to the browser.
@@ -135,33 +136,10 @@ fn is_telemetry(reference: &Reference) -> bool {
     }
     reference.key.as_deref().is_some_and(|key| {
         key.to_ascii_uppercase().contains("REMOTE_WRITE")
-            || words(key).any(|w| TELEMETRY_WORDS.contains(&w.as_str()))
+            || key_words(key)
+                .iter()
+                .any(|w| TELEMETRY_WORDS.contains(&w.as_str()))
     })
-}
-
-/// Words of a key: split at anything not alphanumeric and at lower-to-upper case changes.
-fn words(key: &str) -> impl Iterator<Item = String> + '_ {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut prev_lower = false;
-    for c in key.chars() {
-        if !c.is_ascii_alphanumeric() {
-            if !current.is_empty() {
-                out.push(std::mem::take(&mut current));
-            }
-            prev_lower = false;
-            continue;
-        }
-        if c.is_ascii_uppercase() && prev_lower && !current.is_empty() {
-            out.push(std::mem::take(&mut current));
-        }
-        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        current.push(c.to_ascii_uppercase());
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out.into_iter()
 }
 
 /// The contributions of every reference behind one edge.

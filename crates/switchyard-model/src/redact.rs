@@ -37,7 +37,28 @@ pub fn is_secret_key(key: &str) -> bool {
     if !maybe {
         return false;
     }
-    // Split camelCase and snake/kebab case into words so `MONKEY` does not match `KEY`.
+    // Whole words, so `MONKEY` does not match `KEY`.
+    let words = key_words(key);
+    words.iter().any(|w| {
+        SECRET_WORDS.contains(&w.as_str())
+            || w.ends_with("PASSWORD")
+            || w.ends_with("SECRET")
+            || w.ends_with("TOKEN")
+            || w.starts_with("CREDENTIAL")
+            || w == "APIKEY"
+            || w == "PASS"
+    })
+}
+
+/// The words of a key, upper-cased: split at anything not alphanumeric and where a lower-case
+/// letter or digit meets an upper-case one (`dbPassword` → `DB`, `PASSWORD`; `OTEL_ENDPOINT` →
+/// `OTEL`, `ENDPOINT`).
+///
+/// ```
+/// use switchyard_model::redact::key_words;
+/// assert_eq!(key_words("jaegerAgent-host"), ["JAEGER", "AGENT", "HOST"]);
+/// ```
+pub fn key_words(key: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     let mut current = String::new();
     let mut prev_lower = false;
@@ -58,15 +79,7 @@ pub fn is_secret_key(key: &str) -> bool {
     if !current.is_empty() {
         words.push(current);
     }
-    words.iter().any(|w| {
-        SECRET_WORDS.contains(&w.as_str())
-            || w.ends_with("PASSWORD")
-            || w.ends_with("SECRET")
-            || w.ends_with("TOKEN")
-            || w.starts_with("CREDENTIAL")
-            || w == "APIKEY"
-            || w == "PASS"
-    })
+    words
 }
 
 /// Redacts every secret that can sit inside one value or line of text: the password of every

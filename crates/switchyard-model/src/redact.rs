@@ -311,6 +311,47 @@ pub fn redact_output_line(line: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A one-pass test over a line's bytes: true when [`redact_output_line`] would return it
+/// unchanged because no rule can apply (no `=`, no `@`, no `Bearer`/`Basic`, no JSON member
+/// under a secret-looking key). Output writers copy such lines without decoding them.
+///
+/// ```
+/// use switchyard_model::redact::output_line_is_clean;
+/// assert!(output_line_is_clean(br#"    "from": "api","#));
+/// assert!(!output_line_is_clean(br#"    "token": "abc","#));
+/// assert!(!output_line_is_clean(b"redis://:pw@cache:6379"));
+/// assert!(!output_line_is_clean(b"Authorization: BEARER abcdefgh123"));
+/// ```
+pub fn output_line_is_clean(line: &[u8]) -> bool {
+    for (i, &b) in line.iter().enumerate() {
+        match b {
+            b'=' | b'@' => return false,
+            b'b' | b'B' => {
+                let rest = &line[i + 1..];
+                let starts = |word: &[u8]| {
+                    rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word)
+                };
+                if starts(b"earer") || starts(b"asic") {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    let trimmed = line.trim_ascii_start();
+    match trimmed.strip_prefix(b"\"") {
+        None => true,
+        Some(body) => match body.iter().position(|&b| b == b'"' || b == b'\\') {
+            // An escaped key is unusual: let the full redactor decide.
+            Some(end) if body[end] == b'\\' => false,
+            Some(end) => {
+                std::str::from_utf8(&body[..end]).map_or(false, |key| !is_secret_member(key))
+            }
+            None => true,
+        },
+    }
+}
+
 /// A cheap test: could [`redact_passwords`] change this text at all?
 fn may_hold_secret(text: &str) -> bool {
     text.contains('=')
@@ -705,10 +746,40 @@ mod tests {
             }
             let _ = redact_passwords(&text);
             let _ = redact_line(&text);
-            let _ = redact_output_line(&text);
+            let out = redact_output_line(&text);
+            // The fast path never lets through a line the full redactor would change.
+            if output_line_is_clean(text.as_bytes()) {
+                assert_eq!(out, text, "a clean line was changed");
+            }
             let _ = redact_text(&text);
             let _ = redact_diff(&format!(" {text}\n+{text}"));
             let _ = redact_json("", &serde_json::Value::String(text.clone()));
+        }
+    }
+
+    #[test]
+    fn clean_output_lines() {
+        let clean = [
+            r#"  "from": "api","#,
+            r#"  "kind": "call","#,
+            "│ api │ web │ call │ high │",
+            r#"  "keys": "a b","#,
+            "",
+            "\"unterminated",
+        ];
+        for line in clean {
+            assert!(output_line_is_clean(line.as_bytes()), "{line}");
+            assert_eq!(redact_output_line(line), line);
+        }
+        let dirty = [
+            r#"  "apiToken": "abc","#,
+            r#"  "db\"Password": "abc","#,
+            "postgres://u:p@db/x",
+            "host=db password=x",
+            "Authorization: bAsIc dXNlcjpwYXNzd29yZA",
+        ];
+        for line in dirty {
+            assert!(!output_line_is_clean(line.as_bytes()), "{line}");
         }
     }
 }

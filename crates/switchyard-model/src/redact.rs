@@ -344,9 +344,7 @@ pub fn output_line_is_clean(line: &[u8]) -> bool {
         Some(body) => match body.iter().position(|&b| b == b'"' || b == b'\\') {
             // An escaped key is unusual: let the full redactor decide.
             Some(end) if body[end] == b'\\' => false,
-            Some(end) => {
-                std::str::from_utf8(&body[..end]).map_or(false, |key| !is_secret_member(key))
-            }
+            Some(end) => std::str::from_utf8(&body[..end]).is_ok_and(|key| !is_secret_member(key)),
             None => true,
         },
     }

@@ -8,7 +8,9 @@
 //!   (`my_services` of the system, qualified with the system's name, and `collides_with`, which
 //!   are already qualified). Entries of any other severity (`profile-dependent`…) only say that
 //!   a clash can happen in some combination of profiles: their pairs are neutral.
-//! - Reported: every pair of occurrences of one reported port conflict, named
+//! - Reported: every pair of occurrences of one reported port conflict of severity `medium` or
+//!   higher (a `low` one says the clash is a nuisance at most: two dev servers, which move to the
+//!   next free port), named
 //!   `<system>/<repository>/<service>` when the truth lists `<repository>/<service>` as a
 //!   service (fleets whose services share names), else `<system>/<service>`.
 //! - Scored per `(port, service, service)` pair: precision and recall, with floors measured when
@@ -19,8 +21,9 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Regression floors `(precision, recall)` measured on 2026-12-07 (0.744 / 0.881), rounded down.
-const FLOOR: (f64, f64) = (0.72, 0.86);
+/// Regression floors `(precision, recall)`, rounded down from the figures measured on 2026-12-07:
+/// 0.744 / 0.881 first, 0.804 / 0.881 once two dev servers on one port became `low`.
+const FLOOR: (f64, f64) = (0.78, 0.86);
 
 /// `(port, first service, second service)`, the two services in order.
 type Pair = (u64, String, String);
@@ -146,6 +149,9 @@ fn reported(systems: &[System], report: &serde_json::Value) -> BTreeSet<Pair> {
     }
     let mut pairs = BTreeSet::new();
     for conflict in report["conflicts"].as_array().into_iter().flatten() {
+        if conflict["severity"] == "low" {
+            continue;
+        }
         let port = conflict["resource"]
             .as_str()
             .and_then(|r| r.strip_prefix("port:"))
@@ -160,7 +166,9 @@ fn reported(systems: &[System], report: &serde_json::Value) -> BTreeSet<Pair> {
                 let repo = o["repository"].as_str().unwrap_or_default();
                 let service = o["service"].as_str().unwrap_or_default();
                 match owner.get(repo) {
-                    Some((system, services)) if services.contains(&*format!("{repo}/{service}")) => {
+                    Some((system, services))
+                        if services.contains(&*format!("{repo}/{service}")) =>
+                    {
                         format!("{system}/{repo}/{service}")
                     }
                     Some((system, _)) => format!("{system}/{service}"),
@@ -186,7 +194,14 @@ fn merged_corpus_host_port_clashes() {
         .flat_map(|s| &s.repositories)
         .map(|(_, dir)| dir.to_string_lossy().into_owned())
         .collect();
-    let mut args = vec!["conflicts", "--no-cache", "--types", "port", "--format", "json"];
+    let mut args = vec![
+        "conflicts",
+        "--no-cache",
+        "--types",
+        "port",
+        "--format",
+        "json",
+    ];
     args.extend(folders.iter().map(String::as_str));
     let run = common::switchyard(&args, None);
     assert!(
@@ -197,7 +212,11 @@ fn merged_corpus_host_port_clashes() {
     let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("conflicts JSON");
 
     let (expected, neutral) = expected(&systems);
-    assert!(expected.len() >= 100, "only {} expected pairs", expected.len());
+    assert!(
+        expected.len() >= 100,
+        "only {} expected pairs",
+        expected.len()
+    );
     let reported = reported(&systems, &report);
     let tp = reported.intersection(&expected).count();
     let extra: Vec<&Pair> = reported

@@ -258,13 +258,33 @@ fn conflict(
         .collect();
     who.sort();
     who.dedup();
+    let host_processes = members
+        .iter()
+        .filter(|&&i| pubs[i].via == Via::HostProcess)
+        .count();
+    // A process started on the host (a dev server) holds its port only while somebody runs it,
+    // and the common dev servers move to the next free port when theirs is taken: two of them
+    // are a nuisance, one beside a deployment is worth a look, two deployments cannot both start.
+    let (severity, when) = if host_processes == members.len() {
+        (
+            Severity::Low,
+            "; only while both run, and most dev servers then move to the next free port",
+        )
+    } else if host_processes > 0 {
+        (
+            Severity::Medium,
+            "; the host process fails to start while the deployment holds it",
+        )
+    } else {
+        (Severity::High, "")
+    };
     let message = format!(
-        "host port {port}/{proto} on host {host} is used by {}; only one of them can bind it",
+        "host port {port}/{proto} on host {host} is used by {}; only one of them can bind it{when}",
         and_list(&who)
     );
     Conflict::new(
         ConflictKind::Port,
-        Severity::High,
+        severity,
         host,
         env,
         format!("port:{port}/{proto}"),
@@ -397,6 +417,19 @@ mod tests {
         let c = run(&fx);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].occurrences[0].detail, "3000/tcp (host process)");
+        // A dev server beside a deployment: worth a look, not a deployment that cannot start.
+        assert_eq!(c[0].severity, Severity::Medium);
+
+        // Two dev servers: only while both run, and most move to the next free port.
+        let dev = EndpointKind::HostProcessPort { port: 5173 };
+        let c = run(&two_repos(dev.clone(), dev, "local"));
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].severity, Severity::Low);
+        assert!(
+            c[0].message.contains("only while both run"),
+            "{}",
+            c[0].message
+        );
 
         // A NodePort in `b` (on host `k8s`) is open on host `local` too, same environment.
         let node = EndpointKind::NodePort {

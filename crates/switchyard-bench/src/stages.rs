@@ -126,9 +126,11 @@ pub fn measure(
         }
     }
 
+    let lookup = switchyard_conflicts::Lookup::default();
     let input = FleetInput {
         model: &snapshot.model,
         facts: &snapshot.facts,
+        lookup: &lookup,
     };
     let mut index_runs = Vec::new();
     for _ in 0..repeat {

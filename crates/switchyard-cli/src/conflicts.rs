@@ -10,9 +10,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use switchyard_conflicts::strategies::{FileSource, strategies};
-use switchyard_conflicts::{
-    Conflict, ConflictKind, FleetInput, Resolution, Severity, detect, patch,
-};
+use switchyard_conflicts::{Conflict, ConflictKind, Resolution, Severity, detect, patch};
 use switchyard_model::redact::redact_diff;
 
 /// Reads repository files from disk for strategies.
@@ -61,11 +59,7 @@ pub fn detect_conflicts(
     kinds: &[ConflictKind],
     environment: Option<&str>,
 ) -> Vec<Conflict> {
-    let input = FleetInput {
-        model: &analysis.model,
-        facts: &analysis.facts,
-    };
-    detect::detect(input, kinds)
+    detect::detect(analysis.input(), kinds)
         .into_iter()
         .filter(|c| environment.is_none_or(|e| c.environment == e))
         .collect()
@@ -113,11 +107,7 @@ struct Summary {
 
 /// Every strategy's proposal for a conflict, best first (automatic, then confidence).
 fn proposals(conflict: &Conflict, analysis: &Analysis, files: &DiskFiles) -> Vec<Resolution> {
-    let input = FleetInput {
-        model: &analysis.model,
-        facts: &analysis.facts,
-    };
-    switchyard_conflicts::strategies::ranked_proposals(conflict, input, files)
+    switchyard_conflicts::strategies::ranked_proposals(conflict, analysis.input(), files)
 }
 
 /// The `conflicts` output in the requested format.

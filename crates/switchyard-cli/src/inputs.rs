@@ -85,6 +85,8 @@ pub struct Analysis {
     pub repo_graph: Digraph,
     pub stats: FleetStats,
     pub elapsed: Duration,
+    /// Indexes over `model` and `facts` for conflict detection and proposals.
+    pub lookup: switchyard_conflicts::Lookup,
 }
 
 impl FleetArgs {
@@ -144,6 +146,7 @@ impl FleetArgs {
             repo_graph,
             stats,
             elapsed: started.elapsed(),
+            lookup: Default::default(),
         })
     }
 }
@@ -155,6 +158,16 @@ impl Analysis {
         self.model.edges.retain(|e| filter.keeps(e));
         if self.model.edges.len() != before {
             self.repo_graph = Digraph::repositories(&self.model);
+            self.lookup = Default::default();
+        }
+    }
+
+    /// What conflict detectors and strategies read.
+    pub fn input(&self) -> switchyard_conflicts::FleetInput<'_> {
+        switchyard_conflicts::FleetInput {
+            model: &self.model,
+            facts: &self.facts,
+            lookup: &self.lookup,
         }
     }
 }

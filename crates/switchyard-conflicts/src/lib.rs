@@ -11,6 +11,7 @@
 //! Not for: finding references or edges (that is `switchyard-link`).
 
 pub mod detect;
+mod lookup;
 pub mod patch;
 pub mod sarif;
 pub mod strategies;
@@ -19,13 +20,18 @@ use serde::Serialize;
 use std::sync::Arc;
 use switchyard_model::{ByteSpan, FleetModel, Location, RepoFacts};
 
-/// What a detector reads: the linked model and each repository's facts.
+pub use lookup::Lookup;
+
+/// What detectors and strategies read: the linked model and each repository's facts.
 #[derive(Clone, Copy)]
 pub struct FleetInput<'a> {
     pub model: &'a FleetModel,
     /// Shared, so a long-lived holder (the server's snapshot) can replace one repository's
     /// facts without copying the others.
     pub facts: &'a [Arc<RepoFacts>],
+    /// Indexes over `model` and `facts`, built on first use and shared by every copy of this
+    /// input: give each `(model, facts)` pair its own.
+    pub lookup: &'a Lookup,
 }
 
 /// The kinds of conflict, named as in JSON and SARIF rule ids.

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Instant;
 
 use serde::Serialize;
-use switchyard_conflicts::{Conflict, ConflictKind, FleetInput, detect};
+use switchyard_conflicts::{Conflict, ConflictKind, FleetInput, Lookup, detect};
 use switchyard_extract::cache::Cache;
 use switchyard_extract::fleet::Fleet;
 use switchyard_extract::{Cancel, Limits, Registry};
@@ -265,6 +265,7 @@ impl Snapshot {
             FleetInput {
                 model: &model,
                 facts: &facts,
+                lookup: &Lookup::default(),
             },
             &ConflictKind::ALL,
         );

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use switchyard_conflicts::strategies::{FileSource, strategies};
-use switchyard_conflicts::{Conflict, Edit, FleetInput, Resolution, patch};
+use switchyard_conflicts::{Conflict, Edit, FleetInput, Lookup, Resolution, patch};
 use switchyard_extract::fleet::Fleet;
 use switchyard_model::redact::redact_diff;
 
@@ -47,6 +47,7 @@ pub fn proposals(conflict: &Conflict, snapshot: &Snapshot, files: &DiskFiles) ->
     let input = FleetInput {
         model: &snapshot.model,
         facts: &snapshot.facts,
+        lookup: &Lookup::default(),
     };
     switchyard_conflicts::strategies::ranked_proposals(conflict, input, files)
 }

@@ -79,6 +79,7 @@ fn merged_corpus_has_the_expected_port_collisions_only() {
         FleetInput {
             model: &model,
             facts: &facts,
+            lookup: &crate::Lookup::default(),
         },
         &[],
     );

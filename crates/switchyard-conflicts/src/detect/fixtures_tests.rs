@@ -54,6 +54,7 @@ fn conflicts(repos: &[Repo<'_>]) -> Vec<Conflict> {
         FleetInput {
             model: &model,
             facts: &facts,
+            lookup: &crate::Lookup::default(),
         },
         &[],
     )

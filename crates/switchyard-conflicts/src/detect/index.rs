@@ -396,6 +396,8 @@ pub(crate) mod testing {
             FleetInput {
                 model: &self.model,
                 facts: &self.facts,
+                // Fixtures change between runs: a fresh index each time (leaked, tests only).
+                lookup: Box::leak(Box::default()),
             }
         }
 

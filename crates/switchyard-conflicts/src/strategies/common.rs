@@ -6,9 +6,7 @@ use crate::{Conflict, Edit, FleetInput, Occurrence, Resolution};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use switchyard_model::{
-    ByteSpan, Endpoint, Location, Reference, RepoFacts, Service, Target, UnresolvedReason,
-};
+use switchyard_model::{ByteSpan, Endpoint, Location, Service};
 
 /// Texts read so far, by (repository, path); `None` for files that do not exist.
 type Cache = HashMap<(String, String), Option<Rc<str>>>;
@@ -112,11 +110,7 @@ pub(crate) fn service<'m>(
     repository: &str,
     name: &str,
 ) -> Option<&'m Service> {
-    input
-        .model
-        .services
-        .iter()
-        .find(|s| s.repository == repository && s.name == name)
+    input.services_of(repository).find(|s| s.name == name)
 }
 
 /// The endpoint declared at an occurrence's location, with its service.
@@ -127,10 +121,7 @@ pub(crate) fn endpoint_at<'m>(
     let same =
         |l: &Location| l.path == occurrence.location.path && l.span == occurrence.location.span;
     input
-        .model
-        .services
-        .iter()
-        .filter(|s| s.repository == occurrence.repository)
+        .services_of(&occurrence.repository)
         .filter(|s| occurrence.service.as_ref().is_none_or(|n| *n == s.name))
         .find_map(|s| {
             s.endpoints
@@ -138,25 +129,6 @@ pub(crate) fn endpoint_at<'m>(
                 .find(|e| same(&e.location))
                 .map(|e| (s, e))
         })
-}
-
-/// The facts of one repository.
-pub(crate) fn facts_of<'m>(input: FleetInput<'m>, repository: &str) -> Option<&'m RepoFacts> {
-    input
-        .facts
-        .iter()
-        .find(|f| f.repository == repository)
-        .map(|f| &**f)
-}
-
-/// The host a repository deploys to (`local` when it is not listed).
-pub(crate) fn host_of<'m>(input: FleetInput<'m>, repository: &str) -> &'m str {
-    input
-        .model
-        .repositories
-        .iter()
-        .find(|r| r.name == repository)
-        .map_or("local", |r| r.host.as_str())
 }
 
 /// A repository name as one DNS label / resource-name prefix: lowercase letters, digits, `-`.
@@ -213,49 +185,6 @@ pub(crate) fn find_token(
 /// Characters that continue a host name.
 pub(crate) fn host_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_'
-}
-
-/// Which of the fleet's address references point at `target`, each with whether it resolved
-/// there (an edge whose evidence is the reference) — `false` for a reference that is ambiguous
-/// because of the very conflict being fixed and is written in `target`'s own repository (unless
-/// a kept provider lives there too): a repository's clients usually mean its own service.
-/// `mentions` is a cheap filter on the (redacted) text.
-pub(crate) fn references_to<'m>(
-    input: FleetInput<'m>,
-    target: &Service,
-    kept_repositories: &[&str],
-    mentions: impl Fn(&str) -> bool,
-) -> Vec<(&'m Reference, bool)> {
-    let same_repo_wins = !kept_repositories.contains(&target.repository.as_str());
-    let mut out = Vec::new();
-    for facts in input.facts {
-        for reference in &facts.references {
-            let Target::Address { text } = &reference.target else {
-                continue;
-            };
-            let Some(from) = &reference.from else {
-                continue;
-            };
-            if !mentions(text) || (facts.repository == target.repository && *from == target.name) {
-                continue;
-            }
-            let from_id = switchyard_model::service_id(&facts.repository, from);
-            let resolved_here = input.model.edges.iter().any(|e| {
-                e.from == from_id && e.to == target.id && e.evidence.contains(&reference.location)
-            });
-            let ambiguous_own = same_repo_wins
-                && facts.repository == target.repository
-                && input.model.unresolved.iter().any(|u| {
-                    u.reason == UnresolvedReason::Ambiguous
-                        && u.location == reference.location
-                        && u.reference == *text
-                });
-            if resolved_here || ambiguous_own {
-                out.push((reference, resolved_here));
-            }
-        }
-    }
-    out
 }
 
 /// The Kubernetes `Ingress` document of a YAML file that contains byte `at`.

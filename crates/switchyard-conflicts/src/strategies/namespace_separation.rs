@@ -1,7 +1,7 @@
 //! `namespace-separation`: the first repository keeps a shared network or named volume; every
 //! other one gets its own, named `<repo>-<name>` by the `name:` of its compose declaration.
 
-use super::common::{Files, content_span, dns_label, facts_of, in_order, resolution};
+use super::common::{Files, content_span, dns_label, in_order, resolution};
 use super::{FileSource, Strategy};
 use crate::{Conflict, ConflictKind, Edit, FleetInput, Occurrence, Resolution};
 use std::collections::BTreeSet;
@@ -16,7 +16,8 @@ pub(crate) fn resource_at<'m>(
     input: FleetInput<'m>,
     occurrence: &Occurrence,
 ) -> Option<&'m ResourceUse> {
-    facts_of(input, &occurrence.repository)?
+    input
+        .facts_of(&occurrence.repository)?
         .resources
         .iter()
         .find(|r| {

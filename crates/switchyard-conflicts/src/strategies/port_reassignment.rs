@@ -1,7 +1,7 @@
 //! `port-reassignment`: the first publisher keeps a contested host port; every other one moves
 //! to the lowest free port of a range, and the fleet's `localhost:PORT` references to it follow.
 
-use super::common::{Files, endpoint_at, facts_of, find_token, host_of, in_order, references_to};
+use super::common::{Files, endpoint_at, find_token, in_order};
 use super::{FileSource, Strategy};
 use crate::{Conflict, ConflictKind, Edit, FleetInput, Occurrence, Resolution};
 use std::collections::{BTreeSet, HashSet};
@@ -37,25 +37,7 @@ pub struct PortReassignment {
 
 /// Ports in use on a host: published host ports, host processes, and NodePorts (every node).
 pub(crate) fn used_ports(input: FleetInput<'_>, host: &str) -> HashSet<u16> {
-    let mut used = HashSet::new();
-    for s in &input.model.services {
-        let same_host = host_of(input, &s.repository) == host;
-        for e in &s.endpoints {
-            match &e.kind {
-                EndpointKind::HostPort { start, end, .. } if same_host => {
-                    used.extend(*start..=(*end).max(*start));
-                }
-                EndpointKind::HostProcessPort { port } if same_host => {
-                    used.insert(*port);
-                }
-                EndpointKind::NodePort { port, .. } => {
-                    used.insert(*port);
-                }
-                _ => {}
-            }
-        }
-    }
-    used
+    input.used_ports(host)
 }
 
 /// The lowest start of `len` consecutive ports in `range` that are neither used nor taken;
@@ -127,7 +109,8 @@ fn interpolation_sources<'m>(
 ) -> Vec<&'m Location> {
     use switchyard_extract::source::{file_name, parent_dir};
     let dir = parent_dir(path);
-    facts_of(input, repository)
+    input
+        .facts_of(repository)
         .map(|f| {
             f.env
                 .iter()
@@ -251,25 +234,14 @@ fn unchanged_references(
     updated: &BTreeSet<String>,
 ) -> Vec<String> {
     let mut left = BTreeSet::new();
-    for facts in input.facts {
-        if host_of(input, &facts.repository) != host {
-            continue;
-        }
-        for r in &facts.references {
-            let switchyard_model::Target::Address { text } = &r.target else {
-                continue;
-            };
-            let place = r.location.to_string();
-            let own = |m: &Move<'_>| {
-                facts.repository == m.service.repository
-                    && r.from.as_deref() == Some(&m.service.name)
-            };
-            let mentions = |m: &Move<'_>| {
-                !loopback_mentions(text, ByteSpan::new(0, text.len()), m.start, m.end).is_empty()
-            };
-            if !updated.contains(&place) && moves.iter().any(|m| mentions(m) && !own(m)) {
-                left.insert(place);
-            }
+    for (facts, r, ports) in input.loopback_references(host) {
+        let place = r.location.to_string();
+        let own = |m: &Move<'_>| {
+            facts.repository == m.service.repository && r.from.as_deref() == Some(&m.service.name)
+        };
+        let mentions = |m: &Move<'_>| ports.iter().any(|p| (m.start..=m.end).contains(p));
+        if !updated.contains(&place) && moves.iter().any(|m| mentions(m) && !own(m)) {
+            left.insert(place);
         }
     }
     left.into_iter().collect()
@@ -357,8 +329,8 @@ impl Strategy for PortReassignment {
             // (where, resolved there): a reference that was ambiguous is only assumed to mean
             // the moved service through `localhost`; a container reaching the Docker host
             // (`host.docker.internal`) usually means another stack on the host.
-            let mut places: Vec<(Location, bool)> =
-                references_to(input, m.service, &kept_repos, |t| {
+            let mut places: Vec<(Location, bool)> = input
+                .references_to(m.service, &kept_repos, |t| {
                     !loopback_mentions(t, ByteSpan::new(0, t.len()), m.start, m.end).is_empty()
                 })
                 .into_iter()

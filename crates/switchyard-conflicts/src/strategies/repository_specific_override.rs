@@ -1,7 +1,7 @@
 //! `repository-specific-override`: instead of editing a repository's compose file, write a new
 //! `docker-compose.override.yml` beside it that sets the key to the fleet's value for the service.
 
-use super::common::{Files, facts_of, resolution};
+use super::common::{Files, resolution};
 use super::value_standardization::winning_value;
 use super::{FileSource, Strategy};
 use crate::{Conflict, Edit, FleetInput, Resolution};
@@ -71,7 +71,7 @@ impl Strategy for RepositorySpecificOverride {
             let Some(service) = &occurrence.service else {
                 continue;
             };
-            let project = facts_of(input, &occurrence.repository).and_then(|f| {
+            let project = input.facts_of(&occurrence.repository).and_then(|f| {
                 f.services
                     .iter()
                     .filter(|d| d.name == *service)

@@ -1,9 +1,7 @@
 //! `resource-name-prefixing`: the first repository keeps a contested `container_name` or host
 //! bind path; every other one is prefixed with `<repo>-`, and references by that name follow.
 
-use super::common::{
-    Files, dns_label, find_token, host_char, in_order, references_to, resolution, service,
-};
+use super::common::{Files, dns_label, find_token, host_char, in_order, resolution, service};
 use super::namespace_separation::resource_at;
 use super::subdomain_separation::rename_in_span;
 use super::{FileSource, Strategy};
@@ -87,7 +85,7 @@ impl Strategy for ResourceNamePrefixing {
             if other_name {
                 continue;
             }
-            let refs = references_to(input, svc, &[kept.as_str()], |t| {
+            let refs = input.references_to(svc, &[kept.as_str()], |t| {
                 !find_token(t, ByteSpan::new(0, t.len()), &current, host_char).is_empty()
             });
             for (r, _) in refs {

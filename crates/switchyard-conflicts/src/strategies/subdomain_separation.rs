@@ -4,7 +4,7 @@
 
 use super::common::{
     Files, content_span, dns_label, endpoint_at, find_token, host_char, in_order, ingress_at,
-    references_to, resolution,
+    resolution,
 };
 use super::{FileSource, Strategy};
 use crate::{Conflict, ConflictKind, Edit, FleetInput, Resolution};
@@ -98,7 +98,7 @@ impl Strategy for SubdomainSeparation {
             edits.extend(here);
             edits.extend(ingress_tls_edits(&files, &occurrence.location, host, &new));
             renamed.insert(format!("{} → {new}", service.id));
-            let refs = references_to(input, service, &[kept.as_str()], |t| {
+            let refs = input.references_to(service, &[kept.as_str()], |t| {
                 !find_token(
                     t,
                     switchyard_model::ByteSpan::new(0, t.len()),

@@ -24,6 +24,8 @@ impl Analyzed {
         FleetInput {
             model: &self.model,
             facts: &self.facts,
+            // Fixtures change between runs: a fresh index each time (leaked, tests only).
+            lookup: Box::leak(Box::default()),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `value-standardization`: the value most repositories use wins (ties: the repository listed
 //! first in the fleet), and every other occurrence is rewritten to it. Never for secrets.
 
-use super::common::{Files, facts_of, resolution};
+use super::common::{Files, resolution};
 use super::{FileSource, Strategy};
 use crate::{Conflict, ConflictKind, FleetInput, Occurrence, Resolution};
 use std::collections::BTreeMap;
@@ -24,7 +24,8 @@ type Holders<'a, 'c> = (Vec<&'a str>, Vec<&'a (&'c Occurrence, EnvEntry)>);
 
 /// The env entry recorded at an occurrence's location.
 fn entry_at(input: FleetInput<'_>, occurrence: &Occurrence) -> Option<EnvEntry> {
-    facts_of(input, &occurrence.repository)?
+    input
+        .facts_of(&occurrence.repository)?
         .env
         .iter()
         .find(|e| {

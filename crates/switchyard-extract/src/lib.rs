@@ -30,6 +30,7 @@ pub mod kubernetes;
 pub mod nginx;
 pub mod source;
 pub mod traefik;
+pub mod variant;
 pub mod walk;
 pub mod workspace;
 pub mod yaml;
@@ -52,6 +53,7 @@ pub fn extract_files(files: RepoFiles, registry: &Registry) -> RepoFacts {
         registry.extract_file(file, &files, &mut facts);
     }
     attribute::attribute(&mut facts, &files);
+    variant::assign(&mut facts, &files);
     facts
 }
 

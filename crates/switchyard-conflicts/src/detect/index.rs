@@ -364,6 +364,7 @@ pub(crate) mod testing {
             networks: Vec::new(),
             image: None,
             test_harness: false,
+            variants: Vec::new(),
         }
     }
 

@@ -1,8 +1,11 @@
 //! Finds a repository's alternative deployments ([`Variant`]s) from where its services are
-//! declared: each standalone compose project is one, and Kubernetes manifests form one per
-//! layout (a manifest tree, a kustomize overlay with its bases, a multi-document file).
+//! declared: compose projects and Kubernetes layouts (a manifest tree, a kustomize overlay with
+//! its bases, a multi-document file).
 //!
-//! The rule for manifests follows how they are applied. `kubectl apply -f dir/` applies the
+//! The rule follows how deployments are applied. Two compose projects or manifests that declare
+//! the same service are alternatives (`docker-compose.yml` and `docker-stack.yml`, compose and
+//! `k8s/`), and ones that declare different services are parts of one deployment (`app1/` and
+//! `app2/` of a monorepo run side by side). `kubectl apply -f dir/` applies the
 //! files of one directory together, and a tree split by component (`deploy/app/backend`,
 //! `deploy/app/frontend`) is applied as one; so a directory is one layout unless two of its parts
 //! declare the same workload, which only alternatives do (`guestbook/` beside
@@ -22,21 +25,33 @@ const KUSTOMIZATION_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml
 
 /// Sets `facts.variants` from the services `facts` declares and the kustomizations in `files`.
 pub fn assign(facts: &mut RepoFacts, files: &RepoFiles) {
-    let mut variants = compose_variants(facts);
-    let manifests: Vec<(&str, &str)> = facts
-        .services
-        .iter()
-        .filter(|d| {
-            matches!(
-                d.kind,
-                ServiceKind::Kubernetes | ServiceKind::KubernetesService
-            )
-        })
-        .filter(|d| matches!(d.scope, Scope::Kubernetes { .. }))
-        .map(|d| (d.source.path.as_str(), d.name.as_str()))
-        .collect();
-    let layouts = manifest_layouts(&manifests);
-    variants.extend(with_overlays(layouts, &kustomizations(files)));
+    let mut parts: BTreeMap<&str, Part> = BTreeMap::new();
+    for decl in &facts.services {
+        match (&decl.kind, &decl.scope) {
+            (_, Scope::Compose { project }) => {
+                let part = parts.entry(project.as_str()).or_default();
+                part.compose = true;
+                part.names.insert(decl.name.clone());
+                if decl.source.path != *project {
+                    part.extra.insert(decl.source.path.clone());
+                }
+            }
+            (
+                ServiceKind::Kubernetes | ServiceKind::KubernetesService,
+                Scope::Kubernetes { .. },
+            ) => {
+                let part = parts.entry(decl.source.path.as_str()).or_default();
+                part.names.insert(decl.name.clone());
+            }
+            _ => {}
+        }
+    }
+    let layouts = if parts.is_empty() {
+        Vec::new()
+    } else {
+        layouts_under("", &parts)
+    };
+    let variants = with_overlays(layouts, &kustomizations(files));
     facts.variants = if variants.len() > 1 {
         variants
     } else {
@@ -44,24 +59,14 @@ pub fn assign(facts: &mut RepoFacts, files: &RepoFiles) {
     };
 }
 
-/// One variant per compose project, named by its base file, holding the files it declares
-/// services in (the base, overrides, extended files).
-fn compose_variants(facts: &RepoFacts) -> Vec<Variant> {
-    let mut projects: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    for decl in &facts.services {
-        if let Scope::Compose { project } = &decl.scope {
-            let files = projects.entry(project.as_str()).or_default();
-            files.insert(project.clone());
-            files.insert(decl.source.path.clone());
-        }
-    }
-    projects
-        .into_iter()
-        .map(|(project, files)| Variant {
-            name: project.to_string(),
-            files: files.into_iter().collect(),
-        })
-        .collect()
+/// A file that deploys services: a compose project's base file (with the other files its
+/// services are declared in) or a Kubernetes manifest.
+#[derive(Debug, Default)]
+struct Part {
+    names: BTreeSet<String>,
+    compose: bool,
+    /// Override, included and extended files of a compose project.
+    extra: BTreeSet<String>,
 }
 
 /// A manifest layout being built: the directory (or file) it is named by, its files and
@@ -90,19 +95,8 @@ fn disjoint(layouts: &[Layout]) -> bool {
         .all(|l| l.names.iter().all(|n| seen.insert(n.as_str())))
 }
 
-/// The layouts of the manifests `(path, workload name)`, see the module documentation.
-fn manifest_layouts(manifests: &[(&str, &str)]) -> Vec<Layout> {
-    let mut by_file: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    for (path, name) in manifests {
-        by_file.entry(path).or_default().insert((*name).to_string());
-    }
-    if by_file.is_empty() {
-        return Vec::new();
-    }
-    layouts_under("", &by_file)
-}
-
-fn layouts_under(dir: &str, by_file: &BTreeMap<&str, BTreeSet<String>>) -> Vec<Layout> {
+/// The layouts of the parts under `dir`, see the module documentation.
+fn layouts_under(dir: &str, by_file: &BTreeMap<&str, Part>) -> Vec<Layout> {
     let prefix = if dir.is_empty() {
         String::new()
     } else {
@@ -110,36 +104,43 @@ fn layouts_under(dir: &str, by_file: &BTreeMap<&str, BTreeSet<String>>) -> Vec<L
     };
     let mut loose: Vec<Layout> = Vec::new();
     let mut subdirs: BTreeSet<&str> = BTreeSet::new();
-    for (path, names) in by_file {
+    let mut compose_only = true;
+    for (path, part) in by_file {
         let Some(rest) = path.strip_prefix(&prefix) else {
             continue;
         };
         match rest.split_once('/') {
-            None => loose.push(Layout {
-                name: (*path).to_string(),
-                files: vec![(*path).to_string()],
-                names: names.clone(),
-            }),
+            None => {
+                compose_only &= part.compose;
+                loose.push(Layout {
+                    name: (*path).to_string(),
+                    files: std::iter::once((*path).to_string())
+                        .chain(part.extra.iter().cloned())
+                        .collect(),
+                    names: part.names.clone(),
+                })
+            }
             Some((sub, _)) => {
                 subdirs.insert(sub);
             }
         }
     }
-    // The manifests of one directory are applied together, named by the directory.
-    let own: Vec<Layout> =
-        if (loose.len() > 1 && disjoint(&loose)) || (loose.len() == 1 && !dir.is_empty()) {
-            vec![Layout {
-                name: if dir.is_empty() {
-                    ".".into()
-                } else {
-                    dir.into()
-                },
-                files: loose.iter().flat_map(|l| l.files.clone()).collect(),
-                names: loose.iter().flat_map(|l| l.names.clone()).collect(),
-            }]
-        } else {
-            loose
-        };
+    // The manifests of one directory are applied together, named by the directory; a compose
+    // project alone keeps its file's name.
+    let lone_manifest = loose.len() == 1 && !dir.is_empty() && !compose_only;
+    let own: Vec<Layout> = if (loose.len() > 1 && disjoint(&loose)) || lone_manifest {
+        vec![Layout {
+            name: if dir.is_empty() {
+                ".".into()
+            } else {
+                dir.into()
+            },
+            files: loose.iter().flat_map(|l| l.files.clone()).collect(),
+            names: loose.iter().flat_map(|l| l.names.clone()).collect(),
+        }]
+    } else {
+        loose
+    };
     let mut parts = own;
     let mut split_below = false;
     for sub in subdirs {

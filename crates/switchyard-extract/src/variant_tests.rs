@@ -159,3 +159,34 @@ fn each_kustomize_overlay_is_a_variant_built_from_its_bases() {
         ["kustomize/overlays/dev", "kustomize/overlays/prod"]
     );
 }
+
+#[test]
+fn compose_projects_of_different_apps_are_one_deployment() {
+    // A monorepo whose two apps run side by side: nothing is declared twice.
+    let facts = extract(&[
+        (
+            "shop/docker-compose.yml",
+            "services:\n  web:\n    image: shop/web\n".into(),
+        ),
+        (
+            "billing/docker-compose.yml",
+            "services:\n  invoices:\n    image: billing/invoices\n".into(),
+        ),
+    ]);
+    assert!(facts.variants.is_empty(), "{:?}", facts.variants);
+    // A test harness that redeclares the app is an alternative to it.
+    let facts = extract(&[
+        (
+            "docker-compose.yml",
+            "services:\n  web:\n    image: shop/web\n".into(),
+        ),
+        (
+            "tests/docker-compose.test.yml",
+            "services:\n  web:\n    build: ..\n  sut:\n    image: curlimages/curl\n".into(),
+        ),
+    ]);
+    assert_eq!(
+        names(&facts),
+        ["docker-compose.yml", "tests/docker-compose.test.yml"]
+    );
+}

@@ -46,12 +46,12 @@ pub fn assign(facts: &mut RepoFacts, files: &RepoFiles) {
             _ => {}
         }
     }
-    let layouts = if parts.is_empty() {
-        Vec::new()
-    } else {
-        layouts_under("", &parts)
-    };
-    let variants = with_overlays(layouts, &kustomizations(files));
+    if parts.len() < 2 {
+        // One compose project or manifest is one deployment; no kustomization to read.
+        facts.variants = Vec::new();
+        return;
+    }
+    let variants = with_overlays(layouts_under("", &parts), &kustomizations(files));
     facts.variants = if variants.len() > 1 {
         variants
     } else {

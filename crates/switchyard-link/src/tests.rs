@@ -428,7 +428,7 @@ fn app_with_two_variants() -> RepoFacts {
     let k8s = Scope::Kubernetes {
         namespace: "shop".into(),
     };
-    let manifest = |name: &str| Location::file("app", &format!("k8s/{name}.yaml"));
+    let manifest = |name: &str| Location::file("app", format!("k8s/{name}.yaml"));
     let mut services = vec![
         decl("app", "api", compose("docker-compose.yml")),
         decl("app", "db", compose("docker-compose.yml")),

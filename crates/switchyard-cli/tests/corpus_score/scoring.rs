@@ -272,7 +272,7 @@ impl Truth {
 /// chosen variant between two kept services, or seen in no variant but in a file of the truth
 /// variant (a shared nginx config it lists; not a package manifest of a build-graph variant).
 /// Repositories without variants are kept whole. `fleet`: truth files start with the
-/// repository name.
+/// repository name, and a repository none of whose files the truth variant lists is left out.
 pub fn variant_view(
     report: &serde_json::Value,
     truth_files: &[String],
@@ -319,7 +319,18 @@ pub fn variant_view(
             .iter()
             .any(|f| f == path || (fleet && *f == qualified))
     };
+    // In a multi-repository system a truth variant lists files of the repositories it deploys.
+    let deployed = |repository: &str| {
+        !fleet
+            || truth_files.iter().any(|f| {
+                f.strip_prefix(repository)
+                    .is_some_and(|r| r.starts_with('/'))
+            })
+    };
     let in_view = |repository: &str, variants: &serde_json::Value| {
+        if !deployed(repository) {
+            return false;
+        }
         let of: Vec<&str> = variants
             .as_array()
             .into_iter()

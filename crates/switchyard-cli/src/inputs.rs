@@ -38,6 +38,12 @@ pub struct FleetArgs {
     /// of the `[limits]` table, else 8388608].
     #[arg(long, value_name = "BYTES")]
     pub max_file_size: Option<u64>,
+
+    /// Show one alternative deployment of the repositories that hold several (a compose file,
+    /// a manifest tree, a kustomize overlay, or a variant named in switchyard.toml): `NAME` in
+    /// every repository that has it, `REPOSITORY:NAME` in one. `analyze` lists the variants.
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
 }
 
 /// Which edges a command shows (`analyze`, `graph`, `deps`, `affected`). Deployment phases
@@ -115,8 +121,8 @@ impl FleetArgs {
         ))
     }
 
-    /// Loads the fleet and runs extract → link → graph.
-    pub fn analyze(&self) -> Result<Analysis, fleet::FleetError> {
+    /// Loads the fleet and runs extract → link → graph, narrowed to `--variant` when given.
+    pub fn analyze(&self) -> Result<Analysis, crate::Failure> {
         let fleet = self.load_fleet()?;
         let started = Instant::now();
         let registry = Registry::default();
@@ -136,7 +142,15 @@ impl FleetArgs {
             .iter()
             .map(|r| r.to_repository())
             .collect();
-        let model = switchyard_link::link(&repositories, &facts);
+        let mut model = switchyard_link::link(&repositories, &facts);
+        if let Some(selector) = &self.variant {
+            model = switchyard_graph::variant::select_variant(&model, selector).map_err(|e| {
+                crate::Failure {
+                    code: 2,
+                    message: e.to_string(),
+                }
+            })?;
+        }
         let facts = facts.into_iter().map(std::sync::Arc::new).collect();
         let repo_graph = Digraph::repositories(&model);
         Ok(Analysis {

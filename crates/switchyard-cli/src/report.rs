@@ -67,6 +67,19 @@ pub struct RepositoryOut {
     pub environment: String,
     pub services: Vec<String>,
     pub diagnostics: usize,
+    /// The alternative deployments the repository holds; absent when it holds one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<VariantOut>,
+}
+
+/// One alternative deployment of a repository (`--variant NAME` shows only it).
+#[derive(Serialize)]
+pub struct VariantOut {
+    pub name: String,
+    /// Files and directories (ending in `/`) it is made of.
+    pub files: Vec<String>,
+    /// Services it declares (in the analysed view).
+    pub services: usize,
 }
 
 #[derive(Serialize)]
@@ -79,6 +92,9 @@ pub struct ServiceOut {
     pub source: Loc,
     pub aliases: Vec<AliasOut>,
     pub endpoints: Vec<EndpointOut>,
+    /// The repository's variants that declare the service; absent when it holds one deployment.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -108,6 +124,9 @@ pub struct EdgeOut {
     pub confidence: switchyard_model::Confidence,
     pub mechanism: String,
     pub evidence: Vec<Loc>,
+    /// The variants the edge was seen in; absent when its repository holds one deployment.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
 }
 
 #[derive(Serialize, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -213,6 +232,7 @@ pub fn build(analysis: &Analysis) -> Report {
             environment: r.environment.clone(),
             services: services_of.remove(r.name.as_str()).unwrap_or_default(),
             diagnostics: diagnostics_of.get(r.name.as_str()).copied().unwrap_or(0),
+            variants: variants_of(analysis, &r.name),
         })
         .collect();
     let services = model
@@ -242,6 +262,7 @@ pub fn build(analysis: &Analysis) -> Report {
                     location: (&e.location).into(),
                 })
                 .collect(),
+            variants: s.variants.clone(),
         })
         .collect();
     let edges: Vec<EdgeOut> = model
@@ -255,6 +276,7 @@ pub fn build(analysis: &Analysis) -> Report {
             confidence: e.confidence,
             mechanism: e.mechanism_label(),
             evidence: e.evidence.iter().map(Loc::from).collect(),
+            variants: e.variants.clone(),
         })
         .collect();
     let graph = &analysis.repo_graph;
@@ -322,6 +344,27 @@ pub fn build(analysis: &Analysis) -> Report {
         phases,
         diagnostics,
     }
+}
+
+/// The variants of `repository` with the number of services each declares in the model.
+fn variants_of(analysis: &Analysis, repository: &str) -> Vec<VariantOut> {
+    let Some(facts) = analysis.facts.iter().find(|f| f.repository == repository) else {
+        return Vec::new();
+    };
+    facts
+        .variants
+        .iter()
+        .map(|v| VariantOut {
+            name: v.name.clone(),
+            files: v.files.clone(),
+            services: analysis
+                .model
+                .services
+                .iter()
+                .filter(|s| s.repository == repository && s.variants.contains(&v.name))
+                .count(),
+        })
+        .collect()
 }
 
 /// The repository part of a service id (`repo/name`).

@@ -66,6 +66,18 @@ pub fn analysis(report: &Report) -> String {
     }
     out.push_str(&format!("\nRepositories\n{repos}\n"));
 
+    if report.repositories.iter().any(|r| !r.variants.is_empty()) {
+        let mut variants = table(&["repository", "variant (--variant NAME)", "services"]);
+        for r in &report.repositories {
+            for v in &r.variants {
+                variants.add_row(vec![cell(&r.name), cell(&v.name), v.services.to_string()]);
+            }
+        }
+        out.push_str(&format!(
+            "\nVariants (alternative deployments; never merged, never in conflict)\n{variants}\n"
+        ));
+    }
+
     if !report.edges.is_empty() {
         let mut edges = table(&["from", "to", "kind", "confidence", "mechanism", "evidence"]);
         for e in &report.edges {

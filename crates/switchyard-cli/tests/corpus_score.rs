@@ -23,7 +23,14 @@
 //!   like the rest, since package dependency edges are reported; the `runtime` columns show the
 //!   same scoring with those truth edges neutral and reported pairs whose every edge has
 //!   mechanism `workspace` left out.
-//! - Variants are not scored: the top-level `edges` are the whole system's truth.
+//! - The system figures score the top-level `edges` (the whole system's truth) against the
+//!   whole report, as before variants were reported. Where the truth has `variants` and the
+//!   analysis reports variants, each truth variant is also scored on its own `edges` against
+//!   the part of the report that deploys it ([`scoring::variant_view`]: the reported variants
+//!   holding one of its files, the services no variant declares, and the edges seen there);
+//!   the `per variant` figures count those variant scores in place of such systems' scores
+//!   (systems without variants count as they are). Variants that only switch an environment
+//!   (compose profiles) list the same files and are scored alike, as the corpus README says.
 //! - `sentry-self-hosted` (154 edges) dominates: overall figures are printed with and without it.
 //!
 //! Generation 1 must stay at 0.9 precision and recall or better. The target for
@@ -35,7 +42,7 @@ mod common;
 #[path = "corpus_score/scoring.rs"]
 mod scoring;
 
-use scoring::{Score, Totals, Truth};
+use scoring::{Score, Totals, Truth, reports_variants, variant_view};
 use std::path::{Path, PathBuf};
 
 /// The target for every overall figure.
@@ -74,6 +81,9 @@ struct Scored {
     name: String,
     all: Score,
     runtime: Score,
+    /// `(truth variant name, all edges, runtime only)`, when the truth has variants and the
+    /// analysis reports some.
+    variants: Vec<(String, Score, Score)>,
 }
 
 fn score_system(dir: &Path, generation: u8) -> Scored {
@@ -85,11 +95,24 @@ fn score_system(dir: &Path, generation: u8) -> Scored {
         common::analyze_json(&[&path])
     };
     let reported = truth.reported(&report);
+    let mut variants = Vec::new();
+    if reports_variants(&report) {
+        for variant in Truth::read_variants(dir) {
+            let view = variant_view(&report, &variant.files, truth.repositories.is_some());
+            let reported = variant.truth.reported(&view);
+            variants.push((
+                variant.name,
+                variant.truth.score(&reported, false),
+                variant.truth.score(&reported, true),
+            ));
+        }
+    }
     Scored {
         generation,
         name: scoring::dir_name(dir),
         all: truth.score(&reported, false),
         runtime: truth.score(&reported, true),
+        variants,
     }
 }
 
@@ -108,6 +131,23 @@ fn row(label: &str, all: Totals, runtime: Totals) -> String {
         runtime.precision(),
         runtime.recall(),
     )
+}
+
+/// `(all edges, runtime only)` totals of the systems `keep` selects, a system with scored
+/// variants counted as the sum of its variants.
+fn variant_totals(scored: &[Scored], keep: impl Fn(&Scored) -> bool) -> (Totals, Totals) {
+    let (mut all, mut runtime) = (Totals::default(), Totals::default());
+    for s in scored.iter().filter(|s| keep(s)) {
+        if s.variants.is_empty() {
+            all.add(&s.all);
+            runtime.add(&s.runtime);
+        }
+        for (_, a, r) in &s.variants {
+            all.add(a);
+            runtime.add(r);
+        }
+    }
+    (all, runtime)
 }
 
 /// `(all edges, runtime only)` totals of the systems `keep` selects.
@@ -177,6 +217,40 @@ fn corpus_precision_and_recall() {
     ];
     for (label, (all, runtime), _) in &overall {
         println!("{}", row(label, *all, *runtime));
+    }
+    println!();
+    println!("per variant (where the truth has variants and the analysis reports them)");
+    println!("{header}");
+    for s in scored.iter().filter(|s| !s.variants.is_empty()) {
+        for (name, all, runtime) in &s.variants {
+            let short: String = name.chars().take(30).collect();
+            let label = format!(
+                "{}{} :: {short}",
+                if s.generation == 2 { "gen2/" } else { "" },
+                s.name
+            );
+            let label: String = label.chars().take(46).collect();
+            println!("{}", row(&label, Totals::of(all), Totals::of(runtime)));
+        }
+    }
+    for (label, keep) in [
+        (
+            "OVERALL gen2 per variant",
+            (|s: &Scored| s.generation == 2) as fn(&Scored) -> bool,
+        ),
+        ("OVERALL all per variant", |_| true),
+    ] {
+        let (all, runtime) = variant_totals(&scored, keep);
+        println!("{}", row(label, all, runtime));
+    }
+    println!();
+    for s in &scored {
+        for (name, all, _) in &s.variants {
+            let short: String = name.chars().take(40).collect();
+            for line in all.extra.iter().chain(&all.missed) {
+                println!("  {} :: {short}: {line}", s.name);
+            }
+        }
     }
     println!();
     for (label, (all, _), _) in &overall {

@@ -28,6 +28,38 @@ pub struct RepoSpec {
     pub path: PathBuf,
     pub host: String,
     pub environment: String,
+    /// Variants named in `switchyard.toml` (`[[repository.variants]]`); when given they
+    /// replace the ones found in the files.
+    pub variants: Vec<VariantSpec>,
+}
+
+/// A named alternative deployment of a repository: the files and folders it is made of.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantSpec {
+    pub name: String,
+    /// Repo-relative files or folders.
+    pub paths: Vec<String>,
+}
+
+impl VariantSpec {
+    /// The variant as facts hold it: each path as a file and as a folder.
+    pub fn to_variant(&self) -> switchyard_model::Variant {
+        let mut files = Vec::new();
+        for path in &self.paths {
+            let path = path.trim_start_matches("./").trim_end_matches('/');
+            if path.is_empty() || path == "." {
+                files.push("/".to_string());
+            } else {
+                files.push(path.to_string());
+                files.push(format!("{path}/"));
+            }
+        }
+        switchyard_model::Variant {
+            name: self.name.clone(),
+            files,
+        }
+    }
 }
 
 impl RepoSpec {
@@ -126,6 +158,8 @@ struct RepoEntry {
     path: String,
     host: Option<String>,
     environment: Option<String>,
+    #[serde(default)]
+    variants: Vec<VariantSpec>,
 }
 
 /// Reads a `switchyard.toml`. Relative repository paths are relative to the file's folder.
@@ -162,9 +196,21 @@ pub fn parse_config(text: &str, root: &Path) -> Result<Fleet, String> {
                 path,
                 host: r.host.unwrap_or_else(|| host.clone()),
                 environment: r.environment.unwrap_or_else(|| environment.clone()),
+                variants: r.variants,
             }
         })
-        .collect();
+        .collect::<Vec<RepoSpec>>();
+    for r in &repositories {
+        let mut names = std::collections::HashSet::new();
+        for v in &r.variants {
+            if v.name.trim().is_empty() || !names.insert(v.name.as_str()) {
+                return Err(format!(
+                    "repository {:?}: every variant needs a name of its own ({:?})",
+                    r.name, v.name
+                ));
+            }
+        }
+    }
     Ok(Fleet {
         root: root.to_path_buf(),
         repositories,
@@ -243,6 +289,7 @@ fn repo_spec(path: &Path) -> RepoSpec {
         path: path.to_path_buf(),
         host: DEFAULT_HOST.into(),
         environment: DEFAULT_ENVIRONMENT.into(),
+        variants: Vec::new(),
     }
 }
 
@@ -290,6 +337,11 @@ pub fn render_config(fleet: &Fleet) -> String {
          #   path         folder of the checkout, relative to this file\n\
          #   host         machine it deploys to; repositories on one host share host ports\n\
          #   environment  e.g. development, staging, production\n\
+         # Alternative deployments in one repository are found from its files (compose files that\n\
+         # redeclare services, kustomize overlays, manifest trees); to name them yourself:\n\
+         #   [[repository.variants]]\n\
+         #   name = \"prod\"\n\
+         #   paths = [\"docker-compose.prod.yml\", \"deploy/prod\"]\n\
          # [defaults] sets host and environment for repositories that do not name them.\n\n\
          [defaults]\n",
     );
@@ -369,6 +421,25 @@ mod tests {
         );
         assert!(parse_config("[limits]\nwalk_timeout_seconds = -1\n", Path::new(".")).is_err());
         assert!(parse_config("[limits]\nmax_flies = 1\n", Path::new(".")).is_err());
+    }
+
+    #[test]
+    fn variants_are_named_per_repository() {
+        let text = "[[repository]]\npath = \"shop\"\n[[repository.variants]]\nname = \"prod\"\npaths = [\"docker-compose.prod.yml\", \"deploy/prod/\"]\n[[repository.variants]]\nname = \"local\"\npaths = [\"./docker-compose.yml\"]\n";
+        let fleet = parse_config(text, Path::new("/f")).unwrap();
+        let variants = &fleet.repositories[0].variants;
+        assert_eq!(variants.len(), 2);
+        let prod = variants[0].to_variant();
+        assert!(prod.holds("docker-compose.prod.yml"));
+        assert!(prod.holds("deploy/prod/api.yaml"));
+        assert!(!prod.holds("docker-compose.yml"));
+        assert!(variants[1].to_variant().holds("docker-compose.yml"));
+        // Two variants of one name, or a key a variant does not have, are refused.
+        let twice = "[[repository]]\npath = \"a\"\n[[repository.variants]]\nname = \"x\"\npaths = []\n[[repository.variants]]\nname = \"x\"\npaths = []\n";
+        assert!(parse_config(twice, Path::new(".")).is_err());
+        let typo =
+            "[[repository]]\npath = \"a\"\n[[repository.variants]]\nname = \"x\"\npath = [\"a\"]\n";
+        assert!(parse_config(typo, Path::new(".")).is_err());
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod kubernetes;
 pub mod nginx;
 pub mod source;
 pub mod traefik;
+pub mod variant;
 pub mod walk;
 pub mod workspace;
 pub mod yaml;
@@ -52,6 +53,7 @@ pub fn extract_files(files: RepoFiles, registry: &Registry) -> RepoFacts {
         registry.extract_file(file, &files, &mut facts);
     }
     attribute::attribute(&mut facts, &files);
+    variant::assign(&mut facts, &files);
     facts
 }
 
@@ -138,6 +140,14 @@ pub fn extract_fleet(
     )
 }
 
+/// Variants named in `switchyard.toml` win over the ones found in the files. They are not part
+/// of the files' cache key, so they are applied to facts after the cache.
+pub fn apply_configured_variants(facts: &mut RepoFacts, repo: &fleet::RepoSpec) {
+    if !repo.variants.is_empty() {
+        facts.variants = repo.variants.iter().map(|v| v.to_variant()).collect();
+    }
+}
+
 /// [`extract_fleet`] that stops reading when `cancel` fires.
 pub fn extract_fleet_until(
     fleet: &fleet::Fleet,
@@ -152,10 +162,11 @@ pub fn extract_fleet_until(
         .repositories
         .par_iter()
         .map(|repo| {
-            let out =
+            let (mut facts, cache_use) =
                 extract_repository_until(&repo.name, &repo.path, registry, limits, cache, cancel);
+            apply_configured_variants(&mut facts, repo);
             on_repository(&repo.name);
-            out
+            (facts, cache_use)
         })
         .collect();
     if let Some(cache) = cache {

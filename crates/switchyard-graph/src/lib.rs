@@ -17,6 +17,7 @@
 
 mod cycles;
 pub mod export;
+pub mod variant;
 
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, VecDeque};

@@ -210,6 +210,7 @@ mod tests {
             networks: Vec::new(),
             image: None,
             test_harness: false,
+            variants: Vec::new(),
         }
     }
 

@@ -147,7 +147,7 @@ pub fn link<F: Borrow<RepoFacts>>(repositories: &[Repository], facts: &[F]) -> F
                         &mut edges,
                         &services,
                         (from, to),
-                        reference,
+                        (reference, f),
                         resolver.route.get(),
                     );
                 }
@@ -169,14 +169,20 @@ pub fn link<F: Borrow<RepoFacts>>(repositories: &[Repository], facts: &[F]) -> F
                 location: reference.location.clone(),
             });
         } else {
-            add_edge(&mut edges, &services, (from, to), reference, route);
+            add_edge(&mut edges, &services, (from, to), (reference, f), route);
         }
     }
     let mut edges: Vec<Edge> = edges
-        .into_values()
-        .map(|(mut edge, class)| {
+        .into_iter()
+        .map(|((from, to), (mut edge, class, shared))| {
             edge.evidence.sort();
             (edge.kind, edge.telemetry, edge.confidence) = class.finish();
+            if shared {
+                edge.variants
+                    .extend(shared_variants(&services[from], &services[to]));
+            }
+            edge.variants.sort();
+            edge.variants.dedup();
             edge
         })
         .collect();
@@ -190,20 +196,30 @@ pub fn link<F: Borrow<RepoFacts>>(repositories: &[Repository], facts: &[F]) -> F
     }
 }
 
-/// Edges by `(from, to)`, with the classification of the references behind each.
-type Edges = BTreeMap<(ServiceIdx, ServiceIdx), (Edge, kind::EdgeClass)>;
+/// Edges by `(from, to)`, with the classification of the references behind each and whether
+/// some evidence is shared by all the repository's variants (a file no variant holds).
+type Edges = BTreeMap<(ServiceIdx, ServiceIdx), (Edge, kind::EdgeClass, bool)>;
 
 fn add_edge(
     edges: &mut Edges,
     services: &[Service],
     (from, to): (ServiceIdx, ServiceIdx),
-    reference: &Reference,
+    (reference, facts): (&Reference, &RepoFacts),
     route: kind::Route,
 ) {
-    let (edge, class) = edges.entry((from, to)).or_insert_with(|| {
+    let (edge, class, shared) = edges.entry((from, to)).or_insert_with(|| {
         let edge = Edge::new(services[from].id.clone(), services[to].id.clone());
-        (edge, kind::EdgeClass::default())
+        (edge, kind::EdgeClass::default(), false)
     });
+    if !facts.variants.is_empty() {
+        let seen_in = services::variants_of(&facts.variants, &reference.scope, &reference.location);
+        *shared |= seen_in.is_empty();
+        for name in seen_in {
+            if !edge.variants.contains(&name) {
+                edge.variants.push(name);
+            }
+        }
+    }
     class.add(kind::contribution(reference, &services[from], route));
     if !edge.mechanisms.contains(&reference.mechanism) {
         edge.mechanisms.push(reference.mechanism);
@@ -212,6 +228,18 @@ fn add_edge(
     if !edge.evidence.contains(&reference.location) {
         edge.evidence.push(reference.location.clone());
     }
+}
+
+/// The variants an edge seen in a shared file (an nginx config, an `.env` every variant reads)
+/// belongs to: those of its caller, and of its callee when both are in one repository.
+fn shared_variants(from: &Service, to: &Service) -> Vec<String> {
+    from.variants
+        .iter()
+        .filter(|v| {
+            from.repository != to.repository || to.variants.is_empty() || to.variants.contains(v)
+        })
+        .cloned()
+        .collect()
 }
 
 /// Whether `proxy` reaches `service` in at most three hops (a CDN tunnel, an edge proxy and an
@@ -334,7 +362,33 @@ impl Resolver<'_> {
     }
 
     /// A bare name in the referrer's scopes: compose project, external networks, namespace.
+    /// The providers of a hostname, those in the referrer's own variants first: a name two
+    /// alternative deployments of one repository give to different services means the one
+    /// deployed beside the referrer.
     fn resolve_name(
+        &self,
+        from: ServiceIdx,
+        reference: &Reference,
+        name: &str,
+    ) -> Option<Vec<ServiceIdx>> {
+        let list = self.resolve_name_in_scopes(from, reference, name)?;
+        let own = &self.services[from];
+        if list.len() < 2 || own.variants.is_empty() {
+            return Some(list);
+        }
+        let beside: Vec<ServiceIdx> = list
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let s = &self.services[i];
+                s.repository == own.repository
+                    && s.variants.iter().any(|v| own.variants.contains(v))
+            })
+            .collect();
+        Some(if beside.is_empty() { list } else { beside })
+    }
+
+    fn resolve_name_in_scopes(
         &self,
         from: ServiceIdx,
         reference: &Reference,

@@ -1,8 +1,11 @@
 //! Merges a repository's service declarations into services: declarations with one name in one
-//! repository (compose, swarm, k8s variants of one app) are one service with several sources.
+//! repository (compose, swarm, k8s variants of one app) are one service with several sources,
+//! which keeps the names of the repository's [`Variant`]s that declare it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use switchyard_model::{RepoFacts, Service, ServiceDecl, ServiceKind, service_id};
+use switchyard_model::{
+    Location, RepoFacts, Scope, Service, ServiceDecl, ServiceKind, Variant, service_id,
+};
 
 /// Services of one repository, in declaration order of their first declaration.
 pub fn merge_services(facts: &RepoFacts) -> Vec<Service> {
@@ -26,7 +29,11 @@ pub fn merge_services(facts: &RepoFacts) -> Vec<Service> {
     let mut services: Vec<Service> = order
         .iter()
         .filter_map(|name| groups.get(name.as_str()))
-        .map(|decls| merge(&facts.repository, decls))
+        .map(|decls| {
+            let mut service = merge(&facts.repository, decls);
+            service.variants = decl_variants(&facts.variants, decls);
+            service
+        })
         .collect();
     for name in implicit {
         let location = facts
@@ -44,6 +51,31 @@ pub fn merge_services(facts: &RepoFacts) -> Vec<Service> {
         services.push(merge(&facts.repository, &[&decl]));
     }
     services
+}
+
+/// The variants holding a fact declared at `location` in `scope`: a compose project's own
+/// variant, else every variant whose files hold the location's file. Sorted.
+pub fn variants_of(variants: &[Variant], scope: &Scope, location: &Location) -> Vec<String> {
+    if let Scope::Compose { project } = scope
+        && let Some(own) = variants.iter().find(|v| &v.name == project)
+    {
+        return vec![own.name.clone()];
+    }
+    let mut names: Vec<String> = variants
+        .iter()
+        .filter(|v| v.holds(&location.path))
+        .map(|v| v.name.clone())
+        .collect();
+    names.sort();
+    names
+}
+
+fn decl_variants(variants: &[Variant], decls: &[&ServiceDecl]) -> Vec<String> {
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    for decl in decls {
+        names.extend(variants_of(variants, &decl.scope, &decl.source));
+    }
+    names.into_iter().collect()
 }
 
 fn merge(repository: &str, decls: &[&ServiceDecl]) -> Service {
@@ -65,6 +97,7 @@ fn merge(repository: &str, decls: &[&ServiceDecl]) -> Service {
         networks: Vec::new(),
         image: None,
         test_harness: decls.iter().all(|d| d.test_harness),
+        variants: Vec::new(),
     };
     for decl in decls {
         if !service.sources.contains(&decl.source) {

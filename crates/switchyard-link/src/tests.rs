@@ -421,3 +421,93 @@ fn own_public_urls_and_allow_lists_are_not_calls() {
         [UnresolvedReason::AllowList, UnresolvedReason::SelfUrl]
     );
 }
+
+/// An app with a dev compose project and a Kubernetes tree: `api` calls `db` in both, and only
+/// the Kubernetes variant runs a `cache`.
+fn app_with_two_variants() -> RepoFacts {
+    let k8s = Scope::Kubernetes {
+        namespace: "shop".into(),
+    };
+    let manifest = |name: &str| Location::file("app", format!("k8s/{name}.yaml"));
+    let mut services = vec![
+        decl("app", "api", compose("docker-compose.yml")),
+        decl("app", "db", compose("docker-compose.yml")),
+    ];
+    for name in ["api", "db", "cache"] {
+        services.push(ServiceDecl::new(
+            name,
+            ServiceKind::Kubernetes,
+            k8s.clone(),
+            manifest(name),
+        ));
+    }
+    let in_manifest = |text: &str| Reference {
+        location: Location::new("app", "k8s/api.yaml", 20, 11, ByteSpan::new(400, 420)),
+        ..address("app", "api", text, k8s.clone())
+    };
+    let references = vec![
+        Reference {
+            location: Location::new("app", "docker-compose.yml", 6, 9, ByteSpan::new(80, 110)),
+            ..address(
+                "app",
+                "api",
+                "postgres://db:5432/shop",
+                compose("docker-compose.yml"),
+            )
+        },
+        in_manifest("postgres://db:5432/shop"),
+        in_manifest("redis://cache:6379"),
+    ];
+    let mut facts = facts("app", services, references);
+    facts.variants = vec![
+        Variant {
+            name: "docker-compose.yml".into(),
+            files: vec!["docker-compose.yml".into()],
+        },
+        Variant {
+            name: "k8s".into(),
+            files: vec!["k8s/".into()],
+        },
+    ];
+    facts
+}
+
+#[test]
+fn services_and_edges_carry_the_variants_they_were_seen_in() {
+    let model = link(&[repo("app", "local")], &[app_with_two_variants()]);
+    let service = |id: &str| model.services.iter().find(|s| s.id == id).unwrap();
+    assert_eq!(service("app/api").variants, ["docker-compose.yml", "k8s"]);
+    assert_eq!(service("app/cache").variants, ["k8s"]);
+    let edge = |to: &str| {
+        model
+            .edges
+            .iter()
+            .find(|e| e.from == "app/api" && e.to == to)
+            .unwrap()
+    };
+    // Seen in the compose file and in the manifest: one edge, in both variants.
+    assert_eq!(edge("app/db").variants, ["docker-compose.yml", "k8s"]);
+    assert_eq!(edge("app/cache").variants, ["k8s"]);
+}
+
+#[test]
+fn a_repository_with_one_deployment_has_no_variants_on_its_edges() {
+    let mut facts = app_with_two_variants();
+    facts.variants.clear();
+    let model = link(&[repo("app", "local")], &[facts]);
+    assert!(model.services.iter().all(|s| s.variants.is_empty()));
+    assert!(model.edges.iter().all(|e| e.variants.is_empty()));
+}
+
+#[test]
+fn evidence_in_a_shared_file_belongs_to_the_variants_both_ends_are_in() {
+    let mut facts = app_with_two_variants();
+    // An nginx config both variants mount: read under no variant's files.
+    facts.references = vec![Reference {
+        location: Location::new("app", "nginx/default.conf", 4, 5, ByteSpan::new(40, 60)),
+        ..address("app", "api", "http://cache:6379", Scope::Host)
+    }];
+    let model = link(&[repo("app", "local")], &[facts]);
+    let edge = model.edges.iter().find(|e| e.to == "app/cache").unwrap();
+    assert_eq!(edge.variants, ["k8s"]);
+}

@@ -18,6 +18,37 @@ pub struct RepoFacts {
     pub diagnostics: Vec<Diagnostic>,
     /// Number of files read (not skipped) for this repository.
     pub files_scanned: usize,
+    /// The alternative deployments the repository holds (empty when it holds one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
+}
+
+/// One alternative deployment of a repository: a standalone compose project, a Kubernetes
+/// manifest tree (a kustomize base with its overlays, an `extras/` folder, a chart…), or a set of
+/// paths `switchyard.toml` names. Services and references belong to the variant whose `files`
+/// hold their declaration; same-named services of two variants are alternatives, never peers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    /// The compose project's file, the manifest tree's directory (or file), or the configured name.
+    pub name: String,
+    /// Repo-relative files (or directories, ending in `/`) that make up the variant.
+    pub files: Vec<String>,
+}
+
+impl Variant {
+    /// Whether the repo-relative `path` belongs to this variant.
+    pub fn holds(&self, path: &str) -> bool {
+        self.files.iter().any(|f| {
+            if f.is_empty() || f == "/" {
+                true
+            } else if let Some(dir) = f.strip_suffix('/') {
+                path.strip_prefix(dir)
+                    .is_some_and(|rest| rest.starts_with('/'))
+            } else {
+                f == path
+            }
+        })
+    }
 }
 
 /// What kind of thing declares a service.
@@ -68,7 +99,8 @@ pub enum Scope {
 }
 
 /// A service declared by a repository. Declarations with the same name in one repository
-/// (compose and k8s variants of one app) are merged into one service by `link`.
+/// (compose and k8s variants of one app) are merged into one service by `link`, which keeps the
+/// [`Variant`]s it is declared in: the variants stay apart in edges, views and conflicts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceDecl {
     pub name: String,
@@ -375,5 +407,32 @@ impl Diagnostic {
             message: message.into(),
             location,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Variant;
+
+    #[test]
+    fn a_variant_holds_its_files_and_the_files_under_its_directories() {
+        let overlay = Variant {
+            name: "deploy/overlays/prod".into(),
+            files: vec![
+                "deploy/base/".into(),
+                "deploy/overlays/prod/patch.yaml".into(),
+            ],
+        };
+        assert!(overlay.holds("deploy/base/api.yaml"));
+        assert!(overlay.holds("deploy/base/db/statefulset.yaml"));
+        assert!(overlay.holds("deploy/overlays/prod/patch.yaml"));
+        // A sibling directory that only starts with the same letters is not inside.
+        assert!(!overlay.holds("deploy/base-old/api.yaml"));
+        assert!(!overlay.holds("deploy/overlays/dev/patch.yaml"));
+        let whole = Variant {
+            name: "all".into(),
+            files: vec!["/".into()],
+        };
+        assert!(whole.holds("docker-compose.yml"));
     }
 }

@@ -40,6 +40,10 @@ pub struct Service {
     pub image: Option<String>,
     /// Declared only in test harness compose files.
     pub test_harness: bool,
+    /// The repository's variants (alternative deployments) that declare this service; empty
+    /// when the repository holds one deployment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
 }
 
 /// What kind of dependency an edge is (docs/LINKING.md, "Edge kinds").
@@ -128,6 +132,10 @@ pub struct Edge {
     pub telemetry: bool,
     #[serde(default)]
     pub confidence: Confidence,
+    /// The variants of `from`'s repository this edge was seen in, sorted; empty when the
+    /// repository holds one deployment (or the evidence is shared by all its variants).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
 }
 
 impl Edge {
@@ -141,6 +149,7 @@ impl Edge {
             kind: EdgeKind::Call,
             telemetry: false,
             confidence: Confidence::High,
+            variants: Vec::new(),
         }
     }
 

@@ -183,7 +183,7 @@ impl Snapshot {
             if source.cancel.is_cancelled() {
                 break;
             }
-            let (facts, _) = switchyard_extract::extract_repository_until(
+            let (mut facts, _) = switchyard_extract::extract_repository_until(
                 &spec.name,
                 &spec.path,
                 &source.registry,
@@ -191,6 +191,7 @@ impl Snapshot {
                 source.cache.as_ref(),
                 &source.cancel,
             );
+            switchyard_extract::apply_configured_variants(&mut facts, spec);
             // Facts cut short by a shutdown are not an answer: the snapshot keeps the old ones.
             if source.cancel.is_cancelled() {
                 break;

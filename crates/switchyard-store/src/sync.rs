@@ -299,6 +299,7 @@ mod tests {
             networks: Vec::new(),
             image: None,
             test_harness: false,
+            variants: Vec::new(),
         };
         let resource = |kind, identifier: &str, external| switchyard_model::ResourceUse {
             service: None,

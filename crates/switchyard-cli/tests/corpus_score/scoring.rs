@@ -24,10 +24,45 @@ pub struct Truth {
     non_edges: BTreeSet<Pair>,
 }
 
+/// One of a truth's `variants`: an alternative deployment with its own edges.
+pub struct TruthVariant {
+    pub name: String,
+    /// System-relative files (`<repository>/<path>` in a multi-repository system).
+    pub files: Vec<String>,
+    /// The system's truth with this variant's `edges` as the expected ones.
+    pub truth: Truth,
+}
+
 impl Truth {
     pub fn read(dir: &Path) -> Truth {
         let text = std::fs::read_to_string(dir.join("TRUTH.json")).expect("TRUTH.json readable");
         let json: serde_json::Value = serde_json::from_str(&text).expect("TRUTH.json is JSON");
+        Truth::from_json(&json, &json["edges"])
+    }
+
+    /// The truth's variants, each scored on its own `edges` with the system's services,
+    /// aliases and neutral lists.
+    pub fn read_variants(dir: &Path) -> Vec<TruthVariant> {
+        let text = std::fs::read_to_string(dir.join("TRUTH.json")).expect("TRUTH.json readable");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("TRUTH.json is JSON");
+        json["variants"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| TruthVariant {
+                name: v["name"].as_str().unwrap_or("").to_string(),
+                files: v["files"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f.as_str().map(str::to_string))
+                    .collect(),
+                truth: Truth::from_json(&json, &v["edges"]),
+            })
+            .collect()
+    }
+
+    fn from_json(json: &serde_json::Value, edges: &serde_json::Value) -> Truth {
         let strings = |v: &serde_json::Value| -> Vec<String> {
             v.as_array()
                 .into_iter()
@@ -56,7 +91,7 @@ impl Truth {
             }
         }
         let tags = &json["edge_tags"];
-        for edge in json["edges"].as_array().into_iter().flatten() {
+        for edge in edges.as_array().into_iter().flatten() {
             let evidence = edge[2].as_str().unwrap_or("");
             for pair in truth.pairs(&edge[0], &edge[1]) {
                 if evidence == "doc" {
@@ -229,6 +264,129 @@ impl Truth {
         }
         score
     }
+}
+
+/// The part of a report one truth variant deploys. In each repository that reports variants,
+/// the reported variants holding one of the truth variant's files are chosen (none when no file
+/// of it is there): their services, the services no variant declares, and the edges seen in a
+/// chosen variant between two kept services, or seen in no variant but in a file of the truth
+/// variant (a shared nginx config it lists; not a package manifest of a build-graph variant).
+/// Repositories without variants are kept whole. `fleet`: truth files start with the
+/// repository name, and a repository none of whose files the truth variant lists is left out.
+pub fn variant_view(
+    report: &serde_json::Value,
+    truth_files: &[String],
+    fleet: bool,
+) -> serde_json::Value {
+    let mut chosen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for repo in report["repositories"].as_array().into_iter().flatten() {
+        let Some(variants) = repo["variants"].as_array().filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let name = repo["name"].as_str().unwrap_or("");
+        let files: Vec<&str> = truth_files
+            .iter()
+            .filter_map(|f| {
+                if fleet {
+                    f.strip_prefix(name).and_then(|rest| rest.strip_prefix('/'))
+                } else {
+                    Some(f.as_str())
+                }
+            })
+            .collect();
+        let holds = |held: &str, path: &str| match held.strip_suffix('/') {
+            Some("") => true,
+            Some(dir) => path.starts_with(&format!("{dir}/")),
+            None => held == path,
+        };
+        let picked: BTreeSet<String> = variants
+            .iter()
+            .filter(|v| {
+                v["files"].as_array().into_iter().flatten().any(|held| {
+                    let held = held.as_str().unwrap_or("");
+                    files.iter().any(|path| holds(held, path))
+                })
+            })
+            .filter_map(|v| v["name"].as_str().map(str::to_string))
+            .collect();
+        chosen.insert(name.to_string(), picked);
+    }
+    let truth_file = |at: &serde_json::Value| {
+        let repository = at["repository"].as_str().unwrap_or("");
+        let path = at["path"].as_str().unwrap_or("");
+        let qualified = format!("{repository}/{path}");
+        truth_files
+            .iter()
+            .any(|f| f == path || (fleet && *f == qualified))
+    };
+    // In a multi-repository system a truth variant lists files of the repositories it deploys.
+    let deployed = |repository: &str| {
+        !fleet
+            || truth_files.iter().any(|f| {
+                f.strip_prefix(repository)
+                    .is_some_and(|r| r.starts_with('/'))
+            })
+    };
+    let in_view = |repository: &str, variants: &serde_json::Value| {
+        if !deployed(repository) {
+            return false;
+        }
+        let of: Vec<&str> = variants
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+            .collect();
+        match chosen.get(repository) {
+            None => true,
+            Some(picked) => of.is_empty() || of.iter().any(|v| picked.contains(*v)),
+        }
+    };
+    let mut view = report.clone();
+    let services: Vec<serde_json::Value> = report["services"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| in_view(s["repository"].as_str().unwrap_or(""), &s["variants"]))
+        .cloned()
+        .collect();
+    let kept: BTreeSet<&str> = services.iter().filter_map(|s| s["id"].as_str()).collect();
+    let edges: Vec<serde_json::Value> = report["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| {
+            let (from, to) = (
+                e["from"].as_str().unwrap_or(""),
+                e["to"].as_str().unwrap_or(""),
+            );
+            let repository = from.split_once('/').map_or(from, |(r, _)| r);
+            let shared = e["variants"].as_array().is_none_or(Vec::is_empty);
+            kept.contains(from)
+                && kept.contains(to)
+                && in_view(repository, &e["variants"])
+                && (!shared
+                    || !chosen.contains_key(repository)
+                    || e["evidence"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(truth_file))
+        })
+        .cloned()
+        .collect();
+    view["services"] = serde_json::Value::Array(services.clone());
+    view["edges"] = serde_json::Value::Array(edges);
+    view
+}
+
+/// Whether any repository of the report holds variants.
+pub fn reports_variants(report: &serde_json::Value) -> bool {
+    report["repositories"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|r| r["variants"].as_array().is_some_and(|v| !v.is_empty()))
 }
 
 /// One reported pair: a mechanism and an evidence location of it.

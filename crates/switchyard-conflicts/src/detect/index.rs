@@ -252,6 +252,14 @@ pub fn may_clash(a: &Service, b: &Service) -> bool {
     if a.repository != b.repository {
         return true;
     }
+    // Two alternative deployments of the repository (see `Service::variants`) never run
+    // together, whatever their directories.
+    if !a.variants.is_empty()
+        && !b.variants.is_empty()
+        && !a.variants.iter().any(|v| b.variants.contains(v))
+    {
+        return false;
+    }
     let (da, db) = (compose_dirs(a), compose_dirs(b));
     !da.is_empty() && !db.is_empty() && da.is_disjoint(&db)
 }
@@ -364,6 +372,7 @@ pub(crate) mod testing {
             networks: Vec::new(),
             image: None,
             test_harness: false,
+            variants: Vec::new(),
         }
     }
 
@@ -418,6 +427,36 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+
+    #[test]
+    fn services_of_two_variants_never_clash_but_of_one_variant_may() {
+        let in_variants = |name: &str, project: &str, variants: &[&str]| Service {
+            variants: variants.iter().map(|v| v.to_string()).collect(),
+            ..service("r", name, vec![compose_scope(project)], vec![])
+        };
+        // Different folders, which alone would let them clash, but alternatives of each other.
+        let web = in_variants("web", "app/docker-compose.yml", &["app/docker-compose.yml"]);
+        let alt = in_variants(
+            "web-alt",
+            "alt/docker-compose.yml",
+            &["alt/docker-compose.yml"],
+        );
+        assert!(!may_clash(&web, &alt));
+        // Two folders deployed together in one variant still may.
+        let api = in_variants("api", "api/docker-compose.yml", &["app/docker-compose.yml"]);
+        assert!(may_clash(&web, &api));
+        // Another repository's variant is another deployment: it may clash.
+        let other = Service {
+            variants: vec!["alt/docker-compose.yml".into()],
+            ..service(
+                "s",
+                "web",
+                vec![compose_scope("alt/docker-compose.yml")],
+                vec![],
+            )
+        };
+        assert!(may_clash(&web, &other));
+    }
 
     #[test]
     fn variants_of_one_repository_do_not_clash() {

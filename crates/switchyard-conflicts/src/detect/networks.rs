@@ -17,6 +17,8 @@ const MUST_AGREE: [&str; 3] = ["driver", "subnet", "gateway"];
 struct Net<'a> {
     repository: &'a str,
     r: &'a ResourceUse,
+    /// The repository's variants holding the declaration (empty: one deployment, or shared).
+    variants: Vec<&'a str>,
     /// Declarations with equal identity are the same network.
     identity: String,
 }
@@ -108,13 +110,13 @@ impl Detector for NetworkDetector {
     fn detect_in(&self, fleet: &FleetIndex<'_>) -> Vec<Conflict> {
         let mut out = Vec::new();
         for (&(host, env), repos) in fleet.by_place() {
-            let declared: Vec<(&str, &ResourceUse)> = fleet
+            let declared: Vec<(&switchyard_model::RepoFacts, &ResourceUse)> = fleet
                 .facts_of(repos)
                 .flat_map(|f| {
                     f.resources
                         .iter()
                         .filter(|r| r.kind == ResourceKind::Network)
-                        .map(move |r| (f.repository.as_str(), r))
+                        .map(move |r| (f, r))
                 })
                 .collect();
             // Names declared external on this host are shared; a project declaring a network of
@@ -126,13 +128,19 @@ impl Detector for NetworkDetector {
                 .collect();
             let nets: Vec<Net<'_>> = declared
                 .into_iter()
-                .map(|(repository, r)| Net {
-                    repository,
+                .map(|(f, r)| Net {
+                    repository: f.repository.as_str(),
                     r,
+                    variants: f
+                        .variants
+                        .iter()
+                        .filter(|v| v.holds(&r.location.path))
+                        .map(|v| v.name.as_str())
+                        .collect(),
                     identity: if shared.contains(r.identifier.as_str()) {
                         format!("shared:{}", r.identifier)
                     } else {
-                        format!("{repository}:{}:{}", r.location.path, r.identifier)
+                        format!("{}:{}:{}", f.repository, r.location.path, r.identifier)
                     },
                 })
                 .collect();
@@ -213,6 +221,13 @@ fn subnet_overlaps(host: &str, env: &str, nets: &[Net<'_>], out: &mut Vec<Confli
             if a.repository == b.repository
                 && a.r.location.path != b.r.location.path
                 && same_deployment(&a.r.location.path, &b.r.location.path)
+            {
+                continue;
+            }
+            if a.repository == b.repository
+                && !a.variants.is_empty()
+                && !b.variants.is_empty()
+                && !a.variants.iter().any(|v| b.variants.contains(v))
             {
                 continue;
             }
@@ -355,6 +370,26 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn two_variants_in_different_folders_may_reuse_a_subnet() {
+        let mut cluster = net("a", "backend", false, &[("subnet", "172.20.0.0/16")]);
+        cluster.location.path = "swarm/stack.yml".into();
+        let local = net("a", "backend", false, &[("subnet", "172.20.0.0/16")]);
+        let mut fx = Fixture::default();
+        fx.model.repositories = vec![repo("a", "local", "default")];
+        fx.facts_mut("a").resources = vec![local, cluster];
+        // Without variants the folders alone say they may run together.
+        assert_eq!(NetworkDetector.detect(fx.input()).len(), 1);
+        fx.facts_mut("a").variants = ["docker-compose.yml", "swarm/stack.yml"]
+            .iter()
+            .map(|name| switchyard_model::Variant {
+                name: name.to_string(),
+                files: vec![name.to_string()],
+            })
+            .collect();
+        assert!(NetworkDetector.detect(fx.input()).is_empty());
     }
 
     #[test]

@@ -101,6 +101,47 @@ fn included_by_other(file: &SourceFile, repo: &RepoFiles) -> bool {
     })
 }
 
+/// Whether this file is a library of service templates: another compose file of the repository
+/// names it in `extends: {file: …}`, and it is not a file `docker compose` picks up on its own
+/// (`compose.yaml`, `docker-compose.yml`…). Compose reads an extended file only for the service
+/// it names, so its other entries (`default`, `traefik`, `databases` for each value a
+/// `${COMPOSE_VARIANT}` may take) are never containers; the extending project reads it.
+fn extended_by_other(file: &SourceFile, repo: &RepoFiles) -> bool {
+    if is_default_project_name(file.file_name()) {
+        return false;
+    }
+    compose_files_mentioning(repo, file.file_name()).any(|(other, root)| {
+        other.path != file.path
+            && services_of(&root).is_some_and(|services| {
+                services.entries().any(|(_, _, service)| {
+                    service
+                        .get("extends")
+                        .and_then(|e| e.get("file"))
+                        .and_then(Node::as_str)
+                        .map(default_of_variable)
+                        .and_then(|rel| join_repo_path(other.dir(), rel))
+                        .is_some_and(|p| p == file.path)
+                })
+            })
+    })
+}
+
+/// `${VAR:-value}` (or `${VAR-value}`) alone → `value`; any other text as it is.
+fn default_of_variable(text: &str) -> &str {
+    text.strip_prefix("${")
+        .and_then(|t| t.strip_suffix('}'))
+        .and_then(|t| t.split_once('-'))
+        .map_or(text, |(_, value)| value.strip_prefix('-').unwrap_or(value))
+}
+
+/// The file names `docker compose` reads without `-f`.
+fn is_default_project_name(name: &str) -> bool {
+    matches!(
+        name,
+        "compose.yaml" | "compose.yml" | "docker-compose.yaml" | "docker-compose.yml"
+    )
+}
+
 /// Whether a compose service of the repository reads `path` as its `env_file` (the compose
 /// extractor then records its values under that service).
 pub fn is_env_file_of_compose(repo: &RepoFiles, path: &str) -> bool {
@@ -154,7 +195,10 @@ impl Extractor for ComposeExtractor {
 
     fn extract(&self, file: &SourceFile, repo: &RepoFiles, out: &mut RepoFacts) -> Handled {
         // Overrides and included files are read as part of their base's project.
-        if base_of_override(file, repo).is_some() || included_by_other(file, repo) {
+        if base_of_override(file, repo).is_some()
+            || included_by_other(file, repo)
+            || extended_by_other(file, repo)
+        {
             return Handled::Yes;
         }
         let root = match yaml::parse_with_warnings(&file.text) {

@@ -284,6 +284,41 @@ fn extends_names_are_interpolated() {
 }
 
 #[test]
+fn a_file_of_extended_templates_is_not_a_project() {
+    // A homelab stack picks one template per deployment with `COMPOSE_VARIANT`; the templates
+    // file is never run on its own.
+    let stack = "services:\n  git:\n    image: forge/git:1\n    extends:\n      file: ./compose.features.yml\n      service: \"${COMPOSE_VARIANT:-default}\"\n";
+    let features = "services:\n  default: {}\n  proxied:\n    networks: [proxy]\n  proxied_db:\n    networks: [proxy, databases]\n";
+    let facts = run(&[
+        ("forge/docker-compose.yml", stack),
+        ("forge/compose.features.yml", features),
+    ]);
+    assert_eq!(names(&facts), ["git"]);
+    // Named through a variable with a default, the same.
+    let stack = stack.replace(
+        "./compose.features.yml",
+        "${FEATURES:-compose.features.yml}",
+    );
+    let facts = run(&[
+        ("forge/docker-compose.yml", &stack),
+        ("forge/compose.features.yml", features),
+    ]);
+    assert_eq!(names(&facts), ["git"]);
+}
+
+#[test]
+fn an_extended_default_compose_file_is_still_a_project() {
+    // `docker-compose.prod.yml` builds on the services of the file `docker compose up` runs.
+    let base = "services:\n  web:\n    image: shop/web\n  db:\n    image: postgres:16\n";
+    let prod = "services:\n  web:\n    extends:\n      file: docker-compose.yml\n      service: web\n    restart: always\n";
+    let facts = run(&[
+        ("docker-compose.yml", base),
+        ("docker-compose.prod.yml", prod),
+    ]);
+    assert_eq!(names(&facts), ["web", "db", "web"]);
+}
+
+#[test]
 fn interpolation_uses_project_env() {
     let compose = "services:\n  web:\n    image: \"web:${TAG:-latest}\"\n    ports:\n      - \"${WEB_PORT:-8080}:80\"\n    environment:\n      API_URL: http://${API_HOST}:${API_PORT:-3000}\n      MISSING: ${NOPE}\n      AGAIN: ${NOPE}\n      NEEDED: ${MUST:?set MUST}\n      COST: $$5\n";
     let dotenv = "TAG=2.1\nAPI_HOST=api\n";

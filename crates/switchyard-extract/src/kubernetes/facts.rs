@@ -87,6 +87,18 @@ pub(super) fn emit_file(path: &str, index: &RepoIndex, out: &mut RepoFacts) {
         if here.len() == 1 {
             decl.owned_paths.push(path.to_string());
         }
+        // Files a ConfigMap is generated from are read by the workloads that mount the
+        // ConfigMap or import it whole (`envFrom`); one key (`configMapKeyRef`) is not the file.
+        for name in imported_config_maps(w) {
+            for file in index
+                .config_map(&w.namespace, name)
+                .map_or(&[][..], |cm| &cm.files)
+            {
+                if !decl.owned_paths.contains(file) {
+                    decl.owned_paths.push(file.clone());
+                }
+            }
+        }
         out.services.push(decl);
         emit_workload_values(w, index, out);
     }
@@ -184,6 +196,18 @@ fn record_data_entry(
             Mechanism::Url,
         );
     }
+}
+
+/// ConfigMaps a workload mounts as volumes or imports whole with `envFrom`.
+fn imported_config_maps(w: &Workload) -> impl Iterator<Item = &str> {
+    let env_from = w.env.iter().filter_map(|e| match e {
+        EnvSource::ConfigMap { config_map, .. } => Some(config_map.as_str()),
+        _ => None,
+    });
+    w.mounted_config_maps
+        .iter()
+        .map(String::as_str)
+        .chain(env_from)
 }
 
 /// Env values (literal, from ConfigMaps), command-line addresses and mounted ConfigMap URLs.

@@ -540,6 +540,7 @@ impl Reader<'_> {
             name: name.to_string(),
             namespace,
             data: Vec::new(),
+            files: Vec::new(),
         };
         for (key, _, value_node) in data.into_iter().flat_map(Node::entries) {
             let Some(value) = value_node.as_str() else {

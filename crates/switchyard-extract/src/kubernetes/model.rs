@@ -75,6 +75,9 @@ pub(super) struct ConfigMap {
     pub name: String,
     pub namespace: String,
     pub data: Vec<DataEntry>,
+    /// Repo paths of the files a kustomize `configMapGenerator` builds it from (`files`, `envs`):
+    /// a workload that mounts or imports the ConfigMap reads them.
+    pub files: Vec<String>,
 }
 
 /// One `data` entry of a ConfigMap.

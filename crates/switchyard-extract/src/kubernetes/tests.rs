@@ -606,3 +606,123 @@ spec:
         "{parse_errors:?}"
     );
 }
+
+/// A nightly job whose script comes from a kustomize `configMapGenerator`: the addresses in the
+/// script are the job's, not the repository's.
+const REPORT_KUSTOMIZATION: &str = "\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - cronjob-report.yaml
+  - cronjob-export.yaml
+configMapGenerator:
+  - name: report-script
+    files:
+      - scripts/report.sh
+  - name: export-config
+    files:
+      - export.sh=scripts/export-v2.sh
+    literals:
+      - WAREHOUSE_URL=http://warehouse:8123
+";
+
+const REPORT_CRONJOB: &str = "\
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: nightly-report
+spec:
+  schedule: \"0 2 * * *\"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - name: report
+              image: alpine:3.20
+              command: [\"/bin/sh\", \"/opt/report/report.sh\"]
+              volumeMounts:
+                - name: script
+                  mountPath: /opt/report
+          volumes:
+            - name: script
+              configMap:
+                name: report-script
+";
+
+const EXPORT_CRONJOB: &str = "\
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: export
+spec:
+  schedule: \"0 3 * * *\"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - name: export
+              image: alpine:3.20
+              envFrom:
+                - configMapRef:
+                    name: export-config
+";
+
+#[test]
+fn generated_config_map_files_belong_to_their_consumers() {
+    let (facts, _) = run(&[
+        ("deploy/kustomization.yaml", REPORT_KUSTOMIZATION),
+        ("deploy/cronjob-report.yaml", REPORT_CRONJOB),
+        ("deploy/cronjob-export.yaml", EXPORT_CRONJOB),
+    ]);
+    let report = service(&facts, "nightly-report");
+    assert!(
+        report
+            .owned_paths
+            .contains(&"deploy/scripts/report.sh".to_string()),
+        "{:?}",
+        report.owned_paths
+    );
+    let export = service(&facts, "export");
+    assert!(
+        export
+            .owned_paths
+            .contains(&"deploy/scripts/export-v2.sh".to_string())
+    );
+    assert!(!export.owned_paths.iter().any(|p| p.ends_with("report.sh")));
+    // A literal imported with envFrom is the consumer's env, located at the literal.
+    let literal = facts
+        .env
+        .iter()
+        .find(|e| e.key == "WAREHOUSE_URL")
+        .expect("literal imported");
+    assert_eq!(literal.service.as_deref(), Some("export"));
+    assert_eq!(literal.location.path, "deploy/kustomization.yaml");
+    assert_eq!(at(&literal.location), (14, 9));
+}
+
+#[test]
+fn a_script_mounted_from_a_generator_is_read_as_the_jobs() {
+    let script = "#!/bin/sh\nset -e\nhealthcheck http ledger-replica:5432/ready\n";
+    let mut repo = RepoFiles::new("r");
+    repo.add_text("deploy/kustomization.yaml", REPORT_KUSTOMIZATION);
+    repo.add_text("deploy/cronjob-report.yaml", REPORT_CRONJOB);
+    repo.add_text("deploy/scripts/report.sh", script);
+    // Not mounted by anything: tooling, nobody's.
+    repo.add_text(
+        "deploy/scripts/lint.sh",
+        "curl http://ledger-replica:5432/x\n",
+    );
+    let facts = crate::extract_files(repo, &crate::Registry::default());
+    let from: Vec<(Option<&str>, &str)> = facts
+        .references
+        .iter()
+        .filter(|r| r.location.path.ends_with(".sh"))
+        .map(|r| (r.from.as_deref(), r.location.path.as_str()))
+        .collect();
+    assert_eq!(
+        from,
+        vec![(Some("nightly-report"), "deploy/scripts/report.sh")]
+    );
+}

@@ -7,7 +7,8 @@
 use crate::scripts::is_shell_script;
 use crate::source::{RepoFiles, file_name, parent_dir};
 use switchyard_model::{
-    Endpoint, EndpointKind, Location, RepoFacts, ResourceKind, Scope, ServiceDecl, ServiceKind,
+    Endpoint, EndpointKind, Location, Mechanism, RepoFacts, ResourceKind, Scope, ServiceDecl,
+    ServiceKind,
 };
 
 /// Env keys whose numeric value is the port a process listens on.
@@ -205,9 +206,16 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
             references.push(r);
             continue;
         }
-        for owner in owners_for(&r.location.path, &r.location) {
+        let owners = owners_for(&r.location.path, &r.location);
+        // An env file several services read whole (`env_file: shared.env`) is an address
+        // book: each gets every address in it, whether it calls that service or not.
+        let book = owners.len() > 1 && r.mechanism == Mechanism::Env;
+        for owner in owners {
             let mut owned = r.clone();
             owned.from = Some(owner);
+            if book {
+                owned.mechanism = Mechanism::EnvFrom;
+            }
             references.push(owned);
         }
     }
@@ -295,7 +303,7 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use switchyard_model::{Mechanism, Reference, Target};
+    use switchyard_model::{Reference, Target};
 
     fn service(name: &str, owned: &[&str]) -> ServiceDecl {
         let mut s = ServiceDecl::new(
@@ -464,6 +472,37 @@ mod tests {
             [
                 ("ops/backup/run.sh", Some("backup")),
                 ("config/app.json", Some("app"))
+            ]
+        );
+    }
+
+    #[test]
+    fn an_env_file_read_by_several_services_is_an_address_book() {
+        let mut shared = loose("deploy/common.env");
+        shared.mechanism = Mechanism::Env;
+        let mut own = loose("deploy/billing.env");
+        own.mechanism = Mechanism::Env;
+        let mut facts = RepoFacts {
+            repository: "r".into(),
+            services: vec![
+                service("billing", &["deploy/common.env", "deploy/billing.env"]),
+                service("mailer", &["deploy/common.env"]),
+            ],
+            references: vec![shared, own],
+            ..Default::default()
+        };
+        attribute(&mut facts, &RepoFiles::new("r"));
+        let got: Vec<_> = facts
+            .references
+            .iter()
+            .map(|r| (r.location.path.as_str(), r.from.as_deref(), r.mechanism))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("deploy/common.env", Some("billing"), Mechanism::EnvFrom),
+                ("deploy/common.env", Some("mailer"), Mechanism::EnvFrom),
+                ("deploy/billing.env", Some("billing"), Mechanism::Env),
             ]
         );
     }

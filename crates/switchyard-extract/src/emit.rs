@@ -35,12 +35,10 @@ const HOST_KEY_WORDS: &[&str] = &[
 ];
 
 /// Keys whose values list *callers* (CORS allow-lists), never services this one calls.
+/// (Redirect URIs are recorded: the linker keeps them as client registrations.)
 fn is_origin_key(key: &str) -> bool {
     let k = key.to_ascii_uppercase();
-    k.contains("ORIGIN")
-        || k.contains("CORS")
-        || k.contains("ALLOWED_HOSTS")
-        || k.contains("REDIRECT")
+    k.contains("ORIGIN") || k.contains("CORS") || k.contains("ALLOWED_HOSTS")
 }
 
 /// The last alphanumeric word of a key, uppercased: `REACT_APP_API_URL` → `URL`, `apiUrl` → `URL`.

@@ -3,8 +3,9 @@
 //! One module per format (compose, kubernetes, dotenv, nginx, traefik, workspace, federation,
 //! config_urls, scripts), each behind the [`Extractor`] trait and listed in [`Registry`].
 //! Extraction is pure: [`extract_files`] takes file texts and returns facts;
-//! [`extract_repository`] adds the walk over the disk (gitignore-aware, with [`Limits`]), and [`cache`] keeps results by content
-//! hash. Broken files become diagnostics; the rest of the repository is still read.
+//! [`extract_repository`] adds the walk over the disk (gitignore-aware, with [`Limits`]), and
+//! [`cache`] keeps results by content hash. Broken files become diagnostics; the rest of the
+//! repository is still read.
 //!
 //! ```
 //! use switchyard_extract::{extract_files, source::RepoFiles, Registry};

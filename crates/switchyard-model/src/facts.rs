@@ -214,6 +214,9 @@ pub enum Mechanism {
     Federation,
     Workspace,
     VolumesFrom,
+    /// An address in an env set imported whole (`envFrom` of a ConfigMap that several workloads
+    /// import): an address book, whose entries the consumer may or may not read.
+    EnvFrom,
 }
 
 impl Mechanism {
@@ -230,6 +233,7 @@ impl Mechanism {
             Self::Federation => "federation",
             Self::Workspace => "workspace",
             Self::VolumesFrom => "volumes_from",
+            Self::EnvFrom => "env_from",
         }
     }
 }

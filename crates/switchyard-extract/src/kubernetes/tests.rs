@@ -726,3 +726,90 @@ fn a_script_mounted_from_a_generator_is_read_as_the_jobs() {
         vec![(Some("nightly-report"), "deploy/scripts/report.sh")]
     );
 }
+
+/// A ConfigMap listing every service's URL, imported whole by two Deployments: `checkout` says
+/// which entry it reads (`$(PAYMENTS_URL)` in its args), `emails` does not.
+const ADDRESS_BOOK: &str = "\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: service-urls
+data:
+  PAYMENTS_URL: http://payments:8080
+  CATALOG_URL: http://catalog:8080
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: checkout
+spec:
+  template:
+    spec:
+      containers:
+        - name: checkout
+          image: shop/checkout:1.4
+          args: [\"--payments=$(PAYMENTS_URL)\"]
+          envFrom:
+            - configMapRef:
+                name: service-urls
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: emails
+spec:
+  template:
+    spec:
+      containers:
+        - name: emails
+          image: shop/emails:2.0
+          envFrom:
+            - configMapRef:
+                name: service-urls
+";
+
+#[test]
+fn an_address_book_imported_whole_is_not_a_call_list() {
+    let (facts, _) = run(&[("k8s/shop.yaml", ADDRESS_BOOK)]);
+    let mut got: Vec<(&str, String, Mechanism)> = facts
+        .references
+        .iter()
+        .filter(|r| r.key.as_deref().is_some_and(|k| k.ends_with("_URL")))
+        .map(|r| {
+            let target = match &r.target {
+                Target::Address { text } => text.clone(),
+                _ => String::new(),
+            };
+            (r.from.as_deref().unwrap_or(""), target, r.mechanism)
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("checkout", "http://catalog:8080".into(), Mechanism::EnvFrom),
+            ("checkout", "http://payments:8080".into(), Mechanism::Env),
+            ("emails", "http://catalog:8080".into(), Mechanism::EnvFrom),
+            ("emails", "http://payments:8080".into(), Mechanism::EnvFrom),
+        ]
+    );
+    // The env itself is still each consumer's (for drift and conflicts).
+    assert_eq!(
+        facts.env.iter().filter(|e| e.key == "CATALOG_URL").count(),
+        2
+    );
+
+    // Imported by one Deployment only, a ConfigMap is that Deployment's own settings.
+    let single = ADDRESS_BOOK
+        .split("---\n")
+        .take(2)
+        .collect::<Vec<_>>()
+        .join("---\n");
+    let (facts, _) = run(&[("k8s/shop.yaml", &single)]);
+    assert!(
+        facts
+            .references
+            .iter()
+            .all(|r| r.mechanism != Mechanism::EnvFrom)
+    );
+}

@@ -173,7 +173,15 @@ fn record_data_entry(
     scope: &Scope,
     entry: &super::model::DataEntry,
 ) {
-    if entry.value.trim_end().contains('\n') {
+    if !entry.settings.is_empty() {
+        for found in &entry.settings {
+            out.references.push(Reference {
+                from: from.map(str::to_string),
+                scope: scope.clone(),
+                ..found.clone()
+            });
+        }
+    } else if entry.value.trim_end().contains('\n') {
         for (url, loc) in &entry.urls {
             record_address(
                 out,

@@ -251,6 +251,7 @@ fn read_config_map_generators(
                 value: value.to_string(),
                 location: literal.location(file),
                 urls: Vec::new(),
+                settings: Vec::new(),
             });
         }
         out.push(cm);

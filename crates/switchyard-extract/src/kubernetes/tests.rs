@@ -813,3 +813,86 @@ fn an_address_book_imported_whole_is_not_a_call_list() {
             .all(|r| r.mechanism != Mechanism::EnvFrom)
     );
 }
+
+/// Prometheus configured by a mounted ConfigMap: its scrape targets are bare `host:port`
+/// settings, found by reading the file as YAML, and located in the manifest.
+const PROMETHEUS_CONFIG_MAP: &str = "\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: prometheus-config
+data:
+  prometheus.yml: |
+    global:
+      scrape_interval: 30s
+    scrape_configs:
+      - job_name: orders
+        static_configs:
+          - targets: ['orders:9100']
+    alerting:
+      alertmanagers:
+        - static_configs:
+            - targets:
+                - alertmanager:9093
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: prometheus
+spec:
+  template:
+    spec:
+      containers:
+        - name: prometheus
+          image: prom/prometheus:v2.53.0
+          volumeMounts:
+            - name: config
+              mountPath: /etc/prometheus
+      volumes:
+        - name: config
+          configMap:
+            name: prometheus-config
+";
+
+#[test]
+fn a_mounted_config_file_is_read_as_yaml() {
+    let (facts, _) = run(&[("monitoring/prometheus.yaml", PROMETHEUS_CONFIG_MAP)]);
+    let got: Vec<(&str, String, (u32, u32), &str)> = facts
+        .references
+        .iter()
+        .map(|r| {
+            let target = match &r.target {
+                Target::Address { text } => text.clone(),
+                _ => String::new(),
+            };
+            (
+                r.from.as_deref().unwrap_or(""),
+                target,
+                at(&r.location),
+                r.key.as_deref().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "prometheus",
+                "orders:9100".to_string(),
+                (12, 24),
+                "scrape_configs[0].static_configs[0].targets[0]"
+            ),
+            (
+                "prometheus",
+                "alertmanager:9093".to_string(),
+                (17, 19),
+                "alerting.alertmanagers[0].static_configs[0].targets[0]"
+            ),
+        ]
+    );
+    let loc = &facts.references[0].location;
+    assert_eq!(
+        &PROMETHEUS_CONFIG_MAP[loc.span.start..loc.span.end],
+        "orders:9100"
+    );
+}

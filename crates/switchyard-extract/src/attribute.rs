@@ -4,6 +4,7 @@
 //! the repository's only service; else to an application service named after the repository.
 //! Also derives listening ports of host processes from `PORT`-style env values.
 
+use crate::config_urls::is_server_config;
 use crate::scripts::is_shell_script;
 use crate::source::{RepoFiles, file_name, parent_dir};
 use switchyard_model::{
@@ -70,6 +71,10 @@ fn owner_of(services: &[ServiceDecl], path: &str) -> Option<String> {
 /// context does not count: it holds the sources, scripts and tooling of the whole project.
 fn mounters_of(facts: &RepoFacts, path: &str) -> Vec<String> {
     let under = |dir: &str| {
+        // Host paths (`/:/host`, `~/x`, `C:\x`) lie outside the repository.
+        if dir.starts_with(['/', '~', '\\']) || dir.get(1..2) == Some(":") {
+            return false;
+        }
         let dir = dir.trim_end_matches('/');
         dir == path || dir == "." || dir.is_empty() || path.starts_with(&format!("{dir}/"))
     };
@@ -86,6 +91,16 @@ fn mounters_of(facts: &RepoFacts, path: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// Whether `service` owns a folder (not the repository root) that holds `path`.
+fn builds_from_a_folder_of(services: &[ServiceDecl], service: &str, path: &str) -> bool {
+    services.iter().filter(|s| s.name == service).any(|s| {
+        s.owned_paths.iter().any(|owned| {
+            let owned = owned.trim_end_matches('/');
+            !owned.is_empty() && owned != "." && path.starts_with(&format!("{owned}/"))
+        })
+    })
 }
 
 /// Whether `path` is an interpolation `.env` that sits beside a compose file: its values reach
@@ -188,6 +203,24 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
                 .any(|s| s.owned_paths.iter().any(|p| p == path))
         {
             return Vec::new();
+        }
+        // A server's config (an OpenTelemetry collector's, Envoy's, Loki's) is read by the
+        // server it is mounted into, or built into from a folder of its own; the repository's
+        // root build context or only service says nothing about who runs that server.
+        if is_server_config(path) {
+            let mounters = mounters_of(facts_ref, path);
+            if !mounters.is_empty() {
+                return mounters;
+            }
+            let by_folder = owners_of(&facts_ref.services, path)
+                .into_iter()
+                .filter(|o| builds_from_a_folder_of(&facts_ref.services, o, path))
+                .collect::<Vec<_>>();
+            if !by_folder.is_empty() {
+                return by_folder;
+            }
+            application_needed.get_or_insert_with(|| location.clone());
+            return vec![repo.clone()];
         }
         let owners = owners_of(&facts_ref.services, path);
         if !owners.is_empty() {
@@ -453,7 +486,8 @@ mod tests {
             repository: "r".into(),
             // `app` builds from the whole repository; `backup` bind-mounts `ops/backup`.
             services: vec![service("app", &["."]), service("backup", &["ops/backup"])],
-            resources: vec![bind("backup", "ops/backup")],
+            // `node-exporter`-style `/:/host` mounts the host, not the repository.
+            resources: vec![bind("backup", "ops/backup"), bind("app", "/")],
             references: vec![
                 loose("ops/backup/run.sh"),
                 loose("scripts/release.sh"),
@@ -505,5 +539,52 @@ mod tests {
                 ("deploy/billing.env", Some("billing"), Mechanism::Env),
             ]
         );
+    }
+
+    #[test]
+    fn a_server_config_is_its_servers_or_the_repositorys() {
+        let bind = |service: &str, path: &str| switchyard_model::ResourceUse {
+            service: Some(service.into()),
+            kind: ResourceKind::BindMount,
+            identifier: path.into(),
+            read_only: true,
+            external: false,
+            settings: Default::default(),
+            location: Location::file("r", "compose.yaml"),
+        };
+        // Mounted: the collector's.
+        let mut facts = RepoFacts {
+            repository: "r".into(),
+            services: vec![
+                service("api", &["."]),
+                service("collector", &["otel-collector.yaml"]),
+            ],
+            resources: vec![bind("collector", "otel-collector.yaml")],
+            references: vec![loose("otel-collector.yaml")],
+            ..Default::default()
+        };
+        attribute(&mut facts, &RepoFiles::new("r"));
+        assert_eq!(facts.references[0].from.as_deref(), Some("collector"));
+
+        // Not mounted, only the root build context of `api` holds it: not api's calls.
+        let mut facts = RepoFacts {
+            repository: "shop".into(),
+            services: vec![service("api", &["."])],
+            references: vec![loose("deploy/otel-collector.yaml")],
+            ..Default::default()
+        };
+        attribute(&mut facts, &RepoFiles::new("shop"));
+        assert_eq!(facts.references[0].from.as_deref(), Some("shop"));
+        assert!(facts.services.iter().any(|s| s.name == "shop"));
+
+        // Built from a folder of its own (`build: ./envoy`): the proxy's.
+        let mut facts = RepoFacts {
+            repository: "r".into(),
+            services: vec![service("api", &["."]), service("edge", &["envoy"])],
+            references: vec![loose("envoy/envoy.yaml")],
+            ..Default::default()
+        };
+        attribute(&mut facts, &RepoFiles::new("r"));
+        assert_eq!(facts.references[0].from.as_deref(), Some("edge"));
     }
 }

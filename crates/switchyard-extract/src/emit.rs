@@ -88,6 +88,10 @@ pub fn is_address_candidate(key: &str, value: &str) -> bool {
     if NOT_ADDRESSES.contains(&value.to_ascii_lowercase().as_str()) {
         return false;
     }
+    // `0.0.0.0:4317`, `[::]:8080`: where a server listens, on every interface.
+    if value.starts_with("0.0.0.0:") || value.starts_with("[::]:") {
+        return false;
+    }
     if value.contains("://") {
         return true;
     }
@@ -201,6 +205,8 @@ mod tests {
         assert!(!is_address_candidate("DEBUG", "true"));
         assert!(!is_address_candidate("REV_SERVER", "true"));
         assert!(!is_address_candidate("BIND_HOST", "0.0.0.0"));
+        assert!(!is_address_candidate("endpoint", "0.0.0.0:4317"));
+        assert!(!is_address_candidate("listen", "[::]:8080"));
         assert!(!is_address_candidate("DB_PASSWORD", "db"));
         assert!(!is_address_candidate("TIME", "12:30"));
     }

@@ -4,9 +4,12 @@
 //! the repository's only service; else to an application service named after the repository.
 //! Also derives listening ports of host processes from `PORT`-style env values.
 
+use crate::config_urls::is_server_config;
+use crate::scripts::is_shell_script;
 use crate::source::{RepoFiles, file_name, parent_dir};
 use switchyard_model::{
-    Endpoint, EndpointKind, Location, RepoFacts, Scope, ServiceDecl, ServiceKind,
+    Endpoint, EndpointKind, Location, Mechanism, RepoFacts, ResourceKind, Scope, ServiceDecl,
+    ServiceKind,
 };
 
 /// Env keys whose numeric value is the port a process listens on.
@@ -18,29 +21,86 @@ const PORT_KEYS: [&str; 5] = [
     "LISTEN_PORT",
 ];
 
-/// The owner of a file, if any service claims it.
-fn owner_of(services: &[ServiceDecl], path: &str) -> Option<String> {
-    let mut best: Option<(usize, &str)> = None;
+/// The services that claim a file by their longest owned path (its own path beats a folder of
+/// it). Several when each names the file itself (a script two CronJobs mount is both of
+/// theirs); of services sharing a folder (one build context) the first keeps today's answer.
+fn owners_of(services: &[ServiceDecl], path: &str) -> Vec<String> {
+    let mut best: Option<usize> = None;
+    let mut owners: Vec<String> = Vec::new();
     for service in services {
-        for owned in &service.owned_paths {
-            let owned = owned.trim_end_matches('/');
-            let matches = owned == path
-                || owned.is_empty()
-                || owned == "."
-                || path.starts_with(&format!("{owned}/"));
-            if matches {
-                let weight = if owned == path {
-                    usize::MAX
+        let weight = service
+            .owned_paths
+            .iter()
+            .filter_map(|owned| {
+                let owned = owned.trim_end_matches('/');
+                if owned == path {
+                    Some(usize::MAX)
+                } else if owned.is_empty() || owned == "." {
+                    Some(1)
+                } else if path.starts_with(&format!("{owned}/")) {
+                    Some(owned.len() + 1)
                 } else {
-                    owned.len() + 1
-                };
-                if best.is_none_or(|(w, _)| weight > w) {
-                    best = Some((weight, &service.name));
+                    None
                 }
-            }
+            })
+            .max();
+        let Some(weight) = weight else {
+            continue;
+        };
+        if best.is_none_or(|w| weight > w) {
+            best = Some(weight);
+            owners.clear();
+        }
+        if best == Some(weight) && !owners.contains(&service.name) {
+            owners.push(service.name.clone());
         }
     }
-    best.map(|(_, name)| name.to_string())
+    if best != Some(usize::MAX) {
+        owners.truncate(1);
+    }
+    owners
+}
+
+/// The first owner of a file, if any service claims it.
+fn owner_of(services: &[ServiceDecl], path: &str) -> Option<String> {
+    owners_of(services, path).into_iter().next()
+}
+
+/// The services that mount `path` into their containers: the file itself is one of their owned
+/// paths (a file mount, a generated ConfigMap), or it lies in a folder they bind-mount. A build
+/// context does not count: it holds the sources, scripts and tooling of the whole project.
+fn mounters_of(facts: &RepoFacts, path: &str) -> Vec<String> {
+    let under = |dir: &str| {
+        // Host paths (`/:/host`, `~/x`, `C:\x`) lie outside the repository.
+        if dir.starts_with(['/', '~', '\\']) || dir.get(1..2) == Some(":") {
+            return false;
+        }
+        let dir = dir.trim_end_matches('/');
+        dir == path || dir == "." || dir.is_empty() || path.starts_with(&format!("{dir}/"))
+    };
+    let mut out: Vec<String> = Vec::new();
+    for s in &facts.services {
+        let exact = s.owned_paths.iter().any(|p| p == path);
+        let bind = facts.resources.iter().any(|r| {
+            r.service.as_deref() == Some(s.name.as_str())
+                && r.kind == ResourceKind::BindMount
+                && under(&r.identifier)
+        });
+        if (exact || bind) && !out.contains(&s.name) {
+            out.push(s.name.clone());
+        }
+    }
+    out
+}
+
+/// Whether `service` owns a folder (not the repository root) that holds `path`.
+fn builds_from_a_folder_of(services: &[ServiceDecl], service: &str, path: &str) -> bool {
+    services.iter().filter(|s| s.name == service).any(|s| {
+        s.owned_paths.iter().any(|owned| {
+            let owned = owned.trim_end_matches('/');
+            !owned.is_empty() && owned != "." && path.starts_with(&format!("{owned}/"))
+        })
+    })
 }
 
 /// Whether `path` is an interpolation `.env` that sits beside a compose file: its values reach
@@ -124,48 +184,107 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
             _ => None,
         }
     };
+    let loose_references = std::mem::take(&mut facts.references);
+    let loose_env = std::mem::take(&mut facts.env);
+    let loose_shared = std::mem::take(&mut facts.shared);
     let mut application_needed: Option<Location> = None;
-    let mut owner_for = |path: &str, location: &Location| -> Option<String> {
+    let facts_ref: &RepoFacts = facts;
+    let mut owners_for = |path: &str, location: &Location| -> Vec<String> {
+        // A script is run by whoever mounts it; one nobody mounts is tooling, no service's.
+        if is_shell_script(path) {
+            return mounters_of(facts_ref, path);
+        }
         // The `.env` beside a compose file feeds `${VAR}` interpolation, even when a service
         // builds from that folder; only an explicit `env_file`/mount of it makes it a service's.
         if is_compose_interpolation_env(path, files)
-            && !facts
+            && !facts_ref
                 .services
                 .iter()
                 .any(|s| s.owned_paths.iter().any(|p| p == path))
         {
-            return None;
+            return Vec::new();
         }
-        if let Some(owner) = owner_of(&facts.services, path) {
-            return Some(owner);
+        // A server's config (an OpenTelemetry collector's, Envoy's, Loki's) is read by the
+        // server it is mounted into, or built into from a folder of its own; the repository's
+        // root build context or only service says nothing about who runs that server.
+        if is_server_config(path) {
+            let mounters = mounters_of(facts_ref, path);
+            if !mounters.is_empty() {
+                return mounters;
+            }
+            let by_folder = owners_of(&facts_ref.services, path)
+                .into_iter()
+                .filter(|o| builds_from_a_folder_of(&facts_ref.services, o, path))
+                .collect::<Vec<_>>();
+            if !by_folder.is_empty() {
+                return by_folder;
+            }
+            application_needed.get_or_insert_with(|| location.clone());
+            return vec![repo.clone()];
+        }
+        let owners = owners_of(&facts_ref.services, path);
+        if !owners.is_empty() {
+            return owners;
         }
         if let Some(only) = &single_runtime_service {
-            return Some(only.clone());
+            return vec![only.clone()];
         }
         application_needed.get_or_insert_with(|| location.clone());
-        Some(repo.clone())
+        vec![repo.clone()]
     };
 
-    let mut references = std::mem::take(&mut facts.references);
-    references.retain_mut(|r| {
+    let mut references = Vec::new();
+    for r in loose_references {
         if r.from.is_some() {
-            return true;
+            references.push(r);
+            continue;
         }
-        match owner_for(&r.location.path, &r.location) {
-            Some(owner) => {
-                r.from = Some(owner);
-                true
+        let owners = owners_for(&r.location.path, &r.location);
+        // An env file several services read whole (`env_file: shared.env`) is an address
+        // book: each gets every address in it, whether it calls that service or not.
+        let book = owners.len() > 1 && r.mechanism == Mechanism::Env;
+        for owner in owners {
+            let mut owned = r.clone();
+            owned.from = Some(owner);
+            if book {
+                owned.mechanism = Mechanism::EnvFrom;
             }
-            None => false,
+            references.push(owned);
         }
-    });
-    let mut env = std::mem::take(&mut facts.env);
-    for entry in env.iter_mut().filter(|e| e.service.is_none()) {
-        entry.service = owner_for(&entry.location.path, &entry.location);
     }
-    let mut shared = std::mem::take(&mut facts.shared);
-    for dep in shared.iter_mut().filter(|d| d.service.is_none()) {
-        dep.service = owner_for(&dep.location.path, &dep.location);
+    let mut env = Vec::new();
+    for entry in loose_env {
+        if entry.service.is_some() {
+            env.push(entry);
+            continue;
+        }
+        let owners = owners_for(&entry.location.path, &entry.location);
+        if owners.is_empty() {
+            env.push(entry);
+            continue;
+        }
+        for owner in owners {
+            let mut owned = entry.clone();
+            owned.service = Some(owner);
+            env.push(owned);
+        }
+    }
+    let mut shared = Vec::new();
+    for dep in loose_shared {
+        if dep.service.is_some() {
+            shared.push(dep);
+            continue;
+        }
+        let owners = owners_for(&dep.location.path, &dep.location);
+        if owners.is_empty() {
+            shared.push(dep);
+            continue;
+        }
+        for owner in owners {
+            let mut owned = dep.clone();
+            owned.service = Some(owner);
+            shared.push(owned);
+        }
     }
 
     if let Some(location) = application_needed
@@ -217,7 +336,7 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use switchyard_model::{Mechanism, Reference, Target};
+    use switchyard_model::{Reference, Target};
 
     fn service(name: &str, owned: &[&str]) -> ServiceDecl {
         let mut s = ServiceDecl::new(
@@ -323,5 +442,149 @@ mod tests {
         assert_eq!(facts.services.len(), 1);
         assert_eq!(facts.services[0].kind, ServiceKind::Application);
         assert_eq!(facts.references[0].from.as_deref(), Some("backend"));
+    }
+
+    #[test]
+    fn a_file_two_services_mount_is_both_of_theirs() {
+        let mut facts = RepoFacts {
+            repository: "r".into(),
+            services: vec![
+                service("report-daily", &["jobs/report.yaml"]),
+                service("report-weekly", &["config/report.json"]),
+                service("report-monthly", &["config/report.json"]),
+            ],
+            references: vec![loose("config/report.json")],
+            ..Default::default()
+        };
+        attribute(&mut facts, &RepoFiles::new("r"));
+        let from: Vec<_> = facts.references.iter().map(|r| r.from.as_deref()).collect();
+        assert_eq!(from, [Some("report-weekly"), Some("report-monthly")]);
+
+        // Two services building from one folder do not both read every file in it.
+        let mut facts = RepoFacts {
+            repository: "r".into(),
+            services: vec![service("web", &["."]), service("worker", &["."])],
+            references: vec![loose("config/app.json")],
+            ..Default::default()
+        };
+        attribute(&mut facts, &RepoFiles::new("r"));
+        assert_eq!(facts.references.len(), 1);
+    }
+
+    #[test]
+    fn a_script_is_only_its_mounters() {
+        let bind = |service: &str, dir: &str| switchyard_model::ResourceUse {
+            service: Some(service.into()),
+            kind: ResourceKind::BindMount,
+            identifier: dir.into(),
+            read_only: true,
+            external: false,
+            settings: Default::default(),
+            location: Location::file("r", "compose.yaml"),
+        };
+        let mut facts = RepoFacts {
+            repository: "r".into(),
+            // `app` builds from the whole repository; `backup` bind-mounts `ops/backup`.
+            services: vec![service("app", &["."]), service("backup", &["ops/backup"])],
+            // `node-exporter`-style `/:/host` mounts the host, not the repository.
+            resources: vec![bind("backup", "ops/backup"), bind("app", "/")],
+            references: vec![
+                loose("ops/backup/run.sh"),
+                loose("scripts/release.sh"),
+                loose("config/app.json"),
+            ],
+            ..Default::default()
+        };
+        attribute(&mut facts, &RepoFiles::new("r"));
+        let owned: Vec<_> = facts
+            .references
+            .iter()
+            .map(|r| (r.location.path.as_str(), r.from.as_deref()))
+            .collect();
+        assert_eq!(
+            owned,
+            [
+                ("ops/backup/run.sh", Some("backup")),
+                ("config/app.json", Some("app"))
+            ]
+        );
+    }
+
+    #[test]
+    fn an_env_file_read_by_several_services_is_an_address_book() {
+        let mut shared = loose("deploy/common.env");
+        shared.mechanism = Mechanism::Env;
+        let mut own = loose("deploy/billing.env");
+        own.mechanism = Mechanism::Env;
+        let mut facts = RepoFacts {
+            repository: "r".into(),
+            services: vec![
+                service("billing", &["deploy/common.env", "deploy/billing.env"]),
+                service("mailer", &["deploy/common.env"]),
+            ],
+            references: vec![shared, own],
+            ..Default::default()
+        };
+        attribute(&mut facts, &RepoFiles::new("r"));
+        let got: Vec<_> = facts
+            .references
+            .iter()
+            .map(|r| (r.location.path.as_str(), r.from.as_deref(), r.mechanism))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("deploy/common.env", Some("billing"), Mechanism::EnvFrom),
+                ("deploy/common.env", Some("mailer"), Mechanism::EnvFrom),
+                ("deploy/billing.env", Some("billing"), Mechanism::Env),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_server_config_is_its_servers_or_the_repositorys() {
+        let bind = |service: &str, path: &str| switchyard_model::ResourceUse {
+            service: Some(service.into()),
+            kind: ResourceKind::BindMount,
+            identifier: path.into(),
+            read_only: true,
+            external: false,
+            settings: Default::default(),
+            location: Location::file("r", "compose.yaml"),
+        };
+        // Mounted: the collector's.
+        let mut facts = RepoFacts {
+            repository: "r".into(),
+            services: vec![
+                service("api", &["."]),
+                service("collector", &["otel-collector.yaml"]),
+            ],
+            resources: vec![bind("collector", "otel-collector.yaml")],
+            references: vec![loose("otel-collector.yaml")],
+            ..Default::default()
+        };
+        attribute(&mut facts, &RepoFiles::new("r"));
+        assert_eq!(facts.references[0].from.as_deref(), Some("collector"));
+
+        // Not mounted, only the root build context of `api` holds it: not api's calls.
+        let mut facts = RepoFacts {
+            repository: "shop".into(),
+            services: vec![service("api", &["."])],
+            references: vec![loose("deploy/otel-collector.yaml")],
+            ..Default::default()
+        };
+        attribute(&mut facts, &RepoFiles::new("shop"));
+        assert_eq!(facts.references[0].from.as_deref(), Some("shop"));
+        assert!(facts.services.iter().any(|s| s.name == "shop"));
+
+        // Built from a folder of its own (`build: ./envoy`): the proxy's.
+        let mut facts = RepoFacts {
+            repository: "r".into(),
+            services: vec![service("api", &["."]), service("edge", &["envoy"])],
+            references: vec![loose("envoy/envoy.yaml")],
+            ..Default::default()
+        };
+        attribute(&mut facts, &RepoFiles::new("r"));
+        assert_eq!(facts.references[0].from.as_deref(), Some("edge"));
     }
 }

@@ -35,12 +35,10 @@ const HOST_KEY_WORDS: &[&str] = &[
 ];
 
 /// Keys whose values list *callers* (CORS allow-lists), never services this one calls.
+/// (Redirect URIs are recorded: the linker keeps them as client registrations.)
 fn is_origin_key(key: &str) -> bool {
     let k = key.to_ascii_uppercase();
-    k.contains("ORIGIN")
-        || k.contains("CORS")
-        || k.contains("ALLOWED_HOSTS")
-        || k.contains("REDIRECT")
+    k.contains("ORIGIN") || k.contains("CORS") || k.contains("ALLOWED_HOSTS")
 }
 
 /// The last alphanumeric word of a key, uppercased: `REACT_APP_API_URL` → `URL`, `apiUrl` → `URL`.
@@ -88,6 +86,10 @@ pub fn is_address_candidate(key: &str, value: &str) -> bool {
         "true", "false", "yes", "no", "on", "off", "null", "none", "0.0.0.0", "::", "[::]", "*",
     ];
     if NOT_ADDRESSES.contains(&value.to_ascii_lowercase().as_str()) {
+        return false;
+    }
+    // `0.0.0.0:4317`, `[::]:8080`: where a server listens, on every interface.
+    if value.starts_with("0.0.0.0:") || value.starts_with("[::]:") {
         return false;
     }
     if value.contains("://") {
@@ -203,6 +205,8 @@ mod tests {
         assert!(!is_address_candidate("DEBUG", "true"));
         assert!(!is_address_candidate("REV_SERVER", "true"));
         assert!(!is_address_candidate("BIND_HOST", "0.0.0.0"));
+        assert!(!is_address_candidate("endpoint", "0.0.0.0:4317"));
+        assert!(!is_address_candidate("listen", "[::]:8080"));
         assert!(!is_address_candidate("DB_PASSWORD", "db"));
         assert!(!is_address_candidate("TIME", "12:30"));
     }

@@ -43,6 +43,7 @@ impl Default for Registry {
             Box::new(crate::workspace::WorkspaceExtractor),
             Box::new(crate::federation::FederationExtractor),
             Box::new(crate::config_urls::ConfigUrlsExtractor),
+            Box::new(crate::scripts::ShellScriptExtractor),
         ])
     }
 }

@@ -1,10 +1,11 @@
 //! Reads a repository's deployment files into [`RepoFacts`], every fact with a location.
 //!
 //! One module per format (compose, kubernetes, dotenv, nginx, traefik, workspace, federation,
-//! config_urls), each behind the [`Extractor`] trait and listed in [`Registry`]. Extraction is
-//! pure: [`extract_files`] takes file texts and returns facts; [`extract_repository`] adds the
-//! walk over the disk (gitignore-aware, with [`Limits`]), and [`cache`] keeps results by content
-//! hash. Broken files become diagnostics; the rest of the repository is still read.
+//! config_urls, scripts), each behind the [`Extractor`] trait and listed in [`Registry`].
+//! Extraction is pure: [`extract_files`] takes file texts and returns facts;
+//! [`extract_repository`] adds the walk over the disk (gitignore-aware, with [`Limits`]), and
+//! [`cache`] keeps results by content hash. Broken files become diagnostics; the rest of the
+//! repository is still read.
 //!
 //! ```
 //! use switchyard_extract::{extract_files, source::RepoFiles, Registry};
@@ -28,6 +29,7 @@ pub mod fleet;
 pub mod interpolate;
 pub mod kubernetes;
 pub mod nginx;
+pub mod scripts;
 pub mod source;
 pub mod traefik;
 pub mod variant;

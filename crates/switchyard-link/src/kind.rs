@@ -89,6 +89,8 @@ pub(crate) fn contribution(reference: &Reference, from: &Service, route: Route) 
                     .iter()
                     .any(|s| s.path == reference.location.path);
             match route {
+                // An address book says where a service is, not that this consumer calls it.
+                _ if reference.mechanism == Mechanism::EnvFrom => Confidence::Low,
                 Route::LooseName => Confidence::Low,
                 Route::HostPort => Confidence::Medium,
                 Route::Direct if own_declaration => Confidence::High,
@@ -306,6 +308,8 @@ mod tests {
         let app = service(ServiceKind::Application);
         assert_eq!(of(&env, &app, Route::Direct), Confidence::Medium);
         assert_eq!(of(&mounted, &web, Route::LooseName), Confidence::Low);
+        let imported = reference(Mechanism::EnvFrom, Some("ORDERS_URL"), "compose.yaml");
+        assert_eq!(of(&imported, &web, Route::Direct), Confidence::Low);
     }
 
     #[test]

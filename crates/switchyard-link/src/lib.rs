@@ -133,6 +133,10 @@ pub fn link<F: Borrow<RepoFacts>>(repositories: &[Repository], facts: &[F]) -> F
                 unresolved.push(not_a_call(UnresolvedReason::AllowList));
                 continue;
             }
+            if role == not_calls::Role::ClientRegistration {
+                unresolved.push(not_a_call(UnresolvedReason::ClientRegistration));
+                continue;
+            }
             match resolver.resolve(from, reference) {
                 Resolution::To(to) if to == from => {}
                 Resolution::To(_) if role == not_calls::Role::OwnHost => {

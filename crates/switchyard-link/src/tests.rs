@@ -511,3 +511,71 @@ fn evidence_in_a_shared_file_belongs_to_the_variants_both_ends_are_in() {
     let edge = model.edges.iter().find(|e| e.to == "app/cache").unwrap();
     assert_eq!(edge.variants, ["k8s"]);
 }
+
+#[test]
+fn client_registrations_in_an_identity_provider_are_unresolved_with_their_reason() {
+    // A Keycloak realm mounted into `keycloak` registers the `shop` client: its redirect and
+    // home URLs are where the browser goes; only `adminUrl` is called by Keycloak.
+    let scope = compose("compose.yaml");
+    let keyed = |key: &str, text: &str| Reference {
+        key: Some(key.into()),
+        mechanism: Mechanism::Url,
+        ..address("idp", "keycloak", text, scope.clone())
+    };
+    let model = link(
+        &[repo("idp", "h")],
+        &[facts(
+            "idp",
+            vec![
+                decl("idp", "keycloak", scope.clone()),
+                decl("idp", "shop", scope.clone()),
+            ],
+            vec![
+                keyed(
+                    "clients[0].redirectUris[0]",
+                    "http://shop:3000/auth/callback",
+                ),
+                keyed("clients[0].rootUrl", "http://shop:3000"),
+                keyed("clients[0].adminUrl", "http://shop:3000/admin"),
+            ],
+        )],
+    );
+    assert_eq!(edges(&model), [("idp/keycloak", "idp/shop")]);
+    assert_eq!(
+        model.edges[0].evidence.len(),
+        1,
+        "{:?}",
+        model.edges[0].evidence
+    );
+    let reasons: Vec<_> = model.unresolved.iter().map(|u| u.reason).collect();
+    assert_eq!(
+        reasons,
+        [
+            UnresolvedReason::ClientRegistration,
+            UnresolvedReason::ClientRegistration
+        ]
+    );
+}
+
+#[test]
+fn an_address_book_entry_is_a_low_confidence_edge() {
+    let scope = compose("compose.yaml");
+    let imported = Reference {
+        mechanism: Mechanism::EnvFrom,
+        key: Some("ORDERS_URL".into()),
+        ..address("r", "billing", "http://orders:8080", scope.clone())
+    };
+    let model = link(
+        &[repo("r", "h")],
+        &[facts(
+            "r",
+            vec![
+                decl("r", "billing", scope.clone()),
+                decl("r", "orders", scope.clone()),
+            ],
+            vec![imported],
+        )],
+    );
+    assert_eq!(edges(&model), [("r/billing", "r/orders")]);
+    assert_eq!(model.edges[0].confidence, Confidence::Low);
+}

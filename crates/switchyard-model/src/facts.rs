@@ -246,6 +246,9 @@ pub enum Mechanism {
     Federation,
     Workspace,
     VolumesFrom,
+    /// An address in an env set imported whole (`envFrom` of a ConfigMap that several workloads
+    /// import): an address book, whose entries the consumer may or may not read.
+    EnvFrom,
 }
 
 impl Mechanism {
@@ -262,6 +265,7 @@ impl Mechanism {
             Self::Federation => "federation",
             Self::Workspace => "workspace",
             Self::VolumesFrom => "volumes_from",
+            Self::EnvFrom => "env_from",
         }
     }
 }

@@ -182,6 +182,10 @@ pub enum UnresolvedReason {
     /// The service's own public URL or published domain (`ROOT_URL`, `VIRTUAL_HOST`), reached
     /// back through the proxy that serves it.
     SelfUrl,
+    /// An OAuth/OIDC client registration (redirect, callback, post-logout and home URLs of a
+    /// client in an identity provider's config, or an app's own callback URL): the provider
+    /// sends the browser there, nobody calls it.
+    ClientRegistration,
 }
 
 /// A reference that did not resolve to a service of the fleet.

@@ -1,5 +1,6 @@
 //! Generic config files (`config.json`, `settings.yml`, `appsettings.json`, `config/*.yaml`,
-//! Prometheus and Grafana provisioning): every scalar that looks like an address becomes a reference.
+//! Prometheus and Grafana provisioning, the YAML of servers such as an OpenTelemetry collector,
+//! Envoy, Kong or Loki): every scalar that looks like an address becomes a reference.
 //!
 //! This is the registry's fallback: it only sees YAML/JSON no earlier extractor took. Values are
 //! judged by `emit` from the value and its last key (`url`, `host`…); the reference keeps the
@@ -78,6 +79,45 @@ const CONFIG_DIRS: [&str; 6] = [
     "settings",
 ];
 
+/// Servers whose YAML/JSON config names their upstreams, as they name their config file or its
+/// folder (`otel-collector-config.yaml`, `envoy/envoy.yaml`, `kong.yml`, `loki/local.yaml`):
+/// such a file is what the server reads when it is mounted into its container.
+const SERVER_CONFIG_WORDS: [&str; 15] = [
+    "otel",
+    "otelcol",
+    "opentelemetry",
+    "collector",
+    "envoy",
+    "kong",
+    "loki",
+    "tempo",
+    "mimir",
+    "promtail",
+    "alertmanager",
+    "jaeger",
+    "thanos",
+    "grafana",
+    "prometheus",
+];
+
+/// Whether `path` is the YAML config of a server named by the file or its folder
+/// (`otel-collector-config.yaml`, `envoy/front-proxy.yaml`).
+pub fn is_server_config(path: &str) -> bool {
+    let name = file_name(path).to_ascii_lowercase();
+    let Some(stem) = name
+        .strip_suffix(".yaml")
+        .or_else(|| name.strip_suffix(".yml"))
+    else {
+        return false;
+    };
+    names_a_server(stem, path.rsplit('/').nth(1))
+}
+
+fn names_a_server(stem: &str, parent: Option<&str>) -> bool {
+    let word = |w: &str| SERVER_CONFIG_WORDS.contains(&w.to_ascii_lowercase().as_str());
+    stem.split(['-', '_', '.']).any(word) || parent.is_some_and(word)
+}
+
 /// Whether a repo-relative path is a generic config file this extractor reads.
 pub fn is_config_file(path: &str) -> bool {
     let name = file_name(path).to_ascii_lowercase();
@@ -104,6 +144,9 @@ pub fn is_config_file(path: &str) -> bool {
         return true;
     }
     if !is_json && (stem.starts_with("datasource") || dirs.first() == Some(&"datasources")) {
+        return true;
+    }
+    if !is_json && names_a_server(stem, dirs.first().copied()) {
         return true;
     }
     dirs.iter()

@@ -82,9 +82,34 @@ fn accepted_and_denied_names() {
         "prometheus.json",
         "config.toml",
         "node_modules/x/config.json",
+        "otel/collector.json",
+        "src/otherwise.yaml",
+        ".github/workflows/loki.yml",
     ] {
         assert!(!is_config_file(path), "{path}");
     }
+}
+
+#[test]
+fn server_configs_by_name_or_folder() {
+    for path in [
+        "otel-collector-config.yaml",
+        "observability/otel/otel.yml",
+        "deploy/envoy/front-proxy.yaml",
+        "kong.yml",
+        "loki/local-config.yaml",
+        "monitoring/tempo.yaml",
+    ] {
+        assert!(is_config_file(path), "{path}");
+    }
+    // Read like any config file: the collector's exporters are its upstreams, its receivers'
+    // listen addresses are not.
+    let text = "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 0.0.0.0:4317\nexporters:\n  otlp/traces:\n    endpoint: traces-store:4317\n  loki:\n    endpoint: http://logs:3100/loki/api/v1/push\n";
+    let out = extract("otel-collector-config.yaml", text);
+    assert_eq!(
+        texts(&out),
+        ["traces-store:4317", "http://logs:3100/loki/api/v1/push"]
+    );
 }
 
 #[test]

@@ -87,6 +87,18 @@ pub(super) fn emit_file(path: &str, index: &RepoIndex, out: &mut RepoFacts) {
         if here.len() == 1 {
             decl.owned_paths.push(path.to_string());
         }
+        // Files a ConfigMap is generated from are read by the workloads that mount the
+        // ConfigMap or import it whole (`envFrom`); one key (`configMapKeyRef`) is not the file.
+        for name in imported_config_maps(w) {
+            for file in index
+                .config_map(&w.namespace, name)
+                .map_or(&[][..], |cm| &cm.files)
+            {
+                if !decl.owned_paths.contains(file) {
+                    decl.owned_paths.push(file.clone());
+                }
+            }
+        }
         out.services.push(decl);
         emit_workload_values(w, index, out);
     }
@@ -161,7 +173,15 @@ fn record_data_entry(
     scope: &Scope,
     entry: &super::model::DataEntry,
 ) {
-    if entry.value.trim_end().contains('\n') {
+    if !entry.settings.is_empty() {
+        for found in &entry.settings {
+            out.references.push(Reference {
+                from: from.map(str::to_string),
+                scope: scope.clone(),
+                ..found.clone()
+            });
+        }
+    } else if entry.value.trim_end().contains('\n') {
         for (url, loc) in &entry.urls {
             record_address(
                 out,
@@ -184,6 +204,59 @@ fn record_data_entry(
             Mechanism::Url,
         );
     }
+}
+
+/// ConfigMaps a workload mounts as volumes or imports whole with `envFrom`.
+fn imported_config_maps(w: &Workload) -> impl Iterator<Item = &str> {
+    let env_from = w.env.iter().filter_map(|e| match e {
+        EnvSource::ConfigMap { config_map, .. } => Some(config_map.as_str()),
+        _ => None,
+    });
+    w.mounted_config_maps
+        .iter()
+        .map(String::as_str)
+        .chain(env_from)
+}
+
+/// Whether the ConfigMap is imported whole (`envFrom`) by several workloads: an address book,
+/// where each consumer gets every service's address whether it calls it or not.
+fn is_address_book(index: &RepoIndex, namespace: &str, config_map: &str) -> bool {
+    let mut importers: Vec<&str> = index
+        .workloads
+        .iter()
+        .filter(|w| w.namespace == namespace)
+        .filter(|w| {
+            w.env
+                .iter()
+                .any(|e| matches!(e, EnvSource::ConfigMap { config_map: c, .. } if c == config_map))
+        })
+        .map(|w| w.name.as_str())
+        .collect();
+    importers.sort_unstable();
+    importers.dedup();
+    importers.len() >= 2
+}
+
+/// Whether the workload's own manifest uses the variable: `$(KEY)` in its command, args or an
+/// env value (Kubernetes expands those), or a `configMapKeyRef` naming it.
+fn reads_variable(w: &Workload, key: &str) -> bool {
+    // Command tokens lose a closing parenthesis at their end: `$(KEY` followed by a non-name
+    // character or the end of the token.
+    let opening = format!("$({key}");
+    let expands = |text: &str| {
+        text.match_indices(&opening).any(|(i, _)| {
+            text[i + opening.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'))
+        })
+    };
+    w.commands.iter().any(|(t, _)| expands(t))
+        || w.env.iter().any(|e| match e {
+            EnvSource::Value { value, .. } => expands(value),
+            EnvSource::ConfigMapKey { config_key, .. } => config_key == key,
+            EnvSource::ConfigMap { .. } => false,
+        })
 }
 
 /// Env values (literal, from ConfigMaps), command-line addresses and mounted ConfigMap URLs.
@@ -222,10 +295,16 @@ fn emit_workload_values(w: &Workload, index: &RepoIndex, out: &mut RepoFacts) {
                 let Some(cm) = index.config_map(&w.namespace, config_map) else {
                     continue;
                 };
+                let book = is_address_book(index, &w.namespace, config_map);
                 for entry in &cm.data {
                     let key = format!("{prefix}{}", entry.key);
                     let loc = entry.location.clone();
-                    record_env(out, from, &scope, &key, &entry.value, loc, Mechanism::Env);
+                    let mechanism = if book && !reads_variable(w, &key) {
+                        Mechanism::EnvFrom
+                    } else {
+                        Mechanism::Env
+                    };
+                    record_env(out, from, &scope, &key, &entry.value, loc, mechanism);
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! Ingress backends to Services or workloads, ConfigMaps to the workloads that use them.
 
 use super::load::{self, Loaded};
-use super::model::{ConfigMap, EnvSource, KService, Route, Workload};
+use super::model::{ConfigMap, DataEntry, EnvSource, KService, Route, Workload};
 use crate::source::{RepoFiles, SourceFile, file_name, parent_dir};
 use crate::yaml;
 use std::collections::{HashMap, HashSet};
@@ -56,11 +56,13 @@ impl RepoIndex {
         let mut index = RepoIndex::default();
         let mut namespaces: HashMap<&str, String> = HashMap::new();
         let mut patches: HashSet<String> = HashSet::new();
+        let mut generated: Vec<ConfigMap> = Vec::new();
         for file in files {
             if KUSTOMIZATION_NAMES.contains(&file_name(&file.path)) {
-                read_kustomization(file, &mut namespaces, &mut patches);
+                read_kustomization(file, &mut namespaces, &mut patches, &mut generated);
             }
         }
+        index.config_maps.extend(generated);
         for file in files {
             let ns = namespaces
                 .get(parent_dir(&file.path))
@@ -168,19 +170,23 @@ fn uses_config_map(w: &Workload, name: &str) -> bool {
         })
 }
 
-/// Reads a kustomization's `namespace` (default for its directory) and its patch files.
+/// Reads a kustomization's `namespace` (default for its directory), its patch files and the
+/// ConfigMaps its `configMapGenerator` builds.
 fn read_kustomization<'a>(
     file: &'a SourceFile,
     namespaces: &mut HashMap<&'a str, String>,
     patches: &mut HashSet<String>,
+    generated: &mut Vec<ConfigMap>,
 ) {
     let Ok(Some(doc)) = yaml::parse(&file.text) else {
         return;
     };
     let dir = parent_dir(&file.path);
-    if let Some(ns) = doc.get("namespace").and_then(|n| n.as_str()) {
+    let namespace = doc.get("namespace").and_then(|n| n.as_str());
+    if let Some(ns) = namespace {
         namespaces.insert(dir, ns.to_string());
     }
+    read_config_map_generators(file, &doc, namespace.unwrap_or("default"), generated);
     let mut add = |p: &str| {
         if let Some(path) = crate::source::join_repo_path(dir, p) {
             patches.insert(path);
@@ -196,6 +202,64 @@ fn read_kustomization<'a>(
             }
         }
     }
+}
+
+/// `configMapGenerator` entries: a ConfigMap `name` built from `files` (`path` or `key=path`)
+/// and `envs` (dotenv files), whose paths the consumers read, and `literals` (`KEY=value`), its
+/// data. With `disableNameSuffixHash: false` (the default) kustomize appends a hash to the name
+/// and rewrites the references to it, so workloads still name it `name`.
+fn read_config_map_generators(
+    file: &SourceFile,
+    doc: &yaml::Node,
+    namespace: &str,
+    out: &mut Vec<ConfigMap>,
+) {
+    let dir = parent_dir(&file.path);
+    for generator in seq(doc.get("configMapGenerator")) {
+        let Some(name) = generator.get("name").and_then(yaml::Node::as_str) else {
+            continue;
+        };
+        let namespace = generator
+            .get("namespace")
+            .and_then(yaml::Node::as_str)
+            .unwrap_or(namespace);
+        let mut cm = ConfigMap {
+            path: file.path.clone(),
+            name: name.trim().to_string(),
+            namespace: namespace.to_string(),
+            data: Vec::new(),
+            files: Vec::new(),
+        };
+        for item in seq(generator.get("files"))
+            .iter()
+            .chain(seq(generator.get("envs")))
+        {
+            let Some(spec) = item.as_str() else {
+                continue;
+            };
+            let relative = spec.split_once('=').map_or(spec, |(_, path)| path).trim();
+            if let Some(path) = crate::source::join_repo_path(dir, relative) {
+                cm.files.push(path);
+            }
+        }
+        for literal in seq(generator.get("literals")) {
+            let Some((key, value)) = literal.as_str().and_then(|l| l.split_once('=')) else {
+                continue;
+            };
+            cm.data.push(DataEntry {
+                key: key.trim().to_string(),
+                value: value.to_string(),
+                location: literal.location(file),
+                urls: Vec::new(),
+                settings: Vec::new(),
+            });
+        }
+        out.push(cm);
+    }
+}
+
+fn seq(node: Option<&yaml::Node>) -> &[yaml::Node] {
+    node.and_then(yaml::Node::as_seq).unwrap_or(&[])
 }
 
 /// The index of `repo`, with `file` as given. In a real run `file` is one of `repo`'s files and

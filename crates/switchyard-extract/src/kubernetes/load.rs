@@ -3,12 +3,15 @@
 
 use super::model::{ConfigMap, DataEntry, EnvSource, KService, Objects, Route, Workload};
 use super::template;
+use crate::extractor::Extractor;
 use crate::source::{RepoFiles, SourceFile};
 use crate::yaml::{self, Node, YamlError};
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
-use switchyard_model::{Diagnostic, DiagnosticCode, EndpointKind, Location, Protocol};
+use switchyard_model::{
+    Diagnostic, DiagnosticCode, EndpointKind, Location, Protocol, Reference, RepoFacts,
+};
 
 /// What one file turned out to be.
 #[derive(Debug, Clone)]
@@ -540,6 +543,7 @@ impl Reader<'_> {
             name: name.to_string(),
             namespace,
             data: Vec::new(),
+            files: Vec::new(),
         };
         for (key, _, value_node) in data.into_iter().flat_map(Node::entries) {
             let Some(value) = value_node.as_str() else {
@@ -567,13 +571,71 @@ impl Reader<'_> {
                     urls.push((m.as_str().to_string(), loc));
                 }
             }
+            let settings = self.embedded_config(key, value, value_node);
             cm.data.push(DataEntry {
                 key: key.to_string(),
                 value: value.to_string(),
                 location: value_node.location(self.file),
                 urls,
+                settings,
             });
         }
         self.out.config_maps.push(cm);
     }
+
+    /// Reads a multi-line ConfigMap value that is a YAML/JSON config file (`prometheus.yml: |`)
+    /// the way a config file of the repository is read, and locates what it finds in the
+    /// manifest: each line of the value is found, in order, in the node's source text.
+    fn embedded_config(&self, key: &str, value: &str, node: &Node) -> Vec<Reference> {
+        if !is_structured_config(key) || !value.trim_end().contains('\n') {
+            return Vec::new();
+        }
+        let inner = SourceFile::new(self.file.repository.clone(), key, value);
+        let mut found = RepoFacts::default();
+        crate::config_urls::ConfigUrlsExtractor.extract(
+            &inner,
+            &RepoFiles::new(self.file.repository.clone()),
+            &mut found,
+        );
+        // Byte offset in the manifest of the start of each line of the value.
+        let source = self.file.text.get(node.start..node.end).unwrap_or("");
+        let mut starts: Vec<(usize, Option<usize>)> = Vec::new();
+        let (mut at, mut cursor) = (0, 0);
+        for line in value.split_inclusive('\n') {
+            let text = line.trim_end_matches(['\n', '\r']);
+            let in_file = if text.trim().is_empty() {
+                None
+            } else {
+                source.get(cursor..).and_then(|s| s.find(text)).map(|i| {
+                    cursor += i + text.len();
+                    node.start + cursor - text.len()
+                })
+            };
+            starts.push((at, in_file));
+            at += line.len();
+        }
+        let locate = |byte: usize| -> Option<usize> {
+            let (line_start, in_file) = starts.iter().rev().find(|(s, _)| *s <= byte)?;
+            Some((*in_file)? + (byte - line_start))
+        };
+        found
+            .references
+            .into_iter()
+            .map(|mut r| {
+                let span = r.location.span;
+                r.location = match locate(span.start) {
+                    // A scalar on one line: its length is the same in the manifest.
+                    Some(start) => self.file.location(start, start + (span.end - span.start)),
+                    None => node.location(self.file),
+                };
+                r
+            })
+            .collect()
+    }
+}
+
+/// ConfigMap keys that are YAML/JSON config files (`prometheus.yml`, `config.json`).
+fn is_structured_config(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    key.ends_with(".yml") || key.ends_with(".yaml") || key.ends_with(".json")
 }

@@ -75,6 +75,9 @@ pub(super) struct ConfigMap {
     pub name: String,
     pub namespace: String,
     pub data: Vec<DataEntry>,
+    /// Repo paths of the files a kustomize `configMapGenerator` builds it from (`files`, `envs`):
+    /// a workload that mounts or imports the ConfigMap reads them.
+    pub files: Vec<String>,
 }
 
 /// One `data` entry of a ConfigMap.
@@ -85,6 +88,10 @@ pub(super) struct DataEntry {
     pub location: Location,
     /// For multi-line values (config files): the URLs inside, each at its own location.
     pub urls: Vec<(String, Location)>,
+    /// For a config file in YAML/JSON (`prometheus.yml`, `config.json`): the addresses its
+    /// settings hold, read like a config file of the repository (key paths kept), located in
+    /// the manifest. Replaces `urls` when not empty.
+    pub settings: Vec<switchyard_model::Reference>,
 }
 
 /// Every object read from one manifest file, and the problems met.

@@ -606,3 +606,293 @@ spec:
         "{parse_errors:?}"
     );
 }
+
+/// A nightly job whose script comes from a kustomize `configMapGenerator`: the addresses in the
+/// script are the job's, not the repository's.
+const REPORT_KUSTOMIZATION: &str = "\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - cronjob-report.yaml
+  - cronjob-export.yaml
+configMapGenerator:
+  - name: report-script
+    files:
+      - scripts/report.sh
+  - name: export-config
+    files:
+      - export.sh=scripts/export-v2.sh
+    literals:
+      - WAREHOUSE_URL=http://warehouse:8123
+";
+
+const REPORT_CRONJOB: &str = "\
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: nightly-report
+spec:
+  schedule: \"0 2 * * *\"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - name: report
+              image: alpine:3.20
+              command: [\"/bin/sh\", \"/opt/report/report.sh\"]
+              volumeMounts:
+                - name: script
+                  mountPath: /opt/report
+          volumes:
+            - name: script
+              configMap:
+                name: report-script
+";
+
+const EXPORT_CRONJOB: &str = "\
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: export
+spec:
+  schedule: \"0 3 * * *\"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - name: export
+              image: alpine:3.20
+              envFrom:
+                - configMapRef:
+                    name: export-config
+";
+
+#[test]
+fn generated_config_map_files_belong_to_their_consumers() {
+    let (facts, _) = run(&[
+        ("deploy/kustomization.yaml", REPORT_KUSTOMIZATION),
+        ("deploy/cronjob-report.yaml", REPORT_CRONJOB),
+        ("deploy/cronjob-export.yaml", EXPORT_CRONJOB),
+    ]);
+    let report = service(&facts, "nightly-report");
+    assert!(
+        report
+            .owned_paths
+            .contains(&"deploy/scripts/report.sh".to_string()),
+        "{:?}",
+        report.owned_paths
+    );
+    let export = service(&facts, "export");
+    assert!(
+        export
+            .owned_paths
+            .contains(&"deploy/scripts/export-v2.sh".to_string())
+    );
+    assert!(!export.owned_paths.iter().any(|p| p.ends_with("report.sh")));
+    // A literal imported with envFrom is the consumer's env, located at the literal.
+    let literal = facts
+        .env
+        .iter()
+        .find(|e| e.key == "WAREHOUSE_URL")
+        .expect("literal imported");
+    assert_eq!(literal.service.as_deref(), Some("export"));
+    assert_eq!(literal.location.path, "deploy/kustomization.yaml");
+    assert_eq!(at(&literal.location), (14, 9));
+}
+
+#[test]
+fn a_script_mounted_from_a_generator_is_read_as_the_jobs() {
+    let script = "#!/bin/sh\nset -e\nhealthcheck http ledger-replica:5432/ready\n";
+    let mut repo = RepoFiles::new("r");
+    repo.add_text("deploy/kustomization.yaml", REPORT_KUSTOMIZATION);
+    repo.add_text("deploy/cronjob-report.yaml", REPORT_CRONJOB);
+    repo.add_text("deploy/scripts/report.sh", script);
+    // Not mounted by anything: tooling, nobody's.
+    repo.add_text(
+        "deploy/scripts/lint.sh",
+        "curl http://ledger-replica:5432/x\n",
+    );
+    let facts = crate::extract_files(repo, &crate::Registry::default());
+    let from: Vec<(Option<&str>, &str)> = facts
+        .references
+        .iter()
+        .filter(|r| r.location.path.ends_with(".sh"))
+        .map(|r| (r.from.as_deref(), r.location.path.as_str()))
+        .collect();
+    assert_eq!(
+        from,
+        vec![(Some("nightly-report"), "deploy/scripts/report.sh")]
+    );
+}
+
+/// A ConfigMap listing every service's URL, imported whole by two Deployments: `checkout` says
+/// which entry it reads (`$(PAYMENTS_URL)` in its args), `emails` does not.
+const ADDRESS_BOOK: &str = "\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: service-urls
+data:
+  PAYMENTS_URL: http://payments:8080
+  CATALOG_URL: http://catalog:8080
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: checkout
+spec:
+  template:
+    spec:
+      containers:
+        - name: checkout
+          image: shop/checkout:1.4
+          args: [\"--payments=$(PAYMENTS_URL)\"]
+          envFrom:
+            - configMapRef:
+                name: service-urls
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: emails
+spec:
+  template:
+    spec:
+      containers:
+        - name: emails
+          image: shop/emails:2.0
+          envFrom:
+            - configMapRef:
+                name: service-urls
+";
+
+#[test]
+fn an_address_book_imported_whole_is_not_a_call_list() {
+    let (facts, _) = run(&[("k8s/shop.yaml", ADDRESS_BOOK)]);
+    let mut got: Vec<(&str, String, Mechanism)> = facts
+        .references
+        .iter()
+        .filter(|r| r.key.as_deref().is_some_and(|k| k.ends_with("_URL")))
+        .map(|r| {
+            let target = match &r.target {
+                Target::Address { text } => text.clone(),
+                _ => String::new(),
+            };
+            (r.from.as_deref().unwrap_or(""), target, r.mechanism)
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("checkout", "http://catalog:8080".into(), Mechanism::EnvFrom),
+            ("checkout", "http://payments:8080".into(), Mechanism::Env),
+            ("emails", "http://catalog:8080".into(), Mechanism::EnvFrom),
+            ("emails", "http://payments:8080".into(), Mechanism::EnvFrom),
+        ]
+    );
+    // The env itself is still each consumer's (for drift and conflicts).
+    assert_eq!(
+        facts.env.iter().filter(|e| e.key == "CATALOG_URL").count(),
+        2
+    );
+
+    // Imported by one Deployment only, a ConfigMap is that Deployment's own settings.
+    let single = ADDRESS_BOOK
+        .split("---\n")
+        .take(2)
+        .collect::<Vec<_>>()
+        .join("---\n");
+    let (facts, _) = run(&[("k8s/shop.yaml", &single)]);
+    assert!(
+        facts
+            .references
+            .iter()
+            .all(|r| r.mechanism != Mechanism::EnvFrom)
+    );
+}
+
+/// Prometheus configured by a mounted ConfigMap: its scrape targets are bare `host:port`
+/// settings, found by reading the file as YAML, and located in the manifest.
+const PROMETHEUS_CONFIG_MAP: &str = "\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: prometheus-config
+data:
+  prometheus.yml: |
+    global:
+      scrape_interval: 30s
+    scrape_configs:
+      - job_name: orders
+        static_configs:
+          - targets: ['orders:9100']
+    alerting:
+      alertmanagers:
+        - static_configs:
+            - targets:
+                - alertmanager:9093
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: prometheus
+spec:
+  template:
+    spec:
+      containers:
+        - name: prometheus
+          image: prom/prometheus:v2.53.0
+          volumeMounts:
+            - name: config
+              mountPath: /etc/prometheus
+      volumes:
+        - name: config
+          configMap:
+            name: prometheus-config
+";
+
+#[test]
+fn a_mounted_config_file_is_read_as_yaml() {
+    let (facts, _) = run(&[("monitoring/prometheus.yaml", PROMETHEUS_CONFIG_MAP)]);
+    let got: Vec<(&str, String, (u32, u32), &str)> = facts
+        .references
+        .iter()
+        .map(|r| {
+            let target = match &r.target {
+                Target::Address { text } => text.clone(),
+                _ => String::new(),
+            };
+            (
+                r.from.as_deref().unwrap_or(""),
+                target,
+                at(&r.location),
+                r.key.as_deref().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "prometheus",
+                "orders:9100".to_string(),
+                (12, 24),
+                "scrape_configs[0].static_configs[0].targets[0]"
+            ),
+            (
+                "prometheus",
+                "alertmanager:9093".to_string(),
+                (17, 19),
+                "alerting.alertmanagers[0].static_configs[0].targets[0]"
+            ),
+        ]
+    );
+    let loc = &facts.references[0].location;
+    assert_eq!(
+        &PROMETHEUS_CONFIG_MAP[loc.span.start..loc.span.end],
+        "orders:9100"
+    );
+}

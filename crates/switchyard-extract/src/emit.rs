@@ -111,6 +111,17 @@ pub fn is_address_candidate(key: &str, value: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || ".-_:,;#/[]".contains(c))
 }
 
+/// `host=db port=5432 dbname=app`: several `key=value` words, one of them naming the host.
+fn is_keyword_value_string(value: &str) -> bool {
+    let words: Vec<&str> = value.split_whitespace().collect();
+    words.len() > 1
+        && words.iter().all(|w| w.contains('=') && !w.starts_with('='))
+        && words.iter().any(|w| {
+            let key = w.split('=').next().unwrap_or("").to_ascii_lowercase();
+            key == "host" || key == "hostaddr"
+        })
+}
+
 /// Splits a list value (`a:9092,b:9092`) into its address parts; a single value stays whole.
 fn address_parts(value: &str) -> Vec<&str> {
     if value.contains("://") && !value.contains(',') {
@@ -118,6 +129,10 @@ fn address_parts(value: &str) -> Vec<&str> {
     }
     if value.contains(';') && value.contains('=') {
         // ADO-style connection strings (`Server=db;Database=x`) are one reference.
+        return vec![value.trim()];
+    }
+    if is_keyword_value_string(value) {
+        // libpq keyword/value strings (`host=db port=5432 dbname=app`) too.
         return vec![value.trim()];
     }
     value
@@ -268,5 +283,24 @@ mod tests {
         let dump = format!("{facts:?}");
         assert!(!dump.contains("hunter2"));
         assert_eq!(facts.references.len(), 1);
+    }
+
+    #[test]
+    fn libpq_keyword_strings_are_one_reference_without_the_password() {
+        let mut facts = RepoFacts::default();
+        record_env(
+            &mut facts,
+            Some("worker"),
+            &Scope::Host,
+            "PG_CONN",
+            "host=pg-main port=5433 dbname=jobs user=jobs password=hunter2 sslmode=disable",
+            Location::file("r", ".env"),
+            Mechanism::Env,
+        );
+        assert_eq!(facts.references.len(), 1);
+        assert!(!format!("{facts:?}").contains("hunter2"));
+        // Words that are not all `key=value` still split as a list.
+        assert!(!is_keyword_value_string("host=a host=b and more"));
+        assert!(!is_keyword_value_string("port=1 user=x"));
     }
 }

@@ -31,6 +31,7 @@ mod index;
 mod kind;
 mod not_calls;
 mod owners;
+mod proxy_labels;
 mod services;
 #[cfg(test)]
 mod tests;
@@ -151,6 +152,16 @@ pub fn link<F: Borrow<RepoFacts>>(repositories: &[Repository], facts: &[F]) -> F
                 }
             }
         }
+    }
+    let label_routes = proxy_labels::routes(&services, &repo_of);
+    for (proxy, service, reference) in &label_routes {
+        add_edge(
+            &mut edges,
+            &services,
+            (*proxy, *service),
+            reference,
+            kind::Route::Direct,
+        );
     }
     // A service's own public URL that leads, through the proxies serving its domain, back to
     // the service is a self-reference; any other target is a real call.

@@ -27,6 +27,7 @@ const HOST_KEY_WORDS: &[&str] = &[
     "UPSTREAM",
     "BACKEND",
     "TARGET",
+    "TARGETS",
     "BOOTSTRAP",
     "DNS",
     "NAMESERVER",

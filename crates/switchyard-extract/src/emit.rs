@@ -78,6 +78,15 @@ fn looks_like_host_port(value: &str) -> bool {
         && port.chars().all(|c| c.is_ascii_digit())
 }
 
+/// `kafka-1:9092,kafka-2:9092`, or StackExchange.Redis' `cache:6379,password=…,ssl=False`: a
+/// comma list starting with `host:port` whose other items are hosts or options.
+fn is_host_list(value: &str) -> bool {
+    let mut items = value.split(',').map(str::trim);
+    items.next().is_some_and(looks_like_host_port)
+        && value.contains(',')
+        && items.all(|i| looks_like_host_port(i) || (i.contains('=') && !i.starts_with('=')))
+}
+
 /// Whether a value under `key` should be treated as an address to resolve.
 pub fn is_address_candidate(key: &str, value: &str) -> bool {
     let value = value.trim();
@@ -101,7 +110,7 @@ pub fn is_address_candidate(key: &str, value: &str) -> bool {
     if lower.starts_with("server=") || lower.starts_with("host=") || lower.contains(";server=") {
         return true;
     }
-    if looks_like_host_port(value) {
+    if looks_like_host_port(value) || is_host_list(value) {
         return true;
     }
     let word = key_last_word(key);
@@ -267,6 +276,30 @@ mod tests {
         );
         assert_eq!(facts.references.len(), 2);
         assert_eq!(facts.env.len(), 1);
+    }
+
+    #[test]
+    fn redis_option_strings_keep_only_the_hosts() {
+        let mut facts = RepoFacts::default();
+        record_env(
+            &mut facts,
+            Some("api"),
+            &Scope::Host,
+            "ConnectionStrings__Cache",
+            "cache-a:6379,cache-b:6380,password=hunter2,ssl=False,abortConnect=False",
+            Location::file("r", "appsettings.json"),
+            Mechanism::Env,
+        );
+        let texts: Vec<String> = facts
+            .references
+            .iter()
+            .map(|r| match &r.target {
+                Target::Address { text } => text.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(texts, ["cache-a:6379", "cache-b:6380"]);
+        assert!(!format!("{:?}", facts.references).contains("hunter2"));
     }
 
     #[test]

@@ -363,6 +363,25 @@ mod tests {
     }
 
     #[test]
+    fn host_lists() {
+        let hosts = |t: &str| -> Vec<(String, Option<u16>)> {
+            parse(t).into_iter().map(|a| (a.host, a.port)).collect()
+        };
+        assert_eq!(
+            hosts("jdbc:postgresql://pg-a:5432,pg-b:5433/app?targetServerType=primary"),
+            vec![("pg-a".into(), Some(5432)), ("pg-b".into(), Some(5433))]
+        );
+        assert_eq!(
+            hosts("mongodb://***:***@rs0,rs1:27018,rs2/app?replicaSet=rs"),
+            vec![
+                ("rs0".into(), Some(27017)),
+                ("rs1".into(), Some(27018)),
+                ("rs2".into(), Some(27017))
+            ]
+        );
+    }
+
+    #[test]
     fn not_addresses() {
         for t in [
             "true",

@@ -197,6 +197,7 @@ pub fn endpoint_display(kind: &EndpointKind) -> String {
             None => name.clone(),
         },
         EndpointKind::FederationContainer { name } => format!("federation {name}"),
+        EndpointKind::ProxyLabels { provider } => format!("{provider} labels"),
     }
 }
 

@@ -27,6 +27,7 @@ const HOST_KEY_WORDS: &[&str] = &[
     "UPSTREAM",
     "BACKEND",
     "TARGET",
+    "TARGETS",
     "BOOTSTRAP",
     "DNS",
     "NAMESERVER",
@@ -75,6 +76,15 @@ fn looks_like_host_port(value: &str) -> bool {
         && port.chars().all(|c| c.is_ascii_digit())
 }
 
+/// `kafka-1:9092,kafka-2:9092`, or StackExchange.Redis' `cache:6379,password=…,ssl=False`: a
+/// comma list starting with `host:port` whose other items are hosts or options.
+fn is_host_list(value: &str) -> bool {
+    let mut items = value.split(',').map(str::trim);
+    items.next().is_some_and(looks_like_host_port)
+        && value.contains(',')
+        && items.all(|i| looks_like_host_port(i) || (i.contains('=') && !i.starts_with('=')))
+}
+
 /// Whether a value under `key` should be treated as an address to resolve.
 pub fn is_address_candidate(key: &str, value: &str) -> bool {
     let value = value.trim();
@@ -102,7 +112,7 @@ pub fn is_address_candidate(key: &str, value: &str) -> bool {
     if lower.starts_with("server=") || lower.starts_with("host=") || lower.contains(";server=") {
         return true;
     }
-    if looks_like_host_port(value) {
+    if looks_like_host_port(value) || is_host_list(value) {
         return true;
     }
     let word = key_last_word(key);
@@ -113,6 +123,17 @@ pub fn is_address_candidate(key: &str, value: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || ".-_:,;#/[]".contains(c))
 }
 
+/// `host=db port=5432 dbname=app`: several `key=value` words, one of them naming the host.
+fn is_keyword_value_string(value: &str) -> bool {
+    let words: Vec<&str> = value.split_whitespace().collect();
+    words.len() > 1
+        && words.iter().all(|w| w.contains('=') && !w.starts_with('='))
+        && words.iter().any(|w| {
+            let key = w.split('=').next().unwrap_or("").to_ascii_lowercase();
+            key == "host" || key == "hostaddr"
+        })
+}
+
 /// Splits a list value (`a:9092,b:9092`) into its address parts; a single value stays whole.
 fn address_parts(value: &str) -> Vec<&str> {
     if value.contains("://") && !value.contains(',') {
@@ -120,6 +141,10 @@ fn address_parts(value: &str) -> Vec<&str> {
     }
     if value.contains(';') && value.contains('=') {
         // ADO-style connection strings (`Server=db;Database=x`) are one reference.
+        return vec![value.trim()];
+    }
+    if is_keyword_value_string(value) {
+        // libpq keyword/value strings (`host=db port=5432 dbname=app`) too.
         return vec![value.trim()];
     }
     value
@@ -258,6 +283,30 @@ mod tests {
     }
 
     #[test]
+    fn redis_option_strings_keep_only_the_hosts() {
+        let mut facts = RepoFacts::default();
+        record_env(
+            &mut facts,
+            Some("api"),
+            &Scope::Host,
+            "ConnectionStrings__Cache",
+            "cache-a:6379,cache-b:6380,password=hunter2,ssl=False,abortConnect=False",
+            Location::file("r", "appsettings.json"),
+            Mechanism::Env,
+        );
+        let texts: Vec<String> = facts
+            .references
+            .iter()
+            .map(|r| match &r.target {
+                Target::Address { text } => text.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(texts, ["cache-a:6379", "cache-b:6380"]);
+        assert!(!format!("{:?}", facts.references).contains("hunter2"));
+    }
+
+    #[test]
     fn secrets_never_stored() {
         let mut facts = RepoFacts::default();
         record_env(
@@ -272,5 +321,24 @@ mod tests {
         let dump = format!("{facts:?}");
         assert!(!dump.contains("hunter2"));
         assert_eq!(facts.references.len(), 1);
+    }
+
+    #[test]
+    fn libpq_keyword_strings_are_one_reference_without_the_password() {
+        let mut facts = RepoFacts::default();
+        record_env(
+            &mut facts,
+            Some("worker"),
+            &Scope::Host,
+            "PG_CONN",
+            "host=pg-main port=5433 dbname=jobs user=jobs password=hunter2 sslmode=disable",
+            Location::file("r", ".env"),
+            Mechanism::Env,
+        );
+        assert_eq!(facts.references.len(), 1);
+        assert!(!format!("{facts:?}").contains("hunter2"));
+        // Words that are not all `key=value` still split as a list.
+        assert!(!is_keyword_value_string("host=a host=b and more"));
+        assert!(!is_keyword_value_string("port=1 user=x"));
     }
 }

@@ -42,6 +42,7 @@ impl Default for Registry {
             Box::new(crate::traefik::TraefikFileExtractor),
             Box::new(crate::workspace::WorkspaceExtractor),
             Box::new(crate::federation::FederationExtractor),
+            Box::new(crate::spring::SpringExtractor),
             Box::new(crate::config_urls::ConfigUrlsExtractor),
             Box::new(crate::scripts::ShellScriptExtractor),
         ])

@@ -1,8 +1,8 @@
 //! Reads a repository's deployment files into [`RepoFacts`], every fact with a location.
 //!
 //! One module per format (compose, kubernetes, dotenv, nginx, traefik, workspace, federation,
-//! config_urls, scripts), each behind the [`Extractor`] trait and listed in [`Registry`].
-//! Extraction is pure: [`extract_files`] takes file texts and returns facts;
+//! spring, config_urls, scripts), each behind the [`Extractor`] trait and listed in
+//! [`Registry`]. Extraction is pure: [`extract_files`] takes file texts and returns facts;
 //! [`extract_repository`] adds the walk over the disk (gitignore-aware, with [`Limits`]), and
 //! [`cache`] keeps results by content hash. Broken files become diagnostics; the rest of the
 //! repository is still read.
@@ -31,6 +31,7 @@ pub mod kubernetes;
 pub mod nginx;
 pub mod scripts;
 pub mod source;
+pub mod spring;
 pub mod traefik;
 pub mod variant;
 pub mod walk;

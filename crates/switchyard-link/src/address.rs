@@ -52,7 +52,10 @@ pub fn default_port(scheme: &str) -> Option<u16> {
 /// ```
 pub fn parse(text: &str) -> Vec<Address> {
     let text = text.trim().trim_matches(|c| c == '"' || c == '\'');
-    if text.is_empty() || text.contains("${") || text.contains(char::is_whitespace) {
+    if text.contains(char::is_whitespace) && !text.contains("${") {
+        return parse_keyword_value(text).into_iter().collect();
+    }
+    if text.is_empty() || text.contains("${") {
         return Vec::new();
     }
     if let Some((scheme, rest)) = text.split_once("://") {
@@ -99,6 +102,43 @@ fn parse_url(scheme: &str, rest: &str) -> Vec<Address> {
         .next()
         .unwrap_or("")
         .to_string();
+    match scheme.as_str() {
+        // gRPC name resolution: `dns:///host:port` (or `dns://resolver/host:port`) names the
+        // target in the path; the authority is the DNS server to ask.
+        "dns" => {
+            let target = rest.split_once('/').map_or("", |(_, t)| t);
+            return parse_host_port(target)
+                .map(|(host, port)| Address {
+                    scheme: Some(scheme.clone()),
+                    host,
+                    port,
+                    path: None,
+                })
+                .into_iter()
+                .collect();
+        }
+        // Object storage URLs (`s3://bucket/prefix`, gocloud.dev blob URLs) name a bucket, not
+        // a host; a self-hosted store is the `endpoint` query parameter.
+        "s3" | "s3a" | "gs" | "azblob" => {
+            let endpoint = rest
+                .split_once('?')
+                .map_or("", |(_, q)| q)
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("endpoint="));
+            return endpoint.map_or_else(Vec::new, |e| {
+                let e = e
+                    .replace("%3A", ":")
+                    .replace("%3a", ":")
+                    .replace("%2F", "/")
+                    .replace("%2f", "/");
+                match e.split_once("://") {
+                    Some((scheme, rest)) => parse_url(scheme, rest),
+                    None => parse(&e),
+                }
+            });
+        }
+        _ => {}
+    }
     let auth_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..auth_end];
     let path = rest[auth_end..]
@@ -151,6 +191,16 @@ fn parse_connection_string(text: &str) -> Option<Address> {
         port,
         path: None,
     })
+}
+
+/// A libpq keyword/value string (`host=db port=5432 dbname=app`): every word is `key=value`
+/// and one key names the host.
+fn parse_keyword_value(text: &str) -> Option<Address> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if !words.iter().all(|w| w.contains('=') && !w.starts_with('=')) {
+        return None;
+    }
+    parse_connection_string(&words.join(";"))
 }
 
 /// `host`, `host:port`, `host#port`, `[::1]:port`; `None` when not a plausible host.
@@ -282,8 +332,52 @@ mod tests {
             ("pg".into(), Some(5433))
         );
         assert_eq!(
+            one("host=pg-main port=5433 dbname=app user=app sslmode=disable"),
+            ("pg-main".into(), Some(5433))
+        );
+        assert_eq!(one("dns:///orders:50051"), ("orders".into(), Some(50051)));
+        assert_eq!(
+            one("dns://10.0.0.2/orders.shop.svc:50051"),
+            ("orders.shop.svc".into(), Some(50051))
+        );
+        assert_eq!(
+            one("s3://profiles?region=us-east-1&endpoint=blobs:8333&s3ForcePathStyle=true"),
+            ("blobs".into(), Some(8333))
+        );
+        assert_eq!(
+            one("s3://media?endpoint=http%3A%2F%2Fminio%3A9000"),
+            ("minio".into(), Some(9000))
+        );
+        assert_eq!(
+            one("tcp://docker-proxy:2375"),
+            ("docker-proxy".into(), Some(2375))
+        );
+        assert_eq!(
+            one("amqp://guest:***@rabbit/vhost"),
+            ("rabbit".into(), Some(5672))
+        );
+        assert_eq!(
             one("api.internal:9000/health"),
             ("api.internal".into(), Some(9000))
+        );
+    }
+
+    #[test]
+    fn host_lists() {
+        let hosts = |t: &str| -> Vec<(String, Option<u16>)> {
+            parse(t).into_iter().map(|a| (a.host, a.port)).collect()
+        };
+        assert_eq!(
+            hosts("jdbc:postgresql://pg-a:5432,pg-b:5433/app?targetServerType=primary"),
+            vec![("pg-a".into(), Some(5432)), ("pg-b".into(), Some(5433))]
+        );
+        assert_eq!(
+            hosts("mongodb://***:***@rs0,rs1:27018,rs2/app?replicaSet=rs"),
+            vec![
+                ("rs0".into(), Some(27017)),
+                ("rs1".into(), Some(27018)),
+                ("rs2".into(), Some(27017))
+            ]
         );
     }
 
@@ -299,6 +393,11 @@ mod tests {
             "a b",
             "unix:///x.sock",
             "file:///etc",
+            // A bucket on the public cloud is not a host of the fleet.
+            "s3://profiles/2024?region=eu-west-1",
+            "gs://backups",
+            // Words that are not all key=value are prose, not a libpq string.
+            "host=db and more",
             "x:",
             "12:30:00",
         ] {

@@ -148,7 +148,7 @@ impl<'a> Providers<'a> {
                     EndpointKind::FederationContainer { name } => {
                         add(&mut p.federation, name, idx);
                     }
-                    EndpointKind::ContainerPort { .. } => {}
+                    EndpointKind::ContainerPort { .. } | EndpointKind::ProxyLabels { .. } => {}
                 }
             }
         }

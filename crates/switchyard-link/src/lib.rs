@@ -30,6 +30,8 @@ pub mod address;
 mod index;
 mod kind;
 mod not_calls;
+mod owners;
+mod proxy_labels;
 mod services;
 #[cfg(test)]
 mod tests;
@@ -72,11 +74,7 @@ pub fn link<F: Borrow<RepoFacts>>(repositories: &[Repository], facts: &[F]) -> F
         }));
     }
     let providers = Providers::build(repositories, &services);
-    let by_name: HashMap<(&str, &str), ServiceIdx> = services
-        .iter()
-        .enumerate()
-        .map(|(i, s)| ((s.repository.as_str(), s.name.as_str()), i))
-        .collect();
+    let owners = owners::Owners::new(&services, &facts);
     let repo_of: HashMap<&str, &Repository> =
         repositories.iter().map(|r| (r.name.as_str(), r)).collect();
     let test_projects: HashSet<(&str, &str)> = facts
@@ -106,59 +104,74 @@ pub fn link<F: Borrow<RepoFacts>>(repositories: &[Repository], facts: &[F]) -> F
             let Some(from_name) = &reference.from else {
                 continue;
             };
-            let Some(&from) = by_name.get(&(f.repository.as_str(), from_name.as_str())) else {
-                continue;
-            };
-            // A test harness over-declares start-up order for services that have a real
-            // declaration elsewhere; only the harness's own services' dependencies count.
-            if matches!(reference.mechanism, Mechanism::DependsOn | Mechanism::Link)
-                && !services[from].test_harness
-                && matches!(&reference.scope, Scope::Compose { project } if test_projects.contains(&(f.repository.as_str(), project.as_str())))
-            {
-                continue;
-            }
-            let not_a_call = |reason| Unresolved {
-                repository: f.repository.clone(),
-                service: Some(from_name.clone()),
-                reference: display_target(&reference.target),
-                mechanism: reference.mechanism,
-                reason,
-                location: reference.location.clone(),
-            };
-            let role = match reference.target {
-                Target::Address { .. } => not_calls::role(reference),
-                _ => not_calls::Role::Call,
-            };
-            if role == not_calls::Role::AllowList {
-                unresolved.push(not_a_call(UnresolvedReason::AllowList));
-                continue;
-            }
-            if role == not_calls::Role::ClientRegistration {
-                unresolved.push(not_a_call(UnresolvedReason::ClientRegistration));
-                continue;
-            }
-            match resolver.resolve(from, reference) {
-                Resolution::To(to) if to == from => {}
-                Resolution::To(_) if role == not_calls::Role::OwnHost => {
-                    unresolved.push(not_a_call(UnresolvedReason::SelfUrl));
+            for from in owners.of(&f.repository, from_name, reference) {
+                // A test harness over-declares start-up order for services that have a real
+                // declaration elsewhere; only the harness's own services' dependencies count.
+                if matches!(reference.mechanism, Mechanism::DependsOn | Mechanism::Link)
+                    && !services[from].test_harness
+                    && matches!(&reference.scope, Scope::Compose { project } if test_projects.contains(&(f.repository.as_str(), project.as_str())))
+                {
+                    continue;
                 }
-                // Decided once every proxy's routes are known.
-                Resolution::To(to) if role == not_calls::Role::OwnUrl => {
-                    own_urls.push((from, to, reference, resolver.route.get(), f));
+                let not_a_call = |reason| Unresolved {
+                    repository: f.repository.clone(),
+                    service: Some(from_name.clone()),
+                    reference: display_target(&reference.target),
+                    mechanism: reference.mechanism,
+                    reason,
+                    location: reference.location.clone(),
+                };
+                let role = match reference.target {
+                    Target::Address { .. } => not_calls::role(reference),
+                    _ => not_calls::Role::Call,
+                };
+                if role == not_calls::Role::AllowList {
+                    unresolved.push(not_a_call(UnresolvedReason::AllowList));
+                    continue;
                 }
-                Resolution::To(to) => {
-                    add_edge(
-                        &mut edges,
-                        &services,
-                        (from, to),
-                        (reference, f),
-                        resolver.route.get(),
-                    );
+                if role == not_calls::Role::ClientRegistration {
+                    unresolved.push(not_a_call(UnresolvedReason::ClientRegistration));
+                    continue;
                 }
-                Resolution::SelfReference | Resolution::Ignore => {}
-                Resolution::Unresolved(reason) => unresolved.push(not_a_call(reason)),
+                match resolver.resolve(from, reference) {
+                    Resolution::To(to) if to == from => {}
+                    Resolution::To(_) if role == not_calls::Role::OwnHost => {
+                        unresolved.push(not_a_call(UnresolvedReason::SelfUrl));
+                    }
+                    // Decided once every proxy's routes are known.
+                    Resolution::To(to) if role == not_calls::Role::OwnUrl => {
+                        own_urls.push((from, to, reference, resolver.route.get(), f));
+                    }
+                    Resolution::To(to) => {
+                        add_edge(
+                            &mut edges,
+                            &services,
+                            (from, to),
+                            (reference, f),
+                            resolver.route.get(),
+                        );
+                    }
+                    Resolution::SelfReference | Resolution::Ignore => {}
+                    Resolution::Unresolved(reason) => unresolved.push(not_a_call(reason)),
+                }
             }
         }
+    }
+    let label_routes = proxy_labels::routes(&services, &repo_of);
+    let no_facts = RepoFacts::default();
+    for (proxy, service, reference) in &label_routes {
+        // The labels are the routed service's: its repository's variants apply.
+        let labelled = facts
+            .iter()
+            .find(|f| f.repository == services[*service].repository)
+            .map_or(&no_facts, |f| *f);
+        add_edge(
+            &mut edges,
+            &services,
+            (*proxy, *service),
+            (reference, labelled),
+            kind::Route::Direct,
+        );
     }
     // A service's own public URL that leads, through the proxies serving its domain, back to
     // the service is a self-reference; any other target is a real call.
@@ -191,6 +204,15 @@ pub fn link<F: Borrow<RepoFacts>>(repositories: &[Repository], facts: &[F]) -> F
         })
         .collect();
     edges.sort_by(|a, b| (&a.from, &a.to).cmp(&(&b.from, &b.to)));
+    // A configuration repository's `<application>.yml` made a node for the name; its references
+    // went to the application itself, so the node is nobody.
+    let claimed: HashSet<String> = services
+        .iter()
+        .filter(|s| owners.is_claimed(s))
+        .map(|s| s.id.clone())
+        .filter(|id| !edges.iter().any(|e| &e.from == id || &e.to == id))
+        .collect();
+    services.retain(|s| !claimed.contains(&s.id));
     FleetModel {
         repositories: repositories.to_vec(),
         services,

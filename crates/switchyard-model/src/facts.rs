@@ -205,6 +205,9 @@ pub enum EndpointKind {
     },
     /// A Module Federation container name this application exposes.
     FederationContainer { name: String },
+    /// Container labels asking a reverse proxy's docker provider to route to this service
+    /// (`traefik.*`); the proxy may run in another compose project on the same host.
+    ProxyLabels { provider: String },
 }
 
 #[derive(

@@ -260,4 +260,38 @@ pub(super) fn labels<'p>(
             info.traefik_label = Some((label.key.clone(), label.location.clone()));
         }
     }
+    // A Traefik of another compose project (or repository) on the host routes here too, when
+    // this runs a container at all: a definition without `image` or `build` in a file other
+    // compose files `extends` from is only a base for them.
+    let runs = ["image", "build"]
+        .iter()
+        .any(|k| super::service::last(svc, k).is_some())
+        || !svc
+            .parts
+            .iter()
+            .all(|part| is_extends_source(cx.repo, part.doc.file));
+    if let Some((_, location)) = &info.traefik_label
+        && info.traefik_enabled != Some(false)
+        && runs
+    {
+        push_endpoint(
+            &mut info.decl,
+            EndpointKind::ProxyLabels {
+                provider: "traefik".to_string(),
+            },
+            location.clone(),
+        );
+    }
+}
+
+/// Whether another compose file of the repository names `file` in an `extends:` (a textual
+/// test, enough to tell a file of extends bases from a deployable one).
+fn is_extends_source(repo: &crate::source::RepoFiles, file: &crate::source::SourceFile) -> bool {
+    let name = file.file_name();
+    repo.files().iter().any(|f| {
+        f.path != file.path
+            && super::is_compose_file_name(f.file_name())
+            && f.text.contains("extends")
+            && f.text.contains(name)
+    })
 }

@@ -374,7 +374,50 @@ fn labels_without_a_proxy_make_no_references() {
     let text = "services:\n  api:\n    image: api\n    labels:\n      traefik.http.routers.api.rule: Host(`a.io`)\n";
     let facts = run(&[("compose.yaml", text)]);
     assert!(refs(&facts, Mechanism::Label).is_empty());
-    assert_eq!(service(&facts, "api").endpoints.len(), 1);
+    // The domain, and the labels a Traefik of another project on the host reads.
+    let api = service(&facts, "api");
+    assert_eq!(api.endpoints.len(), 2);
+    let labels = api
+        .endpoints
+        .iter()
+        .find(|e| matches!(e.kind, EndpointKind::ProxyLabels { .. }))
+        .expect("labels endpoint");
+    assert_eq!(
+        labels.kind,
+        EndpointKind::ProxyLabels {
+            provider: "traefik".into()
+        }
+    );
+    assert_eq!((labels.location.line, labels.location.column), (5, 7));
+}
+
+#[test]
+fn disabled_labels_and_extends_bases_are_not_routed() {
+    let text = "services:\n  hidden:\n    image: h\n    labels:\n      traefik.enable: \"false\"\n      traefik.http.routers.h.rule: Host(`h.example.com`)\n  built:\n    build: ./app\n    labels:\n      traefik.http.services.app.loadbalancer.server.port: \"8080\"\n";
+    let bases = "services:\n  with-proxy:\n    networks: [proxy]\n    labels:\n      traefik.http.routers.b.rule: Host(`b.example.com`)\n";
+    let stack = "services:\n  app:\n    extends:\n      file: ./compose.features.yml\n      service: with-proxy\n    image: app\n";
+    // An override file without `image` (combined with `-f`) still describes a container.
+    let overlay = "services:\n  web:\n    labels:\n      traefik.http.routers.w.rule: Host(`w.example.com`)\n";
+    let facts = run(&[
+        ("compose.yaml", text),
+        ("stack/compose.features.yml", bases),
+        ("stack/docker-compose.yml", stack),
+        ("overlays/compose.proxy.yaml", overlay),
+    ]);
+    let routed = |name: &str| {
+        facts.services.iter().filter(|s| s.name == name).any(|s| {
+            s.endpoints
+                .iter()
+                .any(|e| matches!(e.kind, EndpointKind::ProxyLabels { .. }))
+        })
+    };
+    assert!(!routed("hidden"));
+    assert!(routed("built"));
+    assert!(routed("web"));
+    // The service that extends the base runs and carries its labels.
+    assert!(routed("app"));
+    // No image and no build in a file of `extends` bases: no container runs it.
+    assert!(!routed("with-proxy"));
 }
 
 #[test]

@@ -234,6 +234,12 @@ impl Walker<'_> {
     }
 
     fn record(&mut self, node: &Node, key: &str, value: &str) {
+        // Prometheus `dns_sd_configs[].names` are DNS names of scrape targets (`tasks.api`).
+        let key = if key == "names" && self.path.contains("dns_sd_configs") {
+            "host"
+        } else {
+            key
+        };
         let before = self.out.references.len();
         emit::record_address(
             self.out,

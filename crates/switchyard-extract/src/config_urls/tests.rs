@@ -265,3 +265,16 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn prometheus_targets_without_a_port_and_dns_sd_names() {
+    let text = "scrape_configs:\n  - job_name: exporters\n    static_configs:\n      - targets: [node-exporter, 'cadvisor:8080']\n  - job_name: swarm\n    dns_sd_configs:\n      - names: ['tasks.api']\n        type: A\n        port: 9100\n    relabel_configs:\n      - source_labels: [__address__]\n        target_label: instance\n";
+    let out = extract("prometheus/prometheus.yml", text);
+    assert_eq!(texts(&out), ["node-exporter", "cadvisor:8080", "tasks.api"]);
+    assert_eq!(
+        keyed(&out, "scrape_configs[1].dns_sd_configs[0].names[0]")
+            .location
+            .to_string(),
+        "r/prometheus/prometheus.yml:7:18"
+    );
+}

@@ -92,8 +92,22 @@ pub fn enables_docker_provider(args: &str) -> bool {
 /// (`http.services.S.loadBalancer.servers[].url`, tcp/udp `address`) becomes a loose reference.
 pub struct TraefikFileExtractor;
 
+/// Suffixes of committed templates that are copied into place on deployment
+/// (`anubis.yml.dist` → `anubis.yml`): the routes they hold are the deployed ones.
+const TEMPLATE_SUFFIXES: [&str; 4] = [".dist", ".example", ".sample", ".template"];
+
+/// The file name without a template suffix.
+fn deployed_name(name: &str) -> &str {
+    TEMPLATE_SUFFIXES
+        .iter()
+        .find_map(|s| name.strip_suffix(s))
+        .unwrap_or(name)
+}
+
 fn has_config_extension(name: &str) -> bool {
-    [".yml", ".yaml", ".toml"].iter().any(|e| name.ends_with(e))
+    [".yml", ".yaml", ".toml"]
+        .iter()
+        .any(|e| deployed_name(name).ends_with(e))
 }
 
 impl Extractor for TraefikFileExtractor {
@@ -115,7 +129,7 @@ impl Extractor for TraefikFileExtractor {
     }
 
     fn extract(&self, file: &SourceFile, _repo: &RepoFiles, out: &mut RepoFacts) -> Handled {
-        if file.path.ends_with(".toml") {
+        if deployed_name(&file.path).ends_with(".toml") {
             return extract_toml(file, out);
         }
         // Not ours unless it parses and has routing sections: a static config or another YAML
@@ -135,6 +149,7 @@ impl Extractor for TraefikFileExtractor {
         }
         out.diagnostics.extend(stream.diagnostics(file));
         for doc in dynamic {
+            record_forward_auth(doc, file, out);
             for (protocol, key) in [("http", "url"), ("tcp", "address"), ("udp", "address")] {
                 let Some(services) = doc.get(protocol).and_then(|s| s.get("services")) else {
                     continue;
@@ -168,7 +183,40 @@ impl Extractor for TraefikFileExtractor {
 }
 
 fn is_routing_section(section: Option<&Node>) -> bool {
-    section.is_some_and(|s| s.get("routers").is_some() || s.get("services").is_some())
+    section.is_some_and(|s| {
+        s.get("routers").is_some() || s.get("services").is_some() || s.get("middlewares").is_some()
+    })
+}
+
+/// `http.middlewares.M.forwardAuth.address`: Traefik asks that service about every request
+/// the middleware guards, a call from the proxy.
+fn record_forward_auth(doc: &Node, file: &SourceFile, out: &mut RepoFacts) {
+    let Some(middlewares) = doc.get("http").and_then(|h| h.get("middlewares")) else {
+        return;
+    };
+    for (_, _, middleware) in middlewares.entries() {
+        let Some(forward_auth) = middleware
+            .entries()
+            .find(|(k, _, _)| k.eq_ignore_ascii_case("forwardauth"))
+            .map(|(_, _, v)| v)
+        else {
+            continue;
+        };
+        let Some(node) = forward_auth.get("address") else {
+            continue;
+        };
+        let Some(value) = node.as_str() else { continue };
+        let (start, end) = node.content_span(file);
+        emit::record_address(
+            out,
+            None,
+            &Scope::Host,
+            "address",
+            value,
+            file.location(start, end),
+            Mechanism::Url,
+        );
+    }
 }
 
 /// `loadBalancer` (any case) of a dynamic-config service.
@@ -366,6 +414,37 @@ mod tests {
         );
         assert_eq!(out.references[0].mechanism, Mechanism::Url);
         assert_eq!(out.references[0].from, None);
+    }
+
+    #[test]
+    fn committed_templates_are_the_deployed_config() {
+        let e = TraefikFileExtractor;
+        assert!(e.accepts("config/dynamic/auth.yml.dist"));
+        assert!(e.accepts("traefik/routes.toml.example"));
+        assert!(!e.accepts("traefik/.env.dist"));
+        assert!(!e.accepts("config/dynamic/notes.txt.sample"));
+    }
+
+    #[test]
+    fn forward_auth_middlewares_are_calls_of_the_proxy() {
+        let text = "http:\n  middlewares:\n    lan-only:\n      ipAllowList:\n        sourceRange: [\"10.0.0.0/8\"]\n    sso:\n      forwardAuth:\n        address: \"http://sso-portal:9091/api/verify\"\n        trustForwardHeader: true\n";
+        let mut repo = RepoFiles::new("r");
+        repo.add_text("config/dynamic/sso.yml.dist", text);
+        let file = repo.get("config/dynamic/sso.yml.dist").unwrap().clone();
+        let mut out = RepoFacts::default();
+        assert_eq!(
+            TraefikFileExtractor.extract(&file, &repo, &mut out),
+            Handled::Yes
+        );
+        assert_eq!(out.references.len(), 1);
+        let r = &out.references[0];
+        assert_eq!(
+            r.target,
+            Target::Address {
+                text: "http://sso-portal:9091/api/verify".into()
+            }
+        );
+        assert_eq!(r.location.to_string(), "r/config/dynamic/sso.yml.dist:8:19");
     }
 
     #[test]

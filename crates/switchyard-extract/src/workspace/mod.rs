@@ -307,10 +307,16 @@ fn package_references(
             if !internal {
                 continue;
             }
+            // `"alias": "file:../lib"` installs the package in that folder under the alias:
+            // the dependency is on the package named there.
+            let target = linked_package_name(file, repo, spec).unwrap_or_else(|| dep.to_string());
+            if target == own_name {
+                continue;
+            }
             out.references.push(Reference {
                 from: Some(own_name.to_string()),
                 target: Target::Package {
-                    name: dep.to_string(),
+                    name: target,
                     spec: spec.to_string(),
                 },
                 mechanism: Mechanism::Workspace,
@@ -320,6 +326,21 @@ fn package_references(
             });
         }
     }
+}
+
+/// The `name` of the package a `file:`/`link:` spec points at, when its package.json is in
+/// the repository (a tarball or a folder outside it gives `None`).
+fn linked_package_name(file: &SourceFile, repo: &RepoFiles, spec: &str) -> Option<String> {
+    let path = spec
+        .strip_prefix("file:")
+        .or_else(|| spec.strip_prefix("link:"))?
+        .trim();
+    if path.ends_with(".tgz") || path.ends_with(".tar.gz") {
+        return None;
+    }
+    let dir = crate::source::join_repo_path(file.dir(), path)?;
+    let manifest = repo.get(&join(&dir, "package.json"))?;
+    top_level_name(&manifest.text)
 }
 
 /// Create React App's `proxy`: the dev server forwards API calls to this address.

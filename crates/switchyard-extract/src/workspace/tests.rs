@@ -164,6 +164,39 @@ fn member_ports_belong_to_the_package() {
 }
 
 #[test]
+fn a_file_link_under_an_alias_depends_on_the_package_in_that_folder() {
+    let out = run(&[
+        ("pnpm-workspace.yaml", "packages:\n  - 'plugins/**'\n"),
+        ("package.json", r#"{ "name": "root", "private": true }"#),
+        (
+            "plugins/loader/package.json",
+            r#"{ "name": "@acme/plugin-loader", "version": "1.0.0" }"#,
+        ),
+        (
+            "plugins/loader/examples/demo/package.json",
+            r#"{ "name": "demo", "dependencies": {
+                 "loader-api": "file:../../",
+                 "vendored": "file:../../vendor.tgz",
+                 "outside": "link:../../../../../elsewhere"
+               } }"#,
+        ),
+    ]);
+    let refs = package_refs(&out);
+    assert!(refs.contains(&(
+        "demo".into(),
+        "@acme/plugin-loader".into(),
+        "file:../../".into()
+    )));
+    // A tarball or a folder outside the repository keeps the alias name.
+    assert!(refs.contains(&(
+        "demo".into(),
+        "outside".into(),
+        "link:../../../../../elsewhere".into()
+    )));
+    assert!(!refs.iter().any(|(_, n, _)| n == "loader-api"));
+}
+
+#[test]
 fn pnpm_globs_with_negation() {
     let out = run(&[
         ("package.json", r#"{"name": "root", "private": true}"#),

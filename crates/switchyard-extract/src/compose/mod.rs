@@ -9,6 +9,7 @@
 mod args;
 mod endpoints;
 mod environment;
+mod layering;
 mod ports;
 mod project;
 mod service;
@@ -16,6 +17,8 @@ mod volumes;
 
 #[cfg(test)]
 mod corpus_tests;
+#[cfg(test)]
+mod layering_tests;
 #[cfg(test)]
 mod service_tests;
 #[cfg(test)]
@@ -149,12 +152,26 @@ impl Extractor for ComposeExtractor {
     }
 
     fn accepts(&self, path: &str) -> bool {
-        is_compose_file_name(file_name(path))
+        is_compose_file_name(file_name(path)) || layering::may_be_overlay(path)
     }
 
     fn extract(&self, file: &SourceFile, repo: &RepoFiles, out: &mut RepoFacts) -> Handled {
-        // Overrides and included files are read as part of their base's project.
-        if base_of_override(file, repo).is_some() || included_by_other(file, repo) {
+        // Another name (`jibri.yml`) is compose only as an overlay of a base, or as the base
+        // `COMPOSE_FILE` names first.
+        if !is_compose_file_name(file.file_name()) {
+            let layers = layering::layering(repo);
+            if layers.base_of(&file.path).is_some() {
+                return Handled::Yes;
+            }
+            if layers.overlays_of(&file.path).is_empty() {
+                return Handled::NotMine;
+            }
+        }
+        // Overrides, overlays and included files are read as part of their base's project.
+        if base_of_override(file, repo).is_some()
+            || layering::is_overlay(repo, &file.path)
+            || included_by_other(file, repo)
+        {
             return Handled::Yes;
         }
         let root = match yaml::parse_with_warnings(&file.text) {

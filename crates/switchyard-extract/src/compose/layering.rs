@@ -45,6 +45,8 @@ pub(crate) fn layering(repo: &RepoFiles) -> std::sync::Arc<Layering> {
 struct Candidate<'r> {
     file: &'r SourceFile,
     shape: Shape,
+    /// Files it names in `include:`.
+    includes: Vec<String>,
 }
 
 /// What a compose file declares and what it uses without declaring.
@@ -275,22 +277,53 @@ fn compute(repo: &RepoFiles) -> Layering {
         .filter_map(|file| {
             let root = yaml::parse(&file.text).ok()??;
             let shape = Shape::of(&root)?;
-            Some(Candidate { file, shape })
+            let includes = include_entries(&root)
+                .into_iter()
+                .filter_map(Node::as_str)
+                .filter_map(|rel| join_repo_path(file.dir(), rel))
+                .collect();
+            Some(Candidate {
+                file,
+                shape,
+                includes,
+            })
         })
         .collect();
-    let bases: HashMap<&str, &Candidate<'_>> = candidates
+    let by_path: HashMap<&str, &Candidate<'_>> = candidates
         .iter()
-        .filter(|c| is_default_name(c.file.file_name()))
         .map(|c| (c.file.path.as_str(), c))
         .collect();
-    let included = included_files(&candidates);
+    // A base's project also declares what its `include:`d files declare.
+    let bases: HashMap<&str, Shape> = candidates
+        .iter()
+        .filter(|c| is_default_name(c.file.file_name()))
+        .map(|c| {
+            let mut shape = Shape {
+                services: c.shape.services.clone(),
+                networks: c.shape.networks.clone(),
+                volumes: c.shape.volumes.clone(),
+                ..Shape::default()
+            };
+            for included in c.includes.iter().filter_map(|p| by_path.get(p.as_str())) {
+                shape
+                    .services
+                    .extend(included.shape.services.iter().cloned());
+                shape
+                    .networks
+                    .extend(included.shape.networks.iter().cloned());
+                shape.volumes.extend(included.shape.volumes.iter().cloned());
+            }
+            (c.file.path.as_str(), shape)
+        })
+        .collect();
+    let referenced = referenced_files(&candidates);
     for candidate in &candidates {
         let path = candidate.file.path.as_str();
         let name = candidate.file.file_name();
         if bases.contains_key(path)
             || layering.base_of.contains_key(path)
             || layering.overlays.contains_key(path)
-            || included.contains(path)
+            || referenced.contains(path)
             || name.contains(".override.")
             || is_test_harness_name(name)
             || !candidate.shape.is_incomplete()
@@ -310,39 +343,43 @@ fn compute(repo: &RepoFiles) -> Layering {
     layering
 }
 
-/// Files some candidate names in `include:`.
-fn included_files(candidates: &[Candidate<'_>]) -> BTreeSet<String> {
-    let mut included = BTreeSet::new();
+/// Files some candidate names in `include:` or `extends: {file: …}`: their services are read
+/// by reference, they are not layered over anything.
+fn referenced_files(candidates: &[Candidate<'_>]) -> BTreeSet<String> {
+    let mut referenced = BTreeSet::new();
     for candidate in candidates
         .iter()
-        .filter(|c| c.file.text.contains("include"))
+        .filter(|c| c.file.text.contains("include") || c.file.text.contains("extends"))
     {
         let Some(root) = yaml::parse(&candidate.file.text).ok().flatten() else {
             continue;
         };
-        included.extend(
+        let extended: Vec<&Node> = services_of(&root)
+            .map(|s| s.entries().collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(_, _, service)| service.get("extends")?.get("file"))
+            .collect();
+        referenced.extend(
             include_entries(&root)
                 .into_iter()
+                .chain(extended)
                 .filter_map(Node::as_str)
                 .filter_map(|rel| join_repo_path(candidate.file.dir(), rel)),
         );
     }
-    included
+    referenced
 }
 
 /// The base in the overlay's folder or the nearest folder above that completes it.
-fn nearest_base<'b>(
-    path: &str,
-    bases: &HashMap<&'b str, &Candidate<'_>>,
-    shape: &Shape,
-) -> Option<&'b str> {
+fn nearest_base<'b>(path: &str, bases: &HashMap<&'b str, Shape>, shape: &Shape) -> Option<&'b str> {
     let mut dir = parent_dir(path);
     loop {
         let mut here: Vec<&&str> = bases.keys().filter(|b| parent_dir(b) == dir).collect();
         here.sort();
         if let Some(base) = here
             .into_iter()
-            .find(|b| bases.get(**b).is_some_and(|c| shape.completed_by(&c.shape)))
+            .find(|b| bases.get(**b).is_some_and(|base| shape.completed_by(base)))
         {
             return Some(base);
         }

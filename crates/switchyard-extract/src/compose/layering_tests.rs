@@ -151,3 +151,38 @@ fn an_overlay_for_a_base_in_another_folder_does_not_join_an_unrelated_base() {
     ]);
     assert_eq!(project_of(&facts, "worker"), "app/compose.web.yaml");
 }
+
+#[test]
+fn a_file_read_through_extends_is_not_an_overlay() {
+    // `defaults.yml` holds partial services other files extend: compose reads it by reference.
+    let base = "\
+services:
+  app:
+    extends:
+      file: defaults.yml
+      service: hardened
+    image: example/app:1
+";
+    let defaults = "services:\n  hardened:\n    read_only: true\n    networks: [edge]\n";
+    let facts = run(&[("compose.yaml", base), ("defaults.yml", defaults)]);
+    assert_eq!(names(&facts), ["app"]);
+}
+
+#[test]
+fn an_overlay_may_complete_a_service_the_base_includes() {
+    let base = "include:\n  - web/compose.yaml\nservices:\n  db:\n    image: postgres:16\n";
+    let web = "services:\n  web:\n    image: example/web:1\n";
+    let tracing =
+        "services:\n  web:\n    environment:\n      OTEL_ENDPOINT: http://collector:4317\n";
+    let facts = run(&[
+        ("compose.yaml", base),
+        ("web/compose.yaml", web),
+        ("compose.tracing.yaml", tracing),
+    ]);
+    let projects: Vec<&str> = ["db", "web"]
+        .iter()
+        .map(|s| project_of(&facts, s))
+        .collect();
+    assert_eq!(projects, ["compose.yaml", "compose.yaml"]);
+    assert_eq!(names(&facts), ["db", "web"]);
+}

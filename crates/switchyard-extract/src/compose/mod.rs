@@ -143,6 +143,50 @@ pub fn is_env_file_of_compose(repo: &RepoFiles, path: &str) -> bool {
     .contains(path)
 }
 
+/// The files of one compose project in `docker compose -f` order: the base (the project's
+/// identity, [`Scope::Compose`]), its `.override` file, then its overlays. Files it reads
+/// through `include:` and `extends` are not listed (compose follows those itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectFiles {
+    pub base: String,
+    pub files: Vec<String>,
+}
+
+/// The compose projects of a repository as the extractor forms them.
+pub fn projects(repo: &RepoFiles) -> Vec<ProjectFiles> {
+    let layers = layering::layering(repo);
+    let mut result = Vec::new();
+    for file in repo.files() {
+        let compose_named = is_compose_file_name(file.file_name());
+        let named_base = !layers.overlays_of(&file.path).is_empty();
+        if !(compose_named || named_base)
+            || layers.base_of(&file.path).is_some()
+            || base_of_override(file, repo).is_some()
+            || included_by_other(file, repo)
+        {
+            continue;
+        }
+        let Some(root) = yaml::parse(&file.text).ok().flatten() else {
+            continue;
+        };
+        if services_of(&root).is_none() {
+            continue;
+        }
+        let mut files = vec![file.path.clone()];
+        files.extend(
+            project::override_paths(&file.path)
+                .into_iter()
+                .find(|p| repo.get(p).is_some()),
+        );
+        files.extend(layers.overlays_of(&file.path).iter().cloned());
+        result.push(ProjectFiles {
+            base: file.path.clone(),
+            files,
+        });
+    }
+    result
+}
+
 /// Reads compose projects. See the module documentation.
 pub struct ComposeExtractor;
 

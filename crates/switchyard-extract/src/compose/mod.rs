@@ -10,6 +10,7 @@ mod args;
 mod endpoints;
 mod environment;
 mod layering;
+mod one_shot;
 mod ports;
 mod project;
 mod service;
@@ -19,6 +20,8 @@ mod volumes;
 mod corpus_tests;
 #[cfg(test)]
 mod layering_tests;
+#[cfg(test)]
+mod one_shot_tests;
 #[cfg(test)]
 mod service_tests;
 #[cfg(test)]
@@ -275,10 +278,12 @@ fn extract_project(
         env_files_checked: HashSet::new(),
     };
     let services = project.services(out);
+    let (first_reference, first_resource) = (out.references.len(), out.resources.len());
     let mut infos: Vec<ServiceInfo> = services
         .iter()
         .map(|s| extract_service(&mut cx, s, out))
         .collect();
+    one_shot::hand_over(&services, first_reference, first_resource, out);
     network_resources(&cx, out);
     link_aliases(&mut infos);
     traefik_references(&infos, &scope, out);

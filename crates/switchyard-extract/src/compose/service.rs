@@ -361,6 +361,10 @@ fn service_refs<'p>(
         };
         for n in names {
             let Some(name) = n.as_str() else { continue };
+            // Waiting for a one-shot job to finish is no connection to it.
+            if super::one_shot::waits_for_completion(node, name) {
+                continue;
+            }
             let (s, e) = n.content_span(file);
             targets.push((Mechanism::DependsOn, name.to_string(), file.location(s, e)));
         }

@@ -7,10 +7,8 @@
 //! declare and the base does (`depends_on: [prosody]`, `networks: [meet.jitsi]`). A file that
 //! declares everything it uses is a complete application and stays its own project.
 
-use super::project::{include_entries, services_of};
+use super::project::{include_entries, project_env, services_of};
 use super::{is_compose_file_name, is_test_harness_name};
-use crate::dotenv::parse_dotenv;
-use crate::interpolate::interpolate;
 use crate::source::{RepoFiles, SourceFile, file_name, join_repo_path, parent_dir};
 use crate::yaml::{self, Node};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -218,16 +216,10 @@ fn has_services_key(text: &str) -> bool {
 /// `COMPOSE_FILE` of the `.env` in `dir`: the `-f` files, resolved against `dir`.
 pub(crate) fn compose_file_list(repo: &RepoFiles, dir: &str) -> Option<Vec<String>> {
     let env = repo.get(&join_repo_path(dir, ".env")?)?;
-    let vars: HashMap<String, String> = parse_dotenv(&env.text)
-        .0
-        .into_iter()
-        .map(|e| (e.key, e.value))
-        .collect();
-    let raw = vars.get("COMPOSE_FILE")?;
-    // `COMPOSE_FILE="${COMPOSE_FILE:-dev/compose.yaml}"`: the process environment is not ours.
-    let mut without_self = vars.clone();
-    without_self.remove("COMPOSE_FILE");
-    let value = interpolate(raw, &without_self).value;
+    // `COMPOSE_FILE="${COMPOSE_FILE:-dev/compose.yaml}"`: the process environment is not
+    // ours, so the default applies.
+    let vars = project_env(&env.text);
+    let value = vars.get("COMPOSE_FILE")?.clone();
     let separator = vars
         .get("COMPOSE_PATH_SEPARATOR")
         .filter(|s| !s.is_empty())

@@ -549,11 +549,28 @@ impl<'a> Project<'a> {
 fn dotenv_vars(repo: &RepoFiles, dir: &str) -> HashMap<String, String> {
     join_repo_path(dir, ".env")
         .and_then(|p| repo.get(&p))
-        .map(|f| parse_dotenv(&f.text).0)
+        .map(|f| project_env(&f.text))
         .unwrap_or_default()
-        .into_iter()
-        .map(|e| (e.key, e.value))
-        .collect()
+}
+
+/// A project `.env` as compose reads it: a value may use the variables set above it
+/// (`DB_URL=postgres://${DB_HOST:-db}:5432`), except in single quotes, which are literal.
+pub(crate) fn project_env(text: &str) -> HashMap<String, String> {
+    let mut vars = HashMap::new();
+    for entry in parse_dotenv(text).0 {
+        let single_quoted = entry
+            .value_start
+            .checked_sub(1)
+            .and_then(|i| text.as_bytes().get(i))
+            == Some(&b'\'');
+        let value = if single_quoted || !entry.value.contains('$') {
+            entry.value
+        } else {
+            interpolate(&entry.value, &vars).value
+        };
+        vars.insert(entry.key, value);
+    }
+    vars
 }
 
 /// A name or path of `extends`, interpolated like the rest of the file (`${VARIANT:-default}`);

@@ -20,12 +20,20 @@ pub(crate) struct Layering {
     overlays: BTreeMap<String, Vec<String>>,
     /// Overlay path → base path.
     base_of: HashMap<String, String>,
+    /// Files other compose files read through `extends: {file: …}` whose services are all
+    /// fragments (no image, no build): a library of settings, not a project.
+    fragments: BTreeSet<String>,
 }
 
 impl Layering {
     /// The overlays of a base file, in `-f` order.
     pub fn overlays_of(&self, base: &str) -> &[String] {
         self.overlays.get(base).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether the file only holds fragments other files `extends`.
+    pub fn is_fragment_library(&self, path: &str) -> bool {
+        self.fragments.contains(path)
     }
 
     /// The base a file is an overlay of.
@@ -309,6 +317,12 @@ fn compute(repo: &RepoFiles) -> Layering {
         })
         .collect();
     let referenced = referenced_files(&candidates);
+    layering.fragments = candidates
+        .iter()
+        .filter(|c| referenced.extended.contains(&c.file.path))
+        .filter(|c| c.shape.partial.len() == c.shape.services.len())
+        .map(|c| c.file.path.clone())
+        .collect();
     for candidate in &candidates {
         let path = candidate.file.path.as_str();
         let name = candidate.file.file_name();
@@ -337,8 +351,8 @@ fn compute(repo: &RepoFiles) -> Layering {
 
 /// Files some candidate names in `include:` or `extends: {file: …}`: their services are read
 /// by reference, they are not layered over anything.
-fn referenced_files(candidates: &[Candidate<'_>]) -> BTreeSet<String> {
-    let mut referenced = BTreeSet::new();
+fn referenced_files(candidates: &[Candidate<'_>]) -> Referenced {
+    let mut referenced = Referenced::default();
     for candidate in candidates
         .iter()
         .filter(|c| c.file.text.contains("include") || c.file.text.contains("extends"))
@@ -352,15 +366,31 @@ fn referenced_files(candidates: &[Candidate<'_>]) -> BTreeSet<String> {
             .into_iter()
             .filter_map(|(_, _, service)| service.get("extends")?.get("file"))
             .collect();
-        referenced.extend(
-            include_entries(&root)
-                .into_iter()
-                .chain(extended)
-                .filter_map(Node::as_str)
-                .filter_map(|rel| join_repo_path(candidate.file.dir(), rel)),
-        );
+        let resolve = |n: &Node| {
+            n.as_str()
+                .and_then(|rel| join_repo_path(candidate.file.dir(), rel))
+        };
+        referenced
+            .included
+            .extend(include_entries(&root).into_iter().filter_map(resolve));
+        referenced
+            .extended
+            .extend(extended.into_iter().filter_map(resolve));
     }
     referenced
+}
+
+/// Files named by `include:` and by `extends: {file: …}`.
+#[derive(Default)]
+struct Referenced {
+    included: BTreeSet<String>,
+    extended: BTreeSet<String>,
+}
+
+impl Referenced {
+    fn contains(&self, path: &str) -> bool {
+        self.included.contains(path) || self.extended.contains(path)
+    }
 }
 
 /// The base in the overlay's folder or the nearest folder above that completes it.

@@ -186,3 +186,27 @@ fn an_overlay_may_complete_a_service_the_base_includes() {
     assert_eq!(projects, ["compose.yaml", "compose.yaml"]);
     assert_eq!(names(&facts), ["db", "web"]);
 }
+
+#[test]
+fn a_compose_named_library_of_extends_fragments_is_no_project() {
+    // `compose.features.yml` holds settings services pick with `extends`; compose runs none of
+    // its entries, so they are no services (`traefik` here is a label set, not a proxy).
+    let base = "\
+services:
+  app:
+    extends:
+      file: ./compose.features.yml
+      service: ${APP_VARIANT:-traefik}
+    image: example/app:1
+";
+    let features = "\
+services:
+  plain: {}
+  traefik:
+    networks: [traefik]
+    labels:
+      traefik.enable: \"true\"
+";
+    let facts = run(&[("compose.yaml", base), ("compose.features.yml", features)]);
+    assert_eq!(names(&facts), ["app"]);
+}

@@ -164,6 +164,7 @@ pub fn projects(repo: &RepoFiles) -> Vec<ProjectFiles> {
         let named_base = !layers.overlays_of(&file.path).is_empty();
         if !(compose_named || named_base)
             || layers.base_of(&file.path).is_some()
+            || layers.is_fragment_library(&file.path)
             || base_of_override(file, repo).is_some()
             || included_by_other(file, repo)
         {
@@ -214,9 +215,11 @@ impl Extractor for ComposeExtractor {
                 return Handled::NotMine;
             }
         }
-        // Overrides, overlays and included files are read as part of their base's project.
+        // Overrides, overlays and included files are read as part of their base's project,
+        // fragment libraries through the `extends` of the services using them.
         if base_of_override(file, repo).is_some()
             || layering::is_overlay(repo, &file.path)
+            || layering::layering(repo).is_fragment_library(&file.path)
             || included_by_other(file, repo)
         {
             return Handled::Yes;

@@ -1,10 +1,12 @@
 //! Docker compose (and swarm stack) files → services, endpoints, references, env and resources
-//! of one compose project (base file + override + includes), every fact with its location.
+//! of one compose project (base file + override + overlays + includes), every fact with its
+//! location.
 //!
 //! A project is named by its base file's repo path ([`Scope::Compose`]). Overrides beside a base
-//! are merged into it (the extractor answers `Handled::Yes` with no facts for them), `include:`d
+//! and overlays (`COMPOSE_FILE`, or files that only run on top of a base: see `layering`) are
+//! merged into it (the extractor answers `Handled::Yes` with no facts for them), `include:`d
 //! files and `extends` targets are read through [`RepoFiles`], and `${VAR}` takes values from the
-//! project's `.env` only, never the process environment.
+//! project's `.env` only, never the process environment. [`projects`] lists each project's files.
 
 mod args;
 mod endpoints;

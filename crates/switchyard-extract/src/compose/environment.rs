@@ -34,7 +34,7 @@ pub(super) fn environment<'p>(
         let Some(text) = cx.text(&part, path_node, out) else {
             continue;
         };
-        let Some(path) = resolve(part.doc.file, &text.value) else {
+        let Some(path) = resolve(part.doc, &text.value) else {
             continue;
         };
         push_unique(&mut decl.owned_paths, path.clone());

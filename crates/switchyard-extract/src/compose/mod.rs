@@ -1,14 +1,18 @@
 //! Docker compose (and swarm stack) files → services, endpoints, references, env and resources
-//! of one compose project (base file + override + includes), every fact with its location.
+//! of one compose project (base file + override + overlays + includes), every fact with its
+//! location.
 //!
 //! A project is named by its base file's repo path ([`Scope::Compose`]). Overrides beside a base
-//! are merged into it (the extractor answers `Handled::Yes` with no facts for them), `include:`d
+//! and overlays (`COMPOSE_FILE`, or files that only run on top of a base: see `layering`) are
+//! merged into it (the extractor answers `Handled::Yes` with no facts for them), `include:`d
 //! files and `extends` targets are read through [`RepoFiles`], and `${VAR}` takes values from the
-//! project's `.env` only, never the process environment.
+//! project's `.env` only, never the process environment. [`projects`] lists each project's files.
 
 mod args;
 mod endpoints;
 mod environment;
+mod layering;
+mod one_shot;
 mod ports;
 mod project;
 mod service;
@@ -16,6 +20,10 @@ mod volumes;
 
 #[cfg(test)]
 mod corpus_tests;
+#[cfg(test)]
+mod layering_tests;
+#[cfg(test)]
+mod one_shot_tests;
 #[cfg(test)]
 mod service_tests;
 #[cfg(test)]
@@ -181,6 +189,51 @@ pub fn is_env_file_of_compose(repo: &RepoFiles, path: &str) -> bool {
     .contains(path)
 }
 
+/// The files of one compose project in `docker compose -f` order: the base (the project's
+/// identity, [`Scope::Compose`]), its `.override` file, then its overlays. Files it reads
+/// through `include:` and `extends` are not listed (compose follows those itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectFiles {
+    pub base: String,
+    pub files: Vec<String>,
+}
+
+/// The compose projects of a repository as the extractor forms them.
+pub fn projects(repo: &RepoFiles) -> Vec<ProjectFiles> {
+    let layers = layering::layering(repo);
+    let mut result = Vec::new();
+    for file in repo.files() {
+        let compose_named = is_compose_file_name(file.file_name());
+        let named_base = !layers.overlays_of(&file.path).is_empty();
+        if !(compose_named || named_base)
+            || layers.base_of(&file.path).is_some()
+            || layers.is_fragment_library(&file.path)
+            || base_of_override(file, repo).is_some()
+            || included_by_other(file, repo)
+        {
+            continue;
+        }
+        let Some(root) = yaml::parse(&file.text).ok().flatten() else {
+            continue;
+        };
+        if services_of(&root).is_none() {
+            continue;
+        }
+        let mut files = vec![file.path.clone()];
+        files.extend(
+            project::override_paths(&file.path)
+                .into_iter()
+                .find(|p| repo.get(p).is_some()),
+        );
+        files.extend(layers.overlays_of(&file.path).iter().cloned());
+        result.push(ProjectFiles {
+            base: file.path.clone(),
+            files,
+        });
+    }
+    result
+}
+
 /// Reads compose projects. See the module documentation.
 pub struct ComposeExtractor;
 
@@ -190,12 +243,26 @@ impl Extractor for ComposeExtractor {
     }
 
     fn accepts(&self, path: &str) -> bool {
-        is_compose_file_name(file_name(path))
+        is_compose_file_name(file_name(path)) || layering::may_be_overlay(path)
     }
 
     fn extract(&self, file: &SourceFile, repo: &RepoFiles, out: &mut RepoFacts) -> Handled {
-        // Overrides and included files are read as part of their base's project.
+        // Another name (`jibri.yml`) is compose only as an overlay of a base, or as the base
+        // `COMPOSE_FILE` names first.
+        if !is_compose_file_name(file.file_name()) {
+            let layers = layering::layering(repo);
+            if layers.base_of(&file.path).is_some() {
+                return Handled::Yes;
+            }
+            if layers.overlays_of(&file.path).is_empty() {
+                return Handled::NotMine;
+            }
+        }
+        // Overrides, overlays and included files are read as part of their base's project,
+        // fragment libraries through the `extends` of the services using them.
         if base_of_override(file, repo).is_some()
+            || layering::is_overlay(repo, &file.path)
+            || layering::layering(repo).is_fragment_library(&file.path)
             || included_by_other(file, repo)
             || extended_by_other(file, repo)
         {
@@ -258,10 +325,12 @@ fn extract_project(
         env_files_checked: HashSet::new(),
     };
     let services = project.services(out);
+    let (first_reference, first_resource) = (out.references.len(), out.resources.len());
     let mut infos: Vec<ServiceInfo> = services
         .iter()
         .map(|s| extract_service(&mut cx, s, out))
         .collect();
+    one_shot::hand_over(&services, first_reference, first_resource, out);
     network_resources(&cx, out);
     link_aliases(&mut infos);
     traefik_references(&infos, &scope, out);

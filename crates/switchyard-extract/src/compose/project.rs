@@ -17,6 +17,8 @@ const MAX_EXTENDS_DEPTH: usize = 32;
 pub(crate) enum Role {
     Base,
     Override,
+    /// A file layered after the base with `-f` (`COMPOSE_FILE`, or found by its content).
+    Overlay,
     Include,
     /// Read only for the services other files `extends`.
     Extends,
@@ -32,6 +34,15 @@ pub(crate) struct Doc<'a> {
 }
 
 impl Doc<'_> {
+    /// The directory relative paths of this file start from: the project directory (the
+    /// base file's) for overrides and overlays, as with `docker compose -f base -f overlay`.
+    pub fn dir(&self) -> &str {
+        match self.role {
+            Role::Override | Role::Overlay => &self.env_dir,
+            _ => self.file.dir(),
+        }
+    }
+
     /// The `services` map (or the top level of a version-1 file).
     pub fn services(&self) -> Option<&Node> {
         services_of(&self.root)
@@ -243,6 +254,18 @@ impl<'a> Project<'a> {
                 break;
             }
         }
+        for path in super::layering::layering(repo).overlays_of(&base.path) {
+            if let Some(file) = repo.get(path) {
+                add_doc(
+                    &mut project.docs,
+                    &mut loaded,
+                    file,
+                    Role::Overlay,
+                    base.dir().to_string(),
+                    out,
+                );
+            }
+        }
         // Includes (breadth first; an included file may include more).
         let mut i = 0;
         while i < project.docs.len() {
@@ -318,7 +341,7 @@ impl<'a> Project<'a> {
     /// Indices of the files that declare the project, lowest precedence first.
     fn precedence(&self) -> Vec<usize> {
         let mut order = Vec::new();
-        for role in [Role::Include, Role::Base, Role::Override] {
+        for role in [Role::Include, Role::Base, Role::Override, Role::Overlay] {
             order.extend((0..self.docs.len()).filter(|&i| self.docs[i].role == role));
         }
         order
@@ -341,9 +364,10 @@ impl<'a> Project<'a> {
 
     /// The project's services in declaration order with their parts, `extends` expanded.
     pub fn services(&self, out: &mut RepoFacts) -> Vec<ServiceParts<'_>> {
-        // Declaration order: base, then included files, then services only the override adds.
+        // Declaration order: base, then included files, then services only the override or
+        // an overlay adds.
         let mut order: Vec<(String, usize)> = Vec::new();
-        for role in [Role::Base, Role::Include, Role::Override] {
+        for role in [Role::Base, Role::Include, Role::Override, Role::Overlay] {
             for (i, doc) in self.docs.iter().enumerate().filter(|(_, d)| d.role == role) {
                 let Some(services) = doc.services() else {
                     continue;
@@ -525,11 +549,28 @@ impl<'a> Project<'a> {
 fn dotenv_vars(repo: &RepoFiles, dir: &str) -> HashMap<String, String> {
     join_repo_path(dir, ".env")
         .and_then(|p| repo.get(&p))
-        .map(|f| parse_dotenv(&f.text).0)
+        .map(|f| project_env(&f.text))
         .unwrap_or_default()
-        .into_iter()
-        .map(|e| (e.key, e.value))
-        .collect()
+}
+
+/// A project `.env` as compose reads it: a value may use the variables set above it
+/// (`DB_URL=postgres://${DB_HOST:-db}:5432`), except in single quotes, which are literal.
+pub(crate) fn project_env(text: &str) -> HashMap<String, String> {
+    let mut vars = HashMap::new();
+    for entry in parse_dotenv(text).0 {
+        let single_quoted = entry
+            .value_start
+            .checked_sub(1)
+            .and_then(|i| text.as_bytes().get(i))
+            == Some(&b'\'');
+        let value = if single_quoted || !entry.value.contains('$') {
+            entry.value
+        } else {
+            interpolate(&entry.value, &vars).value
+        };
+        vars.insert(entry.key, value);
+    }
+    vars
 }
 
 /// A name or path of `extends`, interpolated like the rest of the file (`${VARIANT:-default}`);

@@ -3,9 +3,9 @@
 
 use super::endpoints::{labels, ports};
 use super::environment::{command, environment};
-use super::project::{Decl, Part, Project, ServiceParts, Text};
+use super::project::{Decl, Doc, Part, Project, ServiceParts, Text};
 use super::volumes;
-use crate::source::{SourceFile, join_repo_path};
+use crate::source::join_repo_path;
 use crate::traefik::{enables_docker_provider, is_traefik_image};
 use crate::yaml::Node;
 use std::collections::{BTreeMap, HashSet};
@@ -96,9 +96,10 @@ pub(super) fn items<'p>(svc: &ServiceParts<'p>, key: &str) -> Vec<(Part<'p>, &'p
     result
 }
 
-/// A relative path of a compose file resolved against the file's directory.
-pub(super) fn resolve(file: &SourceFile, path: &str) -> Option<String> {
-    join_repo_path(file.dir(), path)
+/// A relative path of a compose file resolved against its directory (the project directory
+/// for overlays).
+pub(super) fn resolve(doc: &Doc<'_>, path: &str) -> Option<String> {
+    join_repo_path(doc.dir(), path)
 }
 
 pub(super) fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
@@ -178,7 +179,7 @@ fn build_context<'p>(
     if context.contains("://") || context.starts_with("git@") {
         return;
     }
-    if let Some(path) = resolve(part.doc.file, &context) {
+    if let Some(path) = resolve(part.doc, &context) {
         push_unique(&mut decl.owned_paths, path);
     }
 }
@@ -198,7 +199,7 @@ fn secret_files<'p>(cx: &mut Cx<'p>, svc: &ServiceParts<'p>, decl: &mut ServiceD
             };
             let Some(d) = decls.get(name) else { continue };
             if let Some(file) = d.value.get("file").and_then(Node::as_str)
-                && let Some(path) = resolve(d.doc.file, file)
+                && let Some(path) = resolve(d.doc, file)
             {
                 push_unique(&mut decl.owned_paths, path);
             }
@@ -360,6 +361,10 @@ fn service_refs<'p>(
         };
         for n in names {
             let Some(name) = n.as_str() else { continue };
+            // Waiting for a one-shot job to finish is no connection to it.
+            if super::one_shot::waits_for_completion(node, name) {
+                continue;
+            }
             let (s, e) = n.content_span(file);
             targets.push((Mechanism::DependsOn, name.to_string(), file.location(s, e)));
         }

@@ -500,3 +500,31 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn env_values_use_variables_set_above_them_but_not_in_single_quotes() {
+    let env = "\
+DB_HOST=pg.internal
+DB_URL=postgres://${DB_HOST}:${DB_PORT:-5432}/app
+LITERAL='${DB_HOST}'
+";
+    let compose = "\
+services:
+  api:
+    image: example/api:1
+    environment:
+      DATABASE_URL: ${DB_URL}
+      RAW: ${LITERAL}
+";
+    let facts = run(&[(".env", env), ("compose.yaml", compose)]);
+    let display = |key: &str| {
+        facts
+            .env
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| e.display.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(display("DATABASE_URL"), "postgres://pg.internal:5432/app");
+    assert_eq!(display("RAW"), "${DB_HOST}");
+}

@@ -88,7 +88,7 @@ pub(crate) fn mounts<'p>(
             let relative =
                 !mount.source.starts_with(['/', '~', '\\']) && !is_windows_drive(&mount.source);
             let resolved = relative
-                .then(|| join_repo_path(part.doc.file.dir(), &mount.source))
+                .then(|| join_repo_path(part.doc.dir(), &mount.source))
                 .flatten();
             match resolved {
                 Some(path) => {

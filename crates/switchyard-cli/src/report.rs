@@ -73,7 +73,7 @@ pub struct RepositoryOut {
 }
 
 /// One alternative deployment of a repository (`--variant NAME` shows only it).
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub struct VariantOut {
     pub name: String,
     /// Files and directories (ending in `/`) it is made of.
@@ -223,6 +223,7 @@ pub fn build(analysis: &Analysis) -> Report {
     for d in &model.diagnostics {
         *diagnostics_of.entry(&d.repository).or_default() += 1;
     }
+    let variants_of = variants_by_repository(analysis);
     let repositories = model
         .repositories
         .iter()
@@ -233,7 +234,10 @@ pub fn build(analysis: &Analysis) -> Report {
             environment: r.environment.clone(),
             services: services_of.remove(r.name.as_str()).unwrap_or_default(),
             diagnostics: diagnostics_of.get(r.name.as_str()).copied().unwrap_or(0),
-            variants: variants_of(analysis, &r.name),
+            variants: variants_of
+                .get(r.name.as_str())
+                .cloned()
+                .unwrap_or_default(),
         })
         .collect();
     let services = model
@@ -347,25 +351,37 @@ pub fn build(analysis: &Analysis) -> Report {
     }
 }
 
-/// The variants of `repository` with the number of services each declares in the model.
-fn variants_of(analysis: &Analysis, repository: &str) -> Vec<VariantOut> {
-    let Some(facts) = analysis.facts.iter().find(|f| f.repository == repository) else {
-        return Vec::new();
-    };
-    facts
-        .variants
-        .iter()
-        .map(|v| VariantOut {
-            name: v.name.clone(),
-            files: v.files.clone(),
-            services: analysis
-                .model
-                .services
+/// Each repository's variants with the number of services each declares in the model; one pass
+/// over the facts and one over the services.
+fn variants_by_repository(analysis: &Analysis) -> HashMap<&str, Vec<VariantOut>> {
+    let mut out: HashMap<&str, Vec<VariantOut>> = HashMap::new();
+    for facts in analysis.facts.iter().filter(|f| !f.variants.is_empty()) {
+        out.entry(facts.repository.as_str()).or_insert_with(|| {
+            facts
+                .variants
                 .iter()
-                .filter(|s| s.repository == repository && s.variants.contains(&v.name))
-                .count(),
-        })
-        .collect()
+                .map(|v| VariantOut {
+                    name: v.name.clone(),
+                    files: v.files.clone(),
+                    services: 0,
+                })
+                .collect()
+        });
+    }
+    for s in analysis
+        .model
+        .services
+        .iter()
+        .filter(|s| !s.variants.is_empty())
+    {
+        let Some(variants) = out.get_mut(s.repository.as_str()) else {
+            continue;
+        };
+        for v in variants.iter_mut().filter(|v| s.variants.contains(&v.name)) {
+            v.services += 1;
+        }
+    }
+    out
 }
 
 /// The repository part of a service id (`repo/name`).

@@ -53,8 +53,8 @@ struct UsedPorts {
 }
 
 impl<'m> FleetInput<'m> {
-    /// The host a repository deploys to (`local` when it is not listed).
-    pub fn host_of(&self, repository: &str) -> &'m str {
+    /// A repository's position in `model.repositories` (its first, if listed twice).
+    pub fn repository_index(&self, repository: &str) -> Option<usize> {
         let model = self.model;
         let index = self.lookup.repositories.get_or_init(|| {
             let mut map = HashMap::new();
@@ -63,9 +63,14 @@ impl<'m> FleetInput<'m> {
             }
             map
         });
-        index
-            .get(repository)
-            .map_or("local", |&i| model.repositories[i].host.as_str())
+        index.get(repository).copied()
+    }
+
+    /// The host a repository deploys to (`local` when it is not listed).
+    pub fn host_of(&self, repository: &str) -> &'m str {
+        let model = self.model;
+        self.repository_index(repository)
+            .map_or("local", |i| model.repositories[i].host.as_str())
     }
 
     /// Repository name → index in `facts`.

@@ -67,14 +67,7 @@ pub(crate) fn winning_value<'c>(
     if conflict.kind != ConflictKind::EnvDrift {
         return None;
     }
-    let order = |repo: &str| {
-        input
-            .model
-            .repositories
-            .iter()
-            .position(|r| r.name == repo)
-            .unwrap_or(usize::MAX)
-    };
+    let order = |repo: &str| input.repository_index(repo).unwrap_or(usize::MAX);
     let mut entries = Vec::new();
     for o in &conflict.occurrences {
         entries.push((o, entry_at(input, o)?));

@@ -241,13 +241,10 @@ impl<W: Write> Redacting<W> {
     /// Writes one line (without its newline) redacted and escaped. Most lines of a large output
     /// are printable ASCII with nothing to redact: those are copied as they are.
     fn emit(inner: &mut W, line: &[u8]) -> std::io::Result<()> {
-        // Tabs are layout; any other control character in a line came from input.
-        let printable = line
-            .iter()
-            .all(|&b| b == b'\t' || (0x20..0x7f).contains(&b));
-        if printable && redact::output_line_is_clean(line) {
+        if redact::output_line_is_plain(line) {
             return inner.write_all(line);
         }
+        // Tabs are layout; any other control character in a line came from input.
         let text = String::from_utf8_lossy(line);
         let safe = redact_output_line(&text);
         let safe = terminal::escape_keeping(&safe, &['\t']);

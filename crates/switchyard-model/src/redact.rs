@@ -27,12 +27,20 @@ const SECRET_WORDS: [&str; 7] = [
 /// ```
 pub fn is_secret_key(key: &str) -> bool {
     // Every secret word contains one of these: most keys are rejected without splitting them.
-    const PARTS: [&[u8]; 6] = [b"key", b"secret", b"token", b"pass", b"pwd", b"credential"];
     let bytes = key.as_bytes();
-    let maybe = PARTS.iter().any(|part| {
+    let at = |i: usize, part: &[u8]| {
         bytes
-            .windows(part.len())
-            .any(|window| window.eq_ignore_ascii_case(part))
+            .get(i..i + part.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(part))
+    };
+    // One pass: only a position whose letter starts a part is compared.
+    let maybe = (0..bytes.len()).any(|i| match bytes[i].to_ascii_lowercase() {
+        b'k' => at(i, b"key"),
+        b's' => at(i, b"secret"),
+        b't' => at(i, b"token"),
+        b'p' => at(i, b"pass") || at(i, b"pwd"),
+        b'c' => at(i, b"credential"),
+        _ => false,
     });
     if !maybe {
         return false;
@@ -323,8 +331,26 @@ pub fn redact_output_line(line: &str) -> std::borrow::Cow<'_, str> {
 /// assert!(!output_line_is_clean(b"Authorization: BEARER abcdefgh123"));
 /// ```
 pub fn output_line_is_clean(line: &[u8]) -> bool {
+    scan_output_line(line, false)
+}
+
+/// [`output_line_is_clean`], and every byte printable ASCII or a tab (nothing a terminal would
+/// interpret): the line can be written exactly as it is. One pass.
+///
+/// ```
+/// use switchyard_model::redact::output_line_is_plain;
+/// assert!(output_line_is_plain(b"\t\"from\": \"api\","));
+/// assert!(!output_line_is_plain("caf\u{e9}".as_bytes()));
+/// assert!(!output_line_is_plain(b"bell\x07"));
+/// ```
+pub fn output_line_is_plain(line: &[u8]) -> bool {
+    scan_output_line(line, true)
+}
+
+fn scan_output_line(line: &[u8], printable: bool) -> bool {
     for (i, &b) in line.iter().enumerate() {
         match b {
+            _ if printable && !(b == b'\t' || (0x20..0x7f).contains(&b)) => return false,
             b'=' | b'@' => return false,
             b'b' | b'B' => {
                 let rest = &line[i + 1..];

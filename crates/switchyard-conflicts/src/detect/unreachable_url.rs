@@ -7,7 +7,7 @@ use super::reach::{
     address_key, address_text, is_call, is_websocket, port_list, reference_mismatch,
 };
 use crate::{Conflict, ConflictKind, Occurrence, Severity};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use switchyard_model::{EndpointKind, Service, Unresolved, UnresolvedReason};
 
 pub struct UnreachableUrlDetector;
@@ -52,6 +52,7 @@ fn unserved(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
             .or_default()
             .push(u);
     }
+    let mut publishers = None;
     for ((host, env, address), list) in groups {
         let nobody = list.iter().any(|u| u.reason != UnresolvedReason::Ambiguous);
         let in_container = list
@@ -83,16 +84,40 @@ fn unserved(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
             .collect();
         from.sort();
         from.dedup();
+        let mut occurrences = occurrences;
         let (severity, message) = if in_container {
-            (
-                Severity::High,
-                format!(
-                    "{address} is called from inside a container by {}, where localhost is the \
-                     container itself and nothing listens on that port; call the service that \
-                     serves it by its name",
-                    and_list(&from)
+            let callers = and_list(&from);
+            let publishers = publishers.get_or_insert_with(|| host_publishers(fleet));
+            let publisher = port_of(&address).and_then(|port| publishers.get(&(host, port)));
+            let message = match publisher {
+                Some(&(service, endpoint, container_port)) => {
+                    let target = match container_port {
+                        Some(p) => format!("{}:{p}", service.name),
+                        None => service.name.clone(),
+                    };
+                    occurrences.push(Occurrence {
+                        repository: service.repository.clone(),
+                        service: Some(service.name.clone()),
+                        location: endpoint.location.clone(),
+                        detail: format!("publishes host port {}", port_of(&address).unwrap_or(0)),
+                    });
+                    format!(
+                        "{address} is called from inside a container by {callers}, where \
+                         localhost is the container itself; the port is published on the host by \
+                         {} ({}). Call {target} over a network both containers join, or \
+                         host.docker.internal:{} to go through the host",
+                        service.id,
+                        endpoint.location,
+                        port_of(&address).unwrap_or(0)
+                    )
+                }
+                None => format!(
+                    "{address} is called from inside a container by {callers}, where localhost \
+                     is the container itself, and nothing on host {host} publishes that port \
+                     either; call the service that should serve it by its name"
                 ),
-            )
+            };
+            (Severity::High, message)
         } else if nobody {
             (
                 Severity::High,
@@ -120,6 +145,39 @@ fn unserved(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
             message,
         ));
     }
+}
+
+/// The port of `host:port` (an address key).
+fn port_of(address: &str) -> Option<u16> {
+    address.rsplit_once(':')?.1.parse().ok()
+}
+
+/// A published host port: the service, its endpoint and the container port it maps to.
+type Publisher<'a> = (&'a Service, &'a switchyard_model::Endpoint, Option<u16>);
+
+/// Who publishes each host port, by host (the first publisher of a port wins); ranges count up
+/// to 1,024 ports.
+fn host_publishers<'a>(fleet: &FleetIndex<'a>) -> HashMap<(&'a str, u16), Publisher<'a>> {
+    let mut out = HashMap::new();
+    for (&(host, _), repos) in fleet.by_place() {
+        for s in fleet.services_of(repos) {
+            for e in &s.endpoints {
+                if let EndpointKind::HostPort {
+                    start,
+                    end,
+                    container_port,
+                    ..
+                } = &e.kind
+                {
+                    let last = (*end).max(*start).min(start.saturating_add(1023));
+                    for port in *start..=last {
+                        out.entry((host, port)).or_insert((s, e, *container_port));
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Where a service listens inside its network, as occurrences: one per port, the declaration
@@ -262,6 +320,62 @@ mod tests {
         assert!(high.message.contains("nothing in the fleet"));
         let medium = c.iter().find(|c| c.severity == Severity::Medium).unwrap();
         assert_eq!(medium.resource, "url:localhost:8080");
+    }
+
+    #[test]
+    fn localhost_in_a_container_names_the_host_port_publisher() {
+        let mut fx = base();
+        fx.model.services = vec![service(
+            "b",
+            "orders",
+            vec![compose_scope("docker-compose.yml")],
+            vec![host_port(None, 8081, 8081)],
+        )];
+        if let EndpointKind::HostPort { container_port, .. } =
+            &mut fx.model.services[0].endpoints[0].kind
+        {
+            *container_port = Some(8080);
+        }
+        fx.model.unresolved = vec![
+            unresolved(
+                "a",
+                "http://localhost:8081/orders",
+                UnresolvedReason::ContainerLoopback,
+                1,
+            ),
+            unresolved(
+                "a",
+                "localhost:9999",
+                UnresolvedReason::ContainerLoopback,
+                2,
+            ),
+        ];
+        let c = run(&fx);
+        assert_eq!(c.len(), 2, "{c:#?}");
+        let served = c
+            .iter()
+            .find(|c| c.resource == "url:localhost:8081")
+            .unwrap();
+        assert_eq!(served.severity, Severity::High);
+        // Both sides: the caller, and the service publishing the port with its location.
+        assert_eq!(served.repositories, vec!["a", "b"]);
+        assert_eq!(served.occurrences[1].service.as_deref(), Some("orders"));
+        assert!(
+            served.message.contains("published on the host by b/orders")
+                && served.message.contains("Call orders:8080")
+                && served.message.contains("host.docker.internal:8081"),
+            "{}",
+            served.message
+        );
+        let nobody = c
+            .iter()
+            .find(|c| c.resource == "url:localhost:9999")
+            .unwrap();
+        assert!(
+            nobody
+                .message
+                .contains("nothing on host local publishes that port")
+        );
     }
 
     #[test]

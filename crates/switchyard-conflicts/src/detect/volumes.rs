@@ -131,7 +131,23 @@ fn conflict(
         })
         .collect();
     let writers: Vec<&str> = writers.into_iter().collect();
-    let message = if severity == Severity::High {
+    // A fixed `name:` that no project marks `external`: every project creates the volume and
+    // takes it for its own (`docker compose down -v` in one deletes the others' data).
+    let owners: BTreeSet<&str> = uses
+        .iter()
+        .filter(|(_, r)| !r.external && r.settings.contains_key("name"))
+        .map(|(repo, _)| *repo)
+        .collect();
+    let message = if owners.len() >= 2 {
+        let owners: Vec<&str> = owners.into_iter().collect();
+        format!(
+            "the volume name {identity} is fixed (`name:`) by {} on host {host}, none of them \
+             external: each project creates it and takes it for its own \
+             (`docker compose down -v` in one deletes the others' data); declare it \
+             `external: true` in all but the owner",
+            and_list(&owners)
+        )
+    } else if severity == Severity::High {
         format!(
             "{identity} is mounted read-write by {} on host {host}; concurrent writers can corrupt its data",
             and_list(&writers)
@@ -196,6 +212,35 @@ mod tests {
             "b/docker-compose.yml:7:5"
         );
         assert!(c[0].message.contains("a and b"));
+    }
+
+    #[test]
+    fn a_fixed_volume_name_in_two_projects_is_owned_by_both() {
+        let named = |repo: &str, external: bool| {
+            let mut m = mount(repo, ResourceKind::Volume, "shared-data", false, external);
+            if !external {
+                m.settings.insert("name".into(), "shared-data".into());
+            }
+            m
+        };
+        let c = run(named("a", false), named("b", false), "local");
+        assert_eq!((c.len(), c[0].severity), (1, Severity::High));
+        assert!(
+            c[0].message.contains("fixed (`name:`) by a and b")
+                && c[0].message.contains("external: true"),
+            "{}",
+            c[0].message
+        );
+        // One owner, the other joins it as external: the usual two-writer finding, no owners.
+        let c = run(named("a", false), named("b", true), "local");
+        assert_eq!(c.len(), 1);
+        assert!(
+            c[0].message.contains("mounted read-write"),
+            "{}",
+            c[0].message
+        );
+        // On two hosts the names are two volumes.
+        assert!(run(named("a", false), named("b", false), "nas").is_empty());
     }
 
     #[test]

@@ -323,6 +323,13 @@ fn networks_aliases_and_resources() {
     );
     let volume = &facts.resources[0];
     assert_eq!((volume.location.line, volume.location.column), (12, 9));
+    // A fixed name is recorded (another project giving it gets the same volume); an external
+    // volume's name is not one this project owns.
+    assert_eq!(
+        volume.settings.get("name").map(String::as_str),
+        Some("prod_data")
+    );
+    assert!(!facts.resources[4].settings.contains_key("name"));
     assert_eq!(volume.location.span.end - volume.location.span.start, 4);
     let backend = &facts.resources[6];
     assert_eq!(

@@ -84,6 +84,7 @@ pub(crate) fn mounts<'p>(
         by_part.push(mounts);
     }
     for (part, mount) in by_part.into_iter().rev().flatten() {
+        let mut settings = BTreeMap::new();
         let (kind, identifier, external) = if mount.bind {
             let relative =
                 !mount.source.starts_with(['/', '~', '\\']) && !is_windows_drive(&mount.source);
@@ -108,6 +109,11 @@ pub(crate) fn mounts<'p>(
             match cx.volumes.get(&mount.source) {
                 Some(d) => {
                     let (name, external) = declared_name(d);
+                    // A fixed `name:` is not prefixed with the project: other projects that
+                    // give the same name get the same volume.
+                    if let Some(name) = name.as_ref().filter(|_| !external) {
+                        settings.insert("name".to_string(), name.clone());
+                    }
                     (
                         ResourceKind::Volume,
                         name.unwrap_or(mount.source.clone()),
@@ -123,7 +129,7 @@ pub(crate) fn mounts<'p>(
             identifier,
             read_only: mount.read_only,
             external,
-            settings: BTreeMap::new(),
+            settings,
             location: mount.location,
         });
     }

@@ -252,40 +252,18 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
             references.push(owned);
         }
     }
-    let mut env = Vec::new();
-    for entry in loose_env {
-        if entry.service.is_some() {
-            env.push(entry);
-            continue;
-        }
-        let owners = owners_for(&entry.location.path, &entry.location);
-        if owners.is_empty() {
-            env.push(entry);
-            continue;
-        }
-        for owner in owners {
-            let mut owned = entry.clone();
-            owned.service = Some(owner);
-            env.push(owned);
-        }
-    }
-    let mut shared = Vec::new();
-    for dep in loose_shared {
-        if dep.service.is_some() {
-            shared.push(dep);
-            continue;
-        }
-        let owners = owners_for(&dep.location.path, &dep.location);
-        if owners.is_empty() {
-            shared.push(dep);
-            continue;
-        }
-        for owner in owners {
-            let mut owned = dep.clone();
-            owned.service = Some(owner);
-            shared.push(owned);
-        }
-    }
+    let env = spread(
+        loose_env,
+        |e| &mut e.service,
+        |e| &e.location,
+        &mut owners_for,
+    );
+    let shared = spread(
+        loose_shared,
+        |d| &mut d.service,
+        |d| &d.location,
+        &mut owners_for,
+    );
 
     if let Some(location) = application_needed
         && !facts.services.iter().any(|s| s.name == repo)
@@ -331,6 +309,35 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
     facts.references = references;
     facts.env = env;
     facts.shared = shared;
+}
+
+/// Items without a service, one copy per owner of the file they sit in (`owners_for`); an item
+/// nobody owns stays as it is.
+fn spread<T: Clone>(
+    items: Vec<T>,
+    service: impl Fn(&mut T) -> &mut Option<String>,
+    location: impl Fn(&T) -> &Location,
+    owners_for: &mut impl FnMut(&str, &Location) -> Vec<String>,
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(items.len());
+    for mut item in items {
+        if service(&mut item).is_some() {
+            out.push(item);
+            continue;
+        }
+        let at = location(&item);
+        let owners = owners_for(&at.path, at);
+        if owners.is_empty() {
+            out.push(item);
+            continue;
+        }
+        for owner in owners {
+            let mut owned = item.clone();
+            *service(&mut owned) = Some(owner);
+            out.push(owned);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

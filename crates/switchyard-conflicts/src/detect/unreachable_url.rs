@@ -58,7 +58,7 @@ fn unserved(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
         let in_container = list
             .iter()
             .all(|u| u.reason == UnresolvedReason::ContainerLoopback);
-        let occurrences: Vec<Occurrence> = list
+        let mut occurrences: Vec<Occurrence> = list
             .iter()
             .map(|u| Occurrence {
                 repository: u.repository.clone(),
@@ -84,13 +84,13 @@ fn unserved(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
             .collect();
         from.sort();
         from.dedup();
-        let mut occurrences = occurrences;
         let (severity, message) = if in_container {
             let callers = and_list(&from);
             let publishers = publishers.get_or_insert_with(|| host_publishers(fleet));
-            let publisher = port_of(&address).and_then(|port| publishers.get(&(host, port)));
+            let publisher =
+                port_of(&address).and_then(|port| Some((port, publishers.get(&(host, port))?)));
             let message = match publisher {
-                Some(&(service, endpoint, container_port)) => {
+                Some((port, &(service, endpoint, container_port))) => {
                     let target = match container_port {
                         Some(p) => format!("{}:{p}", service.name),
                         None => service.name.clone(),
@@ -99,16 +99,14 @@ fn unserved(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
                         repository: service.repository.clone(),
                         service: Some(service.name.clone()),
                         location: endpoint.location.clone(),
-                        detail: format!("publishes host port {}", port_of(&address).unwrap_or(0)),
+                        detail: format!("publishes host port {port}"),
                     });
                     format!(
                         "{address} is called from inside a container by {callers}, where \
                          localhost is the container itself; the port is published on the host by \
                          {} ({}). Call {target} over a network both containers join, or \
-                         host.docker.internal:{} to go through the host",
-                        service.id,
-                        endpoint.location,
-                        port_of(&address).unwrap_or(0)
+                         host.docker.internal:{port} to go through the host",
+                        service.id, endpoint.location,
                     )
                 }
                 None => format!(

@@ -239,6 +239,21 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
             references.push(r);
             continue;
         }
+        // An application's registry dependencies are its builder's (the service building from
+        // its folder, or the repository's only service); with neither they are nobody's: most
+        // name public packages and would only make a node for the repository.
+        if r.mechanism == Mechanism::Registry {
+            let mut owners = owners_of(&facts_ref.services, &r.location.path);
+            if owners.is_empty() {
+                owners.extend(single_runtime_service.clone());
+            }
+            for owner in owners {
+                let mut owned = r.clone();
+                owned.from = Some(owner);
+                references.push(owned);
+            }
+            continue;
+        }
         let owners = owners_for(&r.location.path, &r.location);
         // An env file several services read whole (`env_file: shared.env`) is an address
         // book: each gets every address in it, whether it calls that service or not.

@@ -76,7 +76,7 @@ pub(crate) struct Contribution {
 pub(crate) fn contribution(reference: &Reference, from: &Service, route: Route) -> Contribution {
     let kind = match reference.mechanism {
         Mechanism::DependsOn | Mechanism::Link | Mechanism::VolumesFrom => EdgeKind::Startup,
-        Mechanism::Workspace => EdgeKind::Build,
+        Mechanism::Workspace | Mechanism::Registry => EdgeKind::Build,
         _ if is_browser(reference) => EdgeKind::Browser,
         _ => EdgeKind::Call,
     };

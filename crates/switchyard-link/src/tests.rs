@@ -579,3 +579,44 @@ fn an_address_book_entry_is_a_low_confidence_edge() {
     assert_eq!(edges(&model), [("r/billing", "r/orders")]);
     assert_eq!(model.edges[0].confidence, Confidence::Low);
 }
+
+#[test]
+fn a_registry_dependency_on_a_package_another_repository_publishes_is_a_build_edge() {
+    let mut lib = ServiceDecl::new(
+        "@acme/ui",
+        ServiceKind::Package,
+        Scope::Host,
+        Location::file("ui", "package.json"),
+    );
+    lib.endpoints.push(Endpoint {
+        kind: EndpointKind::Package {
+            name: "@acme/ui".into(),
+            version: Some("1.4.0".into()),
+        },
+        location: Location::file("ui", "package.json"),
+    });
+    let dependency = |name: &str| Reference {
+        from: Some("web".into()),
+        target: Target::Package {
+            name: name.into(),
+            spec: "^1.2.0".into(),
+        },
+        mechanism: Mechanism::Registry,
+        key: Some(format!("dependencies.{name}")),
+        location: Location::file("web", "package.json"),
+        scope: Scope::Host,
+    };
+    let web = facts(
+        "web",
+        vec![decl("web", "web", compose("web"))],
+        vec![dependency("@acme/ui"), dependency("react")],
+    );
+    let model = link(
+        &[repo("ui", "local"), repo("web", "local")],
+        &[facts("ui", vec![lib], vec![]), web],
+    );
+    assert_eq!(edges(&model), [("web/web", "ui/@acme/ui")]);
+    assert_eq!(model.edges[0].kind, EdgeKind::Build);
+    // A public package nobody in the fleet publishes is neither an edge nor unresolved.
+    assert!(model.unresolved.is_empty());
+}

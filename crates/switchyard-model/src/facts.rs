@@ -248,6 +248,9 @@ pub enum Mechanism {
     Selector,
     Federation,
     Workspace,
+    /// A package installed from a registry (an npm version range): an edge only when a
+    /// repository of the fleet publishes that package.
+    Registry,
     VolumesFrom,
     /// An address in an env set imported whole (`envFrom` of a ConfigMap that several workloads
     /// import): an address book, whose entries the consumer may or may not read.
@@ -267,6 +270,7 @@ impl Mechanism {
             Self::Selector => "selector",
             Self::Federation => "federation",
             Self::Workspace => "workspace",
+            Self::Registry => "registry",
             Self::VolumesFrom => "volumes_from",
             Self::EnvFrom => "env_from",
         }

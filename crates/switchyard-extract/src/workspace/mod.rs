@@ -234,10 +234,23 @@ impl Extractor for WorkspaceExtractor {
             (Some(workspace), Some(name_node)) => {
                 let name = name_node.as_str().unwrap_or_default().to_string();
                 declare_package(file, &manifest, name_node, &name, out);
+                decl_owns_dir(out, file);
                 package_references(file, repo, workspace, &manifest, &name, out);
                 Some(name)
             }
-            _ => None,
+            // A package outside any workspace that is published (another repository can install
+            // it) is a package of the fleet; it owns no files, its repository's services do.
+            (None, Some(name_node)) if is_published(&manifest) => {
+                let name = name_node.as_str().unwrap_or_default().to_string();
+                declare_package(file, &manifest, name_node, &name, out);
+                registry_references(file, &manifest, Some(&name), out);
+                Some(name)
+            }
+            (None, _) => {
+                registry_references(file, &manifest, None, out);
+                None
+            }
+            (Some(_), None) => None,
         };
         record_proxy(file, &manifest, owner.as_deref(), out);
         record_script_ports(file, repo, &manifest, owner.as_deref(), out);
@@ -264,8 +277,97 @@ fn declare_package(
         },
         location,
     });
-    decl.owned_paths.push(file.dir().to_string());
     out.services.push(decl);
+}
+
+/// A workspace member owns its folder: loose files in it are the package's.
+fn decl_owns_dir(out: &mut RepoFacts, file: &SourceFile) {
+    if let Some(decl) = out.services.last_mut() {
+        decl.owned_paths.push(file.dir().to_string());
+    }
+}
+
+/// Whether another repository can install this package from a registry: not `private`, with a
+/// version and what only a library ships (an export map, types, a file list, publish settings,
+/// a `bin`), or a `main` without a `start` script (an application's package.json has a
+/// `main` to start, not to import).
+fn is_published(manifest: &Node) -> bool {
+    const LIBRARY_KEYS: [&str; 7] = [
+        "module",
+        "exports",
+        "types",
+        "typings",
+        "files",
+        "bin",
+        "publishConfig",
+    ];
+    let starts = manifest
+        .get("scripts")
+        .is_some_and(|s| s.get("start").is_some());
+    manifest.get("private").and_then(Node::as_bool) != Some(true)
+        && manifest.get("version").and_then(Node::as_str).is_some()
+        && (LIBRARY_KEYS.iter().any(|k| manifest.get(k).is_some())
+            || (manifest.get("main").is_some() && !starts))
+}
+
+/// One [`Mechanism::Registry`] reference per dependency of an application or a published
+/// package outside any workspace (see [`registry_reference`]). `from` is the declared package,
+/// or `None` for an application's package.json (its owner is found later by the file's folder).
+fn registry_references(
+    file: &SourceFile,
+    manifest: &Node,
+    from: Option<&str>,
+    out: &mut RepoFacts,
+) {
+    for section in DEPENDENCY_SECTIONS {
+        let Some(deps) = manifest.get(section) else {
+            continue;
+        };
+        for (dep, key_node, spec_node) in deps.entries() {
+            let spec = spec_node.as_str().unwrap_or("").trim();
+            if LOCAL_SPEC_PREFIXES.iter().any(|p| spec.starts_with(p)) {
+                continue;
+            }
+            out.references
+                .extend(registry_reference(file, section, dep, key_node, spec, from));
+        }
+    }
+}
+
+/// A dependency installed from a registry (any version range, a git URL, an `npm:` alias): it
+/// becomes a build edge when a repository of the fleet publishes that package, and is ignored
+/// otherwise. `None` for a dependency on the package itself.
+fn registry_reference(
+    file: &SourceFile,
+    section: &str,
+    dep: &str,
+    key_node: &Node,
+    spec: &str,
+    from: Option<&str>,
+) -> Option<Reference> {
+    // `"alias": "npm:real-name@^1"` installs `real-name`.
+    let target = spec
+        .strip_prefix("npm:")
+        .map(|rest| match rest.get(1..).and_then(|r| r.find('@')) {
+            Some(at) => &rest[..at + 1],
+            None => rest,
+        })
+        .filter(|n| !n.is_empty())
+        .unwrap_or(dep);
+    if from == Some(target) {
+        return None;
+    }
+    Some(Reference {
+        from: from.map(str::to_string),
+        target: Target::Package {
+            name: target.to_string(),
+            spec: spec.to_string(),
+        },
+        mechanism: Mechanism::Registry,
+        key: Some(format!("{section}.{dep}")),
+        location: json::value_location(key_node, file),
+        scope: Scope::Host,
+    })
 }
 
 /// One reference per dependency on another package of the workspace: `workspace:` (or other
@@ -305,6 +407,14 @@ fn package_references(
                 members.contains(dep) || scope_of(dep).is_some_and(|s| scopes.contains(s))
             };
             if !internal {
+                out.references.extend(registry_reference(
+                    file,
+                    section,
+                    dep,
+                    key_node,
+                    spec,
+                    Some(own_name),
+                ));
                 continue;
             }
             // `"alias": "file:../lib"` installs the package in that folder under the alias:

@@ -21,8 +21,13 @@ fn run(files: &[(&str, &str)]) -> RepoFacts {
 }
 
 fn package_refs(out: &RepoFacts) -> Vec<(String, String, String)> {
+    refs_by(out, Mechanism::Workspace)
+}
+
+fn refs_by(out: &RepoFacts, mechanism: Mechanism) -> Vec<(String, String, String)> {
     out.references
         .iter()
+        .filter(|r| r.mechanism == mechanism)
         .filter_map(|r| match &r.target {
             Target::Package { name, spec } => Some((
                 r.from.clone().unwrap_or_default(),
@@ -144,8 +149,11 @@ fn internal_dependencies_only() {
             expect("@repo/auth", "@repo/database", "workspace:^"),
         ]
     );
-    let first = &out.references[0];
-    assert_eq!(first.mechanism, Mechanism::Workspace);
+    let first = out
+        .references
+        .iter()
+        .find(|r| r.mechanism == Mechanism::Workspace)
+        .expect("a workspace reference");
     assert_eq!(first.key.as_deref(), Some("dependencies.@repo/auth"));
     assert_eq!(first.location.to_string(), "r/apps/app/package.json:9:6");
 }
@@ -274,6 +282,79 @@ fn root_is_a_service_only_when_listed() {
         r#"{"name": "mono", "workspaces": [".", "packages/*"]}"#,
     )]);
     assert_eq!(service_names(&out), ["mono"]);
+}
+
+#[test]
+fn registry_dependencies_of_an_application_are_loose() {
+    let text = r#"{
+  "name": "web",
+  "private": true,
+  "dependencies": {
+    "@acme/ui": "^1.2.0",
+    "ui-next": "npm:@acme/ui@^2.0.0-beta.1",
+    "local": "file:../local",
+    "tools": "github:acme/tools#v3"
+  }
+}"#;
+    let out = run(&[("package.json", text)]);
+    assert!(out.services.is_empty());
+    let expect = |to: &str, spec: &str| (String::new(), to.to_string(), spec.to_string());
+    assert_eq!(
+        refs_by(&out, Mechanism::Registry),
+        [
+            expect("@acme/ui", "^1.2.0"),
+            expect("@acme/ui", "npm:@acme/ui@^2.0.0-beta.1"),
+            expect("tools", "github:acme/tools#v3"),
+        ]
+    );
+    assert_eq!(out.references[0].location.to_string(), "r/package.json:5:6");
+}
+
+#[test]
+fn a_published_library_outside_a_workspace_is_a_package() {
+    let lib = r#"{"name": "@acme/ui", "version": "1.4.0", "files": ["dist"],
+  "peerDependencies": {"react": "^18"}}"#;
+    let out = run(&[("package.json", lib)]);
+    assert_eq!(service_names(&out), ["@acme/ui"]);
+    // It owns no folder: loose files stay with the repository's services.
+    assert!(out.services[0].owned_paths.is_empty());
+    assert_eq!(
+        refs_by(&out, Mechanism::Registry),
+        [("@acme/ui".into(), "react".into(), "^18".into())]
+    );
+    // Applications are not: private, no version, or a `main` it starts.
+    for app in [
+        r#"{"name": "a", "version": "1.0.0", "private": true, "files": ["dist"]}"#,
+        r#"{"name": "a", "main": "index.js"}"#,
+        r#"{"name": "a", "version": "1.0.0", "main": "index.js", "scripts": {"start": "node ."}}"#,
+    ] {
+        assert!(run(&[("package.json", app)]).services.is_empty(), "{app}");
+    }
+    assert_eq!(
+        service_names(&run(&[(
+            "package.json",
+            r#"{"name": "cli", "version": "2.0.0", "main": "index.js"}"#
+        )])),
+        ["cli"]
+    );
+}
+
+#[test]
+fn members_registry_dependencies_are_theirs() {
+    let out = turbo_repo();
+    let expect = |from: &str, to: &str, spec: &str| (from.into(), to.into(), spec.into());
+    assert_eq!(
+        refs_by(&out, Mechanism::Registry),
+        [
+            // The workspace root is no member: its tooling is whoever builds from the root's.
+            expect("", "turbo", "^2.0.0"),
+            expect("app", "next", "15.0.0"),
+            expect("app", "react", "^19.0.0"),
+            expect("app", "@types/react", "^19.0.0"),
+            expect("@repo/auth", "@clerk/nextjs", "^6"),
+            expect("@repo/database", "@prisma/client", "^5"),
+        ]
+    );
 }
 
 #[test]
@@ -411,17 +492,24 @@ fn corpus_cra_frontend() {
     };
     let out = run(&[("frontend/package.json", &text)]);
     assert!(out.services.is_empty());
-    let targets: Vec<&Target> = out.references.iter().map(|r| &r.target).collect();
+    let targets: Vec<&Target> = out
+        .references
+        .iter()
+        .filter(|r| r.mechanism != Mechanism::Registry)
+        .map(|r| &r.target)
+        .collect();
     assert_eq!(
         targets,
         [&Target::Address {
             text: "http://backend:3000".into()
         }]
     );
-    assert_eq!(
-        out.references[0].location.to_string(),
-        "r/frontend/package.json:30:13"
-    );
+    let proxy = out
+        .references
+        .iter()
+        .find(|r| r.mechanism != Mechanism::Registry)
+        .expect("the proxy");
+    assert_eq!(proxy.location.to_string(), "r/frontend/package.json:30:13");
     assert_eq!(
         ports(&out),
         [(None, "3000", "r/frontend/package.json:22:15".to_string())]

@@ -67,6 +67,11 @@ fn no_secret_reaches_any_output() {
         "podplay",
         "threadly",
         "mfe",
+        "seed-000-codejoin",
+        "seed-001-homelab",
+        "seed-002-podplay",
+        "seed-003-mfe",
+        "seed-004-cache",
     ] {
         let dir = root.join(fleet);
         let mut secrets = Vec::new();

@@ -55,7 +55,7 @@ fn service_entries<'a>(
         .collect()
 }
 
-/// One finding over the entries of a shared resource: `what` is what they share (for the
+/// One finding over the entries of a shared resource: `shared` says what they share (for the
 /// message), `why` what goes wrong when they differ.
 #[allow(clippy::too_many_arguments)]
 fn finding(
@@ -299,10 +299,9 @@ pub(super) fn database_drift(
                 ),
                 _ => (
                     Severity::Low,
-                    format!(
-                        "if they share one database make them agree; if each has its own on \
-                         that server, add the keys to `[conventions] ignore`"
-                    ),
+                    "if they share one database make them agree; if each has its own on that \
+                     server, add the keys to `[conventions] ignore`"
+                        .to_string(),
                 ),
             };
             out.push(finding(

@@ -143,6 +143,7 @@ impl FleetArgs {
             .map(|r| r.to_repository())
             .collect();
         let mut model = switchyard_link::link(&repositories, &facts);
+        model.conventions = fleet.conventions.clone();
         if let Some(selector) = &self.variant {
             model = switchyard_graph::variant::select_variant(&model, selector).map_err(|e| {
                 crate::Failure {

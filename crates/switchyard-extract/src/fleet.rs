@@ -5,7 +5,7 @@ use crate::walk::Limits;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use switchyard_model::Repository;
+use switchyard_model::{ConventionValue, Conventions, Repository};
 
 /// The fleet configuration file name.
 pub const CONFIG_FILE: &str = "switchyard.toml";
@@ -19,6 +19,8 @@ pub struct Fleet {
     pub repositories: Vec<RepoSpec>,
     /// How far the walk of each repository may go (`[limits]` in `switchyard.toml`).
     pub limits: Limits,
+    /// Env keys that must agree fleet-wide (`[conventions]` in `switchyard.toml`).
+    pub conventions: Conventions,
 }
 
 /// One repository and where it lives on disk.
@@ -105,6 +107,8 @@ struct ConfigFile {
     repositories: Vec<RepoEntry>,
     #[serde(default)]
     limits: LimitsTable,
+    #[serde(default)]
+    conventions: ConventionsTable,
     /// `switchyard serve` settings; the server reads them, the fleet does not.
     #[serde(default)]
     #[allow(dead_code)]
@@ -151,6 +155,56 @@ impl LimitsTable {
     }
 }
 
+/// `[conventions]`: env keys that must agree across the fleet, and keys with one fixed value.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ConventionsTable {
+    #[serde(default)]
+    agree: Vec<String>,
+    #[serde(default)]
+    ignore: Vec<String>,
+    #[serde(default)]
+    values: std::collections::BTreeMap<String, toml::Spanned<toml::Value>>,
+}
+
+impl ConventionsTable {
+    /// The conventions, with each value's line in `text`.
+    fn conventions(self, text: &str) -> Result<Conventions, String> {
+        let mut values = Vec::new();
+        for (key, spanned) in self.values {
+            let line = text
+                .get(..spanned.span().start)
+                .map_or(0, |before| before.matches('\n').count() + 1);
+            let value = match spanned.into_inner() {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                _ => {
+                    return Err(format!(
+                        "conventions.values.{key} must be a string, a number or a boolean"
+                    ));
+                }
+            };
+            values.push(ConventionValue {
+                key,
+                value,
+                line: u32::try_from(line).unwrap_or(0),
+            });
+        }
+        for pattern in self.agree.iter().chain(&self.ignore) {
+            if pattern.trim().is_empty() {
+                return Err("conventions: a key pattern is empty".into());
+            }
+        }
+        Ok(Conventions {
+            agree: self.agree,
+            ignore: self.ignore,
+            values,
+        })
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RepoEntry {
@@ -181,6 +235,7 @@ pub fn load_config(path: &Path) -> Result<Fleet, FleetError> {
 pub fn parse_config(text: &str, root: &Path) -> Result<Fleet, String> {
     let file: ConfigFile = toml::from_str(text).map_err(|e| e.to_string())?;
     let limits = file.limits.limits()?;
+    let conventions = file.conventions.conventions(text)?;
     let host = file.defaults.host.unwrap_or_else(|| DEFAULT_HOST.into());
     let environment = file
         .defaults
@@ -215,6 +270,7 @@ pub fn parse_config(text: &str, root: &Path) -> Result<Fleet, String> {
         root: root.to_path_buf(),
         repositories,
         limits,
+        conventions,
     })
 }
 
@@ -280,6 +336,7 @@ pub fn subdirectories(dir: &Path) -> Result<Fleet, FleetError> {
         root: dir.to_path_buf(),
         repositories: dirs.into_iter().map(|p| repo_spec(&p)).collect(),
         limits: Limits::default(),
+        conventions: Conventions::default(),
     })
 }
 
@@ -306,6 +363,7 @@ pub fn from_paths(paths: &[PathBuf], root: &Path) -> Result<Fleet, FleetError> {
         root: root.to_path_buf(),
         repositories,
         limits: Limits::default(),
+        conventions: Conventions::default(),
     })
 }
 
@@ -385,6 +443,14 @@ pub fn render_config(fleet: &Fleet) -> String {
         d.max_total_bytes,
         d.walk_timeout.as_secs()
     ));
+    out.push_str(
+        "\n# [conventions] names env keys that must agree across the fleet (env_drift conflicts).\n\
+         # [conventions]\n\
+         # agree = [\"TZ\", \"PUID\", \"PGID\"]    # one value per environment, on every host\n\
+         # ignore = [\"WORKER_*\"]              # values that differ on purpose\n\
+         # [conventions.values]\n\
+         # TZ = \"Europe/Berlin\"               # the value every repository must use\n",
+    );
     out
 }
 
@@ -421,6 +487,30 @@ mod tests {
         );
         assert!(parse_config("[limits]\nwalk_timeout_seconds = -1\n", Path::new(".")).is_err());
         assert!(parse_config("[limits]\nmax_flies = 1\n", Path::new(".")).is_err());
+    }
+
+    #[test]
+    fn conventions_with_value_lines() {
+        let text = "[[repository]]\npath = \"a\"\n\n[conventions]\nagree = [\"PUID\", \"tz\"]\nignore = [\"WORKER_*\"]\n\n[conventions.values]\nTZ = \"Europe/Berlin\"\nPUID = 1000\n";
+        let fleet = parse_config(text, Path::new(".")).unwrap();
+        let c = &fleet.conventions;
+        assert_eq!(c.agree, ["PUID", "tz"]);
+        assert_eq!(c.ignore, ["WORKER_*"]);
+        let values: Vec<(&str, &str, u32)> = c
+            .values
+            .iter()
+            .map(|v| (v.key.as_str(), v.value.as_str(), v.line))
+            .collect();
+        assert_eq!(values, [("PUID", "1000", 10), ("TZ", "Europe/Berlin", 9)]);
+        assert!(parse_config("[conventions]\nagre = []\n", Path::new(".")).is_err());
+        assert!(parse_config("[conventions.values]\nA = [1]\n", Path::new(".")).is_err());
+        assert!(parse_config("[conventions]\nagree = [\" \"]\n", Path::new(".")).is_err());
+        assert!(
+            parse_config("", Path::new("."))
+                .unwrap()
+                .conventions
+                .is_empty()
+        );
     }
 
     #[test]

@@ -219,6 +219,7 @@ pub fn link<F: Borrow<RepoFacts>>(repositories: &[Repository], facts: &[F]) -> F
         edges,
         unresolved,
         diagnostics,
+        conventions: Default::default(),
     }
 }
 

@@ -216,4 +216,39 @@ pub struct FleetModel {
     pub edges: Vec<Edge>,
     pub unresolved: Vec<Unresolved>,
     pub diagnostics: Vec<RepoDiagnostic>,
+    /// Fleet-wide conventions declared in `switchyard.toml` (`[conventions]`).
+    #[serde(default, skip_serializing_if = "Conventions::is_empty")]
+    pub conventions: Conventions,
+}
+
+/// `[conventions]` of `switchyard.toml`: env keys that must agree across the fleet.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conventions {
+    /// Keys (case-insensitive, `*` wildcards) whose values must be one across the repositories
+    /// of an environment, whatever their host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agree: Vec<String>,
+    /// Keys (same patterns) never reported as drift: values that differ on purpose.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<String>,
+    /// Keys with the one value every repository must use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<ConventionValue>,
+}
+
+impl Conventions {
+    pub fn is_empty(&self) -> bool {
+        self.agree.is_empty() && self.ignore.is_empty() && self.values.is_empty()
+    }
+}
+
+/// One `KEY = "value"` of `[conventions.values]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConventionValue {
+    pub key: String,
+    /// The expected value; print it through [`crate::redact::redact_value`].
+    pub value: String,
+    /// Its line in `switchyard.toml` (1-based; 0 when unknown).
+    #[serde(default)]
+    pub line: u32,
 }

@@ -156,6 +156,7 @@ impl Snapshot {
             now,
             started,
             extract_ms,
+            &source.fleet.conventions,
         )
     }
 
@@ -226,6 +227,7 @@ impl Snapshot {
             now,
             started,
             extract_ms,
+            &source.fleet.conventions,
         );
         let comparing = Instant::now();
         let mut summary = self.diff(&next, touched);
@@ -256,9 +258,11 @@ impl Snapshot {
         now: Timestamp,
         started: Instant,
         extract_ms: f64,
+        conventions: &switchyard_model::Conventions,
     ) -> Snapshot {
         let linking = Instant::now();
-        let model = switchyard_link::link(&repositories, &facts);
+        let mut model = switchyard_link::link(&repositories, &facts);
+        model.conventions = conventions.clone();
         let repo_graph = Digraph::repositories(&model);
         let link_ms = millis_since(linking);
         let detecting = Instant::now();

@@ -249,7 +249,8 @@ async fn codejoin_secrets_never_leave_the_server() {
 }
 
 /// homelab keeps its secrets in files (`*_FILE`); plant real values: in two repositories, and
-/// in `api/.env.example` right next to the `DATABASE_URL` line (itself with a password) that the
+/// in `api/.env` (copied from `api/.env.example`, as a deployment does; the template itself never
+/// drifts) right next to the `DATABASE_URL` line (itself with a password) that the
 /// value-standardization diff rewrites, so the diff's removed and context lines carry secrets;
 /// two different `REDIS_URL`s with passwords make a new conflict, so `conflict.detected` carries
 /// them too.
@@ -279,7 +280,7 @@ async fn homelab_secrets_never_leave_the_server() {
                 "PORT=8080\nAPI_TOKEN=Zq7-api-token-next-door\n",
             )
             .replace("api:changeme@", "api:Zq7-url-password@");
-        std::fs::write(&example, text).expect("write api/.env.example");
+        std::fs::write(root.join("api/.env"), text).expect("write api/.env");
     })
     .await;
 }

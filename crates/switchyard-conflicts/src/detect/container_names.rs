@@ -1,11 +1,12 @@
-//! `container_name`: one fixed `container_name` in two compose projects on one host; Docker
-//! refuses to start the second container.
+//! `container_name`: one fixed `container_name` in two compose projects on one host (Docker
+//! refuses to start the second container), or one fixed `hostname` (software that names itself
+//! after its hostname sees one machine).
 
 use super::Detector;
 use super::index::{FleetIndex, and_list, finish, may_clash};
 use crate::{Conflict, ConflictKind, Occurrence, Severity};
 use std::collections::BTreeMap;
-use switchyard_model::{ResourceKind, ResourceUse, Service};
+use switchyard_model::{AliasKind, Location, ResourceKind, ResourceUse, Service};
 
 pub struct ContainerNameDetector;
 
@@ -63,14 +64,78 @@ impl Detector for ContainerNameDetector {
                     format!("container_name:{name}"),
                     occurrences,
                     format!(
-                        "container name {name} is set by {} on host {host}; Docker starts only one container with a name",
+                        "container name {name} is set by {} on host {host}; Docker starts only \
+                         one container with a name: rename all but one (or drop container_name \
+                         and let compose prefix it with the project name)",
                         and_list(&who)
                     ),
                 ));
             }
+            out.extend(hostname_clashes(fleet, host, env, repos));
         }
         finish(out)
     }
+}
+
+/// One fixed `hostname:` in services of two projects on one host. Docker runs both, but
+/// whatever names itself after its hostname (RabbitMQ and other cluster nodes, metrics and log
+/// labels, mDNS) sees one machine.
+fn hostname_clashes(
+    fleet: &FleetIndex<'_>,
+    host: &str,
+    env: &str,
+    repos: &[&str],
+) -> Vec<Conflict> {
+    let mut by_name: BTreeMap<String, Vec<(&Service, &Location)>> = BTreeMap::new();
+    for s in fleet.services_of(repos).filter(|s| !s.test_harness) {
+        for a in s.aliases.iter().filter(|a| a.kind == AliasKind::Hostname) {
+            let name = a.name.trim().to_ascii_lowercase();
+            if name.is_empty() || name.contains('$') || name == "localhost" {
+                continue;
+            }
+            let list = by_name.entry(name).or_default();
+            if !list.iter().any(|(other, _)| other.id == s.id) {
+                list.push((s, &a.location));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (name, uses) in by_name {
+        let clashing: Vec<&(&Service, &Location)> = uses
+            .iter()
+            .filter(|(a, _)| uses.iter().any(|(b, _)| may_clash(a, b)))
+            .collect();
+        if clashing.len() < 2 {
+            continue;
+        }
+        let occurrences: Vec<Occurrence> = clashing
+            .iter()
+            .map(|(s, l)| Occurrence {
+                repository: s.repository.clone(),
+                service: Some(s.name.clone()),
+                location: (*l).clone(),
+                detail: format!("hostname: {name}"),
+            })
+            .collect();
+        let mut who: Vec<String> = clashing.iter().map(|(s, _)| s.id.clone()).collect();
+        who.sort();
+        who.dedup();
+        out.push(Conflict::new(
+            ConflictKind::ContainerName,
+            Severity::Low,
+            host,
+            env,
+            format!("hostname:{name}"),
+            occurrences,
+            format!(
+                "hostname {name} is fixed by {} on host {host}; software that names itself after \
+                 its hostname (cluster nodes such as RabbitMQ, metrics and log labels, mDNS) sees \
+                 one machine: give each its own hostname",
+                and_list(&who)
+            ),
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -121,6 +186,51 @@ mod tests {
             "a/docker-compose.yml:4:5"
         );
         assert!(c[0].message.contains("a/db and b/db"));
+    }
+
+    fn hostname(repo: &str, service_name: &str, name: &str) -> Service {
+        let mut s = service(
+            repo,
+            service_name,
+            vec![compose_scope("docker-compose.yml")],
+            vec![],
+        );
+        s.aliases.push(switchyard_model::Alias {
+            name: name.into(),
+            kind: AliasKind::Hostname,
+            location: loc(repo, "docker-compose.yml", 6),
+        });
+        s
+    }
+
+    #[test]
+    fn same_hostname_in_two_projects() {
+        let mut fx = Fixture::default();
+        fx.model.repositories = vec![
+            repo("a", "local", "default"),
+            repo("b", "local", "default"),
+            repo("c", "nas", "default"),
+        ];
+        fx.model.services = vec![
+            hostname("a", "mq", "rabbit"),
+            hostname("b", "queue", "Rabbit"),
+            hostname("c", "mq", "rabbit"),
+            hostname("a", "web", "${HOSTNAME}"),
+            hostname("b", "web", "${HOSTNAME}"),
+        ];
+        let c = ContainerNameDetector.detect(fx.input());
+        assert_eq!(c.len(), 1, "{c:#?}");
+        assert_eq!(
+            (c[0].resource.as_str(), c[0].severity),
+            ("hostname:rabbit", Severity::Low)
+        );
+        assert_eq!(c[0].repositories, vec!["a", "b"]);
+        assert_eq!(c[0].occurrences[1].detail, "hostname: rabbit");
+        assert!(
+            c[0].message.contains("a/mq and b/queue") && c[0].message.contains("its own hostname"),
+            "{}",
+            c[0].message
+        );
     }
 
     #[test]

@@ -7,7 +7,8 @@ use crate::{Conflict, ConflictKind, Occurrence, Severity};
 use foldhash::{HashMap, HashMapExt, HashSet};
 use std::collections::{BTreeMap, BTreeSet};
 use switchyard_link::address;
-use switchyard_model::{EnvEntry, Location, ServiceKind, Target};
+use switchyard_model::redact::is_secret_key;
+use switchyard_model::{Conventions, EnvEntry, Location, ServiceKind, Target};
 
 /// Which keys must agree across repositories. Patterns are case-insensitive; `*` matches any
 /// run of characters (`*_URL`, `*SELF*`).
@@ -56,7 +57,7 @@ impl EnvDriftConfig {
 }
 
 /// Case-insensitive match with `*` wildcards.
-fn glob(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     let p = pattern.to_ascii_uppercase();
     let t = text.to_ascii_uppercase();
     let parts: Vec<&str> = p.split('*').collect();
@@ -92,10 +93,11 @@ fn looks_like_url(display: &str) -> bool {
     display.contains("://")
 }
 
-/// Whether a value is concrete enough to compare (not empty, not an unresolved `${VAR}`).
-fn comparable(e: &EnvEntry) -> bool {
+/// Whether a value is concrete enough to compare (not empty, not an unresolved `${VAR}`), and
+/// meant to be: not a template's, not a secret (secrets differ per deployment on purpose).
+pub(crate) fn comparable(e: &EnvEntry) -> bool {
     let d = e.display.trim();
-    !d.is_empty() && !d.contains("${")
+    !d.is_empty() && !d.contains("${") && !is_template(&e.location.path) && !is_secret_key(&e.key)
 }
 
 /// Paths of a configuration repository's shared config.
@@ -105,28 +107,127 @@ fn is_shared_config_path(path: &str) -> bool {
         .any(|dir| path.starts_with(dir) || path.contains(&format!("/{dir}")))
 }
 
+/// Whether a file is a dotenv file (`.env`, `.env.staging`, `web.env`).
+fn is_dotenv(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    name.starts_with(".env") || name.ends_with(".env")
+}
+
+/// Whether a file is a template (`.env.example`, `config.sample.json`): documentation of the
+/// keys, not a deployment.
+pub(crate) fn is_template(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    name.split('.')
+        .skip(1)
+        .any(|part| matches!(part, "example" | "sample" | "template" | "tpl" | "dist"))
+        || name.starts_with("example.")
+        || name.starts_with("sample.")
+}
+
+/// The environment an environment word names (`prod` → `production`), or `None`.
+pub(crate) fn environment_word(word: &str) -> Option<&'static str> {
+    Some(match word.to_ascii_lowercase().as_str() {
+        "dev" | "develop" | "development" => "development",
+        "stage" | "staging" | "stg" => "staging",
+        "prod" | "production" | "prd" | "live" => "production",
+        "test" | "testing" => "test",
+        "qa" => "qa",
+        "uat" => "uat",
+        "preview" => "preview",
+        "local" => "local",
+        "sandbox" => "sandbox",
+        _ => return None,
+    })
+}
+
+/// The environment a name stands for: the name itself or one of its parts (`shop-staging`).
+pub(crate) fn environment_of_name(name: &str) -> Option<&'static str> {
+    environment_word(name).or_else(|| name.split(['-', '_', '.']).find_map(environment_word))
+}
+
+/// The environment a file is for, by its name (`.env.staging`, `staging.json`,
+/// `values-staging.yaml`, `docker-compose.prod.yml`) or else its nearest folder named after one
+/// (`overlays/staging/`, `environments/prod/`).
+pub(crate) fn file_environment(path: &str) -> Option<&'static str> {
+    let mut parts = path.rsplit('/');
+    let name = parts.next().unwrap_or(path).to_ascii_lowercase();
+    let by_name = if let Some(rest) = name.strip_prefix(".env.") {
+        rest.split('.').find_map(environment_word)
+    } else {
+        let stem = name
+            .rsplit_once('.')
+            .map_or(name.as_str(), |(stem, _)| stem);
+        stem.split(['-', '_', '.']).find_map(environment_word)
+    };
+    by_name.or_else(|| parts.find_map(environment_word))
+}
+
+/// Where an entry is deployed, seen from a place whose environment is `place_env`: `None` when
+/// it belongs to another environment (and is not compared here), else its label (`Some(None)`:
+/// unlabelled, compared with every environment's files).
+fn placed_label(
+    fleet: &FleetIndex<'_>,
+    repo: &str,
+    e: &EnvEntry,
+    place_env: Option<&'static str>,
+) -> Option<Option<&'static str>> {
+    let label = file_environment(&e.location.path).or_else(|| {
+        // A Kubernetes namespace named after an environment (`shop-staging`).
+        let service = fleet.service(repo, e.service.as_deref()?)?;
+        service.scopes.iter().find_map(|s| match s {
+            switchyard_model::Scope::Kubernetes { namespace } => environment_of_name(namespace),
+            _ => None,
+        })
+    });
+    match (place_env, label) {
+        (Some(place), Some(l)) if l != place => None,
+        (Some(place), _) => Some(Some(place)),
+        (None, l) => Some(l),
+    }
+}
+
+/// A comparable env entry of a repository with the environment its file is for.
+#[derive(Clone, Copy)]
+pub(crate) struct Labelled<'a> {
+    pub repo: &'a str,
+    pub e: &'a EnvEntry,
+    pub label: Option<&'static str>,
+}
+
 impl EnvDriftDetector {
-    /// Whether the values of `key` (in these repositories) must agree at all.
+    fn ignores(&self, key: &str, conventions: &Conventions) -> bool {
+        self.config.ignores(key) || conventions.ignore.iter().any(|p| glob(p, key))
+    }
+
+    /// Whether the values of `key` (in these repositories) must agree at all in one place.
+    /// Keys named by `[conventions]` are compared fleet-wide instead.
     fn must_agree(
         &self,
         key: &str,
-        per_repo: &HashMap<&str, Vec<&EnvEntry>>,
+        list: &[Labelled<'_>],
         shared: &BTreeSet<&str>,
+        config: &ConfigRepos<'_>,
+        conventions: &Conventions,
     ) -> bool {
-        if per_repo.len() < 2 || self.config.ignores(key) {
+        let repos: BTreeSet<&str> = list.iter().map(|l| l.repo).collect();
+        if repos.len() < 2 || self.ignores(key, conventions) || is_convention(key, conventions) {
             return false;
         }
         match self.config.lists(key) {
             Some(listed) => listed,
             None => {
                 shared.contains(key)
-                    || per_repo
-                        .values()
-                        .flatten()
-                        .any(|e| looks_like_url(&e.display))
+                    || config.keys.contains(key)
+                    || list.iter().any(|l| looks_like_url(&l.e.display))
             }
         }
     }
+}
+
+/// Whether `[conventions]` names the key (it is then compared fleet-wide).
+fn is_convention(key: &str, conventions: &Conventions) -> bool {
+    conventions.agree.iter().any(|p| glob(p, key))
+        || conventions.values.iter().any(|v| glob(&v.key, key))
 }
 
 impl Detector for EnvDriftDetector {
@@ -135,47 +236,155 @@ impl Detector for EnvDriftDetector {
     }
 
     fn detect_in(&self, fleet: &FleetIndex<'_>) -> Vec<Conflict> {
+        let conventions = &fleet.input.model.conventions;
         let local = LocalValues::build(fleet);
         let mut out = Vec::new();
         for (&(host, env), repos) in fleet.by_place() {
+            let place_env = environment_of_name(env);
             let shared = shared_config_keys(fleet, repos);
-            // key → repository → entries
-            let mut by_key: HashMap<&str, HashMap<&str, Vec<&EnvEntry>>> = HashMap::new();
+            let config = ConfigRepos::build(fleet, repos);
+            // key → entries of every repository
+            let mut by_key: HashMap<&str, Vec<Labelled<'_>>> = HashMap::new();
             for facts in fleet.facts_of(repos) {
+                let repo = facts.repository.as_str();
                 for e in facts.env.iter().filter(|e| comparable(e)) {
-                    by_key
-                        .entry(e.key.as_str())
-                        .or_default()
-                        .entry(facts.repository.as_str())
-                        .or_default()
-                        .push(e);
+                    if let Some(label) = placed_label(fleet, repo, e, place_env) {
+                        by_key
+                            .entry(e.key.as_str())
+                            .or_default()
+                            .push(Labelled { repo, e, label });
+                    }
                 }
             }
-            let mut keys: Vec<(&str, HashMap<&str, Vec<&EnvEntry>>)> = by_key
+            let mut keys: Vec<(&str, Vec<Labelled<'_>>)> = by_key
                 .into_iter()
-                .filter(|(key, per_repo)| self.must_agree(key, per_repo, &shared))
+                .filter(|(key, list)| self.must_agree(key, list, &shared, &config, conventions))
                 .collect();
             keys.sort_by(|a, b| a.0.cmp(b.0));
             let checked: HashSet<&str> = keys.iter().map(|(key, _)| *key).collect();
             let reach = local.reach_all(repos, &checked);
-            for (key, per_repo) in keys {
+            let place = Place {
+                host,
+                env,
+                scope: format!("on host {host}"),
+                labelled: place_env.is_none(),
+            };
+            for (key, list) in keys {
                 // A URL to the repository's own service (its own database) differs per
                 // repository on purpose.
-                let per_repo: BTreeMap<&str, Vec<&EnvEntry>> = per_repo
-                    .into_iter()
-                    .map(|(repo, list)| {
-                        let kept: Vec<&EnvEntry> =
-                            list.into_iter().filter(|e| !reach.of(e).local).collect();
-                        (repo, kept)
-                    })
-                    .filter(|(_, list)| !list.is_empty())
-                    .collect();
-                if let Some(c) = drift(host, env, key, &per_repo, &reach) {
-                    out.push(c);
+                let list: Vec<Labelled<'_>> =
+                    list.into_iter().filter(|l| !reach.of(l.e).local).collect();
+                out.extend(compare_key(&place, key, &list, &reach, &config));
+            }
+            out.extend(shared::volume_owner_drift(
+                fleet,
+                host,
+                env,
+                repos,
+                conventions,
+            ));
+            out.extend(shared::database_drift(fleet, host, env, repos, conventions));
+        }
+        out.extend(shared::convention_drift(fleet, conventions));
+        finish(out)
+    }
+}
+
+/// Where values are compared, for ids and messages.
+pub(crate) struct Place<'p> {
+    pub host: &'p str,
+    pub env: &'p str,
+    /// `on host local`, `in environment staging`.
+    pub scope: String,
+    /// Whether files for different environments are compared apart (the place itself names no
+    /// environment).
+    pub labelled: bool,
+}
+
+/// Drift of one key: per environment label when files name one (`.env.staging` with
+/// `environments/staging.json`), else across all of them.
+pub(crate) fn compare_key(
+    place: &Place<'_>,
+    key: &str,
+    list: &[Labelled<'_>],
+    reach: &Reaches<'_>,
+    config: &ConfigRepos<'_>,
+) -> Vec<Conflict> {
+    let per_repo = |label: Option<&str>| {
+        let mut m: BTreeMap<&str, Vec<&EnvEntry>> = BTreeMap::new();
+        for l in list.iter().filter(|l| label.is_none() || l.label == label) {
+            m.entry(l.repo).or_default().push(l.e);
+        }
+        m
+    };
+    if place.labelled {
+        let labels: BTreeSet<&str> = list.iter().filter_map(|l| l.label).collect();
+        let found: Vec<Conflict> = labels
+            .into_iter()
+            .filter_map(|label| {
+                let per_repo = per_repo(Some(label));
+                (per_repo.len() >= 2)
+                    .then(|| drift(place, key, &per_repo, reach, Some(label), config))
+                    .flatten()
+            })
+            .collect();
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    drift(place, key, &per_repo(None), reach, None, config)
+        .into_iter()
+        .collect()
+}
+
+/// Configuration repositories of a place: repositories that deploy nothing themselves (no
+/// compose or Kubernetes service) and are named as configuration (`*-config`, `settings`) or
+/// hold only config files (no `.env` of their own); and the keys their per-environment or
+/// `config/` files define.
+pub(crate) struct ConfigRepos<'a> {
+    pub repos: BTreeSet<&'a str>,
+    pub keys: BTreeSet<&'a str>,
+}
+
+impl<'a> ConfigRepos<'a> {
+    fn build(fleet: &FleetIndex<'a>, repos: &[&'a str]) -> Self {
+        let mut out = Self {
+            repos: BTreeSet::new(),
+            keys: BTreeSet::new(),
+        };
+        for facts in fleet.facts_of(repos) {
+            let name = facts.repository.as_str();
+            if fleet
+                .services_of(std::slice::from_ref(&name))
+                .any(|s| s.kind != ServiceKind::Application)
+            {
+                continue;
+            }
+            let named = name.to_ascii_lowercase().split(['-', '_', '.']).any(|w| {
+                matches!(
+                    w,
+                    "config" | "configs" | "configuration" | "settings" | "env"
+                )
+            });
+            let only_config_files =
+                facts.env.iter().all(|e| !is_dotenv(&e.location.path)) && facts.services.is_empty();
+            if !(named || only_config_files) {
+                continue;
+            }
+            let mut any = false;
+            for e in facts.env.iter().filter(|e| comparable(e)) {
+                if file_environment(&e.location.path).is_some()
+                    || is_shared_config_path(&e.location.path)
+                {
+                    out.keys.insert(e.key.as_str());
+                    any = true;
                 }
             }
+            if any {
+                out.repos.insert(name);
+            }
         }
-        finish(out)
+        out
     }
 }
 
@@ -278,7 +487,7 @@ struct Reach<'a> {
 }
 
 /// [`Reach`] by entry (its address: entries are borrowed from the facts for the whole run).
-struct Reaches<'a> {
+pub(crate) struct Reaches<'a> {
     by_entry: HashMap<usize, Reach<'a>>,
 }
 
@@ -287,6 +496,13 @@ fn entry_id(e: &EnvEntry) -> usize {
 }
 
 impl<'a> Reaches<'a> {
+    /// No entry reaches anything (fleet-wide comparisons that do not resolve addresses).
+    pub(crate) fn none() -> Self {
+        Self {
+            by_entry: HashMap::new(),
+        }
+    }
+
     fn of(&self, e: &EnvEntry) -> &Reach<'a> {
         static NOWHERE: Reach<'static> = Reach {
             local: false,
@@ -360,12 +576,26 @@ fn addresses(display: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// Distinct values of `entries` (by hash) with where each is first seen, for messages:
+/// "`1000` in a/compose.yaml:12:7, `1001` in b/compose.yaml:9:7".
+pub(crate) fn values_text(entries: &[(&str, &EnvEntry)]) -> String {
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut parts: Vec<String> = Vec::new();
+    for (_, e) in entries {
+        if seen.insert(e.value_hash.as_str()) {
+            parts.push(format!("{} in {}", e.display, e.location));
+        }
+    }
+    and_list(&parts)
+}
+
 fn drift(
-    host: &str,
-    env: &str,
+    place: &Place<'_>,
     key: &str,
     per_repo: &BTreeMap<&str, Vec<&EnvEntry>>,
     reach: &Reaches<'_>,
+    label: Option<&str>,
+    config: &ConfigRepos<'_>,
 ) -> Option<Conflict> {
     let drifting = drifting_repositories(per_repo);
     if drifting.len() < 2 {
@@ -405,26 +635,28 @@ fn drift(
     } else {
         Severity::Medium
     };
-    let occurrences: Vec<Occurrence> = drifting
+    let mut pairs: Vec<(&str, &EnvEntry)> = Vec::new();
+    for repo in &drifting {
+        for e in per_repo.get(repo).into_iter().flatten() {
+            pairs.push((repo, e));
+        }
+    }
+    let occurrences: Vec<Occurrence> = pairs
         .iter()
-        .flat_map(|repo| {
-            per_repo
-                .get(repo)
-                .into_iter()
-                .flatten()
-                .map(move |e| Occurrence {
-                    repository: repo.to_string(),
-                    service: e.service.clone(),
-                    location: e.location.clone(),
-                    detail: format!("{key}={}", e.display),
-                })
+        .map(|(repo, e)| Occurrence {
+            repository: repo.to_string(),
+            service: e.service.clone(),
+            location: e.location.clone(),
+            detail: format!("{key}={}", e.display),
         })
         .collect();
-    let repos: Vec<&str> = drifting.into_iter().collect();
+    let repos: Vec<&str> = drifting.iter().copied().collect();
+    let files = label.map_or(String::new(), |l| format!(" in their {l} files"));
     let mut message = format!(
-        "{key} has {} different values across {} on host {host}",
+        "{key} has {} different values across {}{files} {}",
         distinct.len(),
-        and_list(&repos)
+        and_list(&repos),
+        place.scope
     );
     if same_server {
         message.push_str(" (same server; database, user or password differ)");
@@ -435,16 +667,42 @@ fn drift(
             targets.len()
         ));
     }
+    message.push_str(&format!(": {}", values_text(&pairs)));
+    // A configuration repository's value is the reference the others follow.
+    let configs: Vec<&str> = repos
+        .iter()
+        .copied()
+        .filter(|r| config.repos.contains(r))
+        .collect();
+    match configs.as_slice() {
+        [owner] if repos.len() > configs.len() => {
+            let value = per_repo
+                .get(owner)
+                .and_then(|list| list.first())
+                .map_or("", |e| e.display.as_str());
+            message.push_str(&format!(
+                "; set it to the shared configuration's value ({value} in {owner})"
+            ));
+        }
+        _ => message.push_str("; make them agree"),
+    }
+    let resource = match label {
+        Some(l) => format!("env:{key}@{l}"),
+        None => format!("env:{key}"),
+    };
     Some(Conflict::new(
         ConflictKind::EnvDrift,
         severity,
-        host,
-        env,
-        format!("env:{key}"),
+        place.host,
+        place.env,
+        resource,
         occurrences,
         message,
     ))
 }
+
+#[path = "env_drift_shared.rs"]
+mod shared;
 
 #[cfg(test)]
 #[path = "env_drift_tests.rs"]

@@ -284,3 +284,341 @@ fn who_drifts() {
     same.insert("b", vec![&b1]);
     assert!(drifting_repositories(&same).is_empty());
 }
+
+fn at(repo: &str, path: &str, key: &str, value: &str, line: u32) -> EnvEntry {
+    let mut e = entry(repo, key, value, line);
+    e.location = loc(repo, path, line);
+    e
+}
+
+#[test]
+fn environments_of_files() {
+    for (path, env) in [
+        (".env.staging", Some("staging")),
+        ("web/.env.production.local", Some("production")),
+        ("environments/staging.json", Some("staging")),
+        ("helm/values-prod.yaml", Some("production")),
+        ("k8s/overlays/staging/kustomization.yaml", Some("staging")),
+        ("docker-compose.dev.yml", Some("development")),
+        (".env", None),
+        ("config/default.json", None),
+        (".env.docker", None),
+    ] {
+        assert_eq!(file_environment(path), env, "{path}");
+    }
+    assert_eq!(environment_of_name("shop-staging"), Some("staging"));
+    for t in [
+        ".env.example",
+        "config/.env.sample",
+        "x/.env.template",
+        "config.example.json",
+    ] {
+        assert!(is_template(t), "{t}");
+    }
+    assert!(!is_template(".env.production"));
+}
+
+#[test]
+fn templates_and_secrets_are_not_drift() {
+    let mut fx = fixture(vec![
+        at("a", ".env.example", "AUTH_URL", "http://localhost:4000", 1),
+        entry("b", "AUTH_URL", "http://auth:4000", 2),
+    ]);
+    assert!(run(&fx).is_empty());
+    // Secrets differ per deployment on purpose, even when listed.
+    fx = fixture(vec![
+        entry("a", "JWT_SECRET", "***", 1),
+        entry("b", "JWT_SECRET", "***", 2),
+    ]);
+    fx.facts_mut("b").env[0].value_hash = "other".into();
+    let listed = EnvDriftDetector::new(EnvDriftConfig {
+        keys: Some(vec!["*".into()]),
+        ignore: Vec::new(),
+    });
+    assert!(listed.detect(fx.input()).is_empty());
+}
+
+/// `cfg` is a shared configuration repository with one file per environment; `a` consumes it.
+fn config_fleet(a_production: &str) -> Fixture {
+    let mut fx = fixture(vec![
+        at(
+            "cfg",
+            "environments/staging.json",
+            "API_URL",
+            "https://api-staging.example.com",
+            2,
+        ),
+        at(
+            "cfg",
+            "environments/production.json",
+            "API_URL",
+            "https://api.example.com",
+            2,
+        ),
+        at(
+            "cfg",
+            "environments/production.json",
+            "FEATURE_CHAT",
+            "on",
+            3,
+        ),
+        at(
+            "a",
+            ".env.staging",
+            "API_URL",
+            "https://api-staging.example.com",
+            1,
+        ),
+        at("a", ".env.production", "API_URL", a_production, 1),
+        at("a", ".env.production", "FEATURE_CHAT", "off", 2),
+        at(
+            "a",
+            ".env.development",
+            "API_URL",
+            "http://localhost:3000",
+            1,
+        ),
+        at("a", ".env.example", "FEATURE_CHAT", "maybe", 1),
+    ]);
+    fx.model.repositories.push(repo("cfg", "local", "default"));
+    fx
+}
+
+#[test]
+fn shared_config_per_environment_files_against_consumers() {
+    let mut c = run(&config_fleet("https://api.example.org"));
+    c.sort_by(|a, b| a.resource.cmp(&b.resource));
+    let ids: Vec<&str> = c.iter().map(|c| c.resource.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["env:API_URL@production", "env:FEATURE_CHAT@production"],
+        "{c:#?}"
+    );
+    let url = &c[0];
+    assert_eq!(url.repositories, vec!["a", "cfg"]);
+    assert!(
+        url.message.contains("in their production files")
+            && url
+                .message
+                .contains("https://api.example.org in a/.env.production:1:5")
+            && url.message.contains(
+                "set it to the shared configuration's value (https://api.example.com in cfg)"
+            ),
+        "{}",
+        url.message
+    );
+    // The consumer's staging and development files do not count against production.
+    assert_eq!(url.occurrences.len(), 2);
+    // Agreeing per environment: nothing, although a's development value is its own.
+    let c = run(&config_fleet("https://api.example.com"));
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert_eq!(c[0].resource, "env:FEATURE_CHAT@production");
+}
+
+#[test]
+fn a_place_named_after_an_environment_compares_only_its_files() {
+    let mut fx = config_fleet("https://api.example.com");
+    for r in &mut fx.model.repositories {
+        r.environment = "staging".into();
+    }
+    // Only staging files (and unlabelled ones) are staging's: they agree.
+    assert!(run(&fx).is_empty(), "{:#?}", run(&fx));
+    fx.facts_mut("a").env[0].display = "https://old.example.com".into();
+    fx.facts_mut("a").env[0].value_hash = "old".into();
+    let c = run(&fx);
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].resource, "env:API_URL");
+}
+
+fn writer(repo: &str, service_name: &str, path: &str, ro: bool) -> switchyard_model::ResourceUse {
+    switchyard_model::ResourceUse {
+        service: Some(service_name.into()),
+        kind: switchyard_model::ResourceKind::BindMount,
+        identifier: path.into(),
+        read_only: ro,
+        external: false,
+        settings: Default::default(),
+        location: loc(repo, "compose.yaml", 20),
+    }
+}
+
+fn homelab(books_puid: &str, books_ro: bool, books_umask: &str) -> Fixture {
+    let mut fx = Fixture::default();
+    fx.model.repositories = vec![
+        repo("media", "nas", "default"),
+        repo("books", "nas", "default"),
+    ];
+    for (r, s, puid, umask, ro) in [
+        ("media", "sonarr", "1000", "022", false),
+        ("books", "calibre", books_puid, books_umask, books_ro),
+    ] {
+        fx.model
+            .services
+            .push(service(r, s, vec![compose_scope("compose.yaml")], vec![]));
+        let f = fx.facts_mut(r);
+        f.resources.push(writer(r, s, "/srv/data", ro));
+        for (key, value, line) in [
+            ("PUID", puid, 12),
+            ("PGID", "1000", 13),
+            ("UMASK", umask, 14),
+        ] {
+            let mut e = at(r, "compose.yaml", key, value, line);
+            e.service = Some(s.into());
+            f.env.push(e);
+        }
+    }
+    fx
+}
+
+#[test]
+fn writers_of_one_volume_agree_on_owner_and_umask() {
+    let c = run(&homelab("1001", false, "0022"));
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert_eq!(
+        (c[0].resource.as_str(), c[0].severity),
+        ("env:PUID:/srv/data", Severity::Medium)
+    );
+    assert_eq!(
+        c[0].message,
+        "PUID differs between repositories that write /srv/data on host nas: 1001 in \
+         books/compose.yaml:12:5 and 1000 in media/compose.yaml:12:5; files one writes belong \
+         to an id the other cannot change; make them agree"
+    );
+    // A read-only reader, or equal values (umask 022 = 0022), are fine.
+    assert!(run(&homelab("1001", true, "0022")).is_empty());
+    assert!(run(&homelab("1000", false, "22")).is_empty());
+    let c = run(&homelab("1000", false, "002"));
+    assert_eq!(c[0].resource, "env:UMASK:/srv/data");
+}
+
+fn db_fleet(b_name: &str, b_host: &str) -> Fixture {
+    let mut fx = Fixture::default();
+    fx.model.repositories = vec![
+        repo("a", "local", "default"),
+        repo("b", "local", "default"),
+        repo("c", "local", "default"),
+    ];
+    let mut pg = service("c", "postgres", vec![compose_scope("compose.yaml")], vec![]);
+    pg.image = Some("postgres:16".into());
+    fx.model.services.push(pg);
+    for (r, s, name, host) in [("a", "api", "shop", "pg"), ("b", "worker", b_name, b_host)] {
+        fx.model
+            .services
+            .push(service(r, s, vec![compose_scope("compose.yaml")], vec![]));
+        let mut evidence = Vec::new();
+        for (key, value, line) in [
+            ("DB_HOST", host, 3),
+            ("DB_NAME", name, 4),
+            ("DB_PASSWORD", "***", 5),
+        ] {
+            let mut e = at(r, ".env", key, value, line);
+            e.service = Some(s.into());
+            if key == "DB_HOST" && host == "pg" {
+                evidence.push(e.location.clone());
+            }
+            fx.facts_mut(r).env.push(e);
+        }
+        evidence.push(loc(r, ".env", 99));
+        fx.model.edges.push(Edge {
+            from: format!("{r}/{s}"),
+            to: "c/postgres".into(),
+            mechanisms: vec![Mechanism::Env],
+            evidence,
+            ..Edge::new("", "")
+        });
+    }
+    fx.facts_mut("b").env[2].value_hash = "another password".into();
+    fx
+}
+
+#[test]
+fn services_of_one_database_agree_on_its_name_and_host() {
+    assert!(run(&db_fleet("shop", "pg")).is_empty());
+    let c = run(&db_fleet("shop_prod", "pg"));
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert_eq!(
+        (c[0].resource.as_str(), c[0].severity),
+        ("database:c/postgres:name", Severity::Low)
+    );
+    assert!(
+        c[0].message.starts_with(
+            "the database name differs between repositories that use c/postgres on host local: \
+             shop in a/.env:4:5 and shop_prod in b/.env:4:5"
+        ),
+        "{}",
+        c[0].message
+    );
+    // A host value that does not reach the server the other reaches.
+    let c = run(&db_fleet("shop", "10.0.0.9"));
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert_eq!(
+        (c[0].resource.as_str(), c[0].severity),
+        ("database:c/postgres:host", Severity::Medium)
+    );
+    assert!(!format!("{c:?}").contains("another password"));
+}
+
+#[test]
+fn conventions_of_the_fleet() {
+    let mut fx = fixture(vec![
+        entry("a", "TZ", "UTC", 1),
+        entry("b", "TZ", "Europe/Berlin", 1),
+        at("c", ".env.example", "TZ", "America/New_York", 1),
+        entry("a", "PUID", "1000", 2),
+        entry("b", "PUID", "1001", 2),
+        entry("a", "AUTH_URL", "http://auth:4000", 3),
+        entry("b", "AUTH_URL", "http://auth:4001", 3),
+    ]);
+    fx.model.repositories[1].host = "nas".into();
+    fx.model.repositories[0].host = "nas".into();
+    fx.model.conventions = switchyard_model::Conventions {
+        agree: vec!["puid".into()],
+        ignore: vec!["AUTH_*".into()],
+        values: vec![switchyard_model::ConventionValue {
+            key: "TZ".into(),
+            value: "Europe/Berlin".into(),
+            line: 7,
+        }],
+    };
+    fx.model.repositories[1].host = "pi".into();
+    let c = run(&fx);
+    let got: Vec<(&str, &str, Vec<String>)> = c
+        .iter()
+        .map(|c| (c.resource.as_str(), c.host.as_str(), c.repositories.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "convention:PUID",
+                "nas,pi",
+                vec!["a".to_string(), "b".to_string()]
+            ),
+            ("convention:TZ", "nas", vec!["a".to_string()]),
+        ],
+        "{c:#?}"
+    );
+    let tz = c
+        .iter()
+        .find(|c| c.resource == "convention:TZ")
+        .map(|c| c.message.clone());
+    assert_eq!(
+        tz.as_deref(),
+        Some(
+            "TZ must be Europe/Berlin (switchyard.toml:7 [conventions.values]) but is UTC in \
+             a/.env:1:5; set it to Europe/Berlin"
+        )
+    );
+    // A secret convention is never printed.
+    fx.model.conventions.values[0] = switchyard_model::ConventionValue {
+        key: "API_TOKEN".into(),
+        value: "hunter2".into(),
+        line: 8,
+    };
+    fx.facts_mut("a")
+        .env
+        .push(entry("a", "API_TOKEN", "***", 9));
+    let c = run(&fx);
+    assert!(!format!("{c:?}").contains("hunter2"));
+    assert!(c.iter().any(|c| c.resource == "convention:API_TOKEN"));
+}

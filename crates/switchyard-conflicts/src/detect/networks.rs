@@ -186,7 +186,9 @@ fn settings_mismatches(host: &str, env: &str, nets: &[Net<'_>], out: &mut Vec<Co
             .collect();
         let keys: Vec<&str> = differing.into_iter().collect();
         let message = format!(
-            "shared network {name} is declared with different {} across repositories on host {host}; the first project to create it decides",
+            "shared network {name} is declared with different {} across repositories on host {host}; \
+             the first project to create it decides: declare the settings only in the project that \
+             owns it and `external: true` in the others",
             and_list(&keys)
         );
         out.push(Conflict::new(
@@ -254,7 +256,8 @@ fn subnet_overlaps(host: &str, env: &str, nets: &[Net<'_>], out: &mut Vec<Confli
         names.sort();
         names.dedup();
         let message = format!(
-            "subnets of different networks overlap on host {host}: {}; Docker cannot create both",
+            "subnets of different networks overlap on host {host}: {}; Docker cannot create both: \
+             move one to a free range (or share one network, declared `external: true`)",
             and_list(&names)
         );
         out.push(Conflict::new(

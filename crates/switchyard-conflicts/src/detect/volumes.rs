@@ -1,5 +1,6 @@
-//! `volume`: one external/explicitly named volume or absolute host path mounted by services of
-//! two repositories on one host. Two writers are high, a writer and a reader low, readers only fine.
+//! `volume`: one external/explicitly named volume or absolute host path written by services of
+//! two repositories on one host (high), or a fixed volume `name:` that two projects both create.
+//! One writer with any number of read-only (`:ro`) readers is how sharing is meant to work.
 
 use super::Detector;
 use super::index::{FleetIndex, and_list, finish};
@@ -43,7 +44,7 @@ fn is_system_path(path: &str) -> bool {
 
 /// The shared identity of a mount, or `None` when it is private to its project (a named volume
 /// compose prefixes with the project name, a relative bind path).
-fn shared_identity(r: &ResourceUse) -> Option<String> {
+pub(crate) fn shared_identity(r: &ResourceUse) -> Option<String> {
     match r.kind {
         // A volume is shared when external or given a fixed `name:` (an extractor may record
         // that as the `name` setting).
@@ -109,18 +110,16 @@ fn conflict(
         .filter(|(_, r)| !r.read_only)
         .map(|(repo, _)| *repo)
         .collect();
-    let readers: BTreeSet<&str> = uses
+    // A fixed `name:` that no project marks `external`: every project creates the volume and
+    // takes it for its own (`docker compose down -v` in one deletes the others' data).
+    let owners: BTreeSet<&str> = uses
         .iter()
-        .filter(|(_, r)| r.read_only)
+        .filter(|(_, r)| !r.external && r.settings.contains_key("name"))
         .map(|(repo, _)| *repo)
         .collect();
-    let severity = if writers.len() >= 2 {
-        Severity::High
-    } else if writers.len() == 1 && readers.iter().any(|r| !writers.contains(r)) {
-        Severity::Low
-    } else {
+    if writers.len() < 2 && owners.len() < 2 {
         return None;
-    };
+    }
     let occurrences: Vec<Occurrence> = uses
         .iter()
         .map(|(repo, r)| Occurrence {
@@ -131,13 +130,6 @@ fn conflict(
         })
         .collect();
     let writers: Vec<&str> = writers.into_iter().collect();
-    // A fixed `name:` that no project marks `external`: every project creates the volume and
-    // takes it for its own (`docker compose down -v` in one deletes the others' data).
-    let owners: BTreeSet<&str> = uses
-        .iter()
-        .filter(|(_, r)| !r.external && r.settings.contains_key("name"))
-        .map(|(repo, _)| *repo)
-        .collect();
     let message = if owners.len() >= 2 {
         let owners: Vec<&str> = owners.into_iter().collect();
         format!(
@@ -147,20 +139,21 @@ fn conflict(
              `external: true` in all but the owner",
             and_list(&owners)
         )
-    } else if severity == Severity::High {
-        format!(
-            "{identity} is mounted read-write by {} on host {host}; concurrent writers can corrupt its data",
-            and_list(&writers)
-        )
     } else {
         format!(
-            "{identity} is written by {} and read by other repositories on host {host}",
-            and_list(&writers)
+            "{identity} is mounted read-write by {} on host {host}; concurrent writers can \
+             corrupt its data: mount it read-only (`:ro`) in all but one, or give each its own {}",
+            and_list(&writers),
+            if identity.starts_with('/') {
+                "path"
+            } else {
+                "volume"
+            }
         )
     };
     Some(Conflict::new(
         ConflictKind::Volume,
-        severity,
+        Severity::High,
         host,
         env,
         format!("volume:{identity}"),
@@ -212,6 +205,11 @@ mod tests {
             "b/docker-compose.yml:7:5"
         );
         assert!(c[0].message.contains("a and b"));
+        assert!(
+            c[0].message.contains("read-only (`:ro`) in all but one"),
+            "{}",
+            c[0].message
+        );
     }
 
     #[test]
@@ -244,13 +242,23 @@ mod tests {
     }
 
     #[test]
-    fn reader_and_writer_is_low_readers_only_fine() {
-        let c = run(
-            mount("a", ResourceKind::Volume, "media", false, true),
-            mount("b", ResourceKind::Volume, "media", true, true),
-            "local",
+    fn one_writer_and_readers_is_how_sharing_works() {
+        assert!(
+            run(
+                mount("a", ResourceKind::Volume, "media", false, true),
+                mount("b", ResourceKind::Volume, "media", true, true),
+                "local",
+            )
+            .is_empty()
         );
-        assert_eq!((c.len(), c[0].severity), (1, Severity::Low));
+        assert!(
+            run(
+                mount("a", ResourceKind::BindMount, "/srv/media", true, false),
+                mount("b", ResourceKind::BindMount, "/srv/media", false, false),
+                "local",
+            )
+            .is_empty()
+        );
         assert!(
             run(
                 mount("a", ResourceKind::Volume, "media", true, true),

@@ -4,7 +4,9 @@
 //!
 //! This is the registry's fallback: it only sees YAML/JSON no earlier extractor took. Values are
 //! judged by `emit` from the value and its last key (`url`, `host`…); the reference keeps the
-//! whole key path (`datasources[0].url`). Nothing else is recorded: no env, no services.
+//! whole key path (`datasources[0].url`). A per-environment file (`environments/staging.json`)
+//! also records its values as env entries (key = the key path) for env drift; nothing else is
+//! recorded: no services.
 
 pub mod json;
 
@@ -12,7 +14,8 @@ use crate::emit;
 use crate::extractor::{Extractor, Handled};
 use crate::source::{RepoFiles, SourceFile, file_name};
 use crate::yaml::{self, Node, Value};
-use switchyard_model::{Mechanism, RepoFacts, Scope};
+use switchyard_model::redact::redact_value;
+use switchyard_model::{EnvEntry, Mechanism, RepoFacts, Scope};
 
 pub struct ConfigUrlsExtractor;
 
@@ -181,6 +184,7 @@ impl Extractor for ConfigUrlsExtractor {
             file,
             out,
             path: String::new(),
+            per_environment: is_per_environment_file(&file.path),
         };
         for doc in &documents {
             walker.walk(doc, "", 0);
@@ -195,6 +199,38 @@ struct Walker<'a> {
     out: &'a mut RepoFacts,
     /// `datasources[0].url` style path of the node being visited.
     path: String,
+    /// One file per environment (`environments/staging.json`): its values are recorded as env
+    /// entries, so env drift can compare them with each consumer's env files.
+    per_environment: bool,
+}
+
+/// Environment names a per-environment config file is named after.
+const ENVIRONMENT_WORDS: [&str; 12] = [
+    "development",
+    "dev",
+    "staging",
+    "stage",
+    "production",
+    "prod",
+    "test",
+    "testing",
+    "qa",
+    "uat",
+    "preview",
+    "local",
+];
+
+/// Whether a config file holds one environment's values: its name is an environment
+/// (`staging.json`, `production.yaml`) or ends with one (`config.prod.json`,
+/// `appsettings.Staging.json`, `settings-dev.yml`).
+pub fn is_per_environment_file(path: &str) -> bool {
+    let name = file_name(path).to_ascii_lowercase();
+    let Some((stem, _)) = name.rsplit_once('.') else {
+        return false;
+    };
+    stem.rsplit(['.', '-', '_'])
+        .next()
+        .is_some_and(|last| ENVIRONMENT_WORDS.contains(&last))
 }
 
 impl Walker<'_> {
@@ -253,6 +289,15 @@ impl Walker<'_> {
         // emit judged the value by its last key; the reference keeps the whole path.
         for reference in self.out.references.iter_mut().skip(before) {
             reference.key = Some(self.path.clone());
+        }
+        if self.per_environment && !self.path.is_empty() && !self.path.contains('[') {
+            self.out.env.push(EnvEntry {
+                service: None,
+                key: self.path.clone(),
+                display: redact_value(&self.path, value),
+                value_hash: blake3::hash(value.as_bytes()).to_hex().to_string(),
+                location: json::value_location(node, self.file),
+            });
         }
     }
 }

@@ -278,3 +278,40 @@ fn prometheus_targets_without_a_port_and_dns_sd_names() {
         "r/prometheus/prometheus.yml:7:18"
     );
 }
+
+#[test]
+fn per_environment_files_record_their_values_as_env() {
+    let out = extract(
+        "environments/staging.json",
+        "{\n  \"API_URL\": \"https://api-staging.example.com\",\n  \"api\": {\"timeout\": 30},\n  \"JWT_SECRET\": \"hunter2\",\n  \"origins\": [\"https://a.example.com\"]\n}\n",
+    );
+    let env: Vec<(&str, &str, u32)> = out
+        .env
+        .iter()
+        .map(|e| (e.key.as_str(), e.display.as_str(), e.location.line))
+        .collect();
+    assert_eq!(
+        env,
+        [
+            ("API_URL", "https://api-staging.example.com", 2),
+            ("api.timeout", "30", 3),
+            ("JWT_SECRET", "***", 4),
+        ]
+    );
+    assert!(!format!("{out:?}").contains("hunter2"));
+    // Other config files record addresses only.
+    assert!(
+        extract("config/settings.json", "{\"API_URL\": \"http://a:1\"}")
+            .env
+            .is_empty()
+    );
+    for (path, yes) in [
+        ("environments/production.yaml", true),
+        ("config/config.prod.json", true),
+        ("appsettings.Staging.json", true),
+        ("config/default.json", false),
+        ("config/products.json", false),
+    ] {
+        assert_eq!(is_per_environment_file(path), yes, "{path}");
+    }
+}

@@ -54,7 +54,12 @@ pub fn explain(conflict: &Conflict, input: FleetInput<'_>, files: &dyn FileSourc
         .iter()
         .map(|o| Evidence {
             occurrence: o.clone(),
-            line: source_line(files, &o.location.repository, &o.location.path, o.location.line),
+            line: source_line(
+                files,
+                &o.location.repository,
+                &o.location.path,
+                o.location.line,
+            ),
         })
         .collect();
     let resolutions = ranked_proposals(conflict, input, files)
@@ -183,7 +188,10 @@ pub fn find<'c>(conflicts: &'c [Conflict], id: &str) -> Result<&'c Conflict, Loo
                 .collect();
             near.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
             Err(Lookup::Unknown(
-                near.into_iter().take(5).map(|(_, i)| i.to_string()).collect(),
+                near.into_iter()
+                    .take(5)
+                    .map(|(_, i)| i.to_string())
+                    .collect(),
             ))
         }
         many => Err(Lookup::Ambiguous(
@@ -205,9 +213,8 @@ mod tests {
     struct Files;
     impl FileSource for Files {
         fn read(&self, repository: &str, path: &str) -> Option<String> {
-            (repository == "a" && path == ".env").then(|| {
-                "PORT=3000\nDB_PASSWORD=hunter2\nAPI_URL=http://api:3001/v1\n".to_string()
-            })
+            (repository == "a" && path == ".env")
+                .then(|| "PORT=3000\nDB_PASSWORD=hunter2\nAPI_URL=http://api:3001/v1\n".to_string())
         }
     }
 
@@ -248,7 +255,10 @@ mod tests {
         let list = vec![conflict("a:1"), conflict("b:2"), conflict("c:3")];
         let id = list[1].id.clone();
         assert_eq!(find(&list, &id).map(|c| c.id.clone()), Ok(id.clone()));
-        assert_eq!(find(&list, &id[..id.len() - 4]).map(|c| c.id.clone()), Ok(id.clone()));
+        assert_eq!(
+            find(&list, &id[..id.len() - 4]).map(|c| c.id.clone()),
+            Ok(id.clone())
+        );
         match find(&list, "unreachable_url-") {
             Err(Lookup::Ambiguous(ids)) => assert_eq!(ids.len(), 3),
             other => panic!("{other:?}"),

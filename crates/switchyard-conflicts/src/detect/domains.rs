@@ -411,7 +411,8 @@ mod tests {
         assert_eq!(c[0].environment, "prod");
         assert_eq!(c[0].occurrences[0].detail, "app.example.com");
         assert!(
-            c[0].message.contains("a/web (a/docker-compose.yml:10:5) and b/site"),
+            c[0].message
+                .contains("a/web (a/docker-compose.yml:10:5) and b/site"),
             "{}",
             c[0].message
         );

@@ -199,7 +199,10 @@ networks:
         ),
         (
             "shop",
-            &[("docker-compose.yml", app_compose), ("nginx.conf", app_nginx)],
+            &[
+                ("docker-compose.yml", app_compose),
+                ("nginx.conf", app_nginx),
+            ],
         ),
     ]);
     assert!(c.is_empty(), "{c:#?}");

@@ -256,7 +256,10 @@ fn conflict(
         .iter()
         .map(|&i| {
             let p = &pubs[i];
-            (p.service.id.clone(), format!("{} ({})", p.service.id, p.location))
+            (
+                p.service.id.clone(),
+                format!("{} ({})", p.service.id, p.location),
+            )
         })
         .collect();
     who.sort();
@@ -302,7 +305,7 @@ fn conflict(
                 } => Some(c),
                 _ => None,
             }) {
-                Some(c) => format!(" (only the host side changes, e.g. \"NEW:{c}\")"),
+                Some(c) => format!("; the container side (:{c}) stays"),
                 None => String::new(),
             }
         )
@@ -389,7 +392,9 @@ mod tests {
         assert!(
             c[0].message.contains(
                 "a/web (a/docker-compose.yml:10:5) and b/api (b/docker-compose.yml:10:5)"
-            ) && c[0].message.contains("publish all but one of them on another free host port"),
+            ) && c[0]
+                .message
+                .contains("publish all but one of them on another free host port"),
             "{}",
             c[0].message
         );

@@ -80,9 +80,7 @@ pub fn dev_only_file(path: &str) -> bool {
         return rest.split('.').any(|w| DEV_WORDS.contains(&w));
     }
     if name.contains("compose") {
-        return name
-            .split(['.', '-', '_'])
-            .any(|w| DEV_WORDS.contains(&w));
+        return name.split(['.', '-', '_']).any(|w| DEV_WORDS.contains(&w));
     }
     false
 }
@@ -423,8 +421,7 @@ fn unserved(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
             )
         };
         let dev_files = list.iter().all(|u| dev_only_file(&u.location.path));
-        let (severity, why) = if severity == Severity::High && (dev_files || dev_environment(env))
-        {
+        let (severity, why) = if severity == Severity::High && (dev_files || dev_environment(env)) {
             let place = if dev_files {
                 "in development or test files only"
             } else {
@@ -847,7 +844,14 @@ mod tests {
         let roles: Vec<&str> = c[0].chain.iter().map(|s| s.role.as_str()).collect();
         assert_eq!(
             roles,
-            ["reference", "address", "resolved", "serves", "fix", "severity"]
+            [
+                "reference",
+                "address",
+                "resolved",
+                "serves",
+                "fix",
+                "severity"
+            ]
         );
         assert_eq!(c[0].chain[0].text, "a/web: API_URL=http://api:3001/v1");
         assert!(run(&wrong_port_fixture("http://api:3000/v1")).is_empty());

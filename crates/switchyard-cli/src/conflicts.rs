@@ -1,5 +1,6 @@
 //! `switchyard conflicts`, `check` and `resolve`: detection output (table, JSON, SARIF), the CI
-//! gate, and resolutions as unified diffs that `--apply` writes and re-verifies.
+//! gate, `--explain ID` (one conflict's full evidence), and resolutions as unified diffs that
+//! `--apply` writes and re-verifies.
 
 use crate::Failure;
 use crate::inputs::{Analysis, FleetArgs};
@@ -10,7 +11,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use switchyard_conflicts::strategies::{FileSource, strategies};
-use switchyard_conflicts::{Conflict, ConflictKind, Resolution, Severity, detect, patch};
+use switchyard_conflicts::{Conflict, ConflictKind, Resolution, Severity, detect, explain, patch};
 use switchyard_model::redact::redact_diff;
 
 /// Reads repository files from disk for strategies.
@@ -204,6 +205,145 @@ fn table(conflicts: &[Conflict]) -> String {
         ]);
     }
     format!("{} conflicts\n{t}\n", conflicts.len())
+}
+
+/// `conflicts --explain ID`: the full evidence of one conflict (an id or an unambiguous prefix
+/// of one), as text or JSON. An unknown or ambiguous id is exit 2 with the ids nearest to it.
+pub fn explain(
+    conflicts: &[Conflict],
+    analysis: &Analysis,
+    id: &str,
+    format: ConflictFormat,
+) -> Result<String, Failure> {
+    let conflict = switchyard_conflicts::explain::find(conflicts, id).map_err(|e| {
+        let (what, ids) = match e {
+            explain::Lookup::Ambiguous(ids) => ("matches several conflicts", ids),
+            explain::Lookup::Unknown(ids) => ("is not a conflict of this fleet", ids),
+        };
+        let listed = if ids.is_empty() {
+            "there are no conflicts".to_string()
+        } else {
+            format!("nearest: {}", ids.join(", "))
+        };
+        Failure {
+            code: 2,
+            message: format!(
+                "{} {what} ({listed}; run `switchyard conflicts` to list them)",
+                cell(id)
+            ),
+        }
+    })?;
+    let files = DiskFiles::new(analysis);
+    let e = explain::explain(conflict, analysis.input(), &files);
+    Ok(match format {
+        ConflictFormat::Json | ConflictFormat::Sarif => crate::json(&e),
+        ConflictFormat::Table => explanation_text(&e),
+    })
+}
+
+fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::High => "high",
+        Severity::Medium => "medium",
+        Severity::Low => "low",
+    }
+}
+
+/// The text form of an explanation: what, why this severity, where (with the source lines),
+/// the evidence chain, and the proposed resolutions as diffs.
+fn explanation_text(e: &explain::Explanation) -> String {
+    use std::fmt::Write as _;
+    let c = &e.conflict;
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "{} ({}, {} severity)
+  resource: {}
+  host {}, environment {}; repositories: {}
+",
+        cell(&c.id),
+        c.kind.as_str(),
+        severity_name(c.severity),
+        cell(&c.resource),
+        cell(&c.host),
+        cell(&c.environment),
+        cell(&c.repositories.join(", ")),
+    );
+    let _ = writeln!(
+        t,
+        "{}
+",
+        cell(&c.message)
+    );
+    let _ = writeln!(
+        t,
+        "Why {}: {}
+",
+        severity_name(c.severity),
+        cell(&e.severity_reason)
+    );
+    let _ = writeln!(t, "Occurrences:");
+    for ev in &e.evidence {
+        let o = &ev.occurrence;
+        let who = o
+            .service
+            .as_deref()
+            .map(|s| format!(" [{}/{}]", cell(&o.repository), cell(s)))
+            .unwrap_or_default();
+        let _ = writeln!(t, "  {}{who}  {}", Loc::from(&o.location), cell(&o.detail));
+        match &ev.line {
+            Some(line) => {
+                let _ = writeln!(t, "    {:>5} | {}", o.location.line, cell(line));
+            }
+            None => {
+                let _ = writeln!(t, "          (source line not readable)");
+            }
+        }
+    }
+    if !c.chain.is_empty() {
+        let _ = writeln!(
+            t,
+            "
+Evidence chain:"
+        );
+        for step in c
+            .chain
+            .iter()
+            .filter(|s| s.role != switchyard_conflicts::StepRole::Severity)
+        {
+            let _ = writeln!(t, "  {:<9} {}", step.role.as_str(), cell(&step.text));
+            if let Some(l) = &step.location {
+                let _ = writeln!(t, "  {:<9}   at {}", "", Loc::from(l));
+            }
+        }
+    }
+    let _ = writeln!(
+        t,
+        "
+Resolutions:"
+    );
+    if e.resolutions.is_empty() {
+        let _ = writeln!(t, "  none proposed; make the change the message describes");
+    }
+    for (n, r) in e.resolutions.iter().enumerate() {
+        let _ = writeln!(
+            t,
+            "  {}. {} ({}, confidence {:.2}): {}",
+            n + 1,
+            r.strategy,
+            if r.automatic { "automatic" } else { "manual" },
+            r.confidence,
+            cell(&r.description)
+        );
+        if r.diff.is_empty() {
+            let _ = writeln!(t, "     (no edits: a change for a person to make)");
+        } else {
+            for line in r.diff.lines() {
+                let _ = writeln!(t, "     {}", cell(line));
+            }
+        }
+    }
+    t
 }
 
 #[derive(Clone, Copy, clap::ValueEnum, PartialEq, Eq)]

@@ -112,6 +112,11 @@ enum Command {
         /// Exit with 1 when a conflict of this severity or higher exists.
         #[arg(long, value_enum, default_value_t = conflicts::FailOn::High)]
         fail_on: conflicts::FailOn,
+        /// Print the full evidence of one conflict (its id, or an unambiguous prefix of it): why
+        /// its severity, each occurrence with its source line, the evidence chain and the
+        /// proposed resolutions as diffs. Exit 0, or 2 for an unknown id.
+        #[arg(long, value_name = "ID")]
+        explain: Option<String>,
     },
     /// CI gate: analysis + conflicts; fails on cycles and on conflicts at/above --fail-on.
     Check {
@@ -494,10 +499,15 @@ fn run(command: Command) -> Result<u8, Failure> {
             types,
             environment,
             fail_on,
+            explain,
         } => {
             let kinds = conflicts::parse_kinds(&types)?;
             let analysis = fleet.analyze()?;
             let found = conflicts::detect_conflicts(&analysis, &kinds, environment.as_deref());
+            if let Some(id) = explain {
+                print(&conflicts::explain(&found, &analysis, &id, format)?)?;
+                return Ok(0);
+            }
             print(&conflicts::render(&found, &analysis, format))?;
             Ok(u8::from(conflicts::fails(&found, fail_on)))
         }

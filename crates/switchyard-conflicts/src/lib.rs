@@ -11,6 +11,7 @@
 //! Not for: finding references or edges (that is `switchyard-link`).
 
 pub mod detect;
+pub mod explain;
 mod lookup;
 pub mod patch;
 pub mod sarif;
@@ -123,6 +124,61 @@ pub struct Conflict {
     pub occurrences: Vec<Occurrence>,
     /// One sentence for a person.
     pub message: String,
+    /// The evidence chain behind the finding, for `--explain` (reference → address → resolved
+    /// service → what it serves → the fix); empty for kinds that record none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<Step>,
+}
+
+/// What one link of an evidence chain is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepRole {
+    /// The client side: the reference as written (`ORDERS_URL=http://orders:8081`).
+    Reference,
+    /// The address the reference names, as the linker reads it (`orders:8081`).
+    Address,
+    /// The service the address resolved to (or, when nothing did, why not).
+    Resolved,
+    /// The server side: what that service serves, with where it says so.
+    Serves,
+    /// Why the finding has its severity.
+    Severity,
+    /// What to change.
+    Fix,
+}
+
+impl StepRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reference => "reference",
+            Self::Address => "address",
+            Self::Resolved => "resolved",
+            Self::Serves => "serves",
+            Self::Severity => "severity",
+            Self::Fix => "fix",
+        }
+    }
+}
+
+/// One link of a finding's evidence chain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Step {
+    pub role: StepRole,
+    /// As safe to print.
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+impl Step {
+    pub fn new(role: StepRole, text: impl Into<String>, location: Option<&Location>) -> Self {
+        Self {
+            role,
+            text: text.into(),
+            location: location.cloned(),
+        }
+    }
 }
 
 /// The stable id of a conflict: `kind-` + 12 hex digits of a hash of its identity.
@@ -198,7 +254,14 @@ impl Conflict {
             repositories,
             occurrences,
             message,
+            chain: Vec::new(),
         }
+    }
+
+    /// The conflict with its evidence chain.
+    pub fn with_chain(mut self, chain: Vec<Step>) -> Self {
+        self.chain = chain;
+        self
     }
 }
 

@@ -541,9 +541,18 @@ impl Resolver<'_> {
 }
 
 /// Whether a service runs in a container (a compose service or a Kubernetes workload), where
-/// `localhost` is the container itself.
+/// `localhost` is the container itself. A compose service with `network_mode` (`host`,
+/// `service:x`, `container:x`) has no networks of its own: its `localhost` is the host's or
+/// another container's, where whoever publishes the port is the best reading.
 fn is_container(service: &Service) -> bool {
-    !service.scopes.is_empty() && service.scopes.iter().all(|s| *s != Scope::Host)
+    let shares_a_namespace = service.networks.is_empty()
+        && service
+            .scopes
+            .iter()
+            .any(|s| matches!(s, Scope::Compose { .. }));
+    !service.scopes.is_empty()
+        && service.scopes.iter().all(|s| *s != Scope::Host)
+        && !shares_a_namespace
 }
 
 /// Whether a service itself listens on `port` (a self-check like `curl localhost:80`).

@@ -136,11 +136,20 @@ fn localhost_inside_a_container_is_the_container() {
         key: Some(key.into()),
         ..address("m", "pages", text, project.clone())
     };
+    // Like every compose service without `network_mode`, pages is on the project's default
+    // network (with `network_mode: host` it would have none, and reach the host's ports).
+    let mut pages = decl("m", "pages", project.clone());
+    pages.networks.push(NetworkAttachment {
+        name: "default".into(),
+        external_name: None,
+        aliases: Vec::new(),
+        location: Location::file("m", "docker-compose.yml"),
+    });
     let model = link(
         &[repo("m", "nas")],
         &[facts(
             "m",
-            vec![proxy, decl("m", "pages", project.clone())],
+            vec![proxy, pages],
             vec![in_container(
                 "CONTENTSERVICE_ENDPOINT_URL",
                 "http://localhost",

@@ -1,11 +1,16 @@
 //! `domain`: one host name (and overlapping path prefix) routed to services of two repositories
 //! by nginx `server_name`, Ingress rules or Traefik `Host()`; wildcards shadowing names are medium.
+//!
+//! Layered proxies are not reported: when one route's service forwards to the other's and that
+//! one answers the name in its own server config (a Traefik or edge nginx in front of an app's
+//! nginx), both serve the name on purpose. When the downstream service only claims the name for
+//! another router (a label, an Ingress rule), both routes end at one service: medium.
 
 use super::Detector;
 use super::index::{FleetIndex, and_list, finish};
-use crate::{Conflict, ConflictKind, Occurrence, Severity};
+use crate::{Conflict, ConflictKind, Occurrence, Severity, Step, StepRole};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use switchyard_model::{EndpointKind, Location, Service};
+use switchyard_model::{EdgeKind, EndpointKind, Location, Service};
 
 pub struct DomainDetector;
 
@@ -109,18 +114,70 @@ impl Detector for DomainDetector {
     }
 }
 
+/// What kind of overlap a domain conflict is, from the worst pair of routes it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Flavor {
+    /// Nested path prefixes (low).
+    Nested,
+    /// One route forwards to the service that claims the name too, for another router (medium).
+    SameBackend,
+    /// A wildcard of another repository matches the name (medium).
+    Wildcard,
+    /// The same name and path routed to two services (high).
+    Same,
+}
+
+impl Flavor {
+    fn severity(self) -> Severity {
+        match self {
+            Self::Nested => Severity::Low,
+            Self::SameBackend | Self::Wildcard => Severity::Medium,
+            Self::Same => Severity::High,
+        }
+    }
+}
+
+/// Whether a route is the service's own server config (an nginx `server_name`), rather than a
+/// claim made for another router (a Traefik label, an Ingress rule, both in YAML).
+fn own_server(route: &Route<'_>) -> bool {
+    let path = route.location.path.to_ascii_lowercase();
+    !(path.ends_with(".yml") || path.ends_with(".yaml") || path.ends_with(".json"))
+}
+
+/// Whether `a` forwards requests to `b` (a proxy upstream, a call edge).
+fn forwards(fleet: &FleetIndex<'_>, a: &Service, b: &Service) -> bool {
+    fleet
+        .edges_from(a)
+        .iter()
+        .any(|e| e.to == b.id && e.kind == EdgeKind::Call)
+}
+
+/// How two routes of one name with overlapping paths relate when one forwards to the other:
+/// `None` when neither does, `Some(true)` for layered proxies (the downstream one answers the
+/// name in its own server config: a Traefik in front of nginx, an edge nginx in front of an
+/// app's nginx), `Some(false)` when the downstream one only claims the name for another router.
+fn layering(fleet: &FleetIndex<'_>, a: &Route<'_>, b: &Route<'_>) -> Option<bool> {
+    if forwards(fleet, a.service, b.service) {
+        Some(own_server(b))
+    } else if forwards(fleet, b.service, a.service) {
+        Some(own_server(a))
+    } else {
+        None
+    }
+}
+
 fn detect_in(fleet: &FleetIndex<'_>, env: &str, routes: &[Route<'_>], out: &mut Vec<Conflict>) {
     let mut by_host: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, r) in routes.iter().enumerate() {
         by_host.entry(r.host.as_str()).or_default().push(i);
     }
-    // resource → (severity, routes involved)
-    let mut found: BTreeMap<String, (Severity, BTreeSet<usize>)> = BTreeMap::new();
-    let mut add = |resource: String, severity: Severity, i: usize, j: usize| {
+    // resource → (worst overlap, routes involved)
+    let mut found: BTreeMap<String, (Flavor, BTreeSet<usize>)> = BTreeMap::new();
+    let mut add = |resource: String, flavor: Flavor, i: usize, j: usize| {
         let entry = found
             .entry(resource)
-            .or_insert_with(|| (severity, BTreeSet::new()));
-        entry.0 = entry.0.max(severity);
+            .or_insert_with(|| (flavor, BTreeSet::new()));
+        entry.0 = entry.0.max(flavor);
         entry.1.insert(i);
         entry.1.insert(j);
     };
@@ -134,12 +191,20 @@ fn detect_in(fleet: &FleetIndex<'_>, env: &str, routes: &[Route<'_>], out: &mut 
                 if a.service.repository == b.service.repository {
                     continue;
                 }
-                match overlap(&a.path, &b.path) {
-                    Some(Overlap::Same) => add(resource(host, &a.path), Severity::High, i, j),
+                let Some(overlap) = overlap(&a.path, &b.path) else {
+                    continue;
+                };
+                match (layering(fleet, a, b), overlap) {
+                    // Layered proxies serve one name on purpose: the outer one forwards it to
+                    // the inner one, which answers it.
+                    (Some(true), _) => {}
+                    (Some(false), Overlap::Same) => {
+                        add(resource(host, &a.path), Flavor::SameBackend, i, j)
+                    }
+                    (_, Overlap::Same) => add(resource(host, &a.path), Flavor::Same, i, j),
                     // `/` and `/api` in two repositories is often deliberate path routing; it
                     // is reported so a person can confirm, but it does not fail a build.
-                    Some(Overlap::Nested) => add(format!("domain:{host}"), Severity::Low, i, j),
-                    None => {}
+                    (_, Overlap::Nested) => add(format!("domain:{host}"), Flavor::Nested, i, j),
                 }
             }
         }
@@ -158,14 +223,15 @@ fn detect_in(fleet: &FleetIndex<'_>, env: &str, routes: &[Route<'_>], out: &mut 
                 if a.service.repository != b.service.repository
                     && wildcard_matches(&b.host, &a.host)
                     && overlap(&a.path, &b.path).is_some()
+                    && layering(fleet, a, b) != Some(true)
                 {
-                    add(format!("domain:{host}"), Severity::Medium, i, j);
+                    add(format!("domain:{host}"), Flavor::Wildcard, i, j);
                 }
             }
         }
     }
-    for (resource, (severity, members)) in found {
-        out.push(conflict(fleet, env, resource, severity, &members, routes));
+    for (resource, (flavor, members)) in found {
+        out.push(conflict(fleet, env, resource, flavor, &members, routes));
     }
 }
 
@@ -181,7 +247,7 @@ fn conflict(
     fleet: &FleetIndex<'_>,
     env: &str,
     resource: String,
-    severity: Severity,
+    flavor: Flavor,
     members: &BTreeSet<usize>,
     routes: &[Route<'_>],
 ) -> Conflict {
@@ -199,35 +265,107 @@ fn conflict(
             detail: routes[i].detail(),
         })
         .collect();
-    let who: BTreeSet<String> = members
-        .iter()
-        .map(|&i| routes[i].service.id.clone())
-        .collect();
-    let who: Vec<String> = who.into_iter().collect();
+    // Each service once, with the place of its first route: `a/web (a/k8s.yaml:3:5)`.
+    let mut who: BTreeMap<&str, &Location> = BTreeMap::new();
+    for &i in members {
+        let r = &routes[i];
+        let entry = who.entry(r.service.id.as_str()).or_insert(r.location);
+        if r.location < *entry {
+            *entry = r.location;
+        }
+    }
+    let named: Vec<String> = who.iter().map(|(id, l)| format!("{id} ({l})")).collect();
     let what = resource.trim_start_matches("domain:");
-    let message = match severity {
-        Severity::High => format!(
-            "{what} is routed to {} in environment {env}; requests go to only one of them",
-            and_list(&who)
+    let (message, fix, why) = match flavor {
+        Flavor::Same => (
+            format!(
+                "{what} is routed to {} in environment {env}; requests go to only one of them",
+                and_list(&named)
+            ),
+            "keep one route and give the other service its own name (a subdomain) or path \
+             prefix"
+                .to_string(),
+            "two repositories route the same name and path: one of them gets every request, \
+             and the other's users land on the wrong service",
         ),
-        Severity::Medium => format!(
-            "{what} is served by {} while a wildcard of another repository also matches it",
-            and_list(&who)
+        Flavor::SameBackend => {
+            let (outer, inner) = same_backend_pair(fleet, members, routes);
+            (
+                format!(
+                    "{what} is routed by {outer} to {inner}, which claims the name again for \
+                     another router; both routes end at the same service, so one is stale or a \
+                     second entry point",
+                ),
+                "remove the route that is not in use (often a label or Ingress left over from \
+                 an earlier proxy)"
+                    .to_string(),
+                "both routes reach the same service, but whichever router the name resolves to \
+                 answers, and the other route hides a mistake",
+            )
+        }
+        Flavor::Wildcard => (
+            format!(
+                "{what} is served by {} while a wildcard of another repository also matches it",
+                and_list(&named)
+            ),
+            "confirm the exact name should win over the wildcard, or route it in one place"
+                .to_string(),
+            "a wildcard of another repository also matches the name: the exact route wins in \
+             most routers, but a change of router or rule order flips it",
         ),
-        Severity::Low => format!(
-            "path prefixes of {what} routed to {} contain one another; the longer prefix takes that part of the site",
-            and_list(&who)
+        Flavor::Nested => (
+            format!(
+                "path prefixes of {what} routed to {} contain one another; the longer prefix takes that part of the site",
+                and_list(&named)
+            ),
+            "confirm the split is deliberate path routing, or give one of them its own name"
+                .to_string(),
+            "nested path prefixes are often deliberate path routing: it needs a look, not a \
+             fix",
         ),
     };
+    let mut chain: Vec<Step> = members
+        .iter()
+        .map(|&i| {
+            let r = &routes[i];
+            Step::new(
+                StepRole::Serves,
+                format!("{} routes {}", r.service.id, r.detail()),
+                Some(r.location),
+            )
+        })
+        .collect();
+    chain.push(Step::new(StepRole::Fix, fix.clone(), None));
+    chain.push(Step::new(StepRole::Severity, why, None));
     Conflict::new(
         ConflictKind::Domain,
-        severity,
+        flavor.severity(),
         &host,
         env,
         resource,
         occurrences,
-        message,
+        format!("{message}; {fix}"),
     )
+    .with_chain(chain)
+}
+
+/// `outer (location)` and `inner (location)` of a same-backend pair: the route that forwards,
+/// and the service it forwards to.
+fn same_backend_pair(
+    fleet: &FleetIndex<'_>,
+    members: &BTreeSet<usize>,
+    routes: &[Route<'_>],
+) -> (String, String) {
+    let show = |r: &Route<'_>| format!("{} ({})", r.service.id, r.location);
+    for &i in members {
+        for &j in members {
+            if i != j && forwards(fleet, routes[i].service, routes[j].service) {
+                return (show(&routes[i]), show(&routes[j]));
+            }
+        }
+    }
+    let mut it = members.iter().map(|&i| show(&routes[i]));
+    (it.next().unwrap_or_default(), it.next().unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -273,7 +411,8 @@ mod tests {
         assert_eq!(c[0].environment, "prod");
         assert_eq!(c[0].occurrences[0].detail, "app.example.com");
         assert!(
-            c[0].message.contains("a/web and b/site"),
+            c[0].message
+                .contains("a/web (a/docker-compose.yml:10:5) and b/site"),
             "{}",
             c[0].message
         );
@@ -331,5 +470,63 @@ mod tests {
         fx.model.services[1].repository = "a".into();
         fx.model.services[1].id = "a/site".into();
         assert!(run(&fx).is_empty());
+    }
+
+    /// `a/edge` (nginx, in `a`) forwards `app.x.com` to `b/app`, which routes the same name in
+    /// the file `b_file` (`nginx.conf`: its own server; `docker-compose.yml`: a Traefik label).
+    fn forwarded(b_file: &str) -> Fixture {
+        let mut fx = fleet(domain("app.x.com", None), domain("app.x.com", None));
+        fx.model.services[0].endpoints[0].location = loc("a", "nginx/conf.d/app.conf", 3);
+        fx.model.services[1].endpoints[0].location = loc("b", b_file, 7);
+        fx.model.edges.push(switchyard_model::Edge {
+            evidence: vec![loc("a", "nginx/conf.d/app.conf", 6)],
+            ..switchyard_model::Edge::new("a/web", "b/site")
+        });
+        fx
+    }
+
+    #[test]
+    fn layered_proxies_are_quiet() {
+        // An edge proxy in front of an app's nginx that answers the same name: on purpose.
+        assert!(run(&forwarded("nginx/default.conf")).is_empty());
+        // The same with a wildcard in front.
+        let mut fx = forwarded("nginx/default.conf");
+        if let EndpointKind::Domain { host, .. } = &mut fx.model.services[0].endpoints[0].kind {
+            *host = "*.x.com".into();
+        }
+        assert!(run(&fx).is_empty());
+    }
+
+    #[test]
+    fn a_route_to_a_service_that_claims_the_name_for_another_router_is_medium() {
+        let c = run(&forwarded("docker-compose.yml"));
+        assert_eq!(c.len(), 1, "{c:#?}");
+        assert_eq!(c[0].severity, Severity::Medium);
+        assert_eq!(c[0].resource, "domain:app.x.com");
+        assert!(
+            c[0].message.starts_with(
+                "app.x.com is routed by a/web (a/nginx/conf.d/app.conf:3:5) to b/site \
+                 (b/docker-compose.yml:7:5)"
+            ),
+            "{}",
+            c[0].message
+        );
+        // Without the forwarding edge, the same two routes are two services for one name.
+        let mut fx = forwarded("docker-compose.yml");
+        fx.model.edges.clear();
+        assert_eq!(run(&fx)[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn messages_name_both_routes_with_their_places_and_the_fix() {
+        let c = run(&fleet(domain("app.x.com", None), domain("app.x.com", None)));
+        assert_eq!(
+            c[0].message,
+            "app.x.com is routed to a/web (a/docker-compose.yml:10:5) and b/site \
+             (b/docker-compose.yml:10:5) in environment prod; requests go to only one of them; \
+             keep one route and give the other service its own name (a subdomain) or path prefix"
+        );
+        let roles: Vec<&str> = c[0].chain.iter().map(|s| s.role.as_str()).collect();
+        assert_eq!(roles, ["serves", "serves", "fix", "severity"]);
     }
 }

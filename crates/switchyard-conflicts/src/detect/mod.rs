@@ -77,6 +77,8 @@ pub fn detect(input: FleetInput<'_>, kinds: &[ConflictKind]) -> Vec<Conflict> {
 mod corpus_tests;
 #[cfg(test)]
 mod fixtures_tests;
+#[cfg(test)]
+mod loopback_tests;
 
 #[cfg(test)]
 mod tests {

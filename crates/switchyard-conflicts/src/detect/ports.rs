@@ -3,7 +3,7 @@
 
 use super::Detector;
 use super::index::{FleetIndex, and_list, finish, may_clash};
-use crate::{Conflict, ConflictKind, Occurrence, Severity};
+use crate::{Conflict, ConflictKind, Occurrence, Severity, Step, StepRole};
 use std::collections::{BTreeMap, HashSet};
 use switchyard_model::{EndpointKind, Location, Protocol, Service};
 
@@ -252,12 +252,19 @@ fn conflict(
             }
         })
         .collect();
-    let mut who: Vec<String> = members
+    let mut who: Vec<(String, String)> = members
         .iter()
-        .map(|&i| pubs[i].service.id.clone())
+        .map(|&i| {
+            let p = &pubs[i];
+            (
+                p.service.id.clone(),
+                format!("{} ({})", p.service.id, p.location),
+            )
+        })
         .collect();
     who.sort();
-    who.dedup();
+    who.dedup_by(|a, b| a.0 == b.0);
+    let who: Vec<String> = who.into_iter().map(|(_, text)| text).collect();
     let host_processes = members
         .iter()
         .filter(|&&i| pubs[i].via == Via::HostProcess)
@@ -265,23 +272,61 @@ fn conflict(
     // A process started on the host (a dev server) holds its port only while somebody runs it,
     // and the common dev servers move to the next free port when theirs is taken: two of them
     // are a nuisance, one beside a deployment is worth a look, two deployments cannot both start.
-    let (severity, when) = if host_processes == members.len() {
+    let (severity, when, why) = if host_processes == members.len() {
         (
             Severity::Low,
             "; only while both run, and most dev servers then move to the next free port",
+            "only host processes (dev servers) use it: they clash only while both run, and most \
+             move to the next free port",
         )
     } else if host_processes > 0 {
         (
             Severity::Medium,
             "; the host process fails to start while the deployment holds it",
+            "a host process (a dev server) and a deployment use it: the one started second \
+             fails, but only while the host process runs",
         )
     } else {
-        (Severity::High, "")
+        (
+            Severity::High,
+            "",
+            "deployments that run at the same time publish it: the one started second fails \
+             (\"port is already allocated\")",
+        )
+    };
+    let fix = if members.iter().all(|&i| pubs[i].via == Via::NodePort) {
+        "give all but one of them another nodePort (or let Kubernetes assign one)".to_string()
+    } else {
+        format!(
+            "publish all but one of them on another free host port{}",
+            match members.iter().find_map(|&i| match pubs[i].via {
+                Via::Published {
+                    container_port: Some(c),
+                } => Some(c),
+                _ => None,
+            }) {
+                Some(c) => format!("; the container side (:{c}) stays"),
+                None => String::new(),
+            }
+        )
     };
     let message = format!(
-        "host port {port}/{proto} on host {host} is used by {}; only one of them can bind it{when}",
+        "host port {port}/{proto} on host {host} is used by {}; only one of them can bind it{when}; {fix}",
         and_list(&who)
     );
+    let mut chain: Vec<Step> = members
+        .iter()
+        .map(|&i| {
+            let p = &pubs[i];
+            Step::new(
+                StepRole::Serves,
+                format!("{} binds {}", p.service.id, p.detail()),
+                Some(p.location),
+            )
+        })
+        .collect();
+    chain.push(Step::new(StepRole::Fix, fix, None));
+    chain.push(Step::new(StepRole::Severity, why, None));
     Conflict::new(
         ConflictKind::Port,
         severity,
@@ -291,6 +336,7 @@ fn conflict(
         occurrences,
         message,
     )
+    .with_chain(chain)
 }
 
 #[cfg(test)]
@@ -342,7 +388,17 @@ mod tests {
             c[0].occurrences[0].location.to_string(),
             "a/docker-compose.yml:10:5"
         );
-        assert!(c[0].message.contains("a/web and b/api"), "{}", c[0].message);
+        // Both sides with their locations, and what to change.
+        assert!(
+            c[0].message.contains(
+                "a/web (a/docker-compose.yml:10:5) and b/api (b/docker-compose.yml:10:5)"
+            ) && c[0]
+                .message
+                .contains("publish all but one of them on another free host port"),
+            "{}",
+            c[0].message
+        );
+        assert_eq!(c[0].chain.len(), 4);
         assert!(c[0].id.starts_with("port-"));
     }
 
@@ -534,5 +590,46 @@ mod tests {
         assert_eq!(first, run(&fx));
         assert_eq!(first.len(), 2);
         assert!(first[0].id < first[1].id);
+    }
+
+    #[test]
+    fn look_alikes_stay_quiet() {
+        // The same container port in two services: each container has its own.
+        let container = EndpointKind::ContainerPort {
+            port: 8080,
+            protocol: Protocol::Tcp,
+        };
+        assert!(run(&two_repos(container.clone(), container, "local")).is_empty());
+        // tcp and udp on one port number are two sockets.
+        let udp = EndpointKind::HostPort {
+            host_ip: None,
+            start: 8080,
+            end: 8080,
+            container_port: Some(8080),
+            protocol: Protocol::Udp,
+        };
+        assert!(run(&two_repos(host_port(None, 8080, 8080), udp, "local")).is_empty());
+        // Two alternative variants of one repository never run together.
+        let mut fx = Fixture::default();
+        fx.model.repositories = vec![repo("r", "local", "default")];
+        let mut a = service(
+            "r",
+            "web",
+            vec![compose_scope("a/docker-compose.yml")],
+            vec![host_port(None, 80, 80)],
+        );
+        a.variants = vec!["a/docker-compose.yml".into()];
+        let mut b = service(
+            "r",
+            "site",
+            vec![compose_scope("b/docker-compose.yml")],
+            vec![host_port(None, 80, 80)],
+        );
+        b.variants = vec!["b/docker-compose.yml".into()];
+        fx.model.services = vec![a, b];
+        assert!(run(&fx).is_empty());
+        // In one variant they do clash.
+        fx.model.services[1].variants = vec!["a/docker-compose.yml".into()];
+        assert_eq!(run(&fx).len(), 1);
     }
 }

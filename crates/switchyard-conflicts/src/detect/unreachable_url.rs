@@ -1,5 +1,6 @@
 //! `unreachable_url`: a URL or `host:port` aimed at the fleet that nothing serves (no provider,
-//! or several), or that reaches a service on a port the service does not listen on.
+//! or several), or that reaches a service on a port the service does not listen on; Module
+//! Federation remotes a host cannot load are found by [`super::federation_remotes`].
 
 use super::Detector;
 use super::index::{FleetIndex, and_list, finish};
@@ -21,6 +22,7 @@ impl Detector for UnreachableUrlDetector {
         let mut out = Vec::new();
         unserved(fleet, &mut out);
         wrong_ports(fleet, &mut out);
+        super::federation_remotes::check(fleet, &mut out);
         finish(out)
     }
 }

@@ -134,11 +134,11 @@ fn dead_remote_names_the_port_the_remote_listens_on() {
         .map(|o| format!("{} {}", o.location, o.detail))
         .collect();
     assert!(
-        at.contains(&"order/webpack.config.js:8:23 remotes.productModule = product_management@http://localhost:3002/remoteEntry.js".to_string()),
+        at.contains(&"order/webpack.config.js:8:25 remotes.productModule = product_management@http://localhost:3002/remoteEntry.js".to_string()),
         "{at:#?}"
     );
     assert!(
-        at.contains(&"product/webpack.config.js:6:13 name: 'product_management'".to_string()),
+        at.contains(&"product/webpack.config.js:6:14 name: 'product_management'".to_string()),
         "{at:#?}"
     );
     assert!(
@@ -161,10 +161,9 @@ fn a_port_given_by_the_dev_server_command_serves_the_remote() {
     let mut files = product("", "product_management", "remoteEntry.js");
     files[0].1 = r#"{"name": "product_management", "scripts": {"dev": "webpack serve --port 3002"}}"#
         .to_string();
-    let c = fleet(
-        "'product_management@http://localhost:3002/remoteEntry.js'",
-        files,
-    );
+    let mut host = order("'product_management@http://localhost:3002/remoteEntry.js'");
+    host[1].1 = "PRODUCT_MODULE_URL=http://localhost:3002\n".to_string();
+    let c = run(&[("order", host), ("product", files)]);
     assert!(c.is_empty(), "{c:#?}");
 }
 
@@ -178,7 +177,7 @@ fn the_remote_must_be_built_under_the_name_the_host_loads() {
     assert_eq!(c[0].resource, "remote:productModule@order/order_mfe");
     assert_eq!(
         c[0].occurrences[1].location.to_string(),
-        "product/webpack.config.js:6:13"
+        "product/webpack.config.js:6:14"
     );
     assert!(
         c[0].message.contains("is built as product_mgmt")
@@ -201,7 +200,7 @@ fn the_url_must_name_the_file_the_remote_emits() {
     assert_eq!(c[0].occurrences[1].detail, "filename: 'js/remote.js'");
     assert_eq!(
         c[0].occurrences[1].location.to_string(),
-        "product/webpack.config.js:7:17"
+        "product/webpack.config.js:7:18"
     );
     assert!(
         c[0].message
@@ -276,4 +275,82 @@ fn look_alikes_stay_quiet() {
         product(PORT_3001, "product_management", "remoteEntry.js"),
     );
     assert!(c.is_empty(), "{c:#?}");
+}
+
+/// `shared_dependency_version` end to end: the versions webpack reads from package.json.
+mod shared_versions {
+    use super::*;
+
+    fn with_remote_react(shared: &str, package_react: &str) -> Vec<Conflict> {
+        let mut files = product(PORT_3001, "product_management", "remoteEntry.js");
+        files[0].1 = format!(
+            r#"{{"name": "product_management", "scripts": {{"dev": "webpack serve"}},
+  "dependencies": {{"react": "{package_react}"}}}}"#
+        );
+        files[1].1 = files[1]
+            .1
+            .replace("shared: { react: { singleton: true } },", shared);
+        fleet(SEED_REMOTE, files)
+    }
+
+    #[test]
+    fn a_singleton_without_required_version_takes_package_json() {
+        let c = with_remote_react("shared: { react: { singleton: true } },", "^17.0.2");
+        assert_eq!(c.len(), 1, "{c:#?}");
+        assert_eq!(c[0].kind, ConflictKind::SharedDependencyVersion);
+        assert_eq!(c[0].severity, Severity::High);
+        let places: Vec<String> = c[0]
+            .occurrences
+            .iter()
+            .map(|o| format!("{} {}", o.location, o.detail))
+            .collect();
+        assert_eq!(
+            places,
+            [
+                "order/webpack.config.js:10:17 react@^18.2.0",
+                "product/package.json:2:30 react@^17.0.2 (package.json, shared at product/webpack.config.js:9:17)",
+            ],
+        );
+        assert!(
+            c[0].message
+                .contains("loaded by order/webpack.config.js:8:25")
+                && c[0]
+                    .message
+                    .contains("Change react in product/product_management to a range within ^18.2.0"),
+            "{}",
+            c[0].message
+        );
+    }
+
+    #[test]
+    fn deps_references_and_names_only_read_package_json() {
+        let mut files = product(PORT_3001, "product_management", "remoteEntry.js");
+        files[0].1 = r#"{"name": "product_management", "dependencies": {"react": "^17.0.2"}}"#.into();
+        files[1].1 = format!(
+            "const deps = require('./package.json').dependencies;\n{}",
+            files[1].1.replace(
+                "shared: { react: { singleton: true } },",
+                "shared: { react: { singleton: true, requiredVersion: deps.react } },"
+            )
+        );
+        let c = fleet(SEED_REMOTE, files);
+        assert_eq!(c.len(), 1, "{c:#?}");
+        assert_eq!(
+            c[0].occurrences[1].location.to_string(),
+            "product/package.json:1:59"
+        );
+        // Names only: not singletons; a disjoint range is a low finding.
+        let c = with_remote_react("shared: ['react'],", "^17.0.2");
+        assert_eq!(c.len(), 1, "{c:#?}");
+        assert_eq!(c[0].severity, Severity::High, "the host's side is a singleton");
+    }
+
+    #[test]
+    fn overlapping_ranges_or_no_version_check_stay_quiet() {
+        assert!(with_remote_react("shared: { react: { singleton: true } },", "^18.3.1").is_empty());
+        let off = "shared: { react: { singleton: true, requiredVersion: false } },";
+        assert!(with_remote_react(off, "^17.0.2").is_empty());
+        // A non-singleton with an overlapping range.
+        assert!(with_remote_react("shared: ['react'],", "^18.0.0").is_empty());
+    }
 }

@@ -132,8 +132,8 @@ fn conflict(
         (
             Severity::High,
             "singleton",
-            "one copy is loaded for both, so one side runs against a version it was not built \
-             for (\"Unsatisfied version\" at runtime, an error with strictVersion)",
+            "one copy is loaded for both sides and one of them runs against a version it was \
+             not built for (\"Unsatisfied version\" at runtime, an error with strictVersion)",
         )
     } else {
         (
@@ -152,7 +152,7 @@ fn conflict(
         occurrences,
         format!(
             "{what} {name} is required as {my_text} by {} ({}) but as {}; no single version \
-             satisfies both, so {consequence}. Change {name} in {} to a range within {my_text} \
+             satisfies both: {consequence}. Change {name} in {} to a range within {my_text} \
              (or the host's to one they accept)",
             host.id,
             written_at(mine),
@@ -199,6 +199,7 @@ mod tests {
             singleton,
             required_version: version.map(str::to_string),
             location: loc(repo, "webpack.config.js", 12),
+            version_location: None,
         }
     }
 
@@ -234,7 +235,7 @@ mod tests {
         let c = run(&fixture(Some("^18.2.0"), Some("^17.0.2"), true));
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].resource, "shared:react@shell/shell");
-        assert_eq!(c[0].severity, Severity::Medium);
+        assert_eq!(c[0].severity, Severity::High);
         assert_eq!(c[0].repositories, vec!["cart", "shell"]);
         assert_eq!(c[0].occurrences[0].detail, "react@^17.0.2");
         assert_eq!(
@@ -242,8 +243,31 @@ mod tests {
             "shell/webpack.config.js:12:5"
         );
         assert!(
+            c[0].message.contains(
+                "singleton react is required as ^18.2.0 by shell/shell (shell/webpack.config.js:12:5) \
+                 but as ^17.0.2 by cart/cart (cart/webpack.config.js:12:5)"
+            ) && c[0].message.contains("Change react in cart/cart to a range within ^18.2.0"),
+            "{}",
             c[0].message
-                .contains("as ^18.2.0 by shell/shell but as ^17.0.2 by cart/cart"),
+        );
+    }
+
+    #[test]
+    fn versions_read_from_package_json_point_at_its_line() {
+        let mut fx = fixture(Some("^18.2.0"), Some("^17.0.2"), true);
+        let cart = fx.facts_mut("cart");
+        cart.shared[0].version_location = Some(loc("cart", "package.json", 7));
+        let c = run(&fx);
+        assert_eq!(c.len(), 1);
+        let theirs = &c[0].occurrences[0];
+        assert_eq!(theirs.location.to_string(), "cart/package.json:7:5");
+        assert_eq!(
+            theirs.detail,
+            "react@^17.0.2 (package.json, shared at cart/webpack.config.js:12:5)"
+        );
+        assert!(
+            c[0].message
+                .contains("^17.0.2 by cart/cart (cart/package.json:7:5, shared at cart/webpack.config.js:12:5"),
             "{}",
             c[0].message
         );
@@ -251,10 +275,16 @@ mod tests {
 
     #[test]
     fn compatible_unknown_or_not_singleton() {
+        assert!(run(&fixture(Some("^18.2.0"), Some("^18.3.1"), true)).is_empty());
         assert!(run(&fixture(Some("^18.2.0"), Some("^18.0.0"), true)).is_empty());
         assert!(run(&fixture(Some("^18.2.0"), None, true)).is_empty());
         assert!(run(&fixture(Some("^18.2.0"), Some("workspace:*"), true)).is_empty());
-        assert!(run(&fixture(Some("^18.2.0"), Some("^17.0.2"), false)).is_empty());
+        // Not a singleton: overlapping ranges are fine, disjoint ones load two copies (low).
+        assert!(run(&fixture(Some("^4.17.0"), Some("^4.0.0"), false)).is_empty());
+        let c = run(&fixture(Some("^18.2.0"), Some("^17.0.2"), false));
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].severity, Severity::Low);
+        assert!(c[0].message.starts_with("shared (not singleton) react"));
     }
 
     #[test]

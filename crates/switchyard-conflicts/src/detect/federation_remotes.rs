@@ -42,7 +42,10 @@ pub fn check(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
             if r.mechanism != Mechanism::Federation || url.contains("${") {
                 continue;
             }
-            let Some(from) = r.from.as_deref().and_then(|f| fleet.service(&facts.repository, f))
+            let Some(from) = r
+                .from
+                .as_deref()
+                .and_then(|f| fleet.service(&facts.repository, f))
             else {
                 continue;
             };
@@ -81,9 +84,8 @@ fn host_ports<'a>(fleet: &FleetIndex<'a>) -> HashMap<(&'a str, u16), Vec<&'a Ser
                     EndpointKind::HostPort { start, end, .. } => {
                         (*start, (*end).max(*start).min(start.saturating_add(1023)))
                     }
-                    EndpointKind::HostProcessPort { port } | EndpointKind::NodePort { port, .. } => {
-                        (*port, *port)
-                    }
+                    EndpointKind::HostProcessPort { port }
+                    | EndpointKind::NodePort { port, .. } => (*port, *port),
                     _ => continue,
                 };
                 for port in start..=end {

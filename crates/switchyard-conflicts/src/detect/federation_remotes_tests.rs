@@ -38,7 +38,10 @@ fn run(repos: &[(&str, Files<'_>)]) -> Vec<Conflict> {
             facts: &facts,
             lookup: &crate::Lookup::default(),
         },
-        &[ConflictKind::UnreachableUrl, ConflictKind::SharedDependencyVersion],
+        &[
+            ConflictKind::UnreachableUrl,
+            ConflictKind::SharedDependencyVersion,
+        ],
     )
 }
 
@@ -78,7 +81,10 @@ fn order(remote: &str) -> Files<'static> {
             "package.json",
             r#"{"name": "order_mfe", "scripts": {"start": "webpack serve"}}"#.to_string(),
         ),
-        (".env", "PRODUCT_MODULE_URL=http://localhost:3001\n".to_string()),
+        (
+            ".env",
+            "PRODUCT_MODULE_URL=http://localhost:3001\n".to_string(),
+        ),
         (
             "webpack.config.js",
             format!(
@@ -147,7 +153,8 @@ fn dead_remote_names_the_port_the_remote_listens_on() {
         "{at:#?}"
     );
     assert!(
-        dead.message.contains("nothing on host local serves port 3002")
+        dead.message
+            .contains("nothing on host local serves port 3002")
             && dead
                 .message
                 .contains("point the entry at http://localhost:3001/remoteEntry.js"),
@@ -159,8 +166,9 @@ fn dead_remote_names_the_port_the_remote_listens_on() {
 #[test]
 fn a_port_given_by_the_dev_server_command_serves_the_remote() {
     let mut files = product("", "product_management", "remoteEntry.js");
-    files[0].1 = r#"{"name": "product_management", "scripts": {"dev": "webpack serve --port 3002"}}"#
-        .to_string();
+    files[0].1 =
+        r#"{"name": "product_management", "scripts": {"dev": "webpack serve --port 3002"}}"#
+            .to_string();
     let mut host = order("'product_management@http://localhost:3002/remoteEntry.js'");
     host[1].1 = "PRODUCT_MODULE_URL=http://localhost:3002\n".to_string();
     let c = run(&[("order", host), ("product", files)]);
@@ -240,7 +248,9 @@ fn the_url_reaching_another_app_names_the_right_port() {
         .collect();
     assert_eq!(wrong.len(), 1, "{c:#?}");
     assert!(
-        wrong[0].message.contains("port 3001 is served by product/product_management")
+        wrong[0]
+            .message
+            .contains("port 3001 is served by product/product_management")
             && wrong[0]
                 .message
                 .contains("Point the entry at http://localhost:3005/remoteEntry.js"),
@@ -314,9 +324,9 @@ mod shared_versions {
         assert!(
             c[0].message
                 .contains("loaded by order/webpack.config.js:8:25")
-                && c[0]
-                    .message
-                    .contains("Change react in product/product_management to a range within ^18.2.0"),
+                && c[0].message.contains(
+                    "Change react in product/product_management to a range within ^18.2.0"
+                ),
             "{}",
             c[0].message
         );
@@ -325,7 +335,8 @@ mod shared_versions {
     #[test]
     fn deps_references_and_names_only_read_package_json() {
         let mut files = product(PORT_3001, "product_management", "remoteEntry.js");
-        files[0].1 = r#"{"name": "product_management", "dependencies": {"react": "^17.0.2"}}"#.into();
+        files[0].1 =
+            r#"{"name": "product_management", "dependencies": {"react": "^17.0.2"}}"#.into();
         files[1].1 = format!(
             "const deps = require('./package.json').dependencies;\n{}",
             files[1].1.replace(
@@ -342,7 +353,11 @@ mod shared_versions {
         // Names only: not singletons; a disjoint range is a low finding.
         let c = with_remote_react("shared: ['react'],", "^17.0.2");
         assert_eq!(c.len(), 1, "{c:#?}");
-        assert_eq!(c[0].severity, Severity::High, "the host's side is a singleton");
+        assert_eq!(
+            c[0].severity,
+            Severity::High,
+            "the host's side is a singleton"
+        );
     }
 
     #[test]

@@ -93,7 +93,11 @@ impl Detector for SharedVersionDetector {
 }
 
 /// The host's `remotes` entry behind a federation edge (its first federation evidence).
-fn remotes_entry<'a>(fleet: &FleetIndex<'a>, host: &Service, edge: &'a Edge) -> Option<&'a Location> {
+fn remotes_entry<'a>(
+    fleet: &FleetIndex<'a>,
+    host: &Service,
+    edge: &'a Edge,
+) -> Option<&'a Location> {
     edge.evidence.iter().find(|l| {
         fleet
             .references_at(&host.repository, Some(&host.name), l)
@@ -174,7 +178,10 @@ fn occurrence(service: &Service, dep: &SharedDependency, range: &str) -> Occurre
     let (location, detail) = match &dep.version_location {
         Some(l) => (
             l.clone(),
-            format!("{}@{range} (package.json, shared at {})", dep.name, dep.location),
+            format!(
+                "{}@{range} (package.json, shared at {})",
+                dep.name, dep.location
+            ),
         ),
         None => (dep.location.clone(), format!("{}@{range}", dep.name)),
     };
@@ -266,8 +273,9 @@ mod tests {
             "react@^17.0.2 (package.json, shared at cart/webpack.config.js:12:5)"
         );
         assert!(
-            c[0].message
-                .contains("^17.0.2 by cart/cart (cart/package.json:7:5, shared at cart/webpack.config.js:12:5"),
+            c[0].message.contains(
+                "^17.0.2 by cart/cart (cart/package.json:7:5, shared at cart/webpack.config.js:12:5"
+            ),
             "{}",
             c[0].message
         );

@@ -13,9 +13,9 @@ pub use parse::{
     Exposed, FederationConfig, Located, ManifestRef, Remote, SharedDep, parse_federation,
 };
 
+use crate::config_urls::json::{self, parse_json};
 use crate::emit;
 use crate::extractor::{Extractor, Handled};
-use crate::config_urls::json::{self, parse_json};
 use crate::source::{RepoFiles, SourceFile, file_name, join_repo_path, parent_dir};
 use switchyard_model::redact::redact_passwords;
 use switchyard_model::{
@@ -140,7 +140,8 @@ impl Extractor for FederationExtractor {
             let mut version_location = None;
             if required_version.is_none()
                 && let Some(from) = &dep.from_manifest
-                && let Some((version, location)) = manifest_version(file, repo, from, &mut manifests)
+                && let Some((version, location)) =
+                    manifest_version(file, repo, from, &mut manifests)
             {
                 required_version = Some(version);
                 version_location = Some(location);
@@ -210,8 +211,7 @@ fn manifest_version<'r>(
     sections.iter().find_map(|section| {
         let (_, spec) = doc.get(section)?.get_entry(&from.package)?;
         let version = spec.as_str()?.trim();
-        (!version.is_empty())
-            .then(|| (version.to_string(), json::value_location(spec, manifest)))
+        (!version.is_empty()).then(|| (version.to_string(), json::value_location(spec, manifest)))
     })
 }
 

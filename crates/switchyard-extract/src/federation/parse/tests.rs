@@ -451,7 +451,8 @@ fn filename_named_remotes_and_versions_from_package_json() {
         c: { requiredVersion: false }, d: { requiredVersion: versions.d }, e: { singleton: true } } })";
     let c = parse_federation(text);
     assert!(!c.remotes[0].name_explicit, "a bare URL loads any name");
-    let refs: Vec<Option<(Option<&str>, Option<&str>, &str)>> = c
+    type Read<'a> = Option<(Option<&'a str>, Option<&'a str>, &'a str)>;
+    let refs: Vec<Read<'_>> = c
         .shared
         .iter()
         .map(|d| {

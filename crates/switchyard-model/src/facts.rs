@@ -15,6 +15,10 @@ pub struct RepoFacts {
     /// Module Federation `shared` dependencies, for singleton version checks.
     #[serde(default)]
     pub shared: Vec<SharedDependency>,
+    /// Module Federation details of bundler configs the graph does not carry (the remote
+    /// entry's file name, which `remotes` entries name the container they load).
+    #[serde(default)]
+    pub federation: Vec<FederationSettings>,
     pub diagnostics: Vec<Diagnostic>,
     /// Number of files read (not skipped) for this repository.
     pub files_scanned: usize,
@@ -330,9 +334,29 @@ pub struct SharedDependency {
     pub service: Option<String>,
     pub name: String,
     pub singleton: bool,
-    /// The literal required version range, when one is written.
+    /// The required version range: written in the config (`requiredVersion: '^18.2.0'`),
+    /// or read from package.json (`requiredVersion: deps.react`, or no `requiredVersion` at
+    /// all, which makes webpack read the app's package.json).
     pub required_version: Option<String>,
     pub location: Location,
+    /// Where `required_version` was read when not at `location`: the package.json dependency
+    /// line.
+    #[serde(default)]
+    pub version_location: Option<Location>,
+}
+
+/// What one bundler config says about Module Federation beyond its services and references.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FederationSettings {
+    /// The container the config builds (`name`), if it names one.
+    pub container: Option<String>,
+    /// `filename`: the remote entry file hosts load, as written, with its location.
+    pub filename: Option<String>,
+    pub filename_location: Option<Location>,
+    /// Locations of the `remotes` entries that state the container they load (`name@url`,
+    /// `{ name, entry }`); other entries (a bare URL, as vite writes them) load whatever the
+    /// URL serves, under any name.
+    pub named_remotes: Vec<Location>,
 }
 
 /// A shared resource a service uses (volumes, networks, container names).

@@ -488,7 +488,7 @@ fn planted_shared_version_and_dangling_package() {
             (
                 "shared_dependency_version",
                 "shared:react@shell/shell".into(),
-                Severity::Medium
+                Severity::High
             ),
         ],
         "{}",

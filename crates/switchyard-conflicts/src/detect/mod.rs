@@ -10,6 +10,7 @@ pub mod cors;
 pub mod dangling_package;
 pub mod domains;
 pub mod env_drift;
+mod federation_remotes;
 pub mod index;
 pub mod networks;
 pub mod ports;

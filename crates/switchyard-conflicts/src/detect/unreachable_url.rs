@@ -1,5 +1,6 @@
 //! `unreachable_url`: a URL or `host:port` aimed at the fleet that nothing serves (no provider,
-//! or several), or that reaches a service on a port the service does not listen on.
+//! or several), or that reaches a service on a port the service does not listen on; Module
+//! Federation remotes a host cannot load are found by [`super::federation_remotes`].
 //!
 //! Every finding names both sides: the reference (key, value and location) and the service it
 //! was meant for with the location of what that service serves, or says that nothing serves it;
@@ -43,6 +44,7 @@ impl Detector for UnreachableUrlDetector {
         let mut out = Vec::new();
         unserved(fleet, &mut out);
         wrong_ports(fleet, &mut out);
+        super::federation_remotes::check(fleet, &mut out);
         finish(out)
     }
 }

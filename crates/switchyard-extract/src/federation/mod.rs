@@ -9,15 +9,18 @@ mod js;
 pub mod parse;
 pub mod scan;
 
-pub use parse::{Exposed, FederationConfig, Located, Remote, SharedDep, parse_federation};
+pub use parse::{
+    Exposed, FederationConfig, Located, ManifestRef, Remote, SharedDep, parse_federation,
+};
 
+use crate::config_urls::json::{self, parse_json};
 use crate::emit;
 use crate::extractor::{Extractor, Handled};
-use crate::source::{RepoFiles, SourceFile, file_name};
+use crate::source::{RepoFiles, SourceFile, file_name, join_repo_path, parent_dir};
 use switchyard_model::redact::redact_passwords;
 use switchyard_model::{
-    Alias, AliasKind, Endpoint, EndpointKind, Mechanism, Reference, RepoFacts, Scope, ServiceDecl,
-    ServiceKind, SharedDependency, Target,
+    Alias, AliasKind, Endpoint, EndpointKind, FederationSettings, Location, Mechanism, Reference,
+    RepoFacts, Scope, ServiceDecl, ServiceKind, SharedDependency, Target,
 };
 
 pub struct FederationExtractor;
@@ -98,7 +101,21 @@ impl Extractor for FederationExtractor {
             decl.owned_paths.push(dir.to_string());
             out.services.push(decl);
         }
+        let mut settings = FederationSettings {
+            container: config.name.as_ref().map(|n| n.value.clone()),
+            filename: config.filename.as_ref().map(|f| f.value.clone()),
+            filename_location: config
+                .filename
+                .as_ref()
+                .map(|f| file.location(f.span.start, f.span.end)),
+            named_remotes: Vec::new(),
+        };
         for remote in &config.remotes {
+            if remote.name_explicit {
+                settings
+                    .named_remotes
+                    .push(file.location(remote.span.start, remote.span.end));
+            }
             // `from: None`: the app owning this directory (this config's federation service,
             // or the workspace package) is found by attribution.
             out.references.push(Reference {
@@ -113,13 +130,29 @@ impl Extractor for FederationExtractor {
                 scope: Scope::Host,
             });
         }
+        if config.is_federated() {
+            out.federation.push(settings);
+        }
+        // Parsed package.json files, by path (`None`: unreadable).
+        let mut manifests: ManifestCache<'_> = Vec::new();
         for dep in &config.shared {
+            let mut required_version = dep.required_version.clone();
+            let mut version_location = None;
+            if required_version.is_none()
+                && let Some(from) = &dep.from_manifest
+                && let Some((version, location)) =
+                    manifest_version(file, repo, from, &mut manifests)
+            {
+                required_version = Some(version);
+                version_location = Some(location);
+            }
             out.shared.push(SharedDependency {
                 service: owner.clone(),
                 name: dep.name.clone(),
                 singleton: dep.singleton,
-                required_version: dep.required_version.clone(),
+                required_version,
                 location: file.location(dep.span.start, dep.span.end),
+                version_location,
             });
         }
         for target in &config.proxy_targets {
@@ -145,6 +178,62 @@ impl Extractor for FederationExtractor {
             );
         }
         Handled::Yes
+    }
+}
+
+/// The version a package.json gives a dependency, with the location of its value: the
+/// package.json the config names (relative to it), else the nearest one above the config, as
+/// webpack reads it for a shared module without `requiredVersion`.
+fn manifest_version<'r>(
+    file: &SourceFile,
+    repo: &'r RepoFiles,
+    from: &ManifestRef,
+    cache: &mut ManifestCache<'r>,
+) -> Option<(String, Location)> {
+    let dir = file.dir();
+    let manifest = match &from.path {
+        Some(path) if path.starts_with('.') => repo.get(&join_repo_path(dir, path)?)?,
+        Some(_) => return None, // a package's own package.json (`react/package.json`)
+        None => nearest_manifest(repo, dir)?,
+    };
+    let at = match cache.iter().position(|(f, _)| f.path == manifest.path) {
+        Some(at) => at,
+        None => {
+            cache.push((manifest, parse_json(manifest).ok().flatten()));
+            cache.len() - 1
+        }
+    };
+    let doc = cache.get(at)?.1.as_ref()?;
+    let sections: Vec<&str> = match &from.section {
+        Some(section) => vec![section.as_str()],
+        None => parse::MANIFEST_SECTIONS.to_vec(),
+    };
+    sections.iter().find_map(|section| {
+        let (_, spec) = doc.get(section)?.get_entry(&from.package)?;
+        let version = spec.as_str()?.trim();
+        (!version.is_empty()).then(|| (version.to_string(), json::value_location(spec, manifest)))
+    })
+}
+
+/// Parsed package.json files of one config's shared dependencies.
+type ManifestCache<'r> = Vec<(&'r SourceFile, Option<crate::yaml::Node>)>;
+
+/// The package.json in `dir` or the closest directory above it.
+fn nearest_manifest<'r>(repo: &'r RepoFiles, dir: &str) -> Option<&'r SourceFile> {
+    let mut current = dir;
+    loop {
+        let path = if current.is_empty() {
+            "package.json".to_string()
+        } else {
+            format!("{current}/package.json")
+        };
+        if let Some(found) = repo.get(&path) {
+            return Some(found);
+        }
+        if current.is_empty() {
+            return None;
+        }
+        current = parent_dir(current);
     }
 }
 

@@ -35,6 +35,9 @@ pub struct Remote {
     pub url: Option<String>,
     /// True when the URL holds `${…}` parts only known at build time.
     pub unresolved: bool,
+    /// True when the entry states the container it loads (`name@url`, `{ name, entry }`):
+    /// then the remote's `name` must be exactly that. A bare URL (vite) loads any name.
+    pub name_explicit: bool,
     /// Span of the remote's value (content of the string).
     pub span: ByteSpan,
 }
@@ -56,14 +59,38 @@ pub struct SharedDep {
     pub required_version: Option<String>,
     /// A `requiredVersion` given as an expression (`deps.react`), as written.
     pub required_version_expr: Option<String>,
+    /// Where the version is read from package.json instead: `requiredVersion: deps.react`,
+    /// or no `requiredVersion` at all (webpack then reads the app's package.json).
+    pub from_manifest: Option<ManifestRef>,
     /// Span of the dependency's key (or array item).
     pub span: ByteSpan,
 }
+
+/// A dependency version read from a package.json.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestRef {
+    /// The package.json the config `require`s or imports (as written), else the nearest one.
+    pub path: Option<String>,
+    /// The dependency section named (`deps = pkg.dependencies`), else webpack's search order.
+    pub section: Option<String>,
+    /// The dependency's name in that section.
+    pub package: String,
+}
+
+/// Dependency sections in the order webpack searches them for a shared module's version.
+pub const MANIFEST_SECTIONS: [&str; 4] = [
+    "optionalDependencies",
+    "dependencies",
+    "peerDependencies",
+    "devDependencies",
+];
 
 /// What one config file says about Module Federation and its dev server.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FederationConfig {
     pub name: Option<Located<String>>,
+    /// `filename`: the remote entry file this container emits.
+    pub filename: Option<Located<String>>,
     pub remotes: Vec<Remote>,
     pub exposes: Vec<Exposed>,
     pub shared: Vec<SharedDep>,
@@ -147,6 +174,11 @@ impl Js<'_> {
                         config.name = Some(Located { value, span });
                     }
                 }
+                "filename" if config.filename.is_none() => {
+                    if let Some((value, span, false)) = self.string_in(prop.value) {
+                        config.filename = Some(Located { value, span });
+                    }
+                }
                 "remotes" => self.read_remotes(prop.value, &mut config.remotes),
                 "exposes" => self.read_exposes(prop.value, &mut config.exposes),
                 "shared" => self.read_shared(prop.value, &mut config.shared),
@@ -172,6 +204,7 @@ impl Js<'_> {
                         name,
                         url: None,
                         unresolved: false,
+                        name_explicit: false,
                         span,
                     });
                 } else if let Some(pair) = self.array_in(item) {
@@ -183,6 +216,7 @@ impl Js<'_> {
                             key: name.clone(),
                             name,
                             unresolved: url.as_ref().is_some_and(|u| u.2),
+                            name_explicit: false,
                             span: url.as_ref().map_or(name_span, |u| u.1),
                             url: url.map(|u| u.0),
                         });
@@ -202,6 +236,7 @@ impl Js<'_> {
                             key: name.clone(),
                             name,
                             unresolved: url.as_ref().is_some_and(|u| u.2),
+                            name_explicit: true,
                             span: url.as_ref().map_or(name_span, |u| u.1),
                             url: url.map(|u| u.0),
                         });
@@ -217,6 +252,7 @@ impl Js<'_> {
             let (name, url) = split_remote(key, &text);
             return Some(Remote {
                 key: key.to_string(),
+                name_explicit: url.is_some() && text.trim() != url.as_deref().unwrap_or(""),
                 name,
                 url,
                 unresolved,
@@ -236,14 +272,18 @@ impl Js<'_> {
                 .or_else(|| field("url"))
             {
                 let (mut name, url) = split_remote(key, &text);
+                let mut name_explicit =
+                    url.is_some() && text.trim() != url.as_deref().unwrap_or("");
                 if let Some((explicit, _, false)) = field("name") {
                     name = explicit;
+                    name_explicit = true;
                 }
                 return Some(Remote {
                     key: key.to_string(),
                     name,
                     url,
                     unresolved,
+                    name_explicit,
                     span,
                 });
             }
@@ -257,6 +297,7 @@ impl Js<'_> {
             name: key.to_string(),
             url: None,
             unresolved: true,
+            name_explicit: false,
             span: if value.1 > value.0 {
                 ByteSpan::new(first.start, last.end)
             } else {
@@ -295,44 +336,177 @@ impl Js<'_> {
     fn read_shared(&self, value: Range, out: &mut Vec<SharedDep>) {
         let value = self.deref(value);
         if let Some(open) = self.object_in(value) {
-            for prop in self.object_props(open) {
-                let mut dep = SharedDep {
-                    name: prop.key.clone(),
-                    singleton: false,
-                    required_version: None,
-                    required_version_expr: None,
-                    span: self.span(&prop.key_token),
-                };
-                if let Some((version, _, _)) = self.string_in(prop.value) {
-                    dep.required_version = Some(version);
-                } else if let Some(inner) = self.object_in(prop.value) {
-                    for field in self.object_props(inner) {
-                        match field.key.as_str() {
-                            "singleton" => dep.singleton = self.bool_in(field.value) == Some(true),
-                            "requiredVersion" => match self.string_in(field.value) {
-                                Some((v, _, false)) => dep.required_version = Some(v),
-                                _ if self.bool_in(field.value).is_none() => {
-                                    dep.required_version_expr = Some(self.source(field.value));
-                                }
-                                _ => {}
-                            },
-                            _ => {}
-                        }
-                    }
-                }
-                out.push(dep);
-            }
+            self.read_shared_object(open, out);
         } else if let Some(items) = self.array_in(value) {
-            for (name, span, _) in items.into_iter().filter_map(|r| self.string_in(r)) {
-                out.push(SharedDep {
-                    name,
-                    singleton: false,
-                    required_version: None,
-                    required_version_expr: None,
-                    span,
-                });
+            for item in items {
+                if let Some((name, span, _)) = self.string_in(item) {
+                    // Names only: webpack reads the version from the app's package.json.
+                    out.push(SharedDep {
+                        from_manifest: Some(ManifestRef {
+                            path: None,
+                            section: None,
+                            package: name.clone(),
+                        }),
+                        name,
+                        singleton: false,
+                        required_version: None,
+                        required_version_expr: None,
+                        span,
+                    });
+                } else if let Some(open) = self.object_in(item) {
+                    // `shared: [{ react: { singleton: true } }]`.
+                    self.read_shared_object(open, out);
+                }
             }
         }
+    }
+
+    /// `{ react: { singleton: true, requiredVersion }, lodash: '^4.17.0', ...deps }`: spreads
+    /// share every dependency without singleton rules and are skipped.
+    fn read_shared_object(&self, open: usize, out: &mut Vec<SharedDep>) {
+        for prop in self.object_props(open) {
+            let mut dep = SharedDep {
+                name: prop.key.clone(),
+                singleton: false,
+                required_version: None,
+                required_version_expr: None,
+                from_manifest: None,
+                span: self.span(&prop.key_token),
+            };
+            // No `requiredVersion`: webpack takes the one in package.json.
+            let mut version_set = false;
+            if let Some((version, _, _)) = self.string_in(prop.value) {
+                dep.required_version = Some(version);
+                version_set = true;
+            } else if let Some(inner) = self.object_in(prop.value) {
+                for field in self.object_props(inner) {
+                    match field.key.as_str() {
+                        "singleton" => dep.singleton = self.bool_in(field.value) == Some(true),
+                        "requiredVersion" => {
+                            version_set = true;
+                            match self.string_in(field.value) {
+                                Some((v, _, false)) => dep.required_version = Some(v),
+                                // `false`: no version check at all.
+                                _ if self.bool_in(field.value).is_some() => {}
+                                _ => {
+                                    dep.required_version_expr = Some(self.source(field.value));
+                                    dep.from_manifest = self.manifest_ref(field.value);
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            } else if prop.value.1 > prop.value.0
+                && self.tok(prop.value.0).map(|t| t.start) != Some(prop.key_token.start)
+            {
+                // `react: deps.react`.
+                version_set = true;
+                dep.required_version_expr = Some(self.source(prop.value));
+                dep.from_manifest = self.manifest_ref(prop.value);
+            }
+            if !version_set {
+                dep.from_manifest = Some(ManifestRef {
+                    path: None,
+                    section: None,
+                    package: dep.name.clone(),
+                });
+            }
+            out.push(dep);
+        }
+    }
+
+    /// A package.json dependency an expression reads: `deps.react`, `deps['react-dom']`,
+    /// `pkg.dependencies.react`, `require('./package.json').peerDependencies.react`, with `deps`
+    /// declared from a package.json (`require`, `import`, destructuring).
+    fn manifest_ref(&self, value: Range) -> Option<ManifestRef> {
+        let (start, end) = value;
+        // The chain of property names after the base: `.name` or `['name']`.
+        let mut names: Vec<String> = Vec::new();
+        let mut i = start;
+        let base = self.tok(i)?;
+        if base.kind != Kind::Ident {
+            return None;
+        }
+        let base_name = base.text(self.src).to_string();
+        let mut path = None;
+        i += 1;
+        if base_name == "require" && self.is(i, "(") {
+            let arg = self.tok(i + 1).filter(|t| t.kind == Kind::Str)?;
+            path = Some(scan::string_value(self.src, arg));
+            i = self.close.get(i).copied().flatten()? + 1;
+        }
+        while i < end {
+            if self.is(i, ".")
+                && let Some(t) = self.tok(i + 1).filter(|t| t.kind == Kind::Ident)
+            {
+                names.push(t.text(self.src).to_string());
+                i += 2;
+            } else if self.is(i, "[")
+                && let Some(t) = self.tok(i + 1).filter(|t| t.kind == Kind::Str)
+                && self.is(i + 2, "]")
+            {
+                names.push(scan::string_value(self.src, t));
+                i += 3;
+            } else {
+                return None;
+            }
+        }
+        let package = names.pop()?;
+        if MANIFEST_SECTIONS.contains(&package.as_str()) {
+            return None;
+        }
+        let mut section = names
+            .iter()
+            .find(|n| MANIFEST_SECTIONS.contains(&n.as_str()))
+            .cloned();
+        if path.is_none() {
+            // How the base was declared: `const deps = require('./package.json').dependencies`,
+            // `const { dependencies: deps } = require(…)`, `import pkg from './package.json'`.
+            let (decl_section, decl_path) = self.manifest_declaration(&base_name, start);
+            section = section.or(decl_section);
+            path = decl_path;
+            if MANIFEST_SECTIONS.contains(&base_name.as_str()) {
+                section = section.or(Some(base_name.clone()));
+            }
+            // A base that is not read from a package.json is some other table of versions.
+            path.as_ref()?;
+        }
+        Some(ManifestRef {
+            path,
+            section,
+            package,
+        })
+    }
+
+    /// The dependency section and package.json path of the declaration of `name` (before
+    /// token `before`): the statement holding the name that `require`s or imports a
+    /// `…package.json`.
+    fn manifest_declaration(&self, name: &str, before: usize) -> (Option<String>, Option<String>) {
+        for i in (0..before.min(self.toks.len())).rev() {
+            let Some(t) = self.tok(i) else { continue };
+            if t.kind != Kind::Str || !scan::string_value(self.src, t).ends_with("package.json") {
+                continue;
+            }
+            // The statement around the string: back to `const|let|var|import`, on to `;`.
+            let first = (0..i)
+                .rev()
+                .take(64)
+                .find(|&j| matches!(self.text(j), "const" | "let" | "var" | "import"))
+                .unwrap_or(i);
+            let last = (i + 1..self.toks.len().min(i + 64))
+                .find(|&j| matches!(self.text(j), ";" | "const" | "let" | "var" | "import"))
+                .unwrap_or_else(|| self.toks.len().min(i + 8));
+            if !(first..last).any(|j| self.is(j, name)) {
+                continue;
+            }
+            let section = (first..last)
+                .map(|j| self.text(j))
+                .find(|w| MANIFEST_SECTIONS.contains(w))
+                .map(str::to_string);
+            return (section, Some(scan::string_value(self.src, t)));
+        }
+        (None, None)
     }
 
     /// Targets of `proxy: { '/api': 'http://…' }`, `proxy: { '/api': { target } }`,

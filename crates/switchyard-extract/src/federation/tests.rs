@@ -186,3 +186,66 @@ fn shared_dependencies_are_facts_of_the_app() {
         (10, "webpack.config.js")
     );
 }
+
+#[test]
+fn shared_versions_are_read_from_package_json() {
+    let config = "const deps = require('./package.json').dependencies;\n\
+        new ModuleFederationPlugin({ name: 'shop', filename: 'js/remoteEntry.js',\n\
+        exposes: { './A': './src/A' },\n\
+        shared: { react: { singleton: true, requiredVersion: deps.react },\n\
+        'react-dom': { singleton: true }, vue: { requiredVersion: deps.vue } } })";
+    let out = extract(
+        &[
+            (
+                "package.json",
+                "{\n  \"name\": \"shop\",\n  \"dependencies\": {\"react\": \"^17.0.2\"},\n  \"peerDependencies\": {\"react-dom\": \"^17.0.0\"}\n}",
+            ),
+            ("webpack.config.js", config),
+        ],
+        "webpack.config.js",
+    );
+    let versions: Vec<(&str, Option<&str>, Option<String>)> = out
+        .shared
+        .iter()
+        .map(|d| {
+            (
+                d.name.as_str(),
+                d.required_version.as_deref(),
+                d.version_location.as_ref().map(ToString::to_string),
+            )
+        })
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            ("react", Some("^17.0.2"), Some("r/package.json:3:30".into())),
+            (
+                "react-dom",
+                Some("^17.0.0"),
+                Some("r/package.json:4:38".into())
+            ),
+            ("vue", None, None),
+        ]
+    );
+    assert_eq!(out.federation.len(), 1);
+    let settings = &out.federation[0];
+    assert_eq!(settings.container.as_deref(), Some("shop"));
+    assert_eq!(settings.filename.as_deref(), Some("js/remoteEntry.js"));
+    assert_eq!(
+        settings.filename_location.as_ref().unwrap().to_string(),
+        "r/webpack.config.js:2:55"
+    );
+}
+
+#[test]
+fn named_remotes_are_recorded_by_location() {
+    let out = extract(&[("webpack.config.js", HOST_CONFIG)], "webpack.config.js");
+    assert_eq!(
+        out.federation[0]
+            .named_remotes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["r/webpack.config.js:8:25"]
+    );
+}

@@ -404,3 +404,71 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn filename_named_remotes_and_versions_from_package_json() {
+    let c = parse_federation(PRODUCT_WEBPACK);
+    let filename = c.filename.as_ref().unwrap();
+    assert_eq!(filename.value, "remoteEntry.js");
+    assert_eq!(at(PRODUCT_WEBPACK, filename.span), "remoteEntry.js");
+    let dom = c.shared.iter().find(|d| d.name == "react-dom").unwrap();
+    assert_eq!(
+        dom.from_manifest,
+        Some(ManifestRef {
+            path: Some("./package.json".into()),
+            section: Some("dependencies".into()),
+            package: "react-dom".into(),
+        })
+    );
+    // A literal range is not looked up.
+    let react = c.shared.iter().find(|d| d.name == "react").unwrap();
+    assert_eq!(react.from_manifest, None);
+
+    let c = parse_federation(ORDER_WEBPACK);
+    let explicit: Vec<(&str, bool)> = c
+        .remotes
+        .iter()
+        .map(|r| (r.key.as_str(), r.name_explicit))
+        .collect();
+    assert_eq!(
+        explicit,
+        [("productModule", true), ("cart", true), ("legacy", false)]
+    );
+    // Names only: webpack reads the app's package.json.
+    assert_eq!(
+        c.shared[0].from_manifest,
+        Some(ManifestRef {
+            path: None,
+            section: None,
+            package: "react".into(),
+        })
+    );
+
+    let text = "import pkg from './package.json';\n\
+        const { peerDependencies: peers } = require('../package.json');\n\
+        federation({ name: 'app', remotes: { shop: 'http://localhost:5001/assets/remoteEntry.js' },\n\
+        shared: { a: { requiredVersion: pkg.devDependencies['a'] }, b: { requiredVersion: peers.b },\n\
+        c: { requiredVersion: false }, d: { requiredVersion: versions.d }, e: { singleton: true } } })";
+    let c = parse_federation(text);
+    assert!(!c.remotes[0].name_explicit, "a bare URL loads any name");
+    type Read<'a> = Option<(Option<&'a str>, Option<&'a str>, &'a str)>;
+    let refs: Vec<Read<'_>> = c
+        .shared
+        .iter()
+        .map(|d| {
+            d.from_manifest
+                .as_ref()
+                .map(|m| (m.path.as_deref(), m.section.as_deref(), m.package.as_str()))
+        })
+        .collect();
+    assert_eq!(
+        refs,
+        [
+            Some((Some("./package.json"), Some("devDependencies"), "a")),
+            Some((Some("../package.json"), Some("peerDependencies"), "b")),
+            None,
+            None,
+            Some((None, None, "e")),
+        ]
+    );
+}

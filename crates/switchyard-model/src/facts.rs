@@ -17,8 +17,8 @@ pub struct RepoFacts {
     pub shared: Vec<SharedDependency>,
     /// What a repository's packages say about real-time sockets: WebSocket and Socket.IO
     /// libraries they depend on, socket paths their code configures, nginx locations that
-    /// upgrade connections.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// upgrade connections. (Always written: the cache's MessagePack is positional.)
+    #[serde(default)]
     pub sockets: Vec<SocketFact>,
     pub diagnostics: Vec<Diagnostic>,
     /// Number of files read (not skipped) for this repository.

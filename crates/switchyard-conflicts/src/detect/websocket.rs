@@ -167,12 +167,15 @@ struct SidePath {
 }
 
 impl<'a> Profile<'a> {
-    /// Protocols of the libraries for one side (`client`) of a connection.
+    /// Protocols one side (`client`) of a connection speaks: its libraries, and the clients or
+    /// servers its code creates with a path option.
     fn speaks(&self, client: bool) -> BTreeSet<SocketProtocol> {
         self.libraries
             .iter()
+            .chain(&self.paths)
             .filter_map(|f| match &f.kind {
                 SocketFactKind::Library { protocol, role, .. }
+                | SocketFactKind::Path { protocol, role, .. }
                     if (client && role.client()) || (!client && role.server()) =>
                 {
                     Some(*protocol)
@@ -420,7 +423,13 @@ impl<'a> Sockets<'a> {
             {
                 return None;
             }
-            return Some(path_finding(call, server, said, &client_paths, &server_paths));
+            return Some(path_finding(
+                call,
+                server,
+                said,
+                &client_paths,
+                &server_paths,
+            ));
         }
         // The target serves no socket library itself: an nginx in front, whose upgrading
         // locations are the paths it can carry a socket on. (A Socket.IO client falls back to
@@ -549,7 +558,9 @@ fn path_finding(
             ),
             format!(
                 "set `path: '{}'` in {from}'s io() options, or serve that path in {to} (the server's `path` option), or route it through a proxy location with Upgrade headers",
-                server_paths.first().map_or(SOCKET_IO_DEFAULT_PATH, |p| p.path.as_str())
+                server_paths
+                    .first()
+                    .map_or(SOCKET_IO_DEFAULT_PATH, |p| p.path.as_str())
             ),
         ),
         SocketProtocol::WebSocket => (

@@ -207,14 +207,18 @@ fn flask_socketio_path() {
     ];
     let app = "from flask import Flask\nfrom flask_socketio import SocketIO\n\napp = Flask(__name__)\nsocketio = SocketIO(app, path='live', cors_allowed_origins='*')\n";
     let chat: &[(&str, &str)] = &[
-        ("requirements.txt", "Flask==3.0.3\nFlask-SocketIO==5.3.6  # realtime\n"),
+        (
+            "requirements.txt",
+            "Flask==3.0.3\nFlask-SocketIO==5.3.6  # realtime\n",
+        ),
         ("app.py", app),
         (".env", "PORT=5000\n"),
     ];
     let c = run(&fleet(web, chat));
     assert_eq!(c.len(), 1, "{}", show(&c));
     assert!(
-        c[0].message.contains("serves Socket.IO only on /live (chat/app.py:5:32)"),
+        c[0].message
+            .contains("serves Socket.IO only on /live (chat/app.py:5:32)"),
         "{}",
         c[0].message
     );

@@ -108,7 +108,10 @@ fn literal_after<'t>(
     let trimmed = rest.trim_start();
     let trimmed = trimmed.strip_prefix(assign)?;
     let value = trimmed.trim_start();
-    let quote = value.chars().next().filter(|c| matches!(c, '"' | '\'' | '`'))?;
+    let quote = value
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '"' | '\'' | '`'))?;
     let body = &value[1..];
     let close = body.find(quote)?;
     let literal = &body[..close];
@@ -189,8 +192,14 @@ fn js_call(callee: &str, text: &str) -> Option<(SocketProtocol, SocketRole)> {
     }
     let server_name = matches!(
         last,
-        "Server" | "SocketIOServer" | "SocketIoServer" | "IOServer" | "socketIO" | "socketio"
-            | "socketIo" | "SocketIO"
+        "Server"
+            | "SocketIOServer"
+            | "SocketIoServer"
+            | "IOServer"
+            | "socketIO"
+            | "socketio"
+            | "socketIo"
+            | "SocketIO"
     );
     if server_name && imports(text, "socket.io") {
         return Some((SocketIo, Server));

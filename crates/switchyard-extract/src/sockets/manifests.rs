@@ -5,7 +5,9 @@ use super::{go_library, npm_library, python_library};
 use crate::config_urls::json::{parse_json, value_location};
 use crate::source::SourceFile;
 use crate::workspace::find_workspace;
-use switchyard_model::{Location, RepoFacts, SocketFact, SocketFactKind, SocketProtocol, SocketRole};
+use switchyard_model::{
+    Location, RepoFacts, SocketFact, SocketFactKind, SocketProtocol, SocketRole,
+};
 
 fn push(
     out: &mut RepoFacts,

@@ -125,7 +125,9 @@ impl Extractor for SocketExtractor {
         match manifest_kind(&file.path) {
             Some(Manifest::PackageJson) => manifests::package_json(file, repo, out),
             Some(Manifest::Requirements) => manifests::requirements(file, out),
-            Some(Manifest::Pyproject | Manifest::Pipfile) => manifests::toml_dependencies(file, out),
+            Some(Manifest::Pyproject | Manifest::Pipfile) => {
+                manifests::toml_dependencies(file, out)
+            }
             Some(Manifest::GoMod) => manifests::go_mod(file, out),
             None if file.text.len() <= MAX_SOURCE_BYTES => code::scan(file, out),
             None => {}
@@ -141,14 +143,32 @@ pub fn npm_library(name: &str) -> Option<(SocketProtocol, SocketRole)> {
     use SocketRole::{Both, Client, Server};
     Some(match name {
         "socket.io" | "@nestjs/platform-socket.io" => (SocketIo, Server),
-        "socket.io-client" | "ngx-socket-io" | "vue-socket.io" | "vue-socket.io-extended"
-        | "vue-3-socket.io" | "socket.io-react-hook" => (SocketIo, Client),
-        "ws" | "websocket" | "faye-websocket" | "graphql-ws" | "subscriptions-transport-ws"
+        "socket.io-client"
+        | "ngx-socket-io"
+        | "vue-socket.io"
+        | "vue-socket.io-extended"
+        | "vue-3-socket.io"
+        | "socket.io-react-hook" => (SocketIo, Client),
+        "ws"
+        | "websocket"
+        | "faye-websocket"
+        | "graphql-ws"
+        | "subscriptions-transport-ws"
         | "y-websocket" => (WebSocket, Both),
-        "isomorphic-ws" | "reconnecting-websocket" | "partysocket" | "react-use-websocket"
-        | "websocket-ts" | "@stomp/stompjs" => (WebSocket, Client),
-        "express-ws" | "@fastify/websocket" | "fastify-websocket" | "@nestjs/platform-ws"
-        | "uWebSockets.js" | "uws" | "koa-websocket" | "@hocuspocus/server"
+        "isomorphic-ws"
+        | "reconnecting-websocket"
+        | "partysocket"
+        | "react-use-websocket"
+        | "websocket-ts"
+        | "@stomp/stompjs" => (WebSocket, Client),
+        "express-ws"
+        | "@fastify/websocket"
+        | "fastify-websocket"
+        | "@nestjs/platform-ws"
+        | "uWebSockets.js"
+        | "uws"
+        | "koa-websocket"
+        | "@hocuspocus/server"
         | "@hono/node-ws" => (WebSocket, Server),
         _ => return None,
     })
@@ -166,8 +186,9 @@ pub fn python_library(name: &str) -> Option<(SocketProtocol, SocketRole)> {
         "websockets" | "simple-websocket" => (WebSocket, Both),
         "websocket-client" => (WebSocket, Client),
         "flask-sock" | "flask-sockets" | "gevent-websocket" | "channels" | "fastapi"
-        | "starlette" | "aiohttp" | "tornado" | "sanic" | "quart" | "litestar"
-        | "autobahn" => (WebSocket, Server),
+        | "starlette" | "aiohttp" | "tornado" | "sanic" | "quart" | "litestar" | "autobahn" => {
+            (WebSocket, Server)
+        }
         _ => return None,
     })
 }

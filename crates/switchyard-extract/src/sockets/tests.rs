@@ -137,7 +137,10 @@ fn javascript_path_options() {
         vec!["path /chat SocketIo Server"]
     );
     let legacy = "const io = require('socket.io')(server, { path: '/io' });\n";
-    assert_eq!(kinds(&[("index.js", legacy)]), vec!["path /io SocketIo Server"]);
+    assert_eq!(
+        kinds(&[("index.js", legacy)]),
+        vec!["path /io SocketIo Server"]
+    );
     let ws = "import { WebSocketServer } from 'ws';\nconst wss = new WebSocketServer({ server, path: '/live' });\nconst ws2 = new WebSocket.Server({ noServer: true, path: \"/feed\" });\n";
     assert_eq!(
         kinds(&[("ws.mjs", ws)]),
@@ -176,7 +179,8 @@ fn python_path_keywords() {
         kinds(&[("main.py", asgi)]),
         vec!["path /ws/socket.io SocketIo Server"]
     );
-    let client = "import socketio\nsio = socketio.Client()\nsio.connect(URL, socketio_path='/rt')\n";
+    let client =
+        "import socketio\nsio = socketio.Client()\nsio.connect(URL, socketio_path='/rt')\n";
     assert_eq!(
         kinds(&[("client.py", client)]),
         vec!["path /rt SocketIo Client"]
@@ -241,6 +245,9 @@ http {
     // `/api/` sets headers of its own, so it does not inherit the server's Upgrade.
     assert_eq!(
         kinds(&[("nginx/nginx.conf", conf)]),
-        vec!["upgrade /socket.io/ regex=false", "upgrade ^/ws/(.*)$ regex=true"]
+        vec![
+            "upgrade /socket.io/ regex=false",
+            "upgrade ^/ws/(.*)$ regex=true"
+        ]
     );
 }

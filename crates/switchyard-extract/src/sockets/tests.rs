@@ -251,3 +251,22 @@ http {
         ]
     );
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Arbitrary text (multi-byte characters, unbalanced brackets, stray quotes) in any of
+        /// the formats read here gives facts or nothing, never a panic.
+        #[test]
+        fn arbitrary_text(
+            text in "(socket|io\\(|path|: |= |'|\"|`|\\(|\\)|\\{|\\}|\\[|\\]|é|Ω|\n|new WebSocket\\(|socketio_path|require\\(|<|>|=|\\.|/| )*"
+        ) {
+            for path in ["src/a.ts", "app.py", "requirements.txt", "pyproject.toml", "Pipfile", "go.mod", "package.json"] {
+                let _ = sockets(&[(path, text.as_str())]);
+            }
+        }
+    }
+}

@@ -293,6 +293,9 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
         facts.services.push(app);
     }
 
+    let loose_sockets = std::mem::take(&mut facts.sockets);
+    facts.sockets = attribute_sockets(loose_sockets, facts, single_runtime_service.as_deref());
+
     // PORT=3001 in a host process's env is where it listens; in a container it is the
     // container port.
     for entry in &env {
@@ -324,6 +327,42 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
     facts.references = references;
     facts.env = env;
     facts.shared = shared;
+}
+
+/// Socket facts (libraries, paths, upgrading locations) belong to the services that own their
+/// file, else to the only runtime service, else to the repository's application service when
+/// there is one. They never create that application: a library alone is no service.
+fn attribute_sockets(
+    sockets: Vec<switchyard_model::SocketFact>,
+    facts: &RepoFacts,
+    single_runtime_service: Option<&str>,
+) -> Vec<switchyard_model::SocketFact> {
+    let application = facts
+        .services
+        .iter()
+        .any(|s| s.name == facts.repository)
+        .then_some(facts.repository.as_str());
+    let mut out = Vec::with_capacity(sockets.len());
+    for fact in sockets {
+        if fact.service.is_some() {
+            out.push(fact);
+            continue;
+        }
+        let mut owners = owners_of(&facts.services, &fact.location.path);
+        if owners.is_empty() {
+            owners.extend(single_runtime_service.or(application).map(str::to_string));
+        }
+        if owners.is_empty() {
+            out.push(fact);
+            continue;
+        }
+        for owner in owners {
+            let mut owned = fact.clone();
+            owned.service = Some(owner);
+            out.push(owned);
+        }
+    }
+    out
 }
 
 /// Items without a service, one copy per owner of the file they sit in (`owners_for`); an item

@@ -35,6 +35,8 @@ pub struct Registry {
 impl Default for Registry {
     fn default() -> Self {
         Self::new(vec![
+            // Records socket facts and lets the formats' own extractors read the file too.
+            Box::new(crate::sockets::SocketExtractor),
             Box::new(crate::compose::ComposeExtractor),
             Box::new(crate::kubernetes::KubernetesExtractor),
             Box::new(crate::dotenv::DotenvExtractor),

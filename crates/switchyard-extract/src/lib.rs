@@ -1,7 +1,7 @@
 //! Reads a repository's deployment files into [`RepoFacts`], every fact with a location.
 //!
 //! One module per format (compose, kubernetes, dotenv, nginx, traefik, workspace, federation,
-//! spring, config_urls, scripts), each behind the [`Extractor`] trait and listed in
+//! spring, config_urls, scripts, sockets), each behind the [`Extractor`] trait and listed in
 //! [`Registry`]. Extraction is pure: [`extract_files`] takes file texts and returns facts;
 //! [`extract_repository`] adds the walk over the disk (gitignore-aware, with [`Limits`]), and
 //! [`cache`] keeps results by content hash. Broken files become diagnostics; the rest of the
@@ -30,6 +30,7 @@ pub mod interpolate;
 pub mod kubernetes;
 pub mod nginx;
 pub mod scripts;
+pub mod sockets;
 pub mod source;
 pub mod spring;
 pub mod traefik;

@@ -1,6 +1,6 @@
 //! Facts about one repository, as `extract` produces them (pure, cacheable).
 
-use crate::Location;
+use crate::{ByteSpan, Location};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -19,6 +19,11 @@ pub struct RepoFacts {
     /// entry's file name, which `remotes` entries name the container they load).
     #[serde(default)]
     pub federation: Vec<FederationSettings>,
+    /// What a repository's packages say about real-time sockets: WebSocket and Socket.IO
+    /// libraries they depend on, socket paths their code configures, nginx locations that
+    /// upgrade connections. (Always written: the cache's MessagePack is positional.)
+    #[serde(default)]
+    pub sockets: Vec<SocketFact>,
     pub diagnostics: Vec<Diagnostic>,
     /// Number of files read (not skipped) for this repository.
     pub files_scanned: usize,
@@ -357,6 +362,81 @@ pub struct FederationSettings {
     /// `{ name, entry }`); other entries (a bare URL, as vite writes them) load whatever the
     /// URL serves, under any name.
     pub named_remotes: Vec<Location>,
+}
+
+/// One fact about real-time sockets, with the service it belongs to (loose until `attribute`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocketFact {
+    pub service: Option<String>,
+    pub kind: SocketFactKind,
+    /// The dependency line, the path literal, the nginx `location` argument.
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum SocketFactKind {
+    /// A dependency on a socket library (package.json, requirements*.txt, pyproject.toml,
+    /// Pipfile, go.mod), or native `new WebSocket(...)` in source code.
+    Library {
+        name: String,
+        protocol: SocketProtocol,
+        role: SocketRole,
+    },
+    /// A socket path written in code (`io(url, { path: '/rt' })`, `SocketIO(app, path=...)`,
+    /// `new WebSocketServer({ path: '/ws' })`), normalized to `/x` (no trailing slash).
+    Path {
+        path: String,
+        protocol: SocketProtocol,
+        role: SocketRole,
+    },
+    /// An nginx `location` whose proxied requests keep the `Upgrade` header
+    /// (`proxy_set_header Upgrade $http_upgrade`), directly or inherited from its `server`.
+    /// `block` is the byte span of the location's block: `proxy_pass` references inside it
+    /// are where the upgraded connections go.
+    UpgradeLocation {
+        prefix: String,
+        /// A regular-expression location (`~`, `~*`): its prefix is the pattern.
+        regex: bool,
+        block: ByteSpan,
+    },
+}
+
+/// The wire protocol a socket library speaks. Socket.IO runs over its own handshake
+/// (`/socket.io/?EIO=4…`), so a plain WebSocket client and a Socket.IO server do not talk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SocketProtocol {
+    SocketIo,
+    WebSocket,
+}
+
+impl SocketProtocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SocketIo => "Socket.IO",
+            Self::WebSocket => "plain WebSocket",
+        }
+    }
+}
+
+/// Which side of a connection a library (or a path option) is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SocketRole {
+    Client,
+    Server,
+    Both,
+}
+
+impl SocketRole {
+    pub fn client(self) -> bool {
+        matches!(self, Self::Client | Self::Both)
+    }
+
+    pub fn server(self) -> bool {
+        matches!(self, Self::Server | Self::Both)
+    }
 }
 
 /// A shared resource a service uses (volumes, networks, container names).

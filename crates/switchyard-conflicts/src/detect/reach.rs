@@ -61,7 +61,7 @@ pub fn is_websocket(key: Option<&str>, text: &str) -> bool {
 }
 
 /// Upper-cased words of a key: `REACT_APP_WS_URL` → `[REACT, APP, WS, URL]`, `wsUrl` → `[WS, URL]`.
-fn key_words(key: &str) -> Vec<String> {
+pub fn key_words(key: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     let mut current = String::new();
     let mut prev_lower = false;

@@ -4,6 +4,7 @@
 //! `include` is not followed (the included file is read on its own when it is in the repo).
 
 mod parse;
+mod upgrade;
 
 use crate::emit::record_address;
 use crate::extractor::{Extractor, Handled};
@@ -113,6 +114,7 @@ impl Extractor for NginxExtractor {
             out,
         };
         reader.directives(&tree);
+        upgrade::record(&tree, file, reader.out);
         let services = std::mem::take(&mut reader.services);
         out.services.extend(services);
         Handled::Yes

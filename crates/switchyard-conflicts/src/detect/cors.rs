@@ -247,8 +247,16 @@ struct PageOrigin<'a> {
     origin: Origin,
     stage: Stage,
     location: &'a Location,
-    /// How the origin was inferred, when it is worth saying (`vite preview`, `homepage`).
-    how: Option<&'static str>,
+    /// How the origin was inferred (`dev server`, `vite preview`, `homepage`…).
+    how: &'static str,
+}
+
+impl PageOrigin<'_> {
+    /// Whether the occurrence's detail says how (the dev server and domains speak for
+    /// themselves at their location).
+    fn says_how(&self) -> bool {
+        matches!(self.how, "vite preview" | "homepage" | "PUBLIC_URL")
+    }
 }
 
 /// What the fleet says about one frontend: its page origins and how its bundler exposes env.
@@ -278,18 +286,18 @@ fn frontend<'a>(fleet: &FleetIndex<'a>, front: &'a Service, repo_stage: Stage) -
         match &e.kind {
             EndpointKind::HostProcessPort { port } => {
                 let dev = is_dev_server_config(&e.location) || is_package_script(&e.location);
-                let stage = if dev {
-                    Stage::Named("development")
+                let (stage, how) = if dev {
+                    (Stage::Named("development"), "dev server")
                 } else {
-                    stage_of(&e.location.path, repo_stage)
+                    (stage_of(&e.location.path, repo_stage), "listen port")
                 };
-                push(Origin::Local(*port), stage, &e.location, None);
+                push(Origin::Local(*port), stage, &e.location, how);
             }
             EndpointKind::HostPort { start, .. } => push(
                 Origin::Local(*start),
                 stage_of(&e.location.path, repo_stage),
                 &e.location,
-                None,
+                "published port",
             ),
             EndpointKind::Domain { host, .. } if !host.starts_with('*') && host != "_" => push(
                 Origin::Domain {
@@ -298,7 +306,7 @@ fn frontend<'a>(fleet: &FleetIndex<'a>, front: &'a Service, repo_stage: Stage) -
                 },
                 stage_of(&e.location.path, repo_stage),
                 &e.location,
-                None,
+                "domain",
             ),
             _ => {}
         }
@@ -321,7 +329,7 @@ fn frontend<'a>(fleet: &FleetIndex<'a>, front: &'a Service, repo_stage: Stage) -
                         Origin::Local(port),
                         Stage::Named("production"),
                         &e.location,
-                        Some("vite preview"),
+                        "vite preview",
                     );
                 }
             }
@@ -344,11 +352,11 @@ fn frontend<'a>(fleet: &FleetIndex<'a>, front: &'a Service, repo_stage: Stage) -
                     },
                     stage,
                     &e.location,
-                    Some(if key == "homepage" {
+                    if key == "homepage" {
                         "homepage"
                     } else {
                         "PUBLIC_URL"
-                    }),
+                    },
                 );
             }
             _ => {}
@@ -484,6 +492,17 @@ impl Detector for CorsDetector {
                             && !page.origin.same_origin_as(address_text(r).unwrap_or(""))
                     })
                     .collect();
+                // `.env.production` overrides `.env` for its keys in a production build.
+                let page_calls: Vec<&(&Reference, Stage)> = page_calls
+                    .iter()
+                    .filter(|(r, stage)| {
+                        *stage != Stage::Any
+                            || !page_calls
+                                .iter()
+                                .any(|(o, s)| *s != Stage::Any && o.key == r.key)
+                    })
+                    .copied()
+                    .collect();
                 if page_calls.is_empty() {
                     continue;
                 }
@@ -519,14 +538,30 @@ impl Detector for CorsDetector {
                 {
                     continue;
                 }
+                // The lists to extend: those of the origin's kind (local or deployed) if any.
+                let of_kind: Vec<&AllowList<'_>> = in_force
+                    .iter()
+                    .filter(|l| match page.origin {
+                        Origin::Local(_) => l.has_local(),
+                        Origin::Domain { .. } => l.has_domain(),
+                    })
+                    .copied()
+                    .collect();
+                let to_extend = if of_kind.is_empty() { in_force } else { of_kind };
                 let group = groups
                     .entry((host, env, back.id.as_str(), page.origin.clone()))
                     .or_default();
                 group.fronts.push(front.id.clone());
-                group.preview_only &= page.how == Some("vite preview");
-                let detail = match page.how {
-                    Some(how) => format!("origin {} ({how})", page.origin.text()),
-                    None => format!("origin {}", page.origin.text()),
+                if group.origin_at.is_none() {
+                    let l = page.location;
+                    let at = format!("{}/{}:{}", l.repository, l.path, l.line);
+                    group.origin_at = Some(format!("{}, {at}", page.how));
+                }
+                group.preview_only &= page.how == "vite preview";
+                let detail = if page.says_how() {
+                    format!("origin {} ({})", page.origin.text(), page.how)
+                } else {
+                    format!("origin {}", page.origin.text())
                 };
                 group.occurrences.push(Occurrence {
                     repository: front.repository.clone(),
@@ -546,7 +581,7 @@ impl Detector for CorsDetector {
                         ),
                     });
                 }
-                for l in &in_force {
+                for l in &to_extend {
                     if let Origin::Local(p) = page.origin
                         && l.items.iter().any(|a| {
                             matches!(a, Allowed::Origin { host, port }
@@ -588,6 +623,8 @@ struct Group {
     preview_only: bool,
     /// `127.0.0.1:<port>` (or `[::1]`) is listed but the page is opened at `localhost`.
     loopback_alias: bool,
+    /// How and where the origin was inferred (`vite preview, web/vite.config.ts:4`).
+    origin_at: Option<String>,
 }
 
 impl Default for Group {
@@ -598,6 +635,7 @@ impl Default for Group {
             lists: Vec::new(),
             preview_only: true,
             loopback_alias: false,
+            origin_at: None,
         }
     }
 }
@@ -614,6 +652,11 @@ impl Group {
             .map(|(key, place)| format!("add {origin_text} to {key} in {place}"))
             .collect::<Vec<_>>()
             .join(" or ");
+        let at = self
+            .origin_at
+            .as_deref()
+            .map(|a| format!(" ({a})"))
+            .unwrap_or_default();
         let alias = if self.loopback_alias {
             " (127.0.0.1 is listed, but localhost and 127.0.0.1 are different origins)"
         } else {
@@ -631,7 +674,7 @@ impl Group {
             format!("cors:{back}:{origin_text}"),
             self.occurrences,
             format!(
-                "{} calls {back} from {origin_text}, which {back}'s CORS allow-list does not include{alias}; browsers will block the responses: {fix}",
+                "{} calls {back} from {origin_text}{at}, which {back}'s CORS allow-list does not include{alias}; browsers will block the responses: {fix}",
                 and_list(&self.fronts),
             ),
         )

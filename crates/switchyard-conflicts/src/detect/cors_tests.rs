@@ -302,9 +302,9 @@ fn fixture_fleet_findings() {
     assert_eq!(
         resources,
         [
-            "cors:api/api:http://localhost:4300",
-            "cors:api/api:http://localhost:5173",
             "cors:api/api:https://shop.example.com",
+            "cors:api/api:http://localhost:5173",
+            "cors:api/api:http://localhost:4300",
         ],
         "{text}"
     );

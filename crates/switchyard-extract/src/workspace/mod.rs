@@ -421,21 +421,6 @@ fn record_script_ports(
         let Some(script) = value.as_str() else {
             continue;
         };
-        if !frontend
-            && (scripts::is_server_script(name) || name == "preview")
-            && let Some(command) = scripts::frontend_server(script)
-        {
-            frontend = true;
-            emit::record_env(
-                out,
-                owner,
-                &Scope::Host,
-                &format!("scripts.{name}"),
-                command,
-                json::value_location(value, file),
-                Mechanism::Env,
-            );
-        }
         for port in scripts::script_ports(name, script) {
             let (number, location) = match port.origin {
                 PortOrigin::Explicit { start, end } => {
@@ -459,6 +444,21 @@ fn record_script_ports(
                 if port.preview { "PREVIEW_PORT" } else { "PORT" },
                 &number.to_string(),
                 location,
+                Mechanism::Env,
+            );
+        }
+        if !frontend
+            && (scripts::is_server_script(name) || name == "preview")
+            && let Some(command) = scripts::frontend_server(script)
+        {
+            frontend = true;
+            emit::record_env(
+                out,
+                owner,
+                &Scope::Host,
+                &format!("scripts.{name}"),
+                command,
+                json::value_location(value, file),
                 Mechanism::Env,
             );
         }

@@ -286,8 +286,14 @@ fn frontend<'a>(fleet: &FleetIndex<'a>, front: &'a Service, repo_stage: Stage) -
         match &e.kind {
             EndpointKind::HostProcessPort { port } => {
                 let dev = is_dev_server_config(&e.location) || is_package_script(&e.location);
+                // A dev server runs in development, unless the repository is said to be
+                // checked out for one environment (`switchyard.toml`).
                 let (stage, how) = if dev {
-                    (Stage::Named("development"), "dev server")
+                    let dev_stage = match repo_stage {
+                        Stage::Named(_) => repo_stage,
+                        _ => Stage::Named("development"),
+                    };
+                    (dev_stage, "dev server")
                 } else {
                     (stage_of(&e.location.path, repo_stage), "listen port")
                 };

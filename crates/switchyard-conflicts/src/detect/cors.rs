@@ -7,8 +7,8 @@
 //! published ports and the domains routed to it (nginx, Traefik, Ingress), and the URL it is
 //! deployed at (`homepage`, `PUBLIC_URL`). A backend's allow-lists come from its env (`.env`,
 //! compose, Kubernetes) and config files. The environment of each value is read from its file
-//! (`.env.staging`, `config/production.json`, `overlays/prod/`) or its repository's
-//! `switchyard.toml` environment; values of two different environments are never compared, and
+//! (`.env.staging`, `config/production.json`, `overlays/prod/`), its repository's
+//! `switchyard.toml` environment or its Kubernetes namespace (`shop-staging`); values of two different environments are never compared, and
 //! templates (`.env.example`) are never read as settings.
 
 use super::Detector;
@@ -18,7 +18,7 @@ use crate::{Conflict, ConflictKind, Occurrence, Severity};
 use std::collections::{BTreeMap, HashMap};
 use switchyard_link::address::{self, is_loopback};
 use switchyard_model::{
-    EndpointKind, EnvEntry, Location, Mechanism, Reference, Service, ServiceKind,
+    EndpointKind, EnvEntry, Location, Mechanism, Reference, Scope, Service, ServiceKind,
 };
 
 pub struct CorsDetector;
@@ -167,7 +167,10 @@ fn stage_of(path: &str, repo: Stage) -> Stage {
             .collect()
     };
     let name_words = words(name);
-    if name_words.iter().any(|w| TEMPLATE_WORDS.contains(&w.as_str())) {
+    if name_words
+        .iter()
+        .any(|w| TEMPLATE_WORDS.contains(&w.as_str()))
+    {
         return Stage::Template;
     }
     name_words
@@ -392,10 +395,24 @@ fn own_env<'a>(fleet: &FleetIndex<'a>, service: &'a Service) -> impl Iterator<It
         .filter(move |e| e.service.as_deref() == Some(service.name.as_str()))
 }
 
-/// The environment a repository's `switchyard.toml` names, as a stage.
-fn repo_stage(fleet: &FleetIndex<'_>, repository: &str) -> Stage {
-    let (_, env) = fleet.place(repository);
-    stage_word(&env.to_ascii_lowercase()).map_or(Stage::Any, Stage::Named)
+/// The environment a service runs in when its files do not say: its repository's
+/// `switchyard.toml` environment, else its one Kubernetes namespace (`shop-staging`).
+fn service_stage(fleet: &FleetIndex<'_>, service: &Service) -> Stage {
+    let (_, env) = fleet.place(&service.repository);
+    if let Some(stage) = stage_word(&env.to_ascii_lowercase()) {
+        return Stage::Named(stage);
+    }
+    let mut namespaces = service.scopes.iter().map(|s| match s {
+        Scope::Kubernetes { namespace } => Some(namespace.to_ascii_lowercase()),
+        _ => None,
+    });
+    match (namespaces.next(), namespaces.next()) {
+        (Some(Some(namespace)), None) => namespace
+            .split(['-', '_', '.'])
+            .find_map(stage_word)
+            .map_or(Stage::Any, Stage::Named),
+        _ => Stage::Any,
+    }
 }
 
 /// One allow-list of a backend.
@@ -454,7 +471,7 @@ impl Detector for CorsDetector {
             if env != back_env && env != DEFAULT_ENVIRONMENT && back_env != DEFAULT_ENVIRONMENT {
                 continue;
             }
-            let front_stage = repo_stage(fleet, &front.repository);
+            let front_stage = service_stage(fleet, front);
             let app = frontend(fleet, front, front_stage);
             // References the page makes: browser keys or a frontend's URLs, not proxies nor
             // WebSockets (browsers apply no CORS to those).
@@ -480,7 +497,7 @@ impl Detector for CorsDetector {
             if calls.is_empty() {
                 continue;
             }
-            let back_stage = repo_stage(fleet, &back.repository);
+            let back_stage = service_stage(fleet, back);
             let has_local = app
                 .origins
                 .iter()
@@ -533,9 +550,7 @@ impl Detector for CorsDetector {
                 // the production domain — unless the frontend has only that kind of origin.
                 let checked = match page.origin {
                     Origin::Local(_) => in_force.iter().any(|l| l.has_local()) || !has_domain,
-                    Origin::Domain { .. } => {
-                        in_force.iter().any(|l| l.has_domain()) || !has_local
-                    }
+                    Origin::Domain { .. } => in_force.iter().any(|l| l.has_domain()) || !has_local,
                 };
                 if !checked
                     || in_force
@@ -553,7 +568,11 @@ impl Detector for CorsDetector {
                     })
                     .copied()
                     .collect();
-                let to_extend = if of_kind.is_empty() { in_force } else { of_kind };
+                let to_extend = if of_kind.is_empty() {
+                    in_force
+                } else {
+                    of_kind
+                };
                 let group = groups
                     .entry((host, env, back.id.as_str(), page.origin.clone()))
                     .or_default();
@@ -703,9 +722,10 @@ fn allow_lists<'a>(fleet: &FleetIndex<'a>) -> HashMap<&'a str, Vec<AllowList<'a>
             if stage == Stage::Template {
                 continue;
             }
-            let (Some(items), Some(back)) =
-                (allow_list(&e.display), fleet.service(&facts.repository, service))
-            else {
+            let (Some(items), Some(back)) = (
+                allow_list(&e.display),
+                fleet.service(&facts.repository, service),
+            ) else {
                 continue;
             };
             out.entry(back.id.as_str()).or_default().push(AllowList {

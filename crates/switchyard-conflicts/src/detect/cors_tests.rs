@@ -193,7 +193,10 @@ fn environments_are_matched_by_file() {
         (".env.staging", Stage::Named("staging")),
         (".env.production.local", Stage::Named("production")),
         ("config/production.json", Stage::Named("production")),
-        ("k8s/overlays/prod/configmap.yaml", Stage::Named("production")),
+        (
+            "k8s/overlays/prod/configmap.yaml",
+            Stage::Named("production"),
+        ),
         ("docker-compose.dev.yml", Stage::Named("development")),
         (".env.example", Stage::Template),
         ("config/settings.sample.yaml", Stage::Template),
@@ -229,12 +232,32 @@ fn repositories_of_two_environments_are_not_compared() {
 }
 
 #[test]
-fn same_origin_calls_need_no_cors() {
-    assert!(Origin::Domain {
-        host: "app.example.com".into(),
-        secure: true
+fn kubernetes_namespaces_name_environments() {
+    // The backend runs in `shop-production`: its (file-less) list is production's, which the
+    // dev server is not checked against.
+    let mut fx = fixture("REACT_APP_API_URL", Some("http://localhost:3001"));
+    for r in &mut fx.model.repositories {
+        r.environment = "default".into();
     }
-    .same_origin_as("https://app.example.com/api"));
+    fx.model.services[1].scopes = vec![Scope::Kubernetes {
+        namespace: "shop-production".into(),
+    }];
+    assert!(run(&fx).is_empty());
+    fx.model.services[1].scopes = vec![Scope::Kubernetes {
+        namespace: "shop-dev".into(),
+    }];
+    assert_eq!(run(&fx).len(), 1);
+}
+
+#[test]
+fn same_origin_calls_need_no_cors() {
+    assert!(
+        Origin::Domain {
+            host: "app.example.com".into(),
+            secure: true
+        }
+        .same_origin_as("https://app.example.com/api")
+    );
     assert!(!Origin::Local(3000).same_origin_as("http://localhost:8080"));
     assert!(Origin::Local(3000).same_origin_as("http://localhost:3000/api"));
 }
@@ -293,7 +316,10 @@ fn fixture_fleet_findings() {
         .collect();
     let mut text = String::new();
     for c in &cors {
-        text.push_str(&format!("{} [{:?}]\n  {}\n", c.resource, c.severity, c.message));
+        text.push_str(&format!(
+            "{} [{:?}]\n  {}\n",
+            c.resource, c.severity, c.message
+        ));
         for o in &c.occurrences {
             text.push_str(&format!("  - {} {}\n", o.location, o.detail));
         }

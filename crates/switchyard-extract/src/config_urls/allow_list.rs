@@ -56,7 +56,10 @@ mod tests {
         assert!(is_allow_list("cors.origin", "origin"));
         assert!(is_allow_list("server.cors.origins", "origins"));
         assert!(is_allow_list("cors.allowedOrigins", "allowedOrigins"));
-        assert!(is_allow_list("app.security.allowed-origins", "allowed-origins"));
+        assert!(is_allow_list(
+            "app.security.allowed-origins",
+            "allowed-origins"
+        ));
         assert!(is_allow_list("CORS_ORIGINS", "CORS_ORIGINS"));
         assert!(is_allow_list("ALLOWED_ORIGINS", "ALLOWED_ORIGINS"));
         assert!(is_allow_list("CORS_RESOURCES./api/*.origins", "origins"));

@@ -307,7 +307,10 @@ fn cors_allow_lists_are_env_entries() {
     assert_eq!(
         env,
         [
-            ("CORS_ORIGINS", "http://localhost:3000 https://a.example.com"),
+            (
+                "CORS_ORIGINS",
+                "http://localhost:3000 https://a.example.com"
+            ),
             ("security.allowed-origins", "https://b.example.com"),
         ]
     );

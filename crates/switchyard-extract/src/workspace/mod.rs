@@ -485,7 +485,11 @@ fn configured_port(repo: &RepoFiles, dir: &str, server: &scripts::DevServer) -> 
         }
         let name = f.file_name();
         if server.config == Some("angular") && name == "angular.json" {
-            if parse_json(f).ok().flatten().is_some_and(|d| serve_port(&d).is_some()) {
+            if parse_json(f)
+                .ok()
+                .flatten()
+                .is_some_and(|d| serve_port(&d).is_some())
+            {
                 return Configured::Recorded;
             }
             continue;

@@ -239,7 +239,7 @@ fn is_dev_server_config(location: &Location) -> bool {
     name.contains(".config.") || name == "angular.json" || name == "project.json"
 }
 
-/// A port a `package.json` script listens on.
+/// A value of `package.json` (a script's port, `homepage`).
 fn is_package_script(location: &Location) -> bool {
     location.path.rsplit('/').next() == Some("package.json")
 }
@@ -342,14 +342,16 @@ fn frontend<'a>(fleet: &FleetIndex<'a>, front: &'a Service, repo_stage: Stage) -
                     );
                 }
             }
-            "homepage" | "PUBLIC_URL" => {
+            "PUBLIC_URL" => {
                 let Some(a) = address::parse(&e.display).into_iter().next() else {
                     continue;
                 };
                 if is_loopback(&a.host) || !e.display.contains("://") {
                     continue;
                 }
-                let stage = if key == "homepage" {
+                // package.json `homepage` (recorded as `PUBLIC_URL`): the production build's.
+                let homepage = is_package_script(&e.location);
+                let stage = if homepage {
                     Stage::Named("production")
                 } else {
                     stage_of(&e.location.path, repo_stage)
@@ -361,11 +363,7 @@ fn frontend<'a>(fleet: &FleetIndex<'a>, front: &'a Service, repo_stage: Stage) -
                     },
                     stage,
                     &e.location,
-                    if key == "homepage" {
-                        "homepage"
-                    } else {
-                        "PUBLIC_URL"
-                    },
+                    if homepage { "homepage" } else { "PUBLIC_URL" },
                 );
             }
             _ => {}

@@ -7,7 +7,7 @@
 //!
 //! For frontends it also records where the page is served, for CORS checks: the dev server a
 //! script runs (`scripts.dev=vite`), the `vite preview` port (`PREVIEW_PORT`), the deployed
-//! URL in `homepage`, and the dev-server port of `angular.json` / Nx `project.json`
+//! URL in `homepage` (as `PUBLIC_URL`, which CRA derives from it), and the dev-server port of `angular.json` / Nx `project.json`
 //! (`serve.options.port`).
 
 pub mod glob;
@@ -543,8 +543,9 @@ fn serve_port(doc: &Node) -> Option<(&Node, u16)> {
     serve_of(doc)
 }
 
-/// `homepage` (Create React App: where the built app is served) as an env entry, when it is an
-/// absolute URL: the deployed origin of the page. No reference: the app does not call it.
+/// `homepage` (Create React App: where the built app is served, its `PUBLIC_URL`) as a
+/// `PUBLIC_URL` env entry at the `homepage` value, when it is an absolute URL: the deployed
+/// origin of the page. No reference: the app does not call it.
 fn record_homepage(file: &SourceFile, manifest: &Node, owner: Option<&str>, out: &mut RepoFacts) {
     let Some(node) = manifest.get("homepage") else {
         return;
@@ -557,8 +558,8 @@ fn record_homepage(file: &SourceFile, manifest: &Node, owner: Option<&str>, out:
     }
     out.env.push(switchyard_model::EnvEntry {
         service: owner.map(str::to_string),
-        key: "homepage".to_string(),
-        display: switchyard_model::redact::redact_value("homepage", url),
+        key: "PUBLIC_URL".to_string(),
+        display: switchyard_model::redact::redact_value("PUBLIC_URL", url),
         value_hash: blake3::hash(url.as_bytes()).to_hex().to_string(),
         location: json::value_location(node, file),
     });

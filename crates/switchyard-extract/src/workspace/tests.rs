@@ -472,18 +472,18 @@ fn frontend_origins_for_cors() {
     let vite = "export default defineConfig({\n  server: { port: 5180 },\n  preview: { port: 4300 },\n});\n";
     let out = run(&[("package.json", package), ("vite.config.ts", vite)]);
     assert_eq!(
-        entries(&out, &["PORT", "PREVIEW_PORT", "homepage"]),
+        entries(&out, &["PORT", "PREVIEW_PORT", "PUBLIC_URL"]),
         [
             "scripts.dev=vite @ r/package.json:5:13",
             "PREVIEW_PORT=4300 @ r/vite.config.ts:3:20",
-            "homepage=https://shop.example.com/ @ r/package.json:3:16",
+            "PUBLIC_URL=https://shop.example.com/ @ r/package.json:3:16",
         ]
     );
     // Without `preview.port`, `vite preview` serves on 4173; a relative homepage is no origin.
     let package = package.replace("https://shop.example.com/", ".");
     let out = run(&[("package.json", &package)]);
     assert_eq!(
-        entries(&out, &["PORT", "PREVIEW_PORT", "homepage"]),
+        entries(&out, &["PORT", "PREVIEW_PORT", "PUBLIC_URL"]),
         [
             "PORT=5173 @ r/package.json:5:13",
             "scripts.dev=vite @ r/package.json:5:13",

@@ -100,6 +100,27 @@ fn missing_dev_origin() {
         c[0].message
             .contains("web/web calls api/api from http://localhost:3000")
     );
+    assert!(
+        c[0].message
+            .ends_with("add http://localhost:3000 to CORS_ORIGINS in api/.env:4"),
+        "{}",
+        c[0].message
+    );
+}
+
+#[test]
+fn localhost_and_127_0_0_1_are_different_origins() {
+    let c = run(&fixture(
+        "REACT_APP_API_URL",
+        Some("http://127.0.0.1:3000/"),
+    ));
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert!(
+        c[0].message
+            .contains("localhost and 127.0.0.1 are different origins"),
+        "{}",
+        c[0].message
+    );
 }
 
 #[test]
@@ -107,7 +128,8 @@ fn allowed_or_unchecked() {
     // Listed (127.0.0.1 and localhost are the same machine), or everything allowed.
     for list in [
         "http://localhost:3000",
-        "http://127.0.0.1:3000/",
+        "http://localhost:3000/",
+        "[\"http://localhost:3000\"]",
         "*",
         "/localhost/",
     ] {
@@ -161,4 +183,162 @@ fn production_domain_origin() {
     assert_eq!(c[0].resource, "cors:api/api:https://app.example.com");
     fx.facts_mut("api").env[0].display = "https://*.example.com".into();
     assert!(run(&fx).is_empty());
+}
+
+#[test]
+fn environments_are_matched_by_file() {
+    for (path, stage) in [
+        (".env", Stage::Any),
+        (".env.local", Stage::Any),
+        (".env.staging", Stage::Named("staging")),
+        (".env.production.local", Stage::Named("production")),
+        ("config/production.json", Stage::Named("production")),
+        (
+            "k8s/overlays/prod/configmap.yaml",
+            Stage::Named("production"),
+        ),
+        ("docker-compose.dev.yml", Stage::Named("development")),
+        (".env.example", Stage::Template),
+        ("config/settings.sample.yaml", Stage::Template),
+    ] {
+        assert_eq!(stage_of(path, Stage::Any), stage, "{path}");
+    }
+    assert_eq!(
+        stage_of(".env", Stage::Named("staging")),
+        Stage::Named("staging")
+    );
+    assert!(Stage::Named("staging").fits(Stage::Any));
+    assert!(!Stage::Named("staging").fits(Stage::Named("production")));
+    assert!(!Stage::Template.fits(Stage::Any));
+
+    // A staging frontend is not checked against the production allow-list.
+    let mut fx = fixture("REACT_APP_API_URL", Some("http://localhost:3001"));
+    fx.facts_mut("api").env[0].location = loc("api", ".env.production", 2);
+    assert!(run(&fx).is_empty());
+    fx.facts_mut("api").env[0].location = loc("api", ".env.development", 2);
+    assert_eq!(run(&fx).len(), 1);
+    // Nor against a template.
+    fx.facts_mut("api").env[0].location = loc("api", ".env.example", 2);
+    assert!(run(&fx).is_empty());
+}
+
+#[test]
+fn repositories_of_two_environments_are_not_compared() {
+    let mut fx = fixture("REACT_APP_API_URL", Some("http://localhost:3001"));
+    fx.model.repositories[1].environment = "staging".into();
+    assert!(run(&fx).is_empty());
+    fx.model.repositories[1].environment = "dev".into();
+    assert_eq!(run(&fx).len(), 1);
+}
+
+#[test]
+fn kubernetes_namespaces_name_environments() {
+    // The backend runs in `shop-production`: its (file-less) list is production's, which the
+    // dev server is not checked against.
+    let mut fx = fixture("REACT_APP_API_URL", Some("http://localhost:3001"));
+    for r in &mut fx.model.repositories {
+        r.environment = "default".into();
+    }
+    fx.model.services[1].scopes = vec![Scope::Kubernetes {
+        namespace: "shop-production".into(),
+    }];
+    assert!(run(&fx).is_empty());
+    fx.model.services[1].scopes = vec![Scope::Kubernetes {
+        namespace: "shop-dev".into(),
+    }];
+    assert_eq!(run(&fx).len(), 1);
+}
+
+#[test]
+fn same_origin_calls_need_no_cors() {
+    assert!(
+        Origin::Domain {
+            host: "app.example.com".into(),
+            secure: true
+        }
+        .same_origin_as("https://app.example.com/api")
+    );
+    assert!(!Origin::Local(3000).same_origin_as("http://localhost:8080"));
+    assert!(Origin::Local(3000).same_origin_as("http://localhost:3000/api"));
+}
+
+/// The fixture fleet of `fixtures/cors/`, read from disk as the CLI would.
+fn fixture_fleet() -> Vec<Conflict> {
+    use switchyard_extract::source::RepoFiles;
+    use switchyard_extract::{Registry, extract_files};
+    fn add(files: &mut RepoFiles, root: &std::path::Path, dir: &std::path::Path) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                add(files, root, &path);
+            } else if let (Ok(text), Ok(rel)) =
+                (std::fs::read_to_string(&path), path.strip_prefix(root))
+            {
+                files.add_text(rel.to_string_lossy().replace('\\', "/"), text);
+            }
+        }
+    }
+    let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cors");
+    let names = ["admin", "api", "portal", "shop", "web-vite", "worker"];
+    let registry = Registry::default();
+    let repositories: Vec<switchyard_model::Repository> =
+        names.iter().map(|n| repo(n, "local", "default")).collect();
+    let facts: Vec<switchyard_model::RepoFacts> = names
+        .iter()
+        .map(|n| {
+            let mut files = RepoFiles::new(*n);
+            add(&mut files, &base.join(n), &base.join(n));
+            extract_files(files, &registry)
+        })
+        .collect();
+    let model = switchyard_link::link(&repositories, &facts);
+    let facts: Vec<_> = facts.into_iter().map(std::sync::Arc::new).collect();
+    crate::detect::detect(
+        crate::FleetInput {
+            model: &model,
+            facts: &facts,
+            lookup: &crate::Lookup::default(),
+        },
+        &[],
+    )
+}
+
+#[test]
+fn fixture_fleet_findings() {
+    let all = fixture_fleet();
+    let cors: Vec<&Conflict> = all
+        .iter()
+        .filter(|c| c.kind == ConflictKind::CorsMissingOrigin)
+        .collect();
+    let mut text = String::new();
+    for c in &cors {
+        text.push_str(&format!(
+            "{} [{:?}]\n  {}\n",
+            c.resource, c.severity, c.message
+        ));
+        for o in &c.occurrences {
+            text.push_str(&format!("  - {} {}\n", o.location, o.detail));
+        }
+    }
+    let resources: Vec<&str> = cors.iter().map(|c| c.resource.as_str()).collect();
+    assert_eq!(
+        resources,
+        [
+            "cors:api/api:https://shop.example.com",
+            "cors:api/api:http://localhost:5173",
+            "cors:api/api:http://localhost:4300",
+        ],
+        "{text}"
+    );
+    // Look-alikes: the staging admin app (listed in its environment), the same-origin portal,
+    // the server-side worker, the shop's dev server (listed) and the `.env.example` `*`.
+    assert!(!text.contains("admin"), "{text}");
+    assert!(!text.contains("portal"), "{text}");
+    assert!(!text.contains("worker"), "{text}");
+    assert!(!text.contains(".env.example"), "{text}");
+    insta::assert_snapshot!(text);
 }

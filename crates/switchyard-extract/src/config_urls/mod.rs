@@ -4,10 +4,12 @@
 //!
 //! This is the registry's fallback: it only sees YAML/JSON no earlier extractor took. Values are
 //! judged by `emit` from the value and its last key (`url`, `host`…); the reference keeps the
-//! whole key path (`datasources[0].url`). A per-environment file (`environments/staging.json`)
-//! also records its values as env entries (key = the key path) for env drift; nothing else is
-//! recorded: no services.
+//! whole key path (`datasources[0].url`). CORS allow-lists (`cors.origin`, `CORS_ORIGINS`…) are
+//! recorded as env entries under their key path ([`allow_list`]); a per-environment file
+//! (`environments/staging.json`) also records its values as env entries (key = the key path) for
+//! env drift; nothing else is recorded: no services.
 
+pub mod allow_list;
 pub mod json;
 
 use crate::emit;
@@ -262,6 +264,20 @@ impl Walker<'_> {
                         self.path.push('.');
                     }
                     self.path.push_str(k);
+                    if allow_list::is_allow_list(&self.path, k)
+                        && let Some(list) = allow_list::allow_list_value(value)
+                    {
+                        let location = json::value_location(value, self.file);
+                        emit::record_env(
+                            self.out,
+                            None,
+                            &Scope::Host,
+                            &self.path,
+                            &list,
+                            location,
+                            Mechanism::Url,
+                        );
+                    }
                     self.walk(value, k, depth + 1);
                     self.path.truncate(len);
                 }

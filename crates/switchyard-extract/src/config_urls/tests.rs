@@ -315,3 +315,40 @@ fn per_environment_files_record_their_values_as_env() {
         assert_eq!(is_per_environment_file(path), yes, "{path}");
     }
 }
+
+#[test]
+fn cors_allow_lists_are_env_entries() {
+    let json = r#"{
+  "cors": { "origin": ["http://localhost:5173", "https://app.example.com"], "credentials": true },
+  "socket": { "origin": "https://ws.example.com" }
+}"#;
+    let out = extract("config/default.json", json);
+    let env: Vec<String> = out
+        .env
+        .iter()
+        .map(|e| format!("{}={} @ {}", e.key, e.display, e.location))
+        .collect();
+    assert_eq!(
+        env,
+        ["cors.origin=http://localhost:5173,https://app.example.com @ r/config/default.json:2:23"]
+    );
+    // An allow-list names callers: never a reference.
+    assert!(texts(&out).is_empty(), "{:?}", texts(&out));
+    let yaml = "CORS_ORIGINS: http://localhost:3000 https://a.example.com\nsecurity:\n  allowed-origins:\n    - https://b.example.com\n  cors:\n    origin: true\n";
+    let out = extract("config/settings.yaml", yaml);
+    let env: Vec<(&str, &str)> = out
+        .env
+        .iter()
+        .map(|e| (e.key.as_str(), e.display.as_str()))
+        .collect();
+    assert_eq!(
+        env,
+        [
+            (
+                "CORS_ORIGINS",
+                "http://localhost:3000 https://a.example.com"
+            ),
+            ("security.allowed-origins", "https://b.example.com"),
+        ]
+    );
+}

@@ -96,6 +96,8 @@ pub struct FederationConfig {
     pub shared: Vec<SharedDep>,
     /// `devServer.port` (webpack/rspack) or `server.port` (vite).
     pub dev_port: Option<Located<u16>>,
+    /// `preview.port` (vite): where `vite preview` serves the production build.
+    pub preview_port: Option<Located<u16>>,
     /// Where the dev server (`devServer.proxy`, vite `server.proxy`) or Next.js `rewrites`
     /// forward requests: addresses this application calls server-side.
     pub proxy_targets: Vec<Located<String>>,
@@ -121,6 +123,7 @@ pub fn parse_federation(text: &str) -> FederationConfig {
         js.read_federation_object(open, &mut config);
     }
     config.dev_port = js.dev_port();
+    config.preview_port = js.object_port("preview");
     config.proxy_targets = js.proxy_targets();
     config
 }
@@ -597,6 +600,33 @@ impl Js<'_> {
                 {
                     return Some(port);
                 }
+            }
+        }
+        None
+    }
+
+    /// The `port` of the object under `key` (`preview: { port: 4173 }`), first found.
+    fn object_port(&self, key: &str) -> Option<Located<u16>> {
+        for (i, t) in self.toks.iter().enumerate() {
+            let is_key = match t.kind {
+                Kind::Ident => t.is(self.src, key),
+                Kind::Str => scan::string_value(self.src, t) == key,
+                _ => false,
+            } && self.is(i + 1, ":");
+            if !is_key {
+                continue;
+            }
+            let end = self.value_end(i + 2, self.toks.len());
+            let Some(open) = self.object_in((i + 2, end)) else {
+                continue;
+            };
+            if let Some(port) = self
+                .object_props(open)
+                .into_iter()
+                .find(|p| p.key == "port")
+                .and_then(|p| self.port_in(p.value, 0))
+            {
+                return Some(port);
             }
         }
         None

@@ -4,6 +4,11 @@
 //! A package.json is a member when the nearest enclosing workspace root lists its directory in
 //! its globs. Non-members (plain apps) get loose facts only: the CRA `proxy` URL and the port
 //! their `dev`/`start` scripts listen on, attributed later to whoever owns the file.
+//!
+//! For frontends it also records where the page is served, for CORS checks: the dev server a
+//! script runs (`scripts.dev=vite`), the `vite preview` port (`PREVIEW_PORT`), the deployed
+//! URL in `homepage` (as `PUBLIC_URL`, which CRA derives from it), and the dev-server port of `angular.json` / Nx `project.json`
+//! (`serve.options.port`).
 
 pub mod glob;
 pub mod scripts;
@@ -192,7 +197,7 @@ impl Extractor for WorkspaceExtractor {
     fn accepts(&self, path: &str) -> bool {
         matches!(
             file_name(path),
-            "package.json" | "pnpm-workspace.yaml" | "lerna.json"
+            "package.json" | "pnpm-workspace.yaml" | "lerna.json" | "angular.json" | "project.json"
         ) && !path.split('/').any(|d| d == "node_modules")
     }
 
@@ -208,6 +213,26 @@ impl Extractor for WorkspaceExtractor {
             "lerna.json" => {
                 if let Err(diagnostic) = parse_json(file) {
                     out.diagnostics.push(diagnostic);
+                }
+                return Handled::Yes;
+            }
+            "angular.json" | "project.json" => {
+                match parse_json(file) {
+                    Ok(Some(doc)) => {
+                        if let Some(port) = serve_port(&doc) {
+                            emit::record_env(
+                                out,
+                                None,
+                                &Scope::Host,
+                                "PORT",
+                                &port.1.to_string(),
+                                json::value_location(port.0, file),
+                                Mechanism::Env,
+                            );
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(diagnostic) => out.diagnostics.push(diagnostic),
                 }
                 return Handled::Yes;
             }
@@ -254,6 +279,7 @@ impl Extractor for WorkspaceExtractor {
         };
         record_proxy(file, &manifest, owner.as_deref(), out);
         record_script_ports(file, repo, &manifest, owner.as_deref(), out);
+        record_homepage(file, &manifest, owner.as_deref(), out);
         Handled::Yes
     }
 }
@@ -486,7 +512,9 @@ fn record_proxy(file: &SourceFile, manifest: &Node, owner: Option<&str>, out: &m
 }
 
 /// `PORT` env entries for the ports the scripts listen on (attribute turns them into the
-/// owner's listening ports). Defaults are skipped when a config or `.env` sets the port.
+/// owner's listening ports; `PREVIEW_PORT` for `vite preview`, which is no dev server). Defaults
+/// are skipped when a config or `.env` sets the port. The first script that runs a frontend
+/// server is recorded as `scripts.<name>=<command>`: the package is a browser app.
 fn record_script_ports(
     file: &SourceFile,
     repo: &RepoFiles,
@@ -497,61 +525,154 @@ fn record_script_ports(
     let Some(scripts) = manifest.get("scripts") else {
         return;
     };
-    let mut seen: Vec<u16> = Vec::new();
+    let mut seen: Vec<(u16, bool)> = Vec::new();
+    let mut frontend = false;
     for (name, _, value) in scripts.entries() {
         let Some(script) = value.as_str() else {
             continue;
         };
         for port in scripts::script_ports(name, script) {
-            let location = match port.origin {
-                PortOrigin::Explicit { start, end } => json::sub_location(value, file, start, end),
-                PortOrigin::Default(server) => {
-                    if default_overridden(repo, file.dir(), server) {
-                        continue;
-                    }
-                    json::value_location(value, file)
+            let (number, location) = match port.origin {
+                PortOrigin::Explicit { start, end } => {
+                    (port.port, json::sub_location(value, file, start, end))
                 }
+                PortOrigin::Default(server) => match configured_port(repo, file.dir(), server) {
+                    Configured::No => (port.port, json::value_location(value, file)),
+                    Configured::Recorded => continue,
+                    // `preview.port` of vite.config: recorded here, as nobody else does.
+                    Configured::At(number, location) => (number, location),
+                },
             };
-            if seen.contains(&port.port) {
+            if seen.contains(&(number, port.preview)) {
                 continue;
             }
-            seen.push(port.port);
+            seen.push((number, port.preview));
             emit::record_env(
                 out,
                 owner,
                 &Scope::Host,
-                "PORT",
-                &port.port.to_string(),
+                if port.preview { "PREVIEW_PORT" } else { "PORT" },
+                &number.to_string(),
                 location,
+                Mechanism::Env,
+            );
+        }
+        if !frontend
+            && (scripts::is_server_script(name) || name == "preview")
+            && let Some(command) = scripts::frontend_server(script)
+        {
+            frontend = true;
+            emit::record_env(
+                out,
+                owner,
+                &Scope::Host,
+                &format!("scripts.{name}"),
+                command,
+                json::value_location(value, file),
                 Mechanism::Env,
             );
         }
     }
 }
 
+/// Whether a config replaces a dev server's default port.
+enum Configured {
+    No,
+    /// Yes, and another extractor records that port.
+    Recorded,
+    /// Yes: this port at this place.
+    At(u16, switchyard_model::Location),
+}
+
 /// Whether the default port of `server` is replaced by a bundler config of `dir` that sets a
-/// dev port (the federation extractor records that one) or by `PORT` in a `.env` of `dir`.
-fn default_overridden(repo: &RepoFiles, dir: &str, server: &scripts::DevServer) -> bool {
-    repo.files().iter().any(|f| {
+/// dev port (the federation extractor records that one), by `preview.port` of a vite config,
+/// by `serve.options.port` of an `angular.json` (recorded when that file is read), or by
+/// `PORT` in a `.env` of `dir`.
+fn configured_port(repo: &RepoFiles, dir: &str, server: &scripts::DevServer) -> Configured {
+    for f in repo.files() {
         if f.dir() != dir {
-            return false;
+            continue;
         }
         let name = f.file_name();
+        if server.config == Some("angular") && name == "angular.json" {
+            if parse_json(f)
+                .ok()
+                .flatten()
+                .is_some_and(|d| serve_port(&d).is_some())
+            {
+                return Configured::Recorded;
+            }
+            continue;
+        }
         if let Some(tool) = server.config
             && crate::federation::is_port_config_for(tool, name)
         {
-            return crate::federation::parse_federation(&f.text)
-                .dev_port
-                .is_some();
+            let config = crate::federation::parse_federation(&f.text);
+            if server.preview {
+                if let Some(port) = config.preview_port {
+                    return Configured::At(port.value, f.location(port.span.start, port.span.end));
+                }
+            } else if config.dev_port.is_some() {
+                return Configured::Recorded;
+            }
+            continue;
         }
-        server.honors_port_env
+        if server.honors_port_env
             && name.starts_with(".env")
             && f.text.lines().any(|l| {
                 l.trim_start()
                     .trim_start_matches("export ")
                     .starts_with("PORT=")
             })
-    })
+        {
+            return Configured::Recorded;
+        }
+    }
+    Configured::No
+}
+
+/// `serve.options.port` of an Angular workspace (`projects.<p>.architect.serve`) or an Nx
+/// `project.json` (`targets.serve`): the node holding the port, and the port.
+fn serve_port(doc: &Node) -> Option<(&Node, u16)> {
+    fn port_of(target: Option<&Node>) -> Option<(&Node, u16)> {
+        let node = target?.get("options")?.get("port")?;
+        let port = node
+            .as_str()
+            .and_then(|p| p.trim().parse::<u16>().ok())
+            .filter(|p| *p > 0)?;
+        Some((node, port))
+    }
+    fn serve_of(project: &Node) -> Option<(&Node, u16)> {
+        ["architect", "targets"]
+            .iter()
+            .find_map(|k| port_of(project.get(k).and_then(|t| t.get("serve"))))
+    }
+    if let Some(projects) = doc.get("projects").filter(|p| p.as_map().is_some()) {
+        return projects.entries().find_map(|(_, _, p)| serve_of(p));
+    }
+    serve_of(doc)
+}
+
+/// `homepage` (Create React App: where the built app is served, its `PUBLIC_URL`) as a
+/// `PUBLIC_URL` env entry at the `homepage` value, when it is an absolute URL: the deployed
+/// origin of the page. No reference: the app does not call it.
+fn record_homepage(file: &SourceFile, manifest: &Node, owner: Option<&str>, out: &mut RepoFacts) {
+    let Some(node) = manifest.get("homepage") else {
+        return;
+    };
+    let Some(url) = node.as_str().map(str::trim) else {
+        return;
+    };
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return;
+    }
+    out.env.push(switchyard_model::EnvEntry {
+        service: owner.map(str::to_string),
+        key: "PUBLIC_URL".to_string(),
+        display: switchyard_model::redact::redact_value("PUBLIC_URL", url),
+        value_hash: blake3::hash(url.as_bytes()).to_hex().to_string(),
+        location: json::value_location(node, file),
+    });
 }
 
 #[cfg(test)]

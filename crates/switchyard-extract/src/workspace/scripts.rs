@@ -1,5 +1,6 @@
 //! Ports that package.json scripts listen on: `PORT=3000 react-scripts start`, `vite --port 5173`,
-//! `next dev -p 3001`, and the defaults of well-known dev servers when no port is given.
+//! `next dev -p 3001`, and the defaults of well-known dev servers when no port is given
+//! (`vite` 5173, `vite preview` 4173, CRA/Next 3000, Angular 4200, Expo 8081…).
 
 /// Where a script's port comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +15,9 @@ pub enum PortOrigin {
 pub struct ScriptPort {
     pub port: u16,
     pub origin: PortOrigin,
+    /// The port of a preview server (`vite preview`): it serves the production build for a
+    /// look before deploying, beside the dev server.
+    pub preview: bool,
 }
 
 /// A dev server with a default port.
@@ -26,18 +30,21 @@ pub struct DevServer {
     pub port: u16,
     /// The server reads `PORT` from a `.env` file beside it.
     pub honors_port_env: bool,
-    /// Config files whose dev-server port replaces the default (`vite`, `webpack`).
+    /// Config files whose dev-server port replaces the default (`vite`, `webpack`, `angular`).
     pub config: Option<&'static str>,
+    /// A preview server of the production build (`vite preview`), not the dev server.
+    pub preview: bool,
 }
 
 /// Dev servers whose default port is assumed when a `dev`/`start` script runs them bare.
-pub static DEV_SERVERS: [DevServer; 9] = [
+pub static DEV_SERVERS: [DevServer; 12] = [
     DevServer {
         commands: &["react-scripts", "craco", "react-app-rewired"],
         subcommands: &[Some("start")],
         port: 3000,
         honors_port_env: true,
         config: None,
+        preview: false,
     },
     DevServer {
         commands: &["next"],
@@ -46,6 +53,7 @@ pub static DEV_SERVERS: [DevServer; 9] = [
         // Next.js starts its server before it reads `.env` files.
         honors_port_env: false,
         config: None,
+        preview: false,
     },
     DevServer {
         commands: &["vite"],
@@ -53,6 +61,7 @@ pub static DEV_SERVERS: [DevServer; 9] = [
         port: 5173,
         honors_port_env: false,
         config: Some("vite"),
+        preview: false,
     },
     DevServer {
         commands: &["webpack", "webpack-cli"],
@@ -60,6 +69,7 @@ pub static DEV_SERVERS: [DevServer; 9] = [
         port: 8080,
         honors_port_env: false,
         config: Some("webpack"),
+        preview: false,
     },
     DevServer {
         commands: &["webpack-dev-server"],
@@ -67,13 +77,15 @@ pub static DEV_SERVERS: [DevServer; 9] = [
         port: 8080,
         honors_port_env: false,
         config: Some("webpack"),
+        preview: false,
     },
     DevServer {
         commands: &["ng"],
         subcommands: &[Some("serve")],
         port: 4200,
         honors_port_env: false,
-        config: None,
+        config: Some("angular"),
+        preview: false,
     },
     DevServer {
         commands: &["vue-cli-service"],
@@ -81,6 +93,7 @@ pub static DEV_SERVERS: [DevServer; 9] = [
         port: 8080,
         honors_port_env: false,
         config: None,
+        preview: false,
     },
     DevServer {
         commands: &["nuxt", "nuxi"],
@@ -88,6 +101,7 @@ pub static DEV_SERVERS: [DevServer; 9] = [
         port: 3000,
         honors_port_env: true,
         config: None,
+        preview: false,
     },
     DevServer {
         commands: &["astro"],
@@ -95,7 +109,48 @@ pub static DEV_SERVERS: [DevServer; 9] = [
         port: 4321,
         honors_port_env: false,
         config: None,
+        preview: false,
     },
+    DevServer {
+        commands: &["vite"],
+        subcommands: &[Some("preview")],
+        port: 4173,
+        honors_port_env: false,
+        config: Some("vite"),
+        preview: true,
+    },
+    // Expo's Metro bundler serves the app (and, since SDK 49, its web build) on 8081.
+    DevServer {
+        commands: &["expo"],
+        subcommands: &[Some("start")],
+        port: 8081,
+        honors_port_env: false,
+        config: None,
+        preview: false,
+    },
+    // `expo web` (before SDK 49): the webpack dev server of the web build.
+    DevServer {
+        commands: &["expo"],
+        subcommands: &[Some("web")],
+        port: 19006,
+        honors_port_env: false,
+        config: None,
+        preview: false,
+    },
+];
+
+/// Commands that serve a browser application (dev servers, static servers of a build): a
+/// package whose scripts run one is a frontend, its page calls backends from its origin.
+const FRONTEND_COMMANDS: [&str; 9] = [
+    "serve",
+    "http-server",
+    "live-server",
+    "parcel",
+    "gatsby",
+    "sirv",
+    "vue-cli-service",
+    "astro",
+    "ng",
 ];
 
 /// Commands where `-p <n>` means the listening port (elsewhere `-p` means other things).
@@ -144,6 +199,31 @@ pub fn is_server_script(name: &str) -> bool {
     matches!(base, "dev" | "start" | "serve" | "develop")
 }
 
+/// Whether a script name runs the preview of a build (`preview`: `vite preview`).
+fn is_preview_script(name: &str) -> bool {
+    name.split(':').next().unwrap_or(name) == "preview"
+}
+
+/// The browser-app server a script runs (`vite`, `react-scripts`, `ng`, `serve`…), if any: the
+/// sign that the package is a frontend whose page makes the calls of its env.
+pub fn frontend_server(script: &str) -> Option<&'static str> {
+    segments(script).iter().find_map(|words| {
+        words.iter().enumerate().find_map(|(i, (_, w))| {
+            // `npm run serve` names a script of the package, not the `serve` command.
+            if i > 0 && words.get(i - 1).is_some_and(|(_, p)| *p == "run") {
+                return None;
+            }
+            let command = command_name(w);
+            DEV_SERVERS
+                .iter()
+                .flat_map(|s| s.commands.iter())
+                .chain(FRONTEND_COMMANDS.iter())
+                .find(|c| **c == command)
+                .copied()
+        })
+    })
+}
+
 /// The ports a script listens on. Explicit ports win: a default is only returned for a
 /// `dev`/`start` script that states no port at all.
 pub fn script_ports(name: &str, script: &str) -> Vec<ScriptPort> {
@@ -156,12 +236,13 @@ pub fn script_ports(name: &str, script: &str) -> Vec<ScriptPort> {
     for words in &segments {
         explicit_ports(words, &mut ports);
     }
-    if ports.is_empty() && is_server_script(name) {
+    if ports.is_empty() && (is_server_script(name) || is_preview_script(name)) {
         for words in &segments {
             if let Some(server) = default_server(words) {
                 ports.push(ScriptPort {
                     port: server.port,
                     origin: PortOrigin::Default(server),
+                    preview: server.preview,
                 });
                 break;
             }
@@ -214,6 +295,7 @@ fn port_number(text: &str) -> Option<u16> {
 }
 
 fn explicit_ports(words: &[Word<'_>], out: &mut Vec<ScriptPort>) {
+    let preview = default_server(words).is_some_and(|s| s.preview);
     let mut push = |port: u16, start: usize, len: usize| {
         if !out.iter().any(|p| p.port == port) {
             out.push(ScriptPort {
@@ -222,6 +304,7 @@ fn explicit_ports(words: &[Word<'_>], out: &mut Vec<ScriptPort>) {
                     start,
                     end: start + len,
                 },
+                preview,
             });
         }
     };
@@ -263,15 +346,17 @@ fn explicit_ports(words: &[Word<'_>], out: &mut Vec<ScriptPort>) {
 fn default_server(words: &[Word<'_>]) -> Option<&'static DevServer> {
     for (i, (_, word)) in words.iter().enumerate() {
         let command = command_name(word);
-        let Some(server) = DEV_SERVERS.iter().find(|s| s.commands.contains(&command)) else {
+        if !DEV_SERVERS.iter().any(|s| s.commands.contains(&command)) {
             continue;
-        };
+        }
         // The subcommand is the next non-flag word (`vite --host` has none).
         let sub = words
             .get(i + 1)
             .map(|(_, w)| *w)
             .filter(|w| !w.starts_with('-'));
-        return server.subcommands.contains(&sub).then_some(server);
+        return DEV_SERVERS
+            .iter()
+            .find(|s| s.commands.contains(&command) && s.subcommands.contains(&sub));
     }
     None
 }
@@ -339,7 +424,6 @@ mod tests {
     #[test]
     fn no_port_where_none_is_listened() {
         assert!(ports("build", "vite build").is_empty());
-        assert!(ports("preview", "vite preview").is_empty());
         assert!(ports("dev", "vite build --watch").is_empty());
         assert!(ports("start", "node server.js").is_empty());
         assert!(ports("dev", "tsc -p tsconfig.json --watch").is_empty());
@@ -351,6 +435,38 @@ mod tests {
         assert!(ports("dev", "docker run -p 3000:80 app").is_empty());
         // Defaults are for dev/start scripts only.
         assert!(ports("watch", "vite").is_empty());
+    }
+
+    #[test]
+    fn preview_and_expo_servers() {
+        assert_eq!(ports("preview", "vite preview"), [(4173, Some("vite"))]);
+        assert!(script_ports("preview", "vite preview")[0].preview);
+        let explicit = script_ports("preview", "vite preview --port 4000");
+        assert_eq!(explicit.len(), 1);
+        assert_eq!((explicit[0].port, explicit[0].preview), (4000, true));
+        assert!(!script_ports("dev", "vite --port 5174")[0].preview);
+        assert_eq!(ports("start", "expo start"), [(8081, Some("expo"))]);
+        assert_eq!(ports("start", "expo start --web"), [(8081, Some("expo"))]);
+        assert!(ports("web", "expo web").is_empty());
+        assert_eq!(ports("start:web", "expo web"), [(19006, Some("expo"))]);
+        assert_eq!(ports("dev", "npx expo start --port 8082"), [(8082, None)]);
+        // Not a server: `vite build`, `expo export`.
+        assert!(ports("preview", "vite build").is_empty());
+        assert!(ports("start", "expo export").is_empty());
+    }
+
+    #[test]
+    fn frontend_servers() {
+        assert_eq!(frontend_server("vite --port 5174"), Some("vite"));
+        assert_eq!(
+            frontend_server("cross-env PORT=3006 react-scripts start"),
+            Some("react-scripts")
+        );
+        assert_eq!(frontend_server("serve -s build -l 3000"), Some("serve"));
+        assert_eq!(frontend_server("ng serve --port 4201"), Some("ng"));
+        assert_eq!(frontend_server("PORT=4000 node server.js"), None);
+        assert_eq!(frontend_server("npm run serve"), None);
+        assert_eq!(frontend_server("json-server db.json --port 4000"), None);
     }
 
     #[test]

@@ -537,3 +537,94 @@ mod properties {
         }
     }
 }
+
+/// `key=display @ location` of the entries under `keys`.
+fn entries(out: &RepoFacts, keys: &[&str]) -> Vec<String> {
+    out.env
+        .iter()
+        .filter(|e| keys.contains(&e.key.as_str()) || e.key.starts_with("scripts."))
+        .map(|e| format!("{}={} @ {}", e.key, e.display, e.location))
+        .collect()
+}
+
+#[test]
+fn frontend_origins_for_cors() {
+    let package = r#"{
+  "name": "web",
+  "homepage": "https://shop.example.com/",
+  "scripts": {
+    "dev": "vite",
+    "preview": "vite preview"
+  }
+}"#;
+    let vite = "export default defineConfig({\n  server: { port: 5180 },\n  preview: { port: 4300 },\n});\n";
+    let out = run(&[("package.json", package), ("vite.config.ts", vite)]);
+    assert_eq!(
+        entries(&out, &["PORT", "PREVIEW_PORT", "PUBLIC_URL"]),
+        [
+            "scripts.dev=vite @ r/package.json:5:13",
+            "PREVIEW_PORT=4300 @ r/vite.config.ts:3:20",
+            "PUBLIC_URL=https://shop.example.com/ @ r/package.json:3:16",
+        ]
+    );
+    // Without `preview.port`, `vite preview` serves on 4173; a relative homepage is no origin.
+    let package = package.replace("https://shop.example.com/", ".");
+    let out = run(&[("package.json", &package)]);
+    assert_eq!(
+        entries(&out, &["PORT", "PREVIEW_PORT", "PUBLIC_URL"]),
+        [
+            "PORT=5173 @ r/package.json:5:13",
+            "scripts.dev=vite @ r/package.json:5:13",
+            "PREVIEW_PORT=4173 @ r/package.json:6:17",
+        ]
+    );
+    // A Node server is no frontend: its port is recorded, no `scripts.*` marker.
+    let out = run(&[(
+        "package.json",
+        r#"{"scripts": {"start": "PORT=4000 node server.js"}}"#,
+    )]);
+    assert_eq!(
+        entries(&out, &["PORT"]),
+        ["PORT=4000 @ r/package.json:1:29"]
+    );
+}
+
+#[test]
+fn angular_serve_port_replaces_the_default() {
+    let angular = r#"{
+  "projects": {
+    "admin": {
+      "architect": {
+        "serve": { "builder": "@angular-devkit/build-angular:dev-server", "options": { "port": 4201 } }
+      }
+    }
+  }
+}"#;
+    let package = r#"{"name": "admin", "scripts": {"start": "ng serve"}}"#;
+    let out = run(&[("angular.json", angular), ("package.json", package)]);
+    assert_eq!(
+        entries(&out, &["PORT"]),
+        [
+            "PORT=4201 @ r/angular.json:5:96",
+            "scripts.start=ng @ r/package.json:1:41",
+        ]
+    );
+    let out = run(&[("package.json", package)]);
+    assert_eq!(
+        entries(&out, &["PORT"]),
+        [
+            "PORT=4200 @ r/package.json:1:41",
+            "scripts.start=ng @ r/package.json:1:41",
+        ]
+    );
+    // Nx `project.json`; a broken file is a diagnostic, never a panic.
+    let nx = r#"{"targets": {"serve": {"options": {"port": "4300"}}}}"#;
+    let out = run(&[("apps/web/project.json", nx)]);
+    assert_eq!(
+        entries(&out, &["PORT"]),
+        ["PORT=4300 @ r/apps/web/project.json:1:45"]
+    );
+    let out = run(&[("angular.json", "{\"projects\": ")]);
+    assert_eq!(out.diagnostics.len(), 1);
+    assert!(out.env.is_empty());
+}

@@ -290,7 +290,7 @@ fn compare(fleet: &str) -> Vec<String> {
 /// as written; `check` fails both on a new difference and on a listed one that is gone (then
 /// delete its line here), so this list only ever shrinks. The reasons are first diagnoses from
 /// reading the output, not yet confirmed in the code.
-const KNOWN_GAPS: [(&str, &str); 15] = [
+const KNOWN_GAPS: [(&str, &str); 11] = [
     (
         "seed-000-codejoin: planted shared-db-name (env_drift) missed",
         "the database name is compared only between clients of a database service; here both name it by a DSN host the fleet does not declare as a service",
@@ -316,16 +316,8 @@ const KNOWN_GAPS: [(&str, &str); 15] = [
         "follows from the planted port-5000 clash: two publishers make the address ambiguous",
     ),
     (
-        "seed-002-podplay: extra unreachable_url url:cache.internal:6379",
-        "unreachable_url still reads `.env.*.template` files",
-    ),
-    (
         "seed-002-podplay: extra websocket_mismatch socket:localhost:5000",
         "follows from the planted port-5000 clash",
-    ),
-    (
-        "seed-002-podplay: look-alike production-template reported",
-        "unreachable_url still reads `.env.*.template` files",
     ),
     (
         "seed-003-mfe: planted remote-name (unreachable_url) missed",
@@ -338,14 +330,6 @@ const KNOWN_GAPS: [(&str, &str); 15] = [
     (
         "seed-004-cache: planted singleton-cache-lib (shared_dependency_version) missed",
         "a shared library of the fleet (not a remote of the host) is not yet compared across sibling remotes",
-    ),
-    (
-        "seed-004-cache: planted fixed-volume-name (volume) missed",
-        "the fixed-name finding points at the mount lines, the truth at the `name:` lines where the fix goes",
-    ),
-    (
-        "seed-004-cache: extra volume volume:shop_redis_data",
-        "the same finding as fixed-volume-name, at the mount lines",
     ),
     (
         "seed-004-cache: planted nginx-localhost (unreachable_url) missed",

@@ -10,6 +10,7 @@
 //! `dev`) is medium: it does not break a deployment.
 
 use super::Detector;
+use super::env_drift::is_template;
 use super::index::{FleetIndex, and_list, finish};
 use super::reach::{
     address_key, address_text, is_call, is_websocket, port_list, reference_mismatch,
@@ -197,7 +198,8 @@ fn unserved(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
                 | UnresolvedReason::Ambiguous
                 | UnresolvedReason::ContainerLoopback
         ) && is_call(u.mechanism);
-        if !relevant || websocket(fleet, u) {
+        // A template (`.env.production.template`) documents an address, deploys none.
+        if !relevant || is_template(&u.location.path) || websocket(fleet, u) {
             continue;
         }
         let (host, env) = fleet.place(&u.repository);
@@ -532,7 +534,7 @@ fn wrong_ports(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
     let mut groups: BTreeMap<Key<'_>, (String, Callers<'_>)> = BTreeMap::new();
     for call in fleet.calls() {
         let (from, target, r, text) = (call.from, call.to, call.reference, call.text);
-        if is_websocket(r.key.as_deref(), text) {
+        if is_websocket(r.key.as_deref(), text) || is_template(&r.location.path) {
             continue;
         }
         let Some(m) = reference_mismatch(target, text) else {

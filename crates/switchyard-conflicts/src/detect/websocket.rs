@@ -17,6 +17,7 @@
 //! nginx `location` with `Upgrade` headers proxies to the server is served.
 
 use super::Detector;
+use super::env_drift::is_template;
 use super::index::{FleetIndex, finish};
 use super::reach::{
     Call, address_key, address_text, is_websocket, key_words, port_list, reference_mismatch,
@@ -48,7 +49,7 @@ impl Detector for WebsocketDetector {
 
         for call in fleet.calls() {
             let (from, target, r, text) = (call.from, call.to, call.reference, call.text);
-            if !is_websocket(r.key.as_deref(), text) {
+            if !is_websocket(r.key.as_deref(), text) || is_template(&r.location.path) {
                 continue;
             }
             let (host, env) = fleet.place(&from.repository);
@@ -117,7 +118,8 @@ fn unresolved<'a>(fleet: &FleetIndex<'a>, groups: &mut Groups<'a>) {
         if !matches!(
             u.reason,
             UnresolvedReason::NoProvider | UnresolvedReason::Ambiguous
-        ) {
+        ) || is_template(&u.location.path)
+        {
             continue;
         }
         let socket = is_websocket(None, &u.reference)

@@ -77,8 +77,14 @@ fn declaration_edit(files: &Files<'_>, resource: &ResourceUse, new_name: &str) -
         _ => return None,
     };
     let decls = root.get(section)?;
-    let (_, _, value) = decls.entries().find(|(k, key_node, _)| match &key {
-        Some(name) => k == name,
+    // A volume with a fixed `name:` is located at that name, inside its declaration.
+    let fixed_name_here = |value: &yaml::Node| {
+        value
+            .get("name")
+            .is_some_and(|n| content_span(&text, n) == location.span)
+    };
+    let (_, _, value) = decls.entries().find(|(k, key_node, value)| match &key {
+        Some(name) => k == name || fixed_name_here(value),
         None => content_span(&text, key_node) == location.span,
     })?;
     name_declaration(files, location, value, &text, new_name)

@@ -321,8 +321,9 @@ fn networks_aliases_and_resources() {
             (ResourceKind::Network, "proxy_net", false, true),
         ]
     );
+    // A fixed `name:` is the volume's evidence (where `external: true` would go), not the mount.
     let volume = &facts.resources[0];
-    assert_eq!((volume.location.line, volume.location.column), (12, 9));
+    assert_eq!((volume.location.line, volume.location.column), (33, 11));
     // A fixed name is recorded (another project giving it gets the same volume); an external
     // volume's name is not one this project owns.
     assert_eq!(
@@ -330,7 +331,10 @@ fn networks_aliases_and_resources() {
         Some("prod_data")
     );
     assert!(!facts.resources[4].settings.contains_key("name"));
-    assert_eq!(volume.location.span.end - volume.location.span.start, 4);
+    assert_eq!(
+        volume.location.span.end - volume.location.span.start,
+        "prod_data".len()
+    );
     let backend = &facts.resources[6];
     assert_eq!(
         backend.settings.get("driver").map(String::as_str),

@@ -85,6 +85,7 @@ pub(crate) fn mounts<'p>(
     }
     for (part, mount) in by_part.into_iter().rev().flatten() {
         let mut settings = BTreeMap::new();
+        let mut fixed_name_at = None;
         let (kind, identifier, external) = if mount.bind {
             let relative =
                 !mount.source.starts_with(['/', '~', '\\']) && !is_windows_drive(&mount.source);
@@ -110,9 +111,13 @@ pub(crate) fn mounts<'p>(
                 Some(d) => {
                     let (name, external) = declared_name(d);
                     // A fixed `name:` is not prefixed with the project: other projects that
-                    // give the same name get the same volume.
+                    // give the same name get the same volume. Its line is where a fix goes
+                    // (`external: true`), so it is the use's evidence.
                     if let Some(name) = name.as_ref().filter(|_| !external) {
                         settings.insert("name".to_string(), name.clone());
+                        if let Some(node) = d.value.get("name") {
+                            fixed_name_at = Some(d.doc.file.location(node.start, node.end));
+                        }
                     }
                     (
                         ResourceKind::Volume,
@@ -130,7 +135,7 @@ pub(crate) fn mounts<'p>(
             read_only: mount.read_only,
             external,
             settings,
-            location: mount.location,
+            location: fixed_name_at.unwrap_or(mount.location),
         });
     }
 }

@@ -162,8 +162,13 @@ fn fold_nginx_into_containers(facts: &mut RepoFacts) {
             }
         }
     }
+    // The server runs inside the container, so its addresses are the container's: `localhost`
+    // there is that container, bare names resolve in its compose project or namespace.
     for r in &mut facts.references {
         if let Some((_, owner)) = renamed.iter().find(|(n, _)| r.from.as_deref() == Some(n)) {
+            if let Some(container) = containers.iter().find(|c| &c.name == owner) {
+                r.scope = container.scope.clone();
+            }
             r.from = Some(owner.clone());
         }
     }

@@ -2,42 +2,19 @@
 //! legitimate look-alikes that stay quiet.
 
 use crate::detect::detect;
-use crate::{Conflict, ConflictKind, FleetInput, Severity};
-use switchyard_extract::source::RepoFiles;
-use switchyard_extract::{Registry, extract_files};
-use switchyard_model::{RepoFacts, Repository};
+use crate::strategies::testkit::TestFleet;
+use crate::{Conflict, ConflictKind, Severity};
 
 type Files<'a> = Vec<(&'a str, String)>;
 
 fn run(repos: &[(&str, Files<'_>)]) -> Vec<Conflict> {
-    let registry = Registry::default();
-    let repositories: Vec<Repository> = repos
+    let repos: Vec<(&str, &[(&str, String)])> = repos
         .iter()
-        .map(|(name, _)| Repository {
-            name: (*name).into(),
-            path: (*name).into(),
-            host: "local".into(),
-            environment: "default".into(),
-        })
+        .map(|(name, files)| (*name, files.as_slice()))
         .collect();
-    let facts: Vec<RepoFacts> = repos
-        .iter()
-        .map(|(name, files)| {
-            let mut repo = RepoFiles::new(*name);
-            for (path, text) in files {
-                repo.add_text(*path, text.clone());
-            }
-            extract_files(repo, &registry)
-        })
-        .collect();
-    let model = switchyard_link::link(&repositories, &facts);
-    let facts: Vec<_> = facts.into_iter().map(std::sync::Arc::new).collect();
+    let fleet = TestFleet::of(&repos).analyze();
     detect(
-        FleetInput {
-            model: &model,
-            facts: &facts,
-            lookup: &crate::Lookup::default(),
-        },
+        fleet.input(),
         &[
             ConflictKind::UnreachableUrl,
             ConflictKind::SharedDependencyVersion,

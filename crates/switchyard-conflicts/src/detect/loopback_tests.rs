@@ -4,40 +4,13 @@
 //! proxies serving one name on purpose stay quiet.
 
 use crate::detect::detect;
-use crate::{Conflict, ConflictKind, FleetInput};
-use switchyard_extract::source::RepoFiles;
-use switchyard_extract::{Registry, extract_files};
-use switchyard_model::Repository;
+use crate::strategies::testkit::TestFleet;
+use crate::{Conflict, ConflictKind};
 
 fn conflicts(repos: &[(&str, &[(&str, &str)])]) -> Vec<Conflict> {
-    let registry = Registry::default();
-    let repositories: Vec<Repository> = repos
-        .iter()
-        .map(|(name, _)| Repository {
-            name: (*name).into(),
-            path: (*name).into(),
-            host: "local".into(),
-            environment: "default".into(),
-        })
-        .collect();
-    let facts: Vec<_> = repos
-        .iter()
-        .map(|(name, files)| {
-            let mut f = RepoFiles::new(*name);
-            for (path, text) in *files {
-                f.add_text(*path, *text);
-            }
-            extract_files(f, &registry)
-        })
-        .collect();
-    let model = switchyard_link::link(&repositories, &facts);
-    let facts: Vec<_> = facts.into_iter().map(std::sync::Arc::new).collect();
+    let fleet = TestFleet::of(repos).analyze();
     detect(
-        FleetInput {
-            model: &model,
-            facts: &facts,
-            lookup: &crate::Lookup::default(),
-        },
+        fleet.input(),
         &[ConflictKind::UnreachableUrl, ConflictKind::Domain],
     )
 }

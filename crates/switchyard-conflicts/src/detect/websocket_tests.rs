@@ -2,40 +2,12 @@
 //! look-alikes that work.
 
 use super::WebsocketDetector;
+use crate::Conflict;
 use crate::detect::Detector;
-use crate::{Conflict, FleetInput};
-use switchyard_extract::source::RepoFiles;
-use switchyard_extract::{Registry, extract_files};
-use switchyard_model::{RepoFacts, Repository};
+use crate::strategies::testkit::TestFleet;
 
 fn run(repos: &[(&str, &[(&str, &str)])]) -> Vec<Conflict> {
-    let registry = Registry::default();
-    let repositories: Vec<Repository> = repos
-        .iter()
-        .map(|(name, _)| Repository {
-            name: (*name).into(),
-            path: (*name).into(),
-            host: "local".into(),
-            environment: "default".into(),
-        })
-        .collect();
-    let facts: Vec<RepoFacts> = repos
-        .iter()
-        .map(|(name, files)| {
-            let mut repo = RepoFiles::new(*name);
-            for (path, text) in *files {
-                repo.add_text(*path, *text);
-            }
-            extract_files(repo, &registry)
-        })
-        .collect();
-    let model = switchyard_link::link(&repositories, &facts);
-    let facts: Vec<_> = facts.into_iter().map(std::sync::Arc::new).collect();
-    WebsocketDetector.detect(FleetInput {
-        model: &model,
-        facts: &facts,
-        lookup: &crate::Lookup::default(),
-    })
+    WebsocketDetector.detect(TestFleet::of(repos).analyze().input())
 }
 
 /// The conflict as a person reads it: resource, message, then every occurrence.

@@ -12,7 +12,7 @@ mod seed_tests;
 pub mod service_consolidation;
 pub mod subdomain_separation;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 pub mod value_standardization;
 
 use crate::{Conflict, FleetInput, Resolution};

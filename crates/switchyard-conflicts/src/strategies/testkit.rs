@@ -44,6 +44,16 @@ impl TestFleet {
         Self::default()
     }
 
+    /// A fleet of these repositories and their files, in this order.
+    pub fn of<T: AsRef<str>>(repos: &[(&str, &[(&str, T)])]) -> Self {
+        let mut fleet = Self::new();
+        for (name, files) in repos {
+            let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_ref())).collect();
+            fleet = fleet.repo(name, &files);
+        }
+        fleet
+    }
+
     pub fn repo(mut self, name: &str, files: &[(&str, &str)]) -> Self {
         let files = files
             .iter()

@@ -34,7 +34,11 @@ try {
   await page.goto(base + "/", { waitUntil: "load" });
   await page.waitForSelector("#graph g.node", { timeout: 10000 });
   await page.waitForFunction(() => document.querySelector("#health").textContent !== "…", null, { timeout: 10000 });
-  await page.waitForFunction(() => document.querySelectorAll("#operations tr").length > 1, null, { timeout: 10000 });
+  // Each table is drawn by its own request: wait until all of them have arrived.
+  await page.waitForFunction(
+    () => document.querySelectorAll("#operations tr").length > 1 &&
+      ["components", "alerts", "resources"].every((id) => document.querySelectorAll(`#${id} tr`).length > 0),
+    null, { timeout: 10000 });
   const seen = await page.evaluate(() => {
     const cells = (id) => [...document.querySelectorAll(`#${id} tr`)].map((tr) =>
       [...tr.children].map((td) => td.textContent.trim()));

@@ -7,16 +7,20 @@ use crate::inputs::{Analysis, FleetArgs};
 use crate::report::Loc;
 use crate::terminal::cell;
 use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use switchyard_conflicts::strategies::{FileSource, strategies};
 use switchyard_conflicts::{Conflict, ConflictKind, Resolution, Severity, detect, explain, patch};
 use switchyard_model::redact::redact_diff;
 
-/// Reads repository files from disk for strategies.
+/// Reads repository files from disk for strategies. Proposals for many conflicts read the same
+/// files (a repository's compose file, its `.env`), so each file is read once per run.
 pub struct DiskFiles {
     roots: HashMap<String, PathBuf>,
+    read: Mutex<HashMap<(String, String), Option<String>>>,
 }
 
 impl DiskFiles {
@@ -28,13 +32,20 @@ impl DiskFiles {
                 .iter()
                 .map(|r| (r.name.clone(), r.path.clone()))
                 .collect(),
+            read: Mutex::new(HashMap::new()),
         }
     }
 }
 
 impl FileSource for DiskFiles {
     fn read(&self, repository: &str, path: &str) -> Option<String> {
-        std::fs::read_to_string(self.roots.get(repository)?.join(path)).ok()
+        let key = (repository.to_string(), path.to_string());
+        if let Some(hit) = self.read.lock().ok()?.get(&key) {
+            return hit.clone();
+        }
+        let text = std::fs::read_to_string(self.roots.get(repository)?.join(path)).ok();
+        self.read.lock().ok()?.insert(key, text.clone());
+        text
     }
 }
 
@@ -97,6 +108,13 @@ struct ConflictOut {
     strategies: Vec<StrategyOut>,
 }
 
+/// `conflicts --format json`: every conflict with its proposals, and the counts.
+#[derive(Serialize)]
+struct Document {
+    conflicts: Vec<ConflictOut>,
+    summary: Summary,
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Summary {
@@ -120,8 +138,9 @@ pub fn render(conflicts: &[Conflict], analysis: &Analysis, format: ConflictForma
         }
         ConflictFormat::Json => {
             let files = DiskFiles::new(analysis);
+            // Proposals read files and search the fleet per conflict: one conflict per task.
             let out: Vec<ConflictOut> = conflicts
-                .iter()
+                .par_iter()
                 .map(|c| ConflictOut {
                     id: c.id.clone(),
                     kind: c.kind,
@@ -160,15 +179,15 @@ pub fn render(conflicts: &[Conflict], analysis: &Analysis, format: ConflictForma
                 *by_type.entry(c.kind.as_str()).or_insert(0) += 1;
                 repos.extend(c.repositories.iter().cloned());
             }
-            crate::json(&serde_json::json!({
-                "conflicts": out,
-                "summary": Summary {
+            crate::json(&Document {
+                conflicts: out,
+                summary: Summary {
                     total: conflicts.len(),
                     by_severity,
                     by_type,
                     repositories: repos.len(),
                 },
-            }))
+            })
         }
         ConflictFormat::Table => table(conflicts),
     }

@@ -306,6 +306,12 @@ pub(crate) fn print(text: &str) -> Result<(), Failure> {
     write_result(out.write_all(text.as_bytes()).and_then(|_| out.flush()))
 }
 
+/// Leaves a one-shot command's analysis to the operating system at exit instead of freeing its
+/// millions of small allocations one by one (about a tenth of a 10,000-repository run).
+fn leave_to_exit<T>(value: T) {
+    std::mem::forget(value);
+}
+
 pub(crate) fn json<T: serde::Serialize>(value: &T) -> String {
     let mut s =
         serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
@@ -354,11 +360,9 @@ fn run(command: Command) -> Result<u8, Failure> {
                     );
                 }
             }
-            Ok(if fail_on_cycle && !report.cycles.is_empty() {
-                1
-            } else {
-                0
-            })
+            let code = u8::from(fail_on_cycle && !report.cycles.is_empty());
+            leave_to_exit((analysis, report));
+            Ok(code)
         }
         Command::Plan { fleet, format } => {
             let analysis = fleet.analyze()?;
@@ -509,7 +513,9 @@ fn run(command: Command) -> Result<u8, Failure> {
                 return Ok(0);
             }
             print(&conflicts::render(&found, &analysis, format))?;
-            Ok(u8::from(conflicts::fails(&found, fail_on)))
+            let code = u8::from(conflicts::fails(&found, fail_on));
+            leave_to_exit((analysis, found));
+            Ok(code)
         }
         Command::Check {
             fleet,

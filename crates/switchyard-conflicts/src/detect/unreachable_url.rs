@@ -143,49 +143,106 @@ fn split_address(address: &str) -> (&str, Option<u16>) {
     }
 }
 
-/// Services answering to `name` (and `port`): by service name, alias or routed domain, or, for
-/// a loopback name, by publishing that host port; with the place that says so.
-fn answering<'a>(
-    fleet: &FleetIndex<'a>,
-    name: &str,
-    port: Option<u16>,
-) -> Vec<(&'a Service, &'a Location, String)> {
-    let mut out = Vec::new();
-    let name = name.to_ascii_lowercase();
-    for s in &fleet.input.model.services {
-        if s.test_harness {
-            continue;
-        }
-        if is_loopback(&name) {
-            let Some(port) = port else { continue };
-            for e in &s.endpoints {
-                let what = match &e.kind {
-                    EndpointKind::HostPort { start, end, .. }
-                        if (*start..=(*end).max(*start)).contains(&port) =>
-                    {
-                        format!("publishes host port {port}")
-                    }
-                    EndpointKind::HostProcessPort { port: p } if *p == port => {
-                        format!("listens on port {port} of its host")
-                    }
-                    _ => continue,
-                };
-                out.push((s, &e.location, what));
-                break;
+/// Which services may answer to a name or a loopback port, built once per run so that each
+/// unserved address looks up its candidates instead of scanning every service of the fleet.
+struct Answerers {
+    /// Lower-case service name, alias or routed domain → indexes into the fleet's services.
+    by_name: HashMap<String, Vec<usize>>,
+    /// Published host port (every port of a range) or host-process port → indexes.
+    by_port: HashMap<u16, Vec<usize>>,
+}
+
+impl Answerers {
+    fn new(services: &[Service]) -> Self {
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_port: HashMap<u16, Vec<usize>> = HashMap::new();
+        for (i, s) in services.iter().enumerate() {
+            if s.test_harness {
+                continue;
             }
-            continue;
+            let mut names = vec![s.name.to_ascii_lowercase()];
+            names.extend(s.aliases.iter().map(|a| a.name.to_ascii_lowercase()));
+            for e in &s.endpoints {
+                match &e.kind {
+                    EndpointKind::Domain { host, .. } => names.push(host.to_ascii_lowercase()),
+                    EndpointKind::HostPort { start, end, .. } => {
+                        for port in *start..=(*end).max(*start) {
+                            by_port.entry(port).or_default().push(i);
+                        }
+                    }
+                    EndpointKind::HostProcessPort { port } => {
+                        by_port.entry(*port).or_default().push(i);
+                    }
+                    _ => {}
+                }
+            }
+            names.sort();
+            names.dedup();
+            for name in names {
+                by_name.entry(name).or_default().push(i);
+            }
         }
-        if s.name.eq_ignore_ascii_case(&name) {
-            out.push((s, &s.source, format!("is named {name}")));
-        } else if let Some(a) = s.aliases.iter().find(|a| a.name.eq_ignore_ascii_case(&name)) {
-            out.push((s, &a.location, format!("answers to {name}")));
-        } else if let Some(e) = s.endpoints.iter().find(|e| {
-            matches!(&e.kind, EndpointKind::Domain { host, .. } if host.eq_ignore_ascii_case(&name))
-        }) {
-            out.push((s, &e.location, format!("serves {name}")));
+        for list in by_port.values_mut() {
+            list.dedup();
         }
+        Self { by_name, by_port }
     }
-    out
+
+    /// Services answering to `name` (and `port`): by service name, alias or routed domain, or,
+    /// for a loopback name, by publishing that host port; with the place that says so. In the
+    /// fleet's order.
+    fn answering<'a>(
+        &self,
+        fleet: &FleetIndex<'a>,
+        name: &str,
+        port: Option<u16>,
+    ) -> Vec<(&'a Service, &'a Location, String)> {
+        let services = &fleet.input.model.services;
+        let name = name.to_ascii_lowercase();
+        let candidates = if is_loopback(&name) {
+            port.and_then(|p| self.by_port.get(&p))
+        } else {
+            self.by_name.get(&name)
+        };
+        candidates
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| {
+                let s = services.get(i)?;
+                answer(s, &name, port).map(|(location, what)| (s, location, what))
+            })
+            .collect()
+    }
+}
+
+/// How `s` answers to `name` (lower case) and `port`, if it does.
+fn answer<'a>(s: &'a Service, name: &str, port: Option<u16>) -> Option<(&'a Location, String)> {
+    if is_loopback(name) {
+        let port = port?;
+        return s.endpoints.iter().find_map(|e| match &e.kind {
+            EndpointKind::HostPort { start, end, .. }
+                if (*start..=(*end).max(*start)).contains(&port) =>
+            {
+                Some((&e.location, format!("publishes host port {port}")))
+            }
+            EndpointKind::HostProcessPort { port: p } if *p == port => {
+                Some((&e.location, format!("listens on port {port} of its host")))
+            }
+            _ => None,
+        });
+    }
+    if s.name.eq_ignore_ascii_case(name) {
+        Some((&s.source, format!("is named {name}")))
+    } else if let Some(a) = s.aliases.iter().find(|a| a.name.eq_ignore_ascii_case(name)) {
+        Some((&a.location, format!("answers to {name}")))
+    } else {
+        s.endpoints.iter().find_map(|e| match &e.kind {
+            EndpointKind::Domain { host, .. } if host.eq_ignore_ascii_case(name) => {
+                Some((&e.location, format!("serves {name}")))
+            }
+            _ => None,
+        })
+    }
 }
 
 /// References with no provider (high) or several (medium), grouped by the address they name.
@@ -209,6 +266,7 @@ fn unserved(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
             .push(u);
     }
     let mut publishers = None;
+    let answerers = Answerers::new(&fleet.input.model.services);
     for ((host, env, address), list) in groups {
         let nobody = list.iter().any(|u| u.reason != UnresolvedReason::Ambiguous);
         let in_container = list
@@ -338,7 +396,8 @@ fn unserved(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
             }
         } else if nobody {
             chain.push(Step::new(StepRole::Address, address.clone(), None));
-            let elsewhere: Vec<_> = answering(fleet, name, port)
+            let elsewhere: Vec<_> = answerers
+                .answering(fleet, name, port)
                 .into_iter()
                 .filter(|(s, ..)| fleet.place(&s.repository) != (host, env))
                 .collect();
@@ -379,7 +438,8 @@ fn unserved(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
             )
         } else {
             chain.push(Step::new(StepRole::Address, address.clone(), None));
-            let candidates: Vec<_> = answering(fleet, name, port)
+            let candidates: Vec<_> = answerers
+                .answering(fleet, name, port)
                 .into_iter()
                 .filter(|(s, ..)| fleet.place(&s.repository) == (host, env))
                 .collect();

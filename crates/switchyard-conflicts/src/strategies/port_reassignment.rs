@@ -235,12 +235,15 @@ fn unchanged_references(
 ) -> Vec<String> {
     let mut left = BTreeSet::new();
     for (facts, r, ports) in input.loopback_references(host) {
-        let place = r.location.to_string();
         let own = |m: &Move<'_>| {
             facts.repository == m.service.repository && r.from.as_deref() == Some(&m.service.name)
         };
         let mentions = |m: &Move<'_>| ports.iter().any(|p| (m.start..=m.end).contains(p));
-        if !updated.contains(&place) && moves.iter().any(|m| mentions(m) && !own(m)) {
+        if !moves.iter().any(|m| mentions(m) && !own(m)) {
+            continue;
+        }
+        let place = r.location.to_string();
+        if !updated.contains(&place) {
             left.insert(place);
         }
     }

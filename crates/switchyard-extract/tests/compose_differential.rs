@@ -44,6 +44,16 @@ const KNOWN_REJECTIONS: &[(&str, &str)] = &[
          variable",
     ),
     (
+        "is not a valid integer",
+        "an unset variable without default leaves a number empty (`replicas: ${REPLICAS}`); we \
+         keep the rest of the service",
+    ),
+    (
+        "Invalid interpolation format",
+        "a `$` followed by no variable name (a regular expression's `$` anchor in a value): v1 \
+         refuses the file, the project runs it with Compose v2; we keep the value as written",
+    ),
+    (
         "Missing mandatory value",
         "`${VAR:?message}` with VAR unset (the corpus copies no `.env`): v1 stops; we report \
          the unset variable and read the rest",

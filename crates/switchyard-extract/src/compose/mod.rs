@@ -57,6 +57,38 @@ pub fn is_compose_file_name(name: &str) -> bool {
     })
 }
 
+/// Top-level keys of the compose specification (`x-*` extensions aside).
+const COMPOSE_TOP_LEVEL: [&str; 8] = [
+    "version", "name", "services", "networks", "volumes", "configs", "secrets", "include",
+];
+
+/// Whether a YAML file with another name (`pwd.yml`, `relay-compose.yaml`, `base.yaml`, run
+/// with `docker compose -f`) is a compose file by its content: a `services:` mapping in which a
+/// service has an `image` or `build`, and no top-level key the compose specification does not
+/// define (a CI pipeline's `services:` list, a Kubernetes `kind`, a workflow's `jobs` never
+/// pass).
+pub fn is_compose_by_content(text: &str) -> bool {
+    if !text.lines().any(|l| l.trim_end() == "services:") {
+        return false;
+    }
+    let Some(root) = yaml::parse(text).ok().flatten() else {
+        return false;
+    };
+    let Some(top) = root.as_map() else {
+        return false;
+    };
+    let known = top.iter().all(|(k, _)| {
+        k.as_str()
+            .is_some_and(|k| k.starts_with("x-") || COMPOSE_TOP_LEVEL.contains(&k))
+    });
+    known
+        && root.get("services").is_some_and(|services| {
+            services
+                .entries()
+                .any(|(_, _, v)| v.get("image").is_some() || v.get("build").is_some())
+        })
+}
+
 /// Whether a compose file is a test harness: `test`, `tests`, `ci` or `e2e` as a word of the
 /// name before the extension (`docker-compose.test.yml`, `docker-compose-test.yml`).
 pub fn is_test_harness_name(name: &str) -> bool {
@@ -205,7 +237,12 @@ pub fn projects(repo: &RepoFiles) -> Vec<ProjectFiles> {
     for file in repo.files() {
         let compose_named = is_compose_file_name(file.file_name());
         let named_base = !layers.overlays_of(&file.path).is_empty();
-        if !(compose_named || named_base)
+        let by_content = || {
+            layering::may_be_overlay(&file.path)
+                && layers.base_of(&file.path).is_none()
+                && is_compose_by_content(&file.text)
+        };
+        if !(compose_named || named_base || by_content())
             || layers.base_of(&file.path).is_some()
             || layers.is_fragment_library(&file.path)
             || base_of_override(file, repo).is_some()
@@ -254,7 +291,7 @@ impl Extractor for ComposeExtractor {
             if layers.base_of(&file.path).is_some() {
                 return Handled::Yes;
             }
-            if layers.overlays_of(&file.path).is_empty() {
+            if layers.overlays_of(&file.path).is_empty() && !is_compose_by_content(&file.text) {
                 return Handled::NotMine;
             }
         }

@@ -528,3 +528,46 @@ services:
     assert_eq!(display("DATABASE_URL"), "postgres://pg.internal:5432/app");
     assert_eq!(display("RAW"), "${DB_HOST}");
 }
+
+#[test]
+fn compose_files_with_other_names_are_known_by_their_content() {
+    use super::is_compose_by_content;
+    // Run with `docker compose -f pwd.yml`: the specification's keys and a service with an image.
+    let standalone = "version: \"3\"\nservices:\n  web:\n    image: nginx:1.27\n    ports:\n      - \"8080:80\"\nvolumes:\n  data:\nx-common: &common\n  restart: always\n";
+    assert!(is_compose_by_content(standalone));
+    assert!(is_compose_by_content(
+        "services:\n  api:\n    build: ./api\n"
+    ));
+    // A GitLab CI pipeline: `services:` is a list of images beside keys compose does not have.
+    assert!(!is_compose_by_content(
+        "image: rust:1.94\nservices:\n  - postgres:16\ntest:\n  script: cargo test\n"
+    ));
+    // A GitHub Actions workflow declares services under a job, not at the top.
+    assert!(!is_compose_by_content(
+        "on: push\njobs:\n  test:\n    services:\n      db:\n        image: postgres:16\n"
+    ));
+    // A Kubernetes object, and a config that merely has a `services:` map of settings.
+    assert!(!is_compose_by_content(
+        "apiVersion: v1\nkind: ConfigMap\nservices:\n  web:\n    image: x\n"
+    ));
+    assert!(!is_compose_by_content(
+        "services:\n  api:\n    url: http://api:8080\n    timeout: 5\n"
+    ));
+    assert!(!is_compose_by_content("not: [valid"));
+}
+
+#[test]
+fn a_compose_file_with_another_name_is_a_project_of_its_own() {
+    let text = "services:\n  app:\n    image: example/app:1\n    environment:\n      DB_HOST: db\n  db:\n    image: postgres:16\n";
+    let facts = run(&[("pwd.yml", text)]);
+    let names: Vec<&str> = facts.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["app", "db"]);
+    assert!(
+        facts
+            .services
+            .iter()
+            .all(|s| matches!(&s.scope, Scope::Compose { project } if project == "pwd.yml")),
+        "{:?}",
+        facts.services
+    );
+}

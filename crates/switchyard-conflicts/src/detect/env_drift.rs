@@ -283,7 +283,21 @@ impl Detector for EnvDriftDetector {
                 repos,
                 conventions,
             ));
-            out.extend(shared::database_drift(fleet, host, env, repos, conventions));
+            let databases = shared::database_drift(fleet, host, env, repos, conventions);
+            // A DSN drift that names the database the server lacks says more than the same
+            // values compared as URLs.
+            let named: HashSet<&Location> = databases
+                .iter()
+                .filter(|c| c.resource.ends_with(":name"))
+                .flat_map(|c| c.occurrences.iter().map(|o| &o.location))
+                .collect();
+            out.retain(|c| {
+                !(c.resource.starts_with("env:")
+                    && c.host == host
+                    && c.environment == env
+                    && c.occurrences.iter().all(|o| named.contains(&o.location)))
+            });
+            out.extend(databases);
         }
         out.extend(shared::convention_drift(fleet, conventions));
         finish(out)

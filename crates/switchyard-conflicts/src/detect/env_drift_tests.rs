@@ -421,12 +421,18 @@ fn a_place_named_after_an_environment_compares_only_its_files() {
     for r in &mut fx.model.repositories {
         r.environment = "staging".into();
     }
-    // Only staging files (and unlabelled ones) are staging's: they agree.
+    // Staging files (and unlabelled ones) are staging's: they agree. The configuration
+    // repository's production file is still compared with the consumer's production file.
+    let c = run(&fx);
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert_eq!(c[0].resource, "env:FEATURE_CHAT@production");
+    fx.facts_mut("a").env[2].display = "on".into();
+    fx.facts_mut("a").env[2].value_hash = blake3::hash(b"on").to_hex().to_string();
     assert!(run(&fx).is_empty(), "{:#?}", run(&fx));
     fx.facts_mut("a").env[0].display = "https://old.example.com".into();
     fx.facts_mut("a").env[0].value_hash = "old".into();
     let c = run(&fx);
-    assert_eq!(c.len(), 1);
+    assert_eq!(c.len(), 1, "{c:#?}");
     assert_eq!(c[0].resource, "env:API_URL");
 }
 
@@ -748,4 +754,91 @@ fn dsn_look_alikes_stay_quiet() {
     assert!(database_findings(&fx).is_empty());
     // Clients of two different servers.
     assert!(database_findings(&dsn_fleet(Some("shop"), "shop_jobs", "postgres2")).is_empty());
+}
+
+/// A configuration repository's per-environment dotenv files and a consumer's `.env.<env>`,
+/// on a laptop whose repositories run as `development`.
+fn dotenv_config_fleet(consumer_staging: &str) -> Fixture {
+    let mut fx = fixture(vec![
+        at(
+            "cfg",
+            "environments/staging.env",
+            "API_URL",
+            "https://api.staging.example.com",
+            2,
+        ),
+        at(
+            "cfg",
+            "environments/production.env",
+            "API_URL",
+            "https://api.example.com",
+            1,
+        ),
+        at("a", ".env.staging", "API_URL", consumer_staging, 2),
+        at(
+            "a",
+            ".env.production",
+            "API_URL",
+            "https://api.example.com",
+            1,
+        ),
+        // A template documents keys, deploys nothing.
+        at(
+            "a",
+            ".env.staging.example",
+            "API_URL",
+            "https://your-api.example",
+            1,
+        ),
+        // A key the configuration repository does not define for staging.
+        at(
+            "a",
+            ".env.staging",
+            "SENTRY_URL",
+            "https://a.sentry.example",
+            3,
+        ),
+        at(
+            "b",
+            ".env.staging",
+            "SENTRY_URL",
+            "https://b.sentry.example",
+            3,
+        ),
+    ]);
+    fx.model
+        .repositories
+        .push(repo("cfg", "laptop", "development"));
+    for r in &mut fx.model.repositories {
+        r.host = "laptop".into();
+        r.environment = "development".into();
+    }
+    fx
+}
+
+#[test]
+fn configuration_dotenv_files_of_other_environments_against_consumers() {
+    let c = run(&dotenv_config_fleet("https://old-staging.onrender.com"));
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert_eq!(c[0].resource, "env:API_URL@staging");
+    assert_eq!(c[0].repositories, vec!["a", "cfg"]);
+    let places: Vec<String> = c[0]
+        .occurrences
+        .iter()
+        .map(|o| o.location.to_string())
+        .collect();
+    assert_eq!(
+        places,
+        ["a/.env.staging:2:5", "cfg/environments/staging.env:2:5"]
+    );
+    assert!(
+        c[0].message.contains("in their staging files on host laptop")
+            && c[0].message.contains(
+                "set it to the shared configuration's value (https://api.staging.example.com in cfg)"
+            ),
+        "{}",
+        c[0].message
+    );
+    // Agreeing: nothing (production agrees too; the template and SENTRY_URL are not compared).
+    assert!(run(&dotenv_config_fleet("https://api.staging.example.com")).is_empty());
 }

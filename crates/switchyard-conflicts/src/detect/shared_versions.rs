@@ -44,14 +44,15 @@ struct Clash<'a> {
     entry: Option<&'a Location>,
 }
 
+/// Per (host service, dependency): the host's dependency and range, and the clashing remotes.
+type Found<'a> = (Option<(&'a SharedDependency, &'a str)>, Vec<Clash<'a>>);
+
 impl Detector for SharedVersionDetector {
     fn kind(&self) -> ConflictKind {
         ConflictKind::SharedDependencyVersion
     }
 
     fn detect_in(&self, fleet: &FleetIndex<'_>) -> Vec<Conflict> {
-        // (host service, dependency) → (host's dependency and range, clashing remotes)
-        type Found<'a> = (Option<(&'a SharedDependency, &'a str)>, Vec<Clash<'a>>);
         let mut groups: BTreeMap<(&str, &str), Found<'_>> = BTreeMap::new();
         // host → the remotes it loads (with the `remotes` entry), for clashes between siblings
         let mut loaded: BTreeMap<&str, Vec<(&Service, Option<&Location>)>> = BTreeMap::new();
@@ -164,7 +165,7 @@ fn sibling_clashes(
     fleet: &FleetIndex<'_>,
     host: &Service,
     remotes: &[(&Service, Option<&Location>)],
-    host_clashes: &BTreeMap<(&str, &str), (Option<(&SharedDependency, &str)>, Vec<Clash<'_>>)>,
+    host_clashes: &BTreeMap<(&str, &str), Found<'_>>,
 ) -> Vec<Conflict> {
     // dependency → (remote, entry, dependency, range text, range)
     type Sharer<'a> = (

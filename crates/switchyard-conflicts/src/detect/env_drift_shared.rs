@@ -517,19 +517,26 @@ fn dsn_name_drift(
         .first()
         .map(|e| e.display.trim().to_string())
         .unwrap_or_default();
+    // MongoDB creates a database on its first write; the others refuse the connection.
+    let mongo = create
+        .iter()
+        .any(|e| e.key.eq_ignore_ascii_case("MONGO_INITDB_DATABASE"));
+    let consequence = if mongo {
+        "a database nobody else reads (MongoDB creates it empty on the first write, so the data \
+         is split)"
+    } else {
+        "a database that does not exist (the server refuses the connection unless its \
+         migrations create it, and then it writes where the others do not read)"
+    };
     let message = format!(
         "the database name in the DSNs of repositories that use {} differs on host {host}: {}; \
-         {} creates only {created_text}, so {} {} a database that does not exist. Point {} at \
-         {first_created}, or create {} on {} (an init script in /docker-entrypoint-initdb.d)",
+         {} creates only {created_text}, so {} {} {consequence}. Point {} at {first_created}, or \
+         create {} on {} (an init script in /docker-entrypoint-initdb.d)",
         server.id,
         and_list(&used),
         server.id,
         and_list(&wrong),
-        if wrong.len() == 1 {
-            "connects to"
-        } else {
-            "connect to"
-        },
+        if wrong.len() == 1 { "uses" } else { "use" },
         and_list(&wrong),
         and_list(&missing_names),
         server.id,

@@ -721,8 +721,12 @@ fn dsns_naming_a_database_the_server_does_not_create() {
         c[0].message.contains(
             "shop in a/compose.yaml:7:5 and shop_jobs in b/compose.yaml:7:5; c/postgres creates \
              only shop (POSTGRES_DB at c/compose.yaml:21:5), so DATABASE_URL of b/worker \
-             (b/compose.yaml:7:5) connects to a database that does not exist. Point"
-        ) && c[0].message.contains("create shop_jobs on c/postgres"),
+             (b/compose.yaml:7:5) uses a database that does not exist (the server refuses \
+             the connection unless its migrations create it"
+        ) && c[0]
+            .message
+            .contains("Point DATABASE_URL of b/worker (b/compose.yaml:7:5) at shop")
+            && c[0].message.contains("create shop_jobs on c/postgres"),
         "{}",
         c[0].message
     );

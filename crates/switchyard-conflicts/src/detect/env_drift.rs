@@ -375,10 +375,11 @@ impl Detector for EnvDriftDetector {
                 .flat_map(|c| c.occurrences.iter().map(|o| &o.location))
                 .collect();
             out.retain(|c| {
-                !(c.resource.starts_with("env:")
-                    && c.host == host
-                    && c.environment == env
-                    && c.occurrences.iter().all(|o| named.contains(&o.location)))
+                named.is_empty()
+                    || !(c.resource.starts_with("env:")
+                        && c.host == host
+                        && c.environment == env
+                        && c.occurrences.iter().all(|o| named.contains(&o.location)))
             });
             out.extend(databases);
         }

@@ -290,15 +290,7 @@ fn compare(fleet: &str) -> Vec<String> {
 /// as written; `check` fails both on a new difference and on a listed one that is gone (then
 /// delete its line here), so this list only ever shrinks. The reasons are first diagnoses from
 /// reading the output, not yet confirmed in the code.
-const KNOWN_GAPS: [(&str, &str); 10] = [
-    (
-        "seed-000-codejoin: planted shared-db-name (env_drift) missed",
-        "the database name is compared only between clients of a database service; here both name it by a DSN host the fleet does not declare as a service",
-    ),
-    (
-        "seed-000-codejoin: planted config-repo-staging (env_drift) missed",
-        "a shared config repository's `environments/staging.env` is not yet read as per-environment values (only JSON/YAML files are)",
-    ),
+const KNOWN_GAPS: [(&str, &str); 5] = [
     (
         "seed-001-homelab: planted status-domain (domain) missed",
         "Traefik file-provider routers are not yet compared with docker-label routers for one Host()",
@@ -318,18 +310,6 @@ const KNOWN_GAPS: [(&str, &str); 10] = [
     (
         "seed-002-podplay: extra websocket_mismatch socket:localhost:5000",
         "follows from the planted port-5000 clash",
-    ),
-    (
-        "seed-003-mfe: planted remote-name (unreachable_url) missed",
-        "the remote-name finding is not made when nothing else listens on the entry's port; a plain dead-URL finding names one side",
-    ),
-    (
-        "seed-003-mfe: extra unreachable_url url:localhost:3001",
-        "the same remote entry as remote-name, reported as a plain dead URL",
-    ),
-    (
-        "seed-004-cache: planted singleton-cache-lib (shared_dependency_version) missed",
-        "a shared library of the fleet (not a remote of the host) is not yet compared across sibling remotes",
     ),
 ];
 

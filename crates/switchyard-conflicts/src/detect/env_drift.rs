@@ -224,6 +224,73 @@ impl EnvDriftDetector {
     }
 }
 
+impl EnvDriftDetector {
+    /// A shared configuration repository's files for environments other than the place's own
+    /// (`environments/staging.env` where the repositories run as `development`) against the
+    /// consumers' files for the same environment (`.env.staging`): both say what that
+    /// environment gets, wherever the checkouts are. Only keys the configuration repository
+    /// defines for that environment are compared.
+    #[allow(clippy::too_many_arguments)]
+    fn other_environments(
+        &self,
+        fleet: &FleetIndex<'_>,
+        local: &LocalValues<'_, '_>,
+        repos: &[&str],
+        place: &Place<'_>,
+        place_env: &'static str,
+        config: &ConfigRepos<'_>,
+        conventions: &Conventions,
+    ) -> Vec<Conflict> {
+        // (environment, key) the configuration repositories define for other environments
+        let mut defined: BTreeSet<(&'static str, &str)> = BTreeSet::new();
+        for facts in fleet.facts_of(repos) {
+            if !config.repos.contains(facts.repository.as_str()) {
+                continue;
+            }
+            for e in facts.env.iter().filter(|e| comparable(e)) {
+                if let Some(l) = file_environment(&e.location.path).filter(|l| *l != place_env) {
+                    defined.insert((l, e.key.as_str()));
+                }
+            }
+        }
+        if defined.is_empty() {
+            return Vec::new();
+        }
+        let mut by_key: BTreeMap<(&'static str, &str), Vec<Labelled<'_>>> = BTreeMap::new();
+        for facts in fleet.facts_of(repos) {
+            let repo = facts.repository.as_str();
+            for e in facts.env.iter().filter(|e| comparable(e)) {
+                let Some(l) = file_environment(&e.location.path) else {
+                    continue;
+                };
+                if defined.contains(&(l, e.key.as_str())) {
+                    by_key
+                        .entry((l, e.key.as_str()))
+                        .or_default()
+                        .push(Labelled {
+                            repo,
+                            e,
+                            label: Some(l),
+                        });
+                }
+            }
+        }
+        let shared = BTreeSet::new();
+        let keys: HashSet<&str> = by_key.keys().map(|(_, k)| *k).collect();
+        let reach = local.reach_all(repos, &keys);
+        let mut out = Vec::new();
+        for ((_, key), list) in by_key {
+            if !self.must_agree(key, &list, &shared, config, conventions) {
+                continue;
+            }
+            let list: Vec<Labelled<'_>> =
+                list.into_iter().filter(|l| !reach.of(l.e).local).collect();
+            out.extend(compare_key(place, key, &list, &reach, config));
+        }
+        out
+    }
+}
+
 /// Whether `[conventions]` names the key (it is then compared fleet-wide).
 fn is_convention(key: &str, conventions: &Conventions) -> bool {
     conventions.agree.iter().any(|p| glob(p, key))
@@ -283,7 +350,38 @@ impl Detector for EnvDriftDetector {
                 repos,
                 conventions,
             ));
-            out.extend(shared::database_drift(fleet, host, env, repos, conventions));
+            if let Some(place_env) = place_env {
+                out.extend(self.other_environments(
+                    fleet,
+                    &local,
+                    repos,
+                    &Place {
+                        host,
+                        env,
+                        scope: format!("on host {host}"),
+                        labelled: true,
+                    },
+                    place_env,
+                    &config,
+                    conventions,
+                ));
+            }
+            let databases = shared::database_drift(fleet, host, env, repos, conventions);
+            // A DSN drift that names the database the server lacks says more than the same
+            // values compared as URLs.
+            let named: HashSet<&Location> = databases
+                .iter()
+                .filter(|c| c.resource.ends_with(":name"))
+                .flat_map(|c| c.occurrences.iter().map(|o| &o.location))
+                .collect();
+            out.retain(|c| {
+                named.is_empty()
+                    || !(c.resource.starts_with("env:")
+                        && c.host == host
+                        && c.environment == env
+                        && c.occurrences.iter().all(|o| named.contains(&o.location)))
+            });
+            out.extend(databases);
         }
         out.extend(shared::convention_drift(fleet, conventions));
         finish(out)
@@ -366,8 +464,13 @@ impl<'a> ConfigRepos<'a> {
                     "config" | "configs" | "configuration" | "settings" | "env"
                 )
             });
-            let only_config_files =
-                facts.env.iter().all(|e| !is_dotenv(&e.location.path)) && facts.services.is_empty();
+            // Per-environment dotenv files (`environments/staging.env`, `config/.env.staging`)
+            // are config files like JSON or YAML ones; a `.env` of its own is not.
+            let only_config_files = facts.env.iter().all(|e| {
+                !is_dotenv(&e.location.path)
+                    || is_shared_config_path(&e.location.path)
+                        && file_environment(&e.location.path).is_some()
+            }) && facts.services.is_empty();
             if !(named || only_config_files) {
                 continue;
             }

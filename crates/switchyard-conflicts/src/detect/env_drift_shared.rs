@@ -2,7 +2,7 @@
 //! user, group and umask they write with), services of one database (its name, user and host)
 //! — and against the fleet-wide `[conventions]` of `switchyard.toml`.
 
-use super::super::index::FleetIndex;
+use super::super::index::{FleetIndex, and_list};
 use super::super::volumes::shared_identity;
 use super::{
     Labelled, Place, Reaches, comparable, compare_key, environment_of_name, file_environment, glob,
@@ -10,6 +10,7 @@ use super::{
 };
 use crate::{Conflict, ConflictKind, Occurrence, Severity};
 use std::collections::{BTreeMap, BTreeSet};
+use switchyard_link::address;
 use switchyard_model::redact::{is_secret_key, redact_value};
 use switchyard_model::{Conventions, EnvEntry, Service};
 
@@ -262,6 +263,7 @@ pub(super) fn database_drift(
         {
             continue;
         }
+        let before = out.len();
         for role in ["host", "name", "user"] {
             let mut entries: Vec<(&str, &EnvEntry)> = Vec::new();
             let mut elsewhere = false;
@@ -315,8 +317,239 @@ pub(super) fn database_drift(
                 &why,
             ));
         }
+        // Database names written in DSNs (`postgres://…@db:5432/shop`), when the keys did not
+        // already say it.
+        let named = out[before..]
+            .iter()
+            .any(|c| c.resource == format!("database:{db}:name"));
+        if !named
+            && let Some(server) = fleet.service_by_id(db)
+            && let Some(c) = dsn_name_drift(fleet, host, env, server, &list, conventions)
+        {
+            out.push(c);
+        }
     }
     out
+}
+
+/// The database a DSN names (`postgres://u:p@db:5432/shop?sslmode=disable` → `shop`), for the
+/// schemes of the database servers whose creation variables are known; `None` for other URLs,
+/// no path or an unresolved `${…}`.
+pub(super) fn dsn_database(display: &str) -> Option<String> {
+    let a = address::parse(display).into_iter().next()?;
+    let scheme = a.scheme?.to_ascii_lowercase();
+    let base = scheme.split(['+', ':']).next().unwrap_or("");
+    if !matches!(
+        base,
+        "postgres" | "postgresql" | "postgis" | "mysql" | "mariadb" | "mongodb"
+    ) {
+        return None;
+    }
+    let path = a.path?;
+    let name = path
+        .trim_start_matches('/')
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    (!name.is_empty() && !name.contains(['$', '{', '*'])).then(|| name.to_string())
+}
+
+/// Env keys with which the official database images create a database at first start.
+const CREATE_KEYS: [&str; 4] = [
+    "POSTGRES_DB",
+    "MYSQL_DATABASE",
+    "MARIADB_DATABASE",
+    "MONGO_INITDB_DATABASE",
+];
+
+/// The databases a server container is known to create (its `POSTGRES_DB`, `MYSQL_DATABASE`,
+/// `MARIADB_DATABASE`, `MONGO_INITDB_DATABASE`), with where each is set, plus the databases
+/// every server of its kind has (`postgres`, `mysql`, `admin`…). `None` when that is not known:
+/// no such key, a `${…}` value, or init scripts mounted (they may create more).
+fn created_databases<'a>(
+    fleet: &FleetIndex<'a>,
+    server: &Service,
+) -> Option<(Vec<&'a EnvEntry>, BTreeSet<String>)> {
+    let facts = fleet.facts(&server.repository)?;
+    let init_scripts = facts.resources.iter().any(|r| {
+        r.service.as_deref() == Some(server.name.as_str()) && {
+            let id = r.identifier.to_ascii_lowercase();
+            let last = id.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+            last.contains("init")
+                || [".sql", ".sql.gz", ".sh", ".js"]
+                    .iter()
+                    .any(|ext| last.ends_with(ext))
+        }
+    });
+    if init_scripts {
+        return None;
+    }
+    let own: Vec<&EnvEntry> = facts
+        .env
+        .iter()
+        .filter(|e| e.service.as_deref() == Some(server.name.as_str()))
+        .collect();
+    let create: Vec<&EnvEntry> = own
+        .iter()
+        .copied()
+        .filter(|e| CREATE_KEYS.contains(&e.key.to_ascii_uppercase().as_str()))
+        .collect();
+    if create.is_empty()
+        || create
+            .iter()
+            .any(|e| e.display.contains("${") || e.display.trim().is_empty())
+    {
+        return None;
+    }
+    let mut names: BTreeSet<String> = create
+        .iter()
+        .map(|e| e.display.trim().trim_matches(['"', '\'']).to_string())
+        .collect();
+    // The maintenance databases every server has.
+    names.extend(
+        ["postgres", "template1", "mysql", "admin", "local", "config"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    Some((create, names))
+}
+
+/// Clients of one database server in two or more repositories whose DSNs name different
+/// databases, at least one of which the server does not create: that client connects to a
+/// database that does not exist (or, if its migrations create it, writes where the others do
+/// not read). Quiet when what the server creates is unknown.
+fn dsn_name_drift(
+    fleet: &FleetIndex<'_>,
+    host: &str,
+    env: &str,
+    server: &Service,
+    clients: &[&Service],
+    conventions: &Conventions,
+) -> Option<Conflict> {
+    // (repository, entry, database name) of every DSN that reaches the server.
+    let mut uses: Vec<(&str, &EnvEntry, String)> = Vec::new();
+    for s in clients {
+        let Some(facts) = fleet.facts(&s.repository) else {
+            continue;
+        };
+        for e in facts.env.iter().filter(|e| {
+            e.service.as_deref() == Some(s.name.as_str())
+                && comparable(e)
+                && !conventions.ignore.iter().any(|p| glob(p, &e.key))
+        }) {
+            let Some(name) = dsn_database(&e.display) else {
+                continue;
+            };
+            if fleet
+                .targets_at(s, &e.location)
+                .iter()
+                .any(|t| t.id == server.id)
+            {
+                uses.push((s.repository.as_str(), e, name));
+            }
+        }
+    }
+    let names: BTreeSet<&str> = uses.iter().map(|(_, _, n)| n.as_str()).collect();
+    let repos: BTreeSet<&str> = uses.iter().map(|(r, _, _)| *r).collect();
+    if names.len() < 2 || repos.len() < 2 {
+        return None;
+    }
+    let (create, created) = created_databases(fleet, server)?;
+    let missing: Vec<&(&str, &EnvEntry, String)> = uses
+        .iter()
+        .filter(|(_, _, n)| !created.contains(n))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let created_text = and_list(
+        &create
+            .iter()
+            .map(|e| format!("{} ({} at {})", e.display.trim(), e.key, e.location))
+            .collect::<Vec<_>>(),
+    );
+    let mut occurrences: Vec<Occurrence> = uses
+        .iter()
+        .map(|(repo, e, name)| Occurrence {
+            repository: repo.to_string(),
+            service: e.service.clone(),
+            location: e.location.clone(),
+            detail: format!("{} names database {name}", e.key),
+        })
+        .collect();
+    occurrences.extend(create.iter().map(|e| Occurrence {
+        repository: server.repository.clone(),
+        service: Some(server.name.clone()),
+        location: e.location.clone(),
+        detail: format!(
+            "{}={} creates database {}",
+            e.key,
+            e.display.trim(),
+            e.display.trim()
+        ),
+    }));
+    let used: Vec<String> = names
+        .iter()
+        .map(|n| {
+            let at: Vec<String> = uses
+                .iter()
+                .filter(|(_, _, m)| m == n)
+                .map(|(_, e, _)| format!("{}", e.location))
+                .collect();
+            format!("{n} in {}", and_list(&at))
+        })
+        .collect();
+    let wrong: BTreeSet<String> = missing
+        .iter()
+        .map(|(repo, e, _)| {
+            format!(
+                "{} of {repo}/{} ({})",
+                e.key,
+                e.service.as_deref().unwrap_or(""),
+                e.location
+            )
+        })
+        .collect();
+    let wrong: Vec<String> = wrong.into_iter().collect();
+    let missing_names: BTreeSet<&str> = missing.iter().map(|(_, _, n)| n.as_str()).collect();
+    let missing_names: Vec<&str> = missing_names.into_iter().collect();
+    let first_created = create
+        .first()
+        .map(|e| e.display.trim().to_string())
+        .unwrap_or_default();
+    // MongoDB creates a database on its first write; the others refuse the connection.
+    let mongo = create
+        .iter()
+        .any(|e| e.key.eq_ignore_ascii_case("MONGO_INITDB_DATABASE"));
+    let consequence = if mongo {
+        "a database nobody else reads (MongoDB creates it empty on the first write, so the data \
+         is split)"
+    } else {
+        "a database that does not exist (the server refuses the connection unless its \
+         migrations create it, and then it writes where the others do not read)"
+    };
+    let message = format!(
+        "the database name in the DSNs of repositories that use {} differs on host {host}: {}; \
+         {} creates only {created_text}, so {} {} {consequence}. Point {} at {first_created}, or \
+         create {} on {} (an init script in /docker-entrypoint-initdb.d)",
+        server.id,
+        and_list(&used),
+        server.id,
+        and_list(&wrong),
+        if wrong.len() == 1 { "uses" } else { "use" },
+        and_list(&wrong),
+        and_list(&missing_names),
+        server.id,
+    );
+    Some(Conflict::new(
+        ConflictKind::EnvDrift,
+        Severity::Medium,
+        host,
+        env,
+        format!("database:{}:name", server.id),
+        occurrences,
+        message,
+    ))
 }
 
 /// `[conventions]`: `values` every repository must use, and `agree` keys compared across every

@@ -421,12 +421,18 @@ fn a_place_named_after_an_environment_compares_only_its_files() {
     for r in &mut fx.model.repositories {
         r.environment = "staging".into();
     }
-    // Only staging files (and unlabelled ones) are staging's: they agree.
+    // Staging files (and unlabelled ones) are staging's: they agree. The configuration
+    // repository's production file is still compared with the consumer's production file.
+    let c = run(&fx);
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert_eq!(c[0].resource, "env:FEATURE_CHAT@production");
+    fx.facts_mut("a").env[2].display = "on".into();
+    fx.facts_mut("a").env[2].value_hash = blake3::hash(b"on").to_hex().to_string();
     assert!(run(&fx).is_empty(), "{:#?}", run(&fx));
     fx.facts_mut("a").env[0].display = "https://old.example.com".into();
     fx.facts_mut("a").env[0].value_hash = "old".into();
     let c = run(&fx);
-    assert_eq!(c.len(), 1);
+    assert_eq!(c.len(), 1, "{c:#?}");
     assert_eq!(c[0].resource, "env:API_URL");
 }
 
@@ -621,4 +627,222 @@ fn conventions_of_the_fleet() {
     let c = run(&fx);
     assert!(!format!("{c:?}").contains("hunter2"));
     assert!(c.iter().any(|c| c.resource == "convention:API_TOKEN"));
+}
+
+/// `c/postgres` (creating `create`, when given) with clients `a/api` and `b/worker` whose
+/// `DATABASE_URL`s name `shop` and `b_db`; `b_server` is the server b's DSN reaches.
+fn dsn_fleet(create: Option<&str>, b_db: &str, b_server: &str) -> Fixture {
+    let mut fx = Fixture::default();
+    fx.model.repositories = vec![
+        repo("a", "local", "default"),
+        repo("b", "local", "default"),
+        repo("c", "local", "default"),
+    ];
+    for name in ["postgres", "postgres2"] {
+        let mut pg = service("c", name, vec![compose_scope("compose.yaml")], vec![]);
+        pg.image = Some("postgres:16".into());
+        fx.model.services.push(pg);
+    }
+    if let Some(db) = create {
+        let mut e = at("c", "compose.yaml", "POSTGRES_DB", db, 21);
+        e.service = Some("postgres".into());
+        fx.facts_mut("c").env.push(e);
+    }
+    for (r, s, db, server) in [
+        ("a", "api", "shop", "postgres"),
+        ("b", "worker", b_db, b_server),
+    ] {
+        fx.model
+            .services
+            .push(service(r, s, vec![compose_scope("compose.yaml")], vec![]));
+        let mut e = at(
+            r,
+            "compose.yaml",
+            "DATABASE_URL",
+            &format!("postgres://shop:***@{server}:5432/{db}?sslmode=disable"),
+            7,
+        );
+        e.service = Some(s.into());
+        fx.model.edges.push(Edge {
+            from: format!("{r}/{s}"),
+            to: format!("c/{server}"),
+            mechanisms: vec![Mechanism::Env],
+            evidence: vec![e.location.clone()],
+            ..Edge::new("", "")
+        });
+        fx.facts_mut(r).env.push(e);
+    }
+    fx
+}
+
+#[test]
+fn database_names_in_dsns() {
+    assert_eq!(
+        shared::dsn_database("postgres://u:***@db:5432/shop?sslmode=disable").as_deref(),
+        Some("shop")
+    );
+    assert_eq!(
+        shared::dsn_database("postgresql+psycopg2://u@db/shop").as_deref(),
+        Some("shop")
+    );
+    assert_eq!(
+        shared::dsn_database("mongodb://db:27017/orders").as_deref(),
+        Some("orders")
+    );
+    assert_eq!(shared::dsn_database("postgres://db:5432"), None);
+    assert_eq!(shared::dsn_database("postgres://db:5432/${DB}"), None);
+    assert_eq!(shared::dsn_database("https://api.example.com/shop"), None);
+    assert_eq!(shared::dsn_database("redis://cache:6379/0"), None);
+}
+
+#[test]
+fn dsns_naming_a_database_the_server_does_not_create() {
+    let c = run(&dsn_fleet(Some("shop"), "shop_jobs", "postgres"));
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert_eq!(
+        (c[0].resource.as_str(), c[0].severity),
+        ("database:c/postgres:name", Severity::Medium)
+    );
+    assert_eq!(c[0].repositories, vec!["a", "b", "c"]);
+    let places: Vec<String> = c[0]
+        .occurrences
+        .iter()
+        .map(|o| o.location.to_string())
+        .collect();
+    assert_eq!(
+        places,
+        [
+            "a/compose.yaml:7:5",
+            "b/compose.yaml:7:5",
+            "c/compose.yaml:21:5"
+        ]
+    );
+    assert!(
+        c[0].message.contains(
+            "shop in a/compose.yaml:7:5 and shop_jobs in b/compose.yaml:7:5; c/postgres creates \
+             only shop (POSTGRES_DB at c/compose.yaml:21:5), so DATABASE_URL of b/worker \
+             (b/compose.yaml:7:5) uses a database that does not exist (the server refuses \
+             the connection unless its migrations create it"
+        ) && c[0]
+            .message
+            .contains("Point DATABASE_URL of b/worker (b/compose.yaml:7:5) at shop")
+            && c[0].message.contains("create shop_jobs on c/postgres"),
+        "{}",
+        c[0].message
+    );
+    assert!(!c[0].message.contains("***"), "{}", c[0].message);
+}
+
+/// The database findings of a run (two DSNs with different paths are also a low `env:` drift
+/// of the URLs when neither is the client's own server; that is not what these tests are about).
+fn database_findings(fx: &Fixture) -> Vec<Conflict> {
+    run(fx)
+        .into_iter()
+        .filter(|c| c.resource.starts_with("database:"))
+        .collect()
+}
+
+#[test]
+fn dsn_look_alikes_stay_quiet() {
+    // One database for both.
+    assert!(run(&dsn_fleet(Some("shop"), "shop", "postgres")).is_empty());
+    // What the server creates is unknown: no guess.
+    assert!(database_findings(&dsn_fleet(None, "shop_jobs", "postgres")).is_empty());
+    // The maintenance database every Postgres server has.
+    assert!(database_findings(&dsn_fleet(Some("shop"), "postgres", "postgres")).is_empty());
+    // Init scripts may create more databases.
+    let mut fx = dsn_fleet(Some("shop"), "shop_jobs", "postgres");
+    let mut init = writer("c", "postgres", "c/initdb", true);
+    init.location = loc("c", "compose.yaml", 24);
+    fx.facts_mut("c").resources.push(init);
+    assert!(database_findings(&fx).is_empty());
+    // Clients of two different servers.
+    assert!(database_findings(&dsn_fleet(Some("shop"), "shop_jobs", "postgres2")).is_empty());
+}
+
+/// A configuration repository's per-environment dotenv files and a consumer's `.env.<env>`,
+/// on a laptop whose repositories run as `development`.
+fn dotenv_config_fleet(consumer_staging: &str) -> Fixture {
+    let mut fx = fixture(vec![
+        at(
+            "cfg",
+            "environments/staging.env",
+            "API_URL",
+            "https://api.staging.example.com",
+            2,
+        ),
+        at(
+            "cfg",
+            "environments/production.env",
+            "API_URL",
+            "https://api.example.com",
+            1,
+        ),
+        at("a", ".env.staging", "API_URL", consumer_staging, 2),
+        at(
+            "a",
+            ".env.production",
+            "API_URL",
+            "https://api.example.com",
+            1,
+        ),
+        // A template documents keys, deploys nothing.
+        at(
+            "a",
+            ".env.staging.example",
+            "API_URL",
+            "https://your-api.example",
+            1,
+        ),
+        // A key the configuration repository does not define for staging.
+        at(
+            "a",
+            ".env.staging",
+            "SENTRY_URL",
+            "https://a.sentry.example",
+            3,
+        ),
+        at(
+            "b",
+            ".env.staging",
+            "SENTRY_URL",
+            "https://b.sentry.example",
+            3,
+        ),
+    ]);
+    fx.model
+        .repositories
+        .push(repo("cfg", "laptop", "development"));
+    for r in &mut fx.model.repositories {
+        r.host = "laptop".into();
+        r.environment = "development".into();
+    }
+    fx
+}
+
+#[test]
+fn configuration_dotenv_files_of_other_environments_against_consumers() {
+    let c = run(&dotenv_config_fleet("https://old-staging.onrender.com"));
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert_eq!(c[0].resource, "env:API_URL@staging");
+    assert_eq!(c[0].repositories, vec!["a", "cfg"]);
+    let places: Vec<String> = c[0]
+        .occurrences
+        .iter()
+        .map(|o| o.location.to_string())
+        .collect();
+    assert_eq!(
+        places,
+        ["a/.env.staging:2:5", "cfg/environments/staging.env:2:5"]
+    );
+    assert!(
+        c[0].message.contains("in their staging files on host laptop")
+            && c[0].message.contains(
+                "set it to the shared configuration's value (https://api.staging.example.com in cfg)"
+            ),
+        "{}",
+        c[0].message
+    );
+    // Agreeing: nothing (production agrees too; the template and SENTRY_URL are not compared).
+    assert!(run(&dotenv_config_fleet("https://api.staging.example.com")).is_empty());
 }

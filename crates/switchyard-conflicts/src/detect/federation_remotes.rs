@@ -134,10 +134,23 @@ fn judge(
             .filter(|t| !containers(t).is_empty())
             .collect()
     };
-    let servers: Vec<&Service> = servers
+    let mut servers: Vec<&Service> = servers
         .into_iter()
         .filter(|s| s.id != entry.from.id)
         .collect();
+    // Several processes on the port (a clash reported as `port`): the remote entry is served by
+    // the federation app whose bundler dev server is configured on it, not by a mock server a
+    // script starts there.
+    if servers.len() > 1 {
+        let bundlers: Vec<&Service> = servers
+            .iter()
+            .copied()
+            .filter(|s| bundles_on(s, port))
+            .collect();
+        if let [one] = bundlers.as_slice() {
+            servers = vec![*one];
+        }
+    }
     if servers.iter().any(|s| has_container(s, entry.name)) {
         let server = servers.iter().find(|s| has_container(s, entry.name))?;
         return wrong_filename(fleet, entry, server, entry.name);
@@ -165,6 +178,18 @@ fn judge(
         [(other, location)] => Some(name_mismatch(fleet, entry, server, other, location)),
         _ => None,
     }
+}
+
+/// Whether `service` is a federation app whose bundler's dev server (`devServer.port` in
+/// `webpack.config.js`, `server.port` in `vite.config.ts`, `rspack.config.*`…) listens on `port`.
+fn bundles_on(service: &Service, port: u16) -> bool {
+    !containers(service).is_empty()
+        && service.endpoints.iter().any(|e| {
+            matches!(e.kind, EndpointKind::HostProcessPort { port: p } if p == port) && {
+                let name = e.location.path.rsplit('/').next().unwrap_or("");
+                name.contains(".config.") || name == "angular.json" || name == "project.json"
+            }
+        })
 }
 
 fn has_container(service: &Service, name: &str) -> bool {
@@ -253,7 +278,12 @@ fn dead_remote(fleet: &FleetIndex<'_>, entry: &Entry<'_>, port: u16) -> Option<C
         .collect::<BTreeSet<u16>>()
         .into_iter()
         .collect();
-    let first = *ports.first()?;
+    // The port its bundler serves the remote entry on, before a mock server's.
+    let first = ports
+        .iter()
+        .copied()
+        .find(|p| bundles_on(remote, *p))
+        .or_else(|| ports.first().copied())?;
     let (host, _) = fleet.place(&entry.from.repository);
     let mut occurrences = vec![host_occurrence(entry)];
     for (name, location) in containers(remote) {
@@ -332,7 +362,11 @@ fn wrong_app(
             _ => None,
         })
         .collect();
-    let first = *ports.iter().next()?;
+    let first = ports
+        .iter()
+        .copied()
+        .find(|p| bundles_on(owner, *p))
+        .or_else(|| ports.iter().next().copied())?;
     let mut occurrences = vec![host_occurrence(entry)];
     for (name, location) in containers(owner) {
         if name == entry.name {

@@ -236,6 +236,110 @@ fn the_url_reaching_another_app_names_the_right_port() {
     );
 }
 
+/// Another remote of the fleet whose `npm run mock` (json-server) also binds 3001, while its
+/// own dev server listens on 3002 (seed 003).
+fn checkout_with_mock() -> Files<'static> {
+    vec![
+        (
+            "package.json",
+            r#"{"name": "checkout", "scripts": {"start": "webpack serve",
+  "mock": "json-server --watch mock/db.json --port 3001"}}"#
+                .to_string(),
+        ),
+        (
+            "webpack.config.js",
+            "module.exports = {\n  devServer: { port: 3002 },\n  plugins: [new ModuleFederationPlugin({ name: 'checkout', filename: 'remoteEntry.js', exposes: { './Pay': './src/Pay' } })],\n};\n"
+                .to_string(),
+        ),
+    ]
+}
+
+#[test]
+fn a_mock_server_on_the_port_does_not_hide_the_remote_serving_it() {
+    let c = run(&[
+        (
+            "order",
+            order("'productModule@http://localhost:3001/remoteEntry.js'"),
+        ),
+        (
+            "product",
+            product(PORT_3001, "product_management", "remoteEntry.js"),
+        ),
+        ("checkout", checkout_with_mock()),
+    ]);
+    // One finding naming both sides, not also a plain dead URL (the host's .env value of
+    // localhost:3001 is another reference: two apps answer to it).
+    let urls: Vec<&Conflict> = c
+        .iter()
+        .filter(|c| {
+            c.kind == ConflictKind::UnreachableUrl
+                && c.occurrences
+                    .iter()
+                    .any(|o| o.location.to_string() == "order/webpack.config.js:8:25")
+        })
+        .collect();
+    assert_eq!(urls.len(), 1, "{c:#?}");
+    assert_eq!(urls[0].resource, "remote:productModule@order/order_mfe");
+    let at: Vec<String> = urls[0]
+        .occurrences
+        .iter()
+        .map(|o| o.location.to_string())
+        .collect();
+    assert_eq!(
+        at,
+        [
+            "order/webpack.config.js:8:25",
+            "product/webpack.config.js:6:14"
+        ]
+    );
+    assert!(
+        urls[0]
+            .message
+            .contains("Write product_management@http://localhost:3001/remoteEntry.js"),
+        "{}",
+        urls[0].message
+    );
+    // The right name: the app whose bundler serves 3001 is the remote; the mock is not judged.
+    let c = run(&[
+        ("order", order(SEED_REMOTE)),
+        (
+            "product",
+            product(PORT_3001, "product_management", "remoteEntry.js"),
+        ),
+        ("checkout", checkout_with_mock()),
+    ]);
+    assert!(
+        c.iter().all(|c| c.kind != ConflictKind::UnreachableUrl
+            || c.occurrences
+                .iter()
+                .all(|o| o.location.to_string() != "order/webpack.config.js:8:25")),
+        "{c:#?}"
+    );
+}
+
+#[test]
+fn a_dead_remote_is_pointed_at_its_bundler_port_not_its_mock() {
+    let c = run(&[
+        (
+            "order",
+            order("'checkout@http://localhost:3003/remoteEntry.js'"),
+        ),
+        ("checkout", checkout_with_mock()),
+    ]);
+    let dead: Vec<&Conflict> = c
+        .iter()
+        .filter(|c| c.kind == ConflictKind::UnreachableUrl)
+        .collect();
+    assert_eq!(dead.len(), 1, "{c:#?}");
+    assert!(
+        dead[0]
+            .message
+            .contains("point the entry at http://localhost:3002/remoteEntry.js"),
+        "{}",
+        dead[0].message
+    );
+}
+
 #[test]
 fn look_alikes_stay_quiet() {
     // A remote URL from an env var whose value is served.

@@ -11,7 +11,9 @@ use super::index::{FleetIndex, and_list, finish};
 use super::semver::Range;
 use crate::{Conflict, ConflictKind, Occurrence, Severity};
 use std::collections::BTreeMap;
-use switchyard_model::{Edge, Location, Mechanism, Service, SharedDependency};
+use switchyard_model::{
+    Edge, EndpointKind, Location, Mechanism, Service, SharedDependency, Target,
+};
 
 pub struct SharedVersionDetector;
 
@@ -42,25 +44,36 @@ struct Clash<'a> {
     entry: Option<&'a Location>,
 }
 
+/// Per (host service, dependency): the host's dependency and range, and the clashing remotes.
+type Found<'a> = (Option<(&'a SharedDependency, &'a str)>, Vec<Clash<'a>>);
+
 impl Detector for SharedVersionDetector {
     fn kind(&self) -> ConflictKind {
         ConflictKind::SharedDependencyVersion
     }
 
     fn detect_in(&self, fleet: &FleetIndex<'_>) -> Vec<Conflict> {
-        // (host service, dependency) → (host's dependency and range, clashing remotes)
-        type Found<'a> = (Option<(&'a SharedDependency, &'a str)>, Vec<Clash<'a>>);
         let mut groups: BTreeMap<(&str, &str), Found<'_>> = BTreeMap::new();
+        // host → the remotes it loads (with the `remotes` entry), for clashes between siblings
+        let mut loaded: BTreeMap<&str, Vec<(&Service, Option<&Location>)>> = BTreeMap::new();
         for edge in &fleet.input.model.edges {
             if !edge.mechanisms.contains(&Mechanism::Federation) {
                 continue;
             }
-            let (Some(host), Some(remote)) = (
+            let (Some(host), Some(target)) = (
                 fleet.service_by_id(&edge.from),
                 fleet.service_by_id(&edge.to),
             ) else {
                 continue;
             };
+            let remote = participant(fleet, host, edge, target);
+            if remote.id == host.id {
+                continue;
+            }
+            let list = loaded.entry(host.id.as_str()).or_default();
+            if !list.iter().any(|(r, _)| r.id == remote.id) {
+                list.push((remote, remotes_entry(fleet, host, edge)));
+            }
             let theirs = ranged(fleet, remote);
             for (mine, my_text, my_range) in ranged(fleet, host) {
                 for (dep, text, range) in &theirs {
@@ -80,16 +93,148 @@ impl Detector for SharedVersionDetector {
                 }
             }
         }
-        let out = groups
-            .into_iter()
-            .filter_map(|((host_id, name), (mine, clashes))| {
-                let host = fleet.service_by_id(host_id)?;
-                let (mine, my_text) = mine?;
-                Some(conflict(fleet, host, name, mine, my_text, clashes))
-            })
-            .collect();
+        let mut out: Vec<Conflict> = Vec::new();
+        for (host_id, remotes) in &loaded {
+            let Some(host) = fleet.service_by_id(host_id) else {
+                continue;
+            };
+            out.extend(sibling_clashes(fleet, host, remotes, &groups));
+        }
+        out.extend(
+            groups
+                .into_iter()
+                .filter_map(|((host_id, name), (mine, clashes))| {
+                    let host = fleet.service_by_id(host_id)?;
+                    let (mine, my_text) = mine?;
+                    Some(conflict(fleet, host, name, mine, my_text, clashes))
+                }),
+        );
         finish(out)
     }
+}
+
+/// The app a federation edge loads: the target itself when it is built as a federation
+/// container or shares anything, else the app of the target's repository built as the container
+/// the `remotes` entry names (a compose service serving the built remote stands for the
+/// webpack app whose `shared` it was built with).
+fn participant<'a>(
+    fleet: &FleetIndex<'a>,
+    host: &Service,
+    edge: &Edge,
+    target: &'a Service,
+) -> &'a Service {
+    let is_container = |s: &Service| {
+        s.endpoints
+            .iter()
+            .any(|e| matches!(e.kind, EndpointKind::FederationContainer { .. }))
+    };
+    if is_container(target) || !ranged(fleet, target).is_empty() {
+        return target;
+    }
+    let names: Vec<&str> = edge
+        .evidence
+        .iter()
+        .flat_map(|l| fleet.references_at(&host.repository, Some(&host.name), l))
+        .filter_map(|r| match &r.target {
+            Target::FederationRemote { name, .. } if r.mechanism == Mechanism::Federation => {
+                Some(name.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    let repo = [target.repository.as_str()];
+    let built: Vec<&'a Service> = fleet
+        .services_of(&repo)
+        .filter(|s| {
+            s.endpoints.iter().any(|e| {
+                matches!(&e.kind, EndpointKind::FederationContainer { name } if names.contains(&name.as_str()))
+            })
+        })
+        .collect();
+    match built.as_slice() {
+        [one] => one,
+        _ => target,
+    }
+}
+
+/// Singletons that two remotes of one host share with ranges no version satisfies, when the
+/// host itself does not already clash with them (that finding names the host's range): one
+/// share scope serves the page, so one of the remotes runs against a version it was not built
+/// for.
+fn sibling_clashes(
+    fleet: &FleetIndex<'_>,
+    host: &Service,
+    remotes: &[(&Service, Option<&Location>)],
+    host_clashes: &BTreeMap<(&str, &str), Found<'_>>,
+) -> Vec<Conflict> {
+    // dependency → (remote, entry, dependency, range text, range)
+    type Sharer<'a> = (
+        &'a Service,
+        Option<&'a Location>,
+        &'a SharedDependency,
+        &'a str,
+        Range,
+    );
+    let mut by_name: BTreeMap<&str, Vec<Sharer<'_>>> = BTreeMap::new();
+    for (remote, entry) in remotes {
+        for (dep, text, range) in ranged(fleet, remote) {
+            if dep.singleton {
+                by_name
+                    .entry(dep.name.as_str())
+                    .or_default()
+                    .push((remote, *entry, dep, text, range));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (name, list) in by_name {
+        if host_clashes.contains_key(&(host.id.as_str(), name)) {
+            continue;
+        }
+        // The first pair of remotes whose ranges do not meet.
+        let pair = list.iter().enumerate().find_map(|(i, a)| {
+            list[i + 1..]
+                .iter()
+                .find(|b| a.0.id != b.0.id && !a.4.intersects(&b.4))
+                .map(|b| (a, b))
+        });
+        let Some((a, b)) = pair else {
+            continue;
+        };
+        let side = |s: &Sharer<'_>| {
+            let loaded = s.1.map(|l| format!(", loaded by {l}")).unwrap_or_default();
+            format!("{} by {} ({}{loaded})", s.3, s.0.id, written_at(s.2))
+        };
+        let mut occurrences = vec![occurrence(a.0, a.2, a.3), occurrence(b.0, b.2, b.3)];
+        occurrences.extend([a.1, b.1].into_iter().flatten().map(|l| Occurrence {
+            repository: host.repository.clone(),
+            service: Some(host.name.clone()),
+            location: l.clone(),
+            detail: format!("loads a remote sharing {name}"),
+        }));
+        let (machine, env) = fleet.place(&host.repository);
+        out.push(Conflict::new(
+            ConflictKind::SharedDependencyVersion,
+            Severity::High,
+            machine,
+            env,
+            format!("shared:{name}@{}", host.id),
+            occurrences,
+            format!(
+                "singleton {name} is required as {} but as {}, two remotes that {} loads into \
+                 one page; no single version satisfies both: one copy is loaded for the page and \
+                 one of them runs against a version it was not built for (\"Unsatisfied \
+                 version\" at runtime, an error with strictVersion). Make {} and {} require \
+                 ranges that meet (one major)",
+                side(a),
+                side(b),
+                host.id,
+                a.0.id,
+                b.0.id,
+            ),
+        ));
+    }
+    out
 }
 
 /// The host's `remotes` entry behind a federation edge (its first federation evidence).
@@ -197,7 +342,7 @@ fn occurrence(service: &Service, dep: &SharedDependency, range: &str) -> Occurre
 mod tests {
     use super::*;
     use crate::detect::index::testing::*;
-    use switchyard_model::{Edge, Scope};
+    use switchyard_model::{Edge, Reference, Scope};
 
     fn dep(repo: &str, service: &str, version: Option<&str>, singleton: bool) -> SharedDependency {
         SharedDependency {
@@ -293,6 +438,124 @@ mod tests {
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].severity, Severity::Low);
         assert!(c[0].message.starts_with("shared (not singleton) react"));
+    }
+
+    /// A host `shell` (sharing no `cache` itself unless `host`) loading remotes `cart` and
+    /// `catalog` that share the singleton `cache` with ranges `cart_range` and `catalog_range`.
+    fn siblings(
+        host: Option<&str>,
+        cart_range: &str,
+        catalog_range: &str,
+        singleton: bool,
+    ) -> Fixture {
+        let mut fx = Fixture::default();
+        fx.model.repositories = vec![
+            repo("shell", "local", "dev"),
+            repo("cart", "local", "dev"),
+            repo("catalog", "local", "dev"),
+        ];
+        fx.model.services = vec![
+            service("shell", "shell", vec![Scope::Host], vec![]),
+            service("cart", "cart", vec![Scope::Host], vec![]),
+            service("catalog", "catalog", vec![Scope::Host], vec![]),
+        ];
+        for (i, (remote, range)) in [("cart", cart_range), ("catalog", catalog_range)]
+            .into_iter()
+            .enumerate()
+        {
+            fx.model.edges.push(Edge {
+                from: "shell/shell".into(),
+                to: format!("{remote}/{remote}"),
+                mechanisms: vec![Mechanism::Federation],
+                evidence: vec![loc("shell", "webpack.config.js", 8 + i as u32)],
+                ..Edge::new("", "")
+            });
+            fx.facts_mut("shell").references.push(Reference {
+                from: Some("shell".into()),
+                target: Target::FederationRemote {
+                    name: remote.into(),
+                    url: Some(format!("http://localhost:300{i}/remoteEntry.js")),
+                },
+                mechanism: Mechanism::Federation,
+                key: Some(format!("remotes.{remote}")),
+                location: loc("shell", "webpack.config.js", 8 + i as u32),
+                scope: Scope::Host,
+            });
+            let mut d = dep(remote, remote, Some(range), singleton);
+            d.name = "cache".into();
+            fx.facts_mut(remote).shared.push(d);
+        }
+        if let Some(range) = host {
+            let mut d = dep("shell", "shell", Some(range), singleton);
+            d.name = "cache".into();
+            fx.facts_mut("shell").shared.push(d);
+        }
+        fx
+    }
+
+    #[test]
+    fn sibling_remotes_sharing_one_singleton() {
+        let c = run(&siblings(None, "^2.0.0", "^1.4.0", true));
+        assert_eq!(c.len(), 1, "{c:#?}");
+        assert_eq!(c[0].resource, "shared:cache@shell/shell");
+        assert_eq!(c[0].severity, Severity::High);
+        assert_eq!(c[0].repositories, vec!["cart", "catalog", "shell"]);
+        assert!(
+            c[0].message.starts_with(
+                "singleton cache is required as ^2.0.0 by cart/cart (cart/webpack.config.js:12:5, \
+                 loaded by shell/webpack.config.js:8:5) but as ^1.4.0 by catalog/catalog"
+            ) && c[0]
+                .message
+                .contains("two remotes that shell/shell loads into one page"),
+            "{}",
+            c[0].message
+        );
+        // The host sharing it too and clashing with one of them: the host's finding says it.
+        let c = run(&siblings(Some("^2.0.0"), "^2.0.0", "^1.4.0", true));
+        assert_eq!(c.len(), 1, "{c:#?}");
+        assert!(c[0].message.contains("required as ^2.0.0 by shell/shell"));
+    }
+
+    #[test]
+    fn sibling_look_alikes() {
+        // Overlapping ranges, and non-singletons (each remote loads its own copy).
+        assert!(run(&siblings(None, "^2.0.0", "^2.1.0", true)).is_empty());
+        assert!(run(&siblings(None, "^2.0.0", "^1.4.0", false)).is_empty());
+    }
+
+    #[test]
+    fn a_served_build_stands_for_the_app_built_as_the_named_container() {
+        // shell's entry `cart@…` reached the compose service that serves the built remote;
+        // the shared ranges are the webpack app's, built as container `cart`.
+        let mut fx = fixture(Some("^18.2.0"), Some("^17.0.2"), true);
+        fx.model.services[1] = service("cart", "web", vec![Scope::Host], vec![]);
+        fx.model.edges[0].to = "cart/web".into();
+        let mut app = service("cart", "cart", vec![Scope::Host], vec![]);
+        app.endpoints.push(switchyard_model::Endpoint {
+            kind: switchyard_model::EndpointKind::FederationContainer {
+                name: "cart".into(),
+            },
+            location: loc("cart", "webpack.config.js", 3),
+        });
+        fx.model.services.push(app);
+        fx.facts_mut("shell").references.push(Reference {
+            from: Some("shell".into()),
+            target: Target::FederationRemote {
+                name: "cart".into(),
+                url: Some("http://localhost:3001/remoteEntry.js".into()),
+            },
+            mechanism: Mechanism::Federation,
+            key: Some("remotes.cart".into()),
+            location: loc("shell", "webpack.config.js", 8),
+            scope: Scope::Host,
+        });
+        let c = run(&fx);
+        assert_eq!(c.len(), 1, "{c:#?}");
+        assert!(
+            c[0].message.contains("but as ^17.0.2 by cart/cart"),
+            "{}",
+            c[0].message
+        );
     }
 
     #[test]

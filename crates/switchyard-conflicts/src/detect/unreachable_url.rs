@@ -16,7 +16,7 @@ use super::reach::{
     address_key, address_text, is_call, is_websocket, port_list, reference_mismatch,
 };
 use crate::{Conflict, ConflictKind, Occurrence, Severity, Step, StepRole};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use switchyard_link::address::is_loopback;
 use switchyard_model::{EndpointKind, Location, Service, Unresolved, UnresolvedReason};
 
@@ -42,10 +42,18 @@ impl Detector for UnreachableUrlDetector {
     }
 
     fn detect_in(&self, fleet: &FleetIndex<'_>) -> Vec<Conflict> {
+        let mut remotes = Vec::new();
+        super::federation_remotes::check(fleet, &mut remotes);
+        // A remotes entry judged as a federation finding (it names both sides and the fix) is
+        // not also a plain dead URL.
+        let judged: HashSet<&Location> = remotes
+            .iter()
+            .filter_map(|c| c.occurrences.first().map(|o| &o.location))
+            .collect();
         let mut out = Vec::new();
-        unserved(fleet, &mut out);
+        unserved(fleet, &judged, &mut out);
         wrong_ports(fleet, &mut out);
-        super::federation_remotes::check(fleet, &mut out);
+        out.extend(remotes);
         finish(out)
     }
 }
@@ -246,7 +254,7 @@ fn answer<'a>(s: &'a Service, name: &str, port: Option<u16>) -> Option<(&'a Loca
 }
 
 /// References with no provider (high) or several (medium), grouped by the address they name.
-fn unserved(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
+fn unserved(fleet: &FleetIndex<'_>, judged: &HashSet<&Location>, out: &mut Vec<Conflict>) {
     let mut groups: BTreeMap<(&str, &str, String), Vec<&Unresolved>> = BTreeMap::new();
     for u in &fleet.input.model.unresolved {
         let relevant = matches!(
@@ -256,7 +264,11 @@ fn unserved(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
                 | UnresolvedReason::ContainerLoopback
         ) && is_call(u.mechanism);
         // A template (`.env.production.template`) documents an address, deploys none.
-        if !relevant || is_template(&u.location.path) || websocket(fleet, u) {
+        if !relevant
+            || is_template(&u.location.path)
+            || judged.contains(&u.location)
+            || websocket(fleet, u)
+        {
             continue;
         }
         let (host, env) = fleet.place(&u.repository);

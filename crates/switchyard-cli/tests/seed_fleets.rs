@@ -290,7 +290,7 @@ fn compare(fleet: &str) -> Vec<String> {
 /// as written; `check` fails both on a new difference and on a listed one that is gone (then
 /// delete its line here), so this list only ever shrinks. The reasons are first diagnoses from
 /// reading the output, not yet confirmed in the code.
-const KNOWN_GAPS: [(&str, &str); 9] = [
+const KNOWN_GAPS: [(&str, &str); 7] = [
     (
         "seed-000-codejoin: planted shared-db-name (env_drift) missed",
         "the database name is compared only between clients of a database service; here both name it by a DSN host the fleet does not declare as a service",
@@ -298,14 +298,6 @@ const KNOWN_GAPS: [(&str, &str); 9] = [
     (
         "seed-000-codejoin: planted config-repo-staging (env_drift) missed",
         "a shared config repository's `environments/staging.env` is not yet read as per-environment values (only JSON/YAML files are)",
-    ),
-    (
-        "seed-002-podplay: planted cors-127 (cors_missing_origin) missed",
-        "a Vite `server.host` of 127.0.0.1 in vite.config.ts does not yet make the origin 127.0.0.1",
-    ),
-    (
-        "seed-002-podplay: planted socketio-path (websocket_mismatch) missed",
-        "a Socket.IO path from a browser env key (VITE_SOCKET_PATH) is not yet tied to the socket URL",
     ),
     (
         "seed-002-podplay: extra unreachable_url url:localhost:5000",

@@ -13,7 +13,7 @@
 
 use super::Detector;
 use super::index::{DEFAULT_ENVIRONMENT, FleetIndex, and_list, finish};
-use super::reach::{address_text, is_websocket};
+use super::reach::{address_text, ambiguous_calls, is_websocket};
 use crate::{Conflict, ConflictKind, Occurrence, Severity};
 use std::collections::{BTreeMap, HashMap};
 use switchyard_link::address::{self, is_loopback};
@@ -535,13 +535,27 @@ impl Detector for CorsDetector {
             return Vec::new();
         }
         let mut groups: BTreeMap<Key<'_>, Group> = BTreeMap::new();
+        // (caller, backend, where the calls are written): the edges, and calls two services
+        // answer to (one host port published twice) of which only one holds an allow-list.
+        let mut links: Vec<(&Service, &Service, Vec<&Location>)> = Vec::new();
         for edge in &fleet.input.model.edges {
-            let (Some(front), Some(back)) = (
+            if let (Some(front), Some(back)) = (
                 fleet.service_by_id(&edge.from),
                 fleet.service_by_id(&edge.to),
-            ) else {
-                continue;
-            };
+            ) {
+                links.push((front, back, edge.evidence.iter().collect()));
+            }
+        }
+        for call in ambiguous_calls(fleet) {
+            let mut holders = call
+                .candidates
+                .iter()
+                .filter(|c| backends.contains_key(c.id.as_str()));
+            if let (Some(back), None) = (holders.next(), holders.next()) {
+                links.push((call.from, back, vec![&call.reference.location]));
+            }
+        }
+        for (front, back, evidence) in links {
             let Some(lists) = backends.get(back.id.as_str()) else {
                 continue;
             };
@@ -555,8 +569,7 @@ impl Detector for CorsDetector {
             let app = frontend(fleet, front, front_stage);
             // References the page makes: browser keys or a frontend's URLs, not proxies nor
             // WebSockets (browsers apply no CORS to those).
-            let calls: Vec<(&Reference, Stage)> = edge
-                .evidence
+            let calls: Vec<(&Reference, Stage)> = evidence
                 .iter()
                 .flat_map(|l| fleet.references_at(&front.repository, Some(&front.name), l))
                 .filter(|r| matches!(r.mechanism, Mechanism::Env | Mechanism::Url))

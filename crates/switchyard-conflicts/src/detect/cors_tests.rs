@@ -420,3 +420,39 @@ fn page_hosts() {
     assert_eq!(page_host("Dev.Example.Test"), "dev.example.test");
     assert_eq!(page_host("local-ip"), "localhost");
 }
+
+/// The fixture's call left ambiguous: `api/api` and `other/api2` both listen on 8080.
+fn ambiguous(other_cors: Option<&str>) -> Fixture {
+    let mut fx = fixture("REACT_APP_API_URL", Some("http://localhost:3001"));
+    fx.model.repositories.push(repo("other", "local", "dev"));
+    fx.model.services.push(service(
+        "other",
+        "api2",
+        vec![Scope::Host],
+        vec![EndpointKind::HostProcessPort { port: 8080 }],
+    ));
+    fx.model.edges.clear();
+    fx.model.unresolved.push(switchyard_model::Unresolved {
+        repository: "web".into(),
+        service: Some("web".into()),
+        reference: "http://localhost:8080".into(),
+        mechanism: Mechanism::Env,
+        reason: switchyard_model::UnresolvedReason::Ambiguous,
+        location: loc("web", ".env", 1),
+    });
+    if let Some(value) = other_cors {
+        fx.facts_mut("other")
+            .env
+            .push(env("other", "api2", "CORS_ORIGINS", value));
+    }
+    fx
+}
+
+#[test]
+fn an_ambiguous_call_is_judged_against_the_only_backend_with_an_allow_list() {
+    let c = run(&ambiguous(None));
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert_eq!(c[0].resource, "cors:api/api:http://localhost:3000");
+    // Both hold an allow-list: which one the call reaches is not known.
+    assert!(run(&ambiguous(Some("http://localhost:3001"))).is_empty());
+}

@@ -20,7 +20,8 @@ use super::Detector;
 use super::env_drift::is_template;
 use super::index::{FleetIndex, finish};
 use super::reach::{
-    Call, address_key, address_text, is_websocket, key_words, port_list, reference_mismatch,
+    Call, address_key, address_text, ambiguous_calls, is_websocket, key_words, port_list,
+    reference_mismatch,
 };
 use super::unreachable_url::served_occurrences;
 use crate::{Conflict, ConflictKind, Occurrence, Severity};
@@ -81,6 +82,41 @@ impl Detector for WebsocketDetector {
                     (message, served_occurrences(target))
                 });
             entry.1.push(reference_occurrence(call));
+        }
+
+        // A socket URL two services answer to (one host port published twice): judged against
+        // the only one of them that serves sockets, the one it was meant for.
+        for amb in ambiguous_calls(fleet) {
+            let r = amb.reference;
+            if !is_websocket(r.key.as_deref(), amb.text) || is_template(&r.location.path) {
+                continue;
+            }
+            let mut servers = amb
+                .candidates
+                .iter()
+                .copied()
+                .filter(|c| sockets.serves_sockets(c.id.as_str()));
+            let (Some(to), None) = (servers.next(), servers.next()) else {
+                continue;
+            };
+            let call = Call {
+                from: amb.from,
+                to,
+                reference: r,
+                text: amb.text,
+            };
+            if let Some(found) = sockets.judge(&call) {
+                let (host, env) = fleet.place(&call.from.repository);
+                let entry = groups
+                    .entry((host, env, found.resource))
+                    .or_insert_with(|| (found.message, Vec::new()));
+                entry.1.push(reference_occurrence(&call));
+                for o in found.evidence {
+                    if !entry.1.contains(&o) {
+                        entry.1.push(o);
+                    }
+                }
+            }
         }
 
         unresolved(fleet, &mut groups);
@@ -235,6 +271,37 @@ impl<'a> Profile<'a> {
         out
     }
 
+    /// The socket-path env entry written for a socket URL's key: the same stem with `PATH`
+    /// for its last word (`VITE_SOCKET_URL` → `VITE_SOCKET_PATH`, `SOCKETIO_PATH`), whose
+    /// value is a path. A separate path for a socket URL is Socket.IO's `path` option (a plain
+    /// WebSocket client takes its path in the URL), given beside the URL it goes with.
+    fn paired_path(&self, url_key: Option<&str>) -> Option<SidePath> {
+        let stem = |key: &str| {
+            let mut words = key_words(key);
+            words.pop();
+            words.concat().replace("SOCKETIO", "SOCKET")
+        };
+        let url_stem = stem(url_key?);
+        if url_stem.is_empty() {
+            return None;
+        }
+        self.env_paths.iter().find_map(|e| {
+            if stem(&e.key) != url_stem {
+                return None;
+            }
+            let path = normalize(&e.display)?;
+            Some(SidePath {
+                evidence: Some(Occurrence {
+                    repository: e.location.repository.clone(),
+                    service: e.service.clone(),
+                    location: e.location.clone(),
+                    detail: format!("{}={path}", e.key),
+                }),
+                path,
+            })
+        })
+    }
+
     /// Socket.IO paths of a side: the configured ones, or the default.
     fn socket_io_paths(&self, client: bool) -> Vec<SidePath> {
         let configured = self.configured_paths(SocketProtocol::SocketIo, client);
@@ -376,6 +443,14 @@ impl<'a> Sockets<'a> {
         }
     }
 
+    /// Whether a service serves sockets at all: a server library or path option, or an nginx
+    /// location that upgrades connections.
+    fn serves_sockets(&self, service: &str) -> bool {
+        self.profiles
+            .get(service)
+            .is_some_and(|p| !p.speaks(false).is_empty() || !p.upgrades.is_empty())
+    }
+
     /// An nginx upgrading location that proxies `path` to the service `target`.
     fn proxied(&self, target: &str, path: &str) -> Option<&'a SocketFact> {
         self.upgrades_to.get(target)?.iter().copied().find(|f| {
@@ -389,8 +464,12 @@ impl<'a> Sockets<'a> {
         let client = self.profiles.get(call.from.id.as_str()).unwrap_or(&empty);
         let server = self.profiles.get(call.to.id.as_str()).unwrap_or(&empty);
         let mut speaks = client.speaks(true);
-        // A URL that opens Socket.IO's own transport (`?EIO=4&transport=websocket`) speaks it.
-        if call.text.contains("EIO=") {
+        let paired = client.paired_path(call.reference.key.as_deref());
+        // A URL that opens Socket.IO's own transport (`?EIO=4&transport=websocket`) speaks it,
+        // and so does one given with its own path key, in a client that speaks Socket.IO.
+        if call.text.contains("EIO=")
+            || (paired.is_some() && speaks.contains(&SocketProtocol::SocketIo))
+        {
             speaks = BTreeSet::from([SocketProtocol::SocketIo]);
         }
         let [said] = speaks.iter().copied().collect::<Vec<_>>()[..] else {
@@ -403,7 +482,10 @@ impl<'a> Sockets<'a> {
         }
         let url_path = url_path(call.text);
         let client_paths: Vec<SidePath> = match said {
-            SocketProtocol::SocketIo => client.socket_io_paths(true),
+            SocketProtocol::SocketIo => match paired {
+                Some(path) => vec![path],
+                None => client.socket_io_paths(true),
+            },
             SocketProtocol::WebSocket => vec![SidePath {
                 path: url_path.clone(),
                 evidence: None,

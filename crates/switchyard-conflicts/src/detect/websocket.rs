@@ -276,30 +276,7 @@ impl<'a> Profile<'a> {
     /// value is a path. A separate path for a socket URL is Socket.IO's `path` option (a plain
     /// WebSocket client takes its path in the URL), given beside the URL it goes with.
     fn paired_path(&self, url_key: Option<&str>) -> Option<SidePath> {
-        let stem = |key: &str| {
-            let mut words = key_words(key);
-            words.pop();
-            words.concat().replace("SOCKETIO", "SOCKET")
-        };
-        let url_stem = stem(url_key?);
-        if url_stem.is_empty() {
-            return None;
-        }
-        self.env_paths.iter().find_map(|e| {
-            if stem(&e.key) != url_stem {
-                return None;
-            }
-            let path = normalize(&e.display)?;
-            Some(SidePath {
-                evidence: Some(Occurrence {
-                    repository: e.location.repository.clone(),
-                    service: e.service.clone(),
-                    location: e.location.clone(),
-                    detail: format!("{}={path}", e.key),
-                }),
-                path,
-            })
-        })
+        paired_path(&self.env_paths, url_key)
     }
 
     /// Socket.IO paths of a side: the configured ones, or the default.
@@ -313,6 +290,35 @@ impl<'a> Profile<'a> {
             evidence: None,
         }]
     }
+}
+
+/// The entry of `entries` whose key has the stem of `url_key` with `PATH` for its last word
+/// (`SOCKETIO` and `SOCKET` are one stem), as a side path.
+fn paired_path(entries: &[&EnvEntry], url_key: Option<&str>) -> Option<SidePath> {
+    let stem = |key: &str| {
+        let mut words = key_words(key);
+        words.pop();
+        words.concat().replace("SOCKETIO", "SOCKET")
+    };
+    let url_stem = stem(url_key?);
+    if url_stem.is_empty() {
+        return None;
+    }
+    entries.iter().find_map(|e| {
+        if stem(&e.key) != url_stem {
+            return None;
+        }
+        let path = normalize(&e.display)?;
+        Some(SidePath {
+            evidence: Some(Occurrence {
+                repository: e.location.repository.clone(),
+                service: e.service.clone(),
+                location: e.location.clone(),
+                detail: format!("{}={path}", e.key),
+            }),
+            path,
+        })
+    })
 }
 
 fn fact_occurrence(f: &SocketFact, detail: String) -> Occurrence {
@@ -367,11 +373,15 @@ struct Sockets<'a> {
     profiles: HashMap<&'a str, Profile<'a>>,
     /// Target service id → (location prefix, regex, the location fact).
     upgrades_to: HashMap<&'a str, Vec<&'a SocketFact>>,
+    /// Socket-path env entries by repository, whichever service (if any) they belong to: a
+    /// path key goes with the socket URL key of its stem anywhere in the repository.
+    repo_env_paths: HashMap<&'a str, Vec<&'a EnvEntry>>,
 }
 
 impl<'a> Sockets<'a> {
     fn new(fleet: &FleetIndex<'a>) -> Self {
         let mut profiles: HashMap<&'a str, Profile<'a>> = HashMap::new();
+        let mut repo_env_paths: HashMap<&'a str, Vec<&'a EnvEntry>> = HashMap::new();
         // (repository, file) → upgrading locations written there.
         let mut upgrades_in: HashMap<(&'a str, &'a str), Vec<&'a SocketFact>> = HashMap::new();
         for facts in fleet.input.facts {
@@ -400,6 +410,10 @@ impl<'a> Sockets<'a> {
                 if !is_socket_path_key(&e.key) {
                     continue;
                 }
+                repo_env_paths
+                    .entry(facts.repository.as_str())
+                    .or_default()
+                    .push(e);
                 if let Some(service) = e
                     .service
                     .as_deref()
@@ -440,6 +454,7 @@ impl<'a> Sockets<'a> {
         Self {
             profiles,
             upgrades_to,
+            repo_env_paths,
         }
     }
 
@@ -464,7 +479,12 @@ impl<'a> Sockets<'a> {
         let client = self.profiles.get(call.from.id.as_str()).unwrap_or(&empty);
         let server = self.profiles.get(call.to.id.as_str()).unwrap_or(&empty);
         let mut speaks = client.speaks(true);
-        let paired = client.paired_path(call.reference.key.as_deref());
+        let key = call.reference.key.as_deref();
+        let paired = client.paired_path(key).or_else(|| {
+            self.repo_env_paths
+                .get(call.from.repository.as_str())
+                .and_then(|entries| paired_path(entries, key))
+        });
         // A URL that opens Socket.IO's own transport (`?EIO=4&transport=websocket`) speaks it,
         // and so does one given with its own path key, in a client that speaks Socket.IO.
         if call.text.contains("EIO=")
@@ -804,5 +824,68 @@ mod tests {
         assert!(run(&fixture("CHAT_URL", "ws://chat:4000/socket", true)).is_empty());
         assert!(run(&fixture("API_URL", "http://chat:4001", true)).is_empty());
         assert!(run(&fixture("API_URL", "http://localhost:4001", false)).is_empty());
+    }
+
+    /// `a/web` speaks both protocols and `b/chat` serves Socket.IO; `a` has a socket-path key
+    /// at `.env:3` that belongs to no service.
+    fn both_kinds(path_key: &str, path: &str) -> Fixture {
+        let mut fx = fixture("VITE_SOCKET_URL", "http://chat:4000", true);
+        let library = |repo: &str, service: &str, name: &str, protocol, role| SocketFact {
+            service: Some(service.into()),
+            kind: SocketFactKind::Library {
+                name: name.into(),
+                protocol,
+                role,
+            },
+            location: Location::new(repo, "package.json", 5, 6, Default::default()),
+        };
+        let a = fx.facts_mut("a");
+        a.sockets.push(library(
+            "a",
+            "web",
+            "socket.io-client",
+            SocketProtocol::SocketIo,
+            switchyard_model::SocketRole::Client,
+        ));
+        a.sockets.push(library(
+            "a",
+            "web",
+            "WebSocket",
+            SocketProtocol::WebSocket,
+            switchyard_model::SocketRole::Client,
+        ));
+        a.env.push(EnvEntry {
+            service: None,
+            key: path_key.into(),
+            display: path.into(),
+            value_hash: String::new(),
+            location: Location::new("a", ".env", 3, 1, Default::default()),
+        });
+        fx.facts_mut("b").sockets.push(library(
+            "b",
+            "chat",
+            "flask-socketio",
+            SocketProtocol::SocketIo,
+            switchyard_model::SocketRole::Server,
+        ));
+        fx
+    }
+
+    #[test]
+    fn a_path_key_of_the_repository_goes_with_the_url_key_of_its_stem() {
+        let c = run(&both_kinds("VITE_SOCKETIO_PATH", "/ws/socket.io"));
+        assert_eq!(c.len(), 1, "{c:#?}");
+        assert_eq!(c[0].resource, "socket-path:a/web->b/chat");
+        let places: Vec<String> = c[0]
+            .occurrences
+            .iter()
+            .map(|o| o.location.to_string())
+            .collect();
+        assert_eq!(places, ["a/.env:2:16", "a/.env:3:1", "b/package.json:5:6"]);
+        // The path the server serves.
+        assert!(run(&both_kinds("VITE_SOCKETIO_PATH", "/socket.io/")).is_empty());
+        // A path key of another stem says nothing about this URL: a client of both kinds
+        // is not judged.
+        assert!(run(&both_kinds("VITE_TERMINAL_WS_PATH", "/ws/socket.io")).is_empty());
     }
 }

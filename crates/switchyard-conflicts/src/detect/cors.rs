@@ -440,12 +440,42 @@ fn frontend<'a>(fleet: &FleetIndex<'a>, front: &'a Service, repo_stage: Stage) -
 /// `angular.json` or a package.json script), in that order of weight: a script's `--host`
 /// overrides the config file, as the command line does.
 fn dev_server_hosts<'a>(fleet: &FleetIndex<'a>, front: &'a Service) -> Vec<&'a EnvEntry> {
+    // Create React App's dev server binds `HOST` from the environment and its dev `.env` files.
+    let reads_env = own_env(fleet, front).any(|e| {
+        e.key.starts_with("scripts.")
+            && is_package_script(&e.location)
+            && HOST_ENV_SERVERS.contains(&e.display.as_str())
+    });
+    let rank = |e: &EnvEntry| {
+        if is_package_script(&e.location) {
+            0
+        } else if is_dev_env_file(&e.location) {
+            1
+        } else {
+            2
+        }
+    };
     let mut hosts: Vec<&'a EnvEntry> = own_env(fleet, front)
         .filter(|e| e.key == "HOST")
-        .filter(|e| is_dev_server_config(&e.location) || is_package_script(&e.location))
+        .filter(|e| {
+            is_dev_server_config(&e.location)
+                || is_package_script(&e.location)
+                || (reads_env && is_dev_env_file(&e.location))
+        })
         .collect();
-    hosts.sort_by_key(|e| !is_package_script(&e.location));
+    hosts.sort_by_key(|e| rank(e));
     hosts
+}
+
+/// Dev servers that bind the `HOST` of their environment (`.env`, `HOST=… react-scripts start`).
+const HOST_ENV_SERVERS: [&str; 3] = ["react-scripts", "craco", "react-app-rewired"];
+
+/// An `.env` file a dev server reads: `.env`, `.env.local`, `.env.development[.local]`.
+fn is_dev_env_file(location: &Location) -> bool {
+    matches!(
+        location.path.rsplit('/').next(),
+        Some(".env" | ".env.local" | ".env.development" | ".env.development.local")
+    )
 }
 
 /// The host binding that applies to a dev-server port written at `port_at`: a script's, else

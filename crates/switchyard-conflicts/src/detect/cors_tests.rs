@@ -456,3 +456,22 @@ fn an_ambiguous_call_is_judged_against_the_only_backend_with_an_allow_list() {
     // Both hold an allow-list: which one the call reaches is not known.
     assert!(run(&ambiguous(Some("http://localhost:3001"))).is_empty());
 }
+
+#[test]
+fn create_react_app_binds_the_host_of_its_env_file() {
+    let mut fx = bound(".env", "127.0.0.1", "http://localhost:3000");
+    fx.facts_mut("web")
+        .env
+        .push(env("web", "web", "scripts.start", "react-scripts"));
+    if let Some(e) = fx.facts_mut("web").env.last_mut() {
+        e.location = loc("web", "package.json", 6);
+    }
+    let c = run(&fx);
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert_eq!(c[0].resource, "cors:api/api:http://127.0.0.1:3000");
+    // Vite does not read `HOST` from `.env`.
+    if let Some(e) = fx.facts_mut("web").env.last_mut() {
+        e.display = "vite".into();
+    }
+    assert!(run(&fx).is_empty());
+}

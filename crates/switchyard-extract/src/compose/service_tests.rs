@@ -384,7 +384,8 @@ fn traefik_labels_route_from_the_proxy() {
 fn traefik_label_routers_with_their_entry_points() {
     let text = "services:\n  api:\n    image: api\n    labels:\n      - traefik.http.routers.api.rule=Host(`api.example.com`)\n      - traefik.http.routers.api.entrypoints=web, websecure\n      - traefik.http.routers.api.service=api-svc\n      - traefik.http.routers.admin.rule=Host(`admin.example.com`)\n  hidden:\n    image: h\n    labels:\n      traefik.enable: \"false\"\n      traefik.http.routers.h.rule: Host(`h.example.com`)\n";
     let facts = run(&[("compose.yaml", text)]);
-    let routes: Vec<(&str, &str, Vec<String>, Option<&str>, u32)> = facts
+    type Route<'a> = (&'a str, &'a str, Vec<String>, Option<&'a str>, u32);
+    let routes: Vec<Route<'_>> = facts
         .proxy_routes
         .iter()
         .map(|r| {

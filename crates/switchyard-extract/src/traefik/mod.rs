@@ -229,7 +229,7 @@ fn record_routers(doc: &Node, docs: &[&Node], file: &SourceFile, out: &mut RepoF
                     .iter()
                     .filter_map(|n| n.as_str().map(str::to_string))
                     .collect(),
-                None => e.as_str().map(|s| split_names(s)).unwrap_or_default(),
+                None => e.as_str().map(split_names).unwrap_or_default(),
             })
             .unwrap_or_default();
         let target = get_any_case(router, "service")

@@ -432,7 +432,7 @@ mod tests {
 
     #[test]
     fn script_hosts() {
-        let host = |name, script| script_host(name, script).map(|(h, s, e)| (h, s, e));
+        let host = |name, script| script_host(name, script);
         assert_eq!(
             host("dev", "vite --host 127.0.0.1 --port 5173"),
             Some(("127.0.0.1".to_string(), 12, 21))

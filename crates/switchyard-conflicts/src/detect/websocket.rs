@@ -202,6 +202,8 @@ struct Profile<'a> {
 struct SidePath {
     path: String,
     evidence: Option<Occurrence>,
+    /// The env key the path is written under (`VITE_SOCKET_PATH`), when it is one.
+    env_key: Option<String>,
 }
 
 impl<'a> Profile<'a> {
@@ -250,6 +252,7 @@ impl<'a> Profile<'a> {
                 out.push(SidePath {
                     path: path.clone(),
                     evidence: Some(fact_occurrence(f, format!("path {path}"))),
+                    env_key: None,
                 });
             }
         }
@@ -265,6 +268,7 @@ impl<'a> Profile<'a> {
                         detail: format!("{}={path}", e.key),
                     }),
                     path,
+                    env_key: Some(e.key.clone()),
                 });
             }
         }
@@ -288,6 +292,7 @@ impl<'a> Profile<'a> {
         vec![SidePath {
             path: SOCKET_IO_DEFAULT_PATH.to_string(),
             evidence: None,
+            env_key: None,
         }]
     }
 }
@@ -317,6 +322,7 @@ fn paired_path(entries: &[&EnvEntry], url_key: Option<&str>) -> Option<SidePath>
                 detail: format!("{}={path}", e.key),
             }),
             path,
+            env_key: Some(e.key.clone()),
         })
     })
 }
@@ -509,6 +515,7 @@ impl<'a> Sockets<'a> {
             SocketProtocol::WebSocket => vec![SidePath {
                 path: url_path.clone(),
                 evidence: None,
+                env_key: None,
             }],
         };
         if serves.contains(&said) {
@@ -660,12 +667,25 @@ fn path_finding(
                 path_list(client_paths),
                 where_written(client_paths, "the default")
             ),
-            format!(
-                "set `path: '{}'` in {from}'s io() options, or serve that path in {to} (the server's `path` option), or route it through a proxy location with Upgrade headers",
-                server_paths
+            {
+                let served = server_paths
                     .first()
-                    .map_or(SOCKET_IO_DEFAULT_PATH, |p| p.path.as_str())
-            ),
+                    .map_or(SOCKET_IO_DEFAULT_PATH, |p| p.path.as_str());
+                // A path from an env key is changed there, not in the code that reads it.
+                let client_side = match client_paths {
+                    [
+                        SidePath {
+                            env_key: Some(key),
+                            evidence: Some(o),
+                            ..
+                        },
+                    ] => format!("set {key}={served} in {}", o.location),
+                    _ => format!("set `path: '{served}'` in {from}'s io() options"),
+                };
+                format!(
+                    "{client_side}, or serve that path in {to} (the server's `path` option), or route it through a proxy location with Upgrade headers"
+                )
+            },
         ),
         SocketProtocol::WebSocket => (
             format!(

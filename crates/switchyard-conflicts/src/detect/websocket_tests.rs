@@ -413,6 +413,10 @@ fn a_socket_path_key_goes_with_the_socket_url_of_its_stem() {
         text.contains("web/.env:2:18 VITE_SOCKET_PATH=/ws/socket.io"),
         "{text}"
     );
+    assert!(
+        text.contains("set VITE_SOCKET_PATH=/socket.io in web/.env:2:18, or serve that path"),
+        "{text}"
+    );
     assert!(text.contains("chat/package.json:5:6 chat/chat serves Socket.IO on the default path /socket.io: socket.io"), "{text}");
     // The path the server serves (written with its trailing slash): fine, and the plain
     // WebSocket URL beside it is not taken for a Socket.IO one.

@@ -290,19 +290,7 @@ fn compare(fleet: &str) -> Vec<String> {
 /// as written; `check` fails both on a new difference and on a listed one that is gone (then
 /// delete its line here), so this list only ever shrinks. The reasons are first diagnoses from
 /// reading the output, not yet confirmed in the code.
-const KNOWN_GAPS: [(&str, &str); 5] = [
-    (
-        "seed-001-homelab: planted status-domain (domain) missed",
-        "Traefik file-provider routers are not yet compared with docker-label routers for one Host()",
-    ),
-    (
-        "seed-002-podplay: planted cors-127 (cors_missing_origin) missed",
-        "a Vite `server.host` of 127.0.0.1 in vite.config.ts does not yet make the origin 127.0.0.1",
-    ),
-    (
-        "seed-002-podplay: planted socketio-path (websocket_mismatch) missed",
-        "a Socket.IO path from a browser env key (VITE_SOCKET_PATH) is not yet tied to the socket URL",
-    ),
+const KNOWN_GAPS: [(&str, &str); 2] = [
     (
         "seed-002-podplay: extra unreachable_url url:localhost:5000",
         "follows from the planted port-5000 clash: two publishers make the address ambiguous",

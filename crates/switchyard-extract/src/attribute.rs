@@ -192,6 +192,7 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
     let loose_references = std::mem::take(&mut facts.references);
     let loose_env = std::mem::take(&mut facts.env);
     let loose_shared = std::mem::take(&mut facts.shared);
+    let loose_routes = std::mem::take(&mut facts.proxy_routes);
     let mut application_needed: Option<Location> = None;
     let facts_ref: &RepoFacts = facts;
     let mut owners_for = |path: &str, location: &Location| -> Vec<String> {
@@ -284,6 +285,14 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
         |d| &d.location,
         &mut owners_for,
     );
+    // A file-provider router belongs to the proxy reading the file, as the server URLs of the
+    // same file do.
+    let proxy_routes = spread(
+        loose_routes,
+        |r| &mut r.service,
+        |r| &r.location,
+        &mut owners_for,
+    );
 
     if let Some(location) = application_needed
         && !facts.services.iter().any(|s| s.name == repo)
@@ -332,6 +341,7 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
     facts.references = references;
     facts.env = env;
     facts.shared = shared;
+    facts.proxy_routes = proxy_routes;
 }
 
 /// Socket facts (libraries, paths, upgrading locations) belong to the services that own their

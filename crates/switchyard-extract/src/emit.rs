@@ -176,6 +176,24 @@ pub fn record_env(
     record_address(out, service, scope, key, value, location, mechanism);
 }
 
+/// Records an env entry without looking for addresses in it: a setting such as the host a dev
+/// server binds (`HOST=127.0.0.1`), which names where the service listens, not what it calls.
+pub fn record_setting(
+    out: &mut RepoFacts,
+    service: Option<&str>,
+    key: &str,
+    value: &str,
+    location: Location,
+) {
+    out.env.push(EnvEntry {
+        service: service.map(str::to_string),
+        key: key.to_string(),
+        display: redact_value(key, value),
+        value_hash: blake3::hash(value.as_bytes()).to_hex().to_string(),
+        location,
+    });
+}
+
 /// Records address references found in `value` (without an env entry), e.g. for a URL inside
 /// a config file or a command line argument.
 #[allow(clippy::too_many_arguments)]

@@ -24,6 +24,11 @@ pub struct RepoFacts {
     /// upgrade connections. (Always written: the cache's MessagePack is positional.)
     #[serde(default)]
     pub sockets: Vec<SocketFact>,
+    /// Routers of a reverse proxy's dynamic configuration: Traefik docker labels (the labelled
+    /// container's) and file-provider routers (the proxy's that reads the file). (Always
+    /// written: the cache's MessagePack is positional.)
+    #[serde(default)]
+    pub proxy_routes: Vec<ProxyRoute>,
     pub diagnostics: Vec<Diagnostic>,
     /// Number of files read (not skipped) for this repository.
     pub files_scanned: usize,
@@ -437,6 +442,39 @@ impl SocketRole {
     pub fn server(self) -> bool {
         matches!(self, Self::Server | Self::Both)
     }
+}
+
+/// One router of a reverse proxy (Traefik): the names and paths it matches, the entry points
+/// it listens on and, for a file-provider router, where its service sends the requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyRoute {
+    /// Labels: the labelled container. File provider: the proxy that reads the file (loose
+    /// until `attribute`, which gives it to the services mounting the file).
+    pub service: Option<String>,
+    pub provider: RouteProvider,
+    /// The router's name (`traefik.http.routers.<name>.rule`, `http.routers.<name>`).
+    pub router: String,
+    /// `(host, optional path prefix)` pairs the rule matches.
+    pub domains: Vec<(String, Option<String>)>,
+    /// `entryPoints` of the router; empty: every default entry point.
+    pub entrypoints: Vec<String>,
+    /// The router's `service`, as written (`uptime-kuma`, `api@internal`), when given.
+    pub target: Option<String>,
+    /// File provider: the first server URL of that service in the same configuration, which
+    /// is the evidence of the proxy's edge to the backend.
+    pub backend: Option<Location>,
+    /// The rule's value.
+    pub location: Location,
+}
+
+/// Where a proxy router is declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RouteProvider {
+    /// Container labels read by the proxy's docker provider.
+    Labels,
+    /// A dynamic configuration file read by the proxy's file provider.
+    File,
 }
 
 /// A shared resource a service uses (volumes, networks, container names).

@@ -13,7 +13,7 @@
 
 use super::Detector;
 use super::index::{DEFAULT_ENVIRONMENT, FleetIndex, and_list, finish};
-use super::reach::{address_text, is_websocket};
+use super::reach::{address_text, ambiguous_calls, is_websocket};
 use crate::{Conflict, ConflictKind, Occurrence, Severity};
 use std::collections::{BTreeMap, HashMap};
 use switchyard_link::address::{self, is_loopback};
@@ -74,9 +74,11 @@ enum Allowed {
 /// A page origin of a frontend.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Origin {
-    /// `http://localhost:PORT`: a dev server or a published container port. Browsers treat
-    /// `localhost` and `127.0.0.1` as different origins; people open `localhost`.
-    Local(u16),
+    /// `http://HOST:PORT` on the developer's machine: a dev server or a published container
+    /// port. The host is the one the dev server binds (`server.host: '127.0.0.1'`), else
+    /// `localhost`, which people open. Browsers treat `localhost` and `127.0.0.1` as different
+    /// origins.
+    Local { host: String, port: u16 },
     /// A deployed domain; `secure` unless the app's own URL says `http://`.
     Domain { host: String, secure: bool },
 }
@@ -84,7 +86,7 @@ enum Origin {
 impl Origin {
     fn text(&self) -> String {
         match self {
-            Origin::Local(p) => format!("http://localhost:{p}"),
+            Origin::Local { host, port } => format!("http://{host}:{port}"),
             Origin::Domain { host, secure } => {
                 format!("{}://{host}", if *secure { "https" } else { "http" })
             }
@@ -94,12 +96,12 @@ impl Origin {
     fn allowed_by(&self, entry: &Allowed) -> bool {
         match (self, entry) {
             (_, Allowed::Any) => true,
-            (Origin::Local(p), Allowed::Origin { host, port }) => {
-                host == "localhost" && *port == Some(*p)
+            (Origin::Local { host: h, port: p }, Allowed::Origin { host, port }) => {
+                bare_host(host) == bare_host(h) && *port == Some(*p)
             }
             (Origin::Domain { host: d, .. }, Allowed::Origin { host, .. }) => host == d,
             (Origin::Domain { host: d, .. }, Allowed::Suffix(s)) => d.ends_with(&format!(".{s}")),
-            (Origin::Local(_), Allowed::Suffix(_)) => false,
+            (Origin::Local { .. }, Allowed::Suffix(_)) => false,
         }
     }
 
@@ -110,9 +112,36 @@ impl Origin {
             return false;
         };
         match self {
-            Origin::Local(p) => is_loopback(&a.host) && a.port == Some(*p),
+            Origin::Local { port, .. } => is_loopback(&a.host) && a.port == Some(*port),
             Origin::Domain { host, .. } => a.host.eq_ignore_ascii_case(host),
         }
+    }
+}
+
+/// `localhost` at a port.
+fn localhost(port: u16) -> Origin {
+    Origin::Local {
+        host: "localhost".to_string(),
+        port,
+    }
+}
+
+/// A host without the brackets of an IPv6 literal: `[::1]` → `::1`.
+fn bare_host(host: &str) -> &str {
+    host.trim_start_matches('[').trim_end_matches(']')
+}
+
+/// The host of the page a dev server bound to `bind` serves, as the browser's address bar
+/// shows it: every interface (`0.0.0.0`, `::`, vite's `host: true`) is opened as `localhost`;
+/// webpack's `local-ip` names are not known here, so `localhost` too.
+fn page_host(bind: &str) -> String {
+    let b = bind.trim().trim_matches(['"', '\'']).to_ascii_lowercase();
+    match bare_host(&b) {
+        "" | "0.0.0.0" | "::" | "*" | "true" | "localhost" | "local-ip" | "local-ipv4"
+        | "local-ipv6" => "localhost".to_string(),
+        h if h.contains(':') => format!("[{h}]"),
+        h if h.contains(['$', '{', ' ', '/']) => "localhost".to_string(),
+        h => h.to_string(),
     }
 }
 
@@ -252,6 +281,8 @@ struct PageOrigin<'a> {
     location: &'a Location,
     /// How the origin was inferred (`dev server`, `vite preview`, `homepage`…).
     how: &'static str,
+    /// Where the dev server's host is set, when it is (`server.host`, `--host`).
+    bound_at: Option<&'a Location>,
 }
 
 impl PageOrigin<'_> {
@@ -273,22 +304,33 @@ struct Frontend<'a> {
 
 fn frontend<'a>(fleet: &FleetIndex<'a>, front: &'a Service, repo_stage: Stage) -> Frontend<'a> {
     let mut origins: Vec<PageOrigin<'a>> = Vec::new();
-    let mut push = |origin: Origin, stage: Stage, location: &'a Location, how| {
+    let mut push = |origin: Origin,
+                    stage: Stage,
+                    location: &'a Location,
+                    how,
+                    bound_at: Option<&'a Location>| {
         if stage != Stage::Template && !origins.iter().any(|o| o.origin == origin) {
             origins.push(PageOrigin {
                 origin,
                 stage,
                 location,
                 how,
+                bound_at,
             });
         }
     };
     let mut server: Option<&str> = None;
     let mut has_scripts_server = false;
+    let binds = dev_server_hosts(fleet, front);
     for e in &front.endpoints {
         match &e.kind {
             EndpointKind::HostProcessPort { port } => {
                 let dev = is_dev_server_config(&e.location) || is_package_script(&e.location);
+                let bound = if dev {
+                    bind_for(&binds, &e.location)
+                } else {
+                    None
+                };
                 // A dev server runs in development, unless the repository is said to be
                 // checked out for one environment (`switchyard.toml`).
                 let (stage, how) = if dev {
@@ -300,13 +342,21 @@ fn frontend<'a>(fleet: &FleetIndex<'a>, front: &'a Service, repo_stage: Stage) -
                 } else {
                     (stage_of(&e.location.path, repo_stage), "listen port")
                 };
-                push(Origin::Local(*port), stage, &e.location, how);
+                let origin = match bound {
+                    Some(b) => Origin::Local {
+                        host: page_host(&b.display),
+                        port: *port,
+                    },
+                    None => localhost(*port),
+                };
+                push(origin, stage, &e.location, how, bound.map(|b| &b.location));
             }
             EndpointKind::HostPort { start, .. } => push(
-                Origin::Local(*start),
+                localhost(*start),
                 stage_of(&e.location.path, repo_stage),
                 &e.location,
                 "published port",
+                None,
             ),
             EndpointKind::Domain { host, .. } if !host.starts_with('*') && host != "_" => push(
                 Origin::Domain {
@@ -316,6 +366,7 @@ fn frontend<'a>(fleet: &FleetIndex<'a>, front: &'a Service, repo_stage: Stage) -
                 stage_of(&e.location.path, repo_stage),
                 &e.location,
                 "domain",
+                None,
             ),
             _ => {}
         }
@@ -335,10 +386,11 @@ fn frontend<'a>(fleet: &FleetIndex<'a>, front: &'a Service, repo_stage: Stage) -
                 if let Ok(port) = e.display.trim().parse::<u16>() {
                     // `vite preview` serves the production build.
                     push(
-                        Origin::Local(port),
+                        localhost(port),
                         Stage::Named("production"),
                         &e.location,
                         "vite preview",
+                        None,
                     );
                 }
             }
@@ -364,6 +416,7 @@ fn frontend<'a>(fleet: &FleetIndex<'a>, front: &'a Service, repo_stage: Stage) -
                     stage,
                     &e.location,
                     if homepage { "homepage" } else { "PUBLIC_URL" },
+                    None,
                 );
             }
             _ => {}
@@ -381,6 +434,65 @@ fn frontend<'a>(fleet: &FleetIndex<'a>, front: &'a Service, repo_stage: Stage) -
             && !bundler_config
             && server.is_some_and(|s| PREFIX_ONLY_SERVERS.contains(&s)),
     }
+}
+
+/// The hosts a frontend's dev servers bind (`HOST` settings read from a bundler config,
+/// `angular.json` or a package.json script), in that order of weight: a script's `--host`
+/// overrides the config file, as the command line does.
+fn dev_server_hosts<'a>(fleet: &FleetIndex<'a>, front: &'a Service) -> Vec<&'a EnvEntry> {
+    // Create React App's dev server binds `HOST` from the environment and its dev `.env` files.
+    let reads_env = own_env(fleet, front).any(|e| {
+        e.key.starts_with("scripts.")
+            && is_package_script(&e.location)
+            && HOST_ENV_SERVERS.contains(&e.display.as_str())
+    });
+    let rank = |e: &EnvEntry| {
+        if is_package_script(&e.location) {
+            0
+        } else if is_dev_env_file(&e.location) {
+            1
+        } else {
+            2
+        }
+    };
+    let mut hosts: Vec<&'a EnvEntry> = own_env(fleet, front)
+        .filter(|e| e.key == "HOST")
+        .filter(|e| {
+            is_dev_server_config(&e.location)
+                || is_package_script(&e.location)
+                || (reads_env && is_dev_env_file(&e.location))
+        })
+        .collect();
+    hosts.sort_by_key(|e| rank(e));
+    hosts
+}
+
+/// Dev servers that bind the `HOST` of their environment (`.env`, `HOST=… react-scripts start`).
+const HOST_ENV_SERVERS: [&str; 3] = ["react-scripts", "craco", "react-app-rewired"];
+
+/// An `.env` file a dev server reads: `.env`, `.env.local`, `.env.development[.local]`.
+fn is_dev_env_file(location: &Location) -> bool {
+    matches!(
+        location.path.rsplit('/').next(),
+        Some(".env" | ".env.local" | ".env.development" | ".env.development.local")
+    )
+}
+
+/// The host binding that applies to a dev-server port written at `port_at`: a script's, else
+/// one of the same folder's config (the port's own file first).
+fn bind_for<'a>(binds: &[&'a EnvEntry], port_at: &Location) -> Option<&'a EnvEntry> {
+    let dir = |l: &Location| l.path.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+    binds
+        .iter()
+        .copied()
+        .filter(|b| dir(&b.location) == dir(port_at))
+        .find(|b| is_package_script(&b.location) || b.location.path == port_at.path)
+        .or_else(|| {
+            binds
+                .iter()
+                .copied()
+                .find(|b| dir(&b.location) == dir(port_at))
+        })
 }
 
 /// The env entries of a service (its repository's entries attributed to it).
@@ -453,13 +565,27 @@ impl Detector for CorsDetector {
             return Vec::new();
         }
         let mut groups: BTreeMap<Key<'_>, Group> = BTreeMap::new();
+        // (caller, backend, where the calls are written): the edges, and calls two services
+        // answer to (one host port published twice) of which only one holds an allow-list.
+        let mut links: Vec<(&Service, &Service, Vec<&Location>)> = Vec::new();
         for edge in &fleet.input.model.edges {
-            let (Some(front), Some(back)) = (
+            if let (Some(front), Some(back)) = (
                 fleet.service_by_id(&edge.from),
                 fleet.service_by_id(&edge.to),
-            ) else {
-                continue;
-            };
+            ) {
+                links.push((front, back, edge.evidence.iter().collect()));
+            }
+        }
+        for call in ambiguous_calls(fleet) {
+            let mut holders = call
+                .candidates
+                .iter()
+                .filter(|c| backends.contains_key(c.id.as_str()));
+            if let (Some(back), None) = (holders.next(), holders.next()) {
+                links.push((call.from, back, vec![&call.reference.location]));
+            }
+        }
+        for (front, back, evidence) in links {
             let Some(lists) = backends.get(back.id.as_str()) else {
                 continue;
             };
@@ -473,8 +599,7 @@ impl Detector for CorsDetector {
             let app = frontend(fleet, front, front_stage);
             // References the page makes: browser keys or a frontend's URLs, not proxies nor
             // WebSockets (browsers apply no CORS to those).
-            let calls: Vec<(&Reference, Stage)> = edge
-                .evidence
+            let calls: Vec<(&Reference, Stage)> = evidence
                 .iter()
                 .flat_map(|l| fleet.references_at(&front.repository, Some(&front.name), l))
                 .filter(|r| matches!(r.mechanism, Mechanism::Env | Mechanism::Url))
@@ -499,7 +624,7 @@ impl Detector for CorsDetector {
             let has_local = app
                 .origins
                 .iter()
-                .any(|o| matches!(o.origin, Origin::Local(_)));
+                .any(|o| matches!(o.origin, Origin::Local { .. }));
             let has_domain = app
                 .origins
                 .iter()
@@ -547,7 +672,7 @@ impl Detector for CorsDetector {
                 // A production list is not expected to allow the dev server, nor a dev list
                 // the production domain — unless the frontend has only that kind of origin.
                 let checked = match page.origin {
-                    Origin::Local(_) => in_force.iter().any(|l| l.has_local()) || !has_domain,
+                    Origin::Local { .. } => in_force.iter().any(|l| l.has_local()) || !has_domain,
                     Origin::Domain { .. } => in_force.iter().any(|l| l.has_domain()) || !has_local,
                 };
                 if !checked
@@ -561,7 +686,7 @@ impl Detector for CorsDetector {
                 let of_kind: Vec<&AllowList<'_>> = in_force
                     .iter()
                     .filter(|l| match page.origin {
-                        Origin::Local(_) => l.has_local(),
+                        Origin::Local { .. } => l.has_local(),
                         Origin::Domain { .. } => l.has_domain(),
                     })
                     .copied()
@@ -604,14 +729,31 @@ impl Detector for CorsDetector {
                         ),
                     });
                 }
+                if let Some(at) = page.bound_at
+                    && at != page.location
+                {
+                    group.occurrences.push(Occurrence {
+                        repository: front.repository.clone(),
+                        service: Some(front.name.clone()),
+                        location: at.clone(),
+                        detail: format!("dev server host {}", page.origin.text()),
+                    });
+                }
                 for l in &to_extend {
-                    if let Origin::Local(p) = page.origin
-                        && l.items.iter().any(|a| {
+                    if let Origin::Local {
+                        host: page_host,
+                        port: p,
+                    } = &page.origin
+                        && group.loopback_alias.is_none()
+                        && let Some(Allowed::Origin { host, .. }) = l.items.iter().find(|a| {
                             matches!(a, Allowed::Origin { host, port }
-                                if host != "localhost" && is_loopback(host) && *port == Some(p))
+                                if bare_host(host) != bare_host(page_host)
+                                    && is_loopback(host)
+                                    && is_loopback(bare_host(page_host))
+                                    && *port == Some(*p))
                         })
                     {
-                        group.loopback_alias = true;
+                        group.loopback_alias = Some((host.clone(), page_host.clone()));
                     }
                     if !group.lists.contains(&(l.entry.key.clone(), l.place())) {
                         group.lists.push((l.entry.key.clone(), l.place()));
@@ -644,8 +786,9 @@ struct Group {
     lists: Vec<(String, String)>,
     /// Only a `vite preview` origin is missing: a look at the build, not the daily dev loop.
     preview_only: bool,
-    /// `127.0.0.1:<port>` (or `[::1]`) is listed but the page is opened at `localhost`.
-    loopback_alias: bool,
+    /// Another loopback name is listed at the page's port (`127.0.0.1` for a page opened at
+    /// `localhost`, or the other way round): `(listed, page host)`.
+    loopback_alias: Option<(String, String)>,
     /// How and where the origin was inferred (`vite preview, web/vite.config.ts:4`).
     origin_at: Option<String>,
 }
@@ -657,7 +800,7 @@ impl Default for Group {
             occurrences: Vec::new(),
             lists: Vec::new(),
             preview_only: true,
-            loopback_alias: false,
+            loopback_alias: None,
             origin_at: None,
         }
     }
@@ -680,10 +823,11 @@ impl Group {
             .as_deref()
             .map(|a| format!(" ({a})"))
             .unwrap_or_default();
-        let alias = if self.loopback_alias {
-            " (127.0.0.1 is listed, but localhost and 127.0.0.1 are different origins)"
-        } else {
-            ""
+        let alias = match &self.loopback_alias {
+            Some((listed, page)) => {
+                format!(" ({listed} is listed, but {page} and {listed} are different origins)")
+            }
+            None => String::new(),
         };
         Conflict::new(
             ConflictKind::CorsMissingOrigin,

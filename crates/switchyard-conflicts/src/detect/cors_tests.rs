@@ -258,8 +258,8 @@ fn same_origin_calls_need_no_cors() {
         }
         .same_origin_as("https://app.example.com/api")
     );
-    assert!(!Origin::Local(3000).same_origin_as("http://localhost:8080"));
-    assert!(Origin::Local(3000).same_origin_as("http://localhost:3000/api"));
+    assert!(!localhost(3000).same_origin_as("http://localhost:8080"));
+    assert!(localhost(3000).same_origin_as("http://localhost:3000/api"));
 }
 
 /// The fixture fleet of `fixtures/cors/`, read from disk as the CLI would.
@@ -341,4 +341,137 @@ fn fixture_fleet_findings() {
     assert!(!text.contains("worker"), "{text}");
     assert!(!text.contains(".env.example"), "{text}");
     insta::assert_snapshot!(text);
+}
+
+/// The fixture with the dev server bound to `host` (`HOST` read from `file`).
+fn bound(file: &str, host: &str, cors: &str) -> Fixture {
+    let mut fx = fixture("REACT_APP_API_URL", Some(cors));
+    let mut entry = env("web", "web", "HOST", host);
+    entry.location = loc("web", file, 7);
+    fx.facts_mut("web").env.push(entry);
+    fx
+}
+
+#[test]
+fn a_dev_server_bound_to_127_0_0_1_is_opened_there() {
+    let c = run(&bound(
+        "vite.config.ts",
+        "127.0.0.1",
+        "http://localhost:3000",
+    ));
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert_eq!(c[0].resource, "cors:api/api:http://127.0.0.1:3000");
+    assert!(
+        c[0].message.contains(
+            "web/web calls api/api from http://127.0.0.1:3000 (dev server, web/package.json:6)"
+        ),
+        "{}",
+        c[0].message
+    );
+    assert!(
+        c[0].message
+            .contains("(localhost is listed, but 127.0.0.1 and localhost are different origins)"),
+        "{}",
+        c[0].message
+    );
+    let places: Vec<(String, &str)> = c[0]
+        .occurrences
+        .iter()
+        .map(|o| (o.location.to_string(), o.detail.as_str()))
+        .collect();
+    assert!(
+        places.contains(&(
+            "web/vite.config.ts:7:5".to_string(),
+            "dev server host http://127.0.0.1:3000"
+        )),
+        "{places:?}"
+    );
+    // A script's `--host` in package.json says the same.
+    let c = run(&bound("package.json", "127.0.0.1", "http://localhost:3000"));
+    assert_eq!(c[0].resource, "cors:api/api:http://127.0.0.1:3000");
+}
+
+#[test]
+fn every_interface_or_localhost_is_opened_at_localhost() {
+    for host in ["0.0.0.0", "localhost", "::", "true"] {
+        assert!(
+            run(&bound("vite.config.ts", host, "http://localhost:3000")).is_empty(),
+            "{host}"
+        );
+    }
+    // The origin the server binds, listed.
+    assert!(
+        run(&bound(
+            "vite.config.ts",
+            "127.0.0.1",
+            "http://127.0.0.1:3000"
+        ))
+        .is_empty()
+    );
+    // A `HOST` of the app's own `.env` is not a dev server setting (vite does not read it).
+    assert!(run(&bound(".env", "127.0.0.1", "http://localhost:3000")).is_empty());
+}
+
+#[test]
+fn page_hosts() {
+    assert_eq!(page_host("0.0.0.0"), "localhost");
+    assert_eq!(page_host("'127.0.0.1'"), "127.0.0.1");
+    assert_eq!(page_host("::1"), "[::1]");
+    assert_eq!(page_host("Dev.Example.Test"), "dev.example.test");
+    assert_eq!(page_host("local-ip"), "localhost");
+}
+
+/// The fixture's call left ambiguous: `api/api` and `other/api2` both listen on 8080.
+fn ambiguous(other_cors: Option<&str>) -> Fixture {
+    let mut fx = fixture("REACT_APP_API_URL", Some("http://localhost:3001"));
+    fx.model.repositories.push(repo("other", "local", "dev"));
+    fx.model.services.push(service(
+        "other",
+        "api2",
+        vec![Scope::Host],
+        vec![EndpointKind::HostProcessPort { port: 8080 }],
+    ));
+    fx.model.edges.clear();
+    fx.model.unresolved.push(switchyard_model::Unresolved {
+        repository: "web".into(),
+        service: Some("web".into()),
+        reference: "http://localhost:8080".into(),
+        mechanism: Mechanism::Env,
+        reason: switchyard_model::UnresolvedReason::Ambiguous,
+        location: loc("web", ".env", 1),
+    });
+    if let Some(value) = other_cors {
+        fx.facts_mut("other")
+            .env
+            .push(env("other", "api2", "CORS_ORIGINS", value));
+    }
+    fx
+}
+
+#[test]
+fn an_ambiguous_call_is_judged_against_the_only_backend_with_an_allow_list() {
+    let c = run(&ambiguous(None));
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert_eq!(c[0].resource, "cors:api/api:http://localhost:3000");
+    // Both hold an allow-list: which one the call reaches is not known.
+    assert!(run(&ambiguous(Some("http://localhost:3001"))).is_empty());
+}
+
+#[test]
+fn create_react_app_binds_the_host_of_its_env_file() {
+    let mut fx = bound(".env", "127.0.0.1", "http://localhost:3000");
+    fx.facts_mut("web")
+        .env
+        .push(env("web", "web", "scripts.start", "react-scripts"));
+    if let Some(e) = fx.facts_mut("web").env.last_mut() {
+        e.location = loc("web", "package.json", 6);
+    }
+    let c = run(&fx);
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert_eq!(c[0].resource, "cors:api/api:http://127.0.0.1:3000");
+    // Vite does not read `HOST` from `.env`.
+    if let Some(e) = fx.facts_mut("web").env.last_mut() {
+        e.display = "vite".into();
+    }
+    assert!(run(&fx).is_empty());
 }

@@ -10,7 +10,9 @@ use super::Detector;
 use super::index::{FleetIndex, and_list, finish};
 use crate::{Conflict, ConflictKind, Occurrence, Severity, Step, StepRole};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use switchyard_model::{EdgeKind, EndpointKind, Location, Service};
+use switchyard_model::{
+    EdgeKind, EndpointKind, Location, Mechanism, ProxyRoute, RouteProvider, Service,
+};
 
 pub struct DomainDetector;
 
@@ -110,8 +112,171 @@ impl Detector for DomainDetector {
                 .collect();
             detect_in(fleet, env, &routes, &mut out);
         }
+        router_clashes(fleet, &mut out);
         finish(out)
     }
+}
+
+/// The proxy routers of a service, of one provider.
+fn routers_of<'a>(
+    fleet: &FleetIndex<'a>,
+    service: &'a Service,
+    provider: RouteProvider,
+) -> impl Iterator<Item = &'a ProxyRoute> {
+    fleet
+        .facts(&service.repository)
+        .map(|f| f.proxy_routes.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter(move |r| r.provider == provider && r.service.as_deref() == Some(&service.name))
+}
+
+/// Whether two routers listen on a common entry point (none listed: every default one).
+fn entrypoints_meet(a: &ProxyRoute, b: &ProxyRoute) -> bool {
+    a.entrypoints.is_empty()
+        || b.entrypoints.is_empty()
+        || a.entrypoints
+            .iter()
+            .any(|x| b.entrypoints.iter().any(|y| x.eq_ignore_ascii_case(y)))
+}
+
+/// `(host, path)` pairs two routers both match, normalized (`a.io`, `/`).
+fn shared_domains(a: &ProxyRoute, b: &ProxyRoute) -> Vec<(String, String)> {
+    let norm = |(h, p): &(String, Option<String>)| {
+        let host = h.trim().trim_end_matches('.').to_ascii_lowercase();
+        (host, normalize_path(p.as_deref()))
+    };
+    let theirs: Vec<(String, String)> = b.domains.iter().map(norm).collect();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for pair in a.domains.iter().map(norm) {
+        if is_real_domain(&pair.0) && theirs.contains(&pair) && !out.contains(&pair) {
+            out.push(pair);
+        }
+    }
+    out
+}
+
+/// One Traefik reads a router from its file provider and another from a container's docker
+/// labels, both for the same `Host()` (and path) on a common entry point, sending the requests
+/// to two different services: Traefik keeps one router per request, so one service is never
+/// reached. A file router that forwards to the labelled container itself, other paths, other
+/// entry points, or labels another Traefik reads, are fine.
+fn router_clashes(fleet: &FleetIndex<'_>, out: &mut Vec<Conflict>) {
+    for proxy in &fleet.input.model.services {
+        let files: Vec<&ProxyRoute> = routers_of(fleet, proxy, RouteProvider::File).collect();
+        if files.is_empty() {
+            continue;
+        }
+        // The containers whose labels this proxy's docker provider reads.
+        let labelled: Vec<(&Service, &ProxyRoute)> = fleet
+            .edges_from(proxy)
+            .iter()
+            .filter(|e| e.mechanisms.contains(&Mechanism::Label))
+            .filter_map(|e| fleet.service_by_id(&e.to))
+            .flat_map(|s| routers_of(fleet, s, RouteProvider::Labels).map(move |r| (s, r)))
+            .collect();
+        for file in files {
+            // Where the file router sends requests: the service its server URL reached.
+            let Some(backend) = file
+                .backend
+                .as_ref()
+                .and_then(|l| fleet.targets_at(proxy, l).into_iter().next())
+            else {
+                continue;
+            };
+            for &(service, label) in &labelled {
+                if service.repository == proxy.repository
+                    || service.id == backend.id
+                    || !entrypoints_meet(file, label)
+                {
+                    continue;
+                }
+                for (host, path) in shared_domains(file, label) {
+                    out.push(router_clash(
+                        fleet, proxy, file, backend, service, label, &host, &path,
+                    ));
+                }
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn router_clash(
+    fleet: &FleetIndex<'_>,
+    proxy: &Service,
+    file: &ProxyRoute,
+    backend: &Service,
+    service: &Service,
+    label: &ProxyRoute,
+    host: &str,
+    path: &str,
+) -> Conflict {
+    let (place, env) = fleet.place(&proxy.repository);
+    let what = if path == "/" {
+        host.to_string()
+    } else {
+        format!("{host}{path}")
+    };
+    let occurrences = vec![
+        Occurrence {
+            repository: proxy.repository.clone(),
+            service: Some(proxy.name.clone()),
+            location: file.location.clone(),
+            detail: format!("router {} (file provider) -> {}", file.router, backend.id),
+        },
+        Occurrence {
+            repository: service.repository.clone(),
+            service: Some(service.name.clone()),
+            location: label.location.clone(),
+            detail: format!("router {} (docker labels) -> {}", label.router, service.id),
+        },
+    ];
+    let fix = format!(
+        "keep one route for {what}: remove the file router {} or the labels of {}, or give one \
+         of the services its own name (a subdomain) or path prefix",
+        file.router, service.id
+    );
+    let message = format!(
+        "{what} is routed by {} twice: its file provider's router {} ({}) sends it to {}, and the \
+         docker labels of {} ({}) claim it for router {}; Traefik serves only one of them; {fix}",
+        proxy.id, file.router, file.location, backend.id, service.id, label.location, label.router,
+    );
+    let chain = vec![
+        Step::new(
+            StepRole::Serves,
+            format!(
+                "{} routes {what} to {} (file provider router {})",
+                proxy.id, backend.id, file.router
+            ),
+            Some(&file.location),
+        ),
+        Step::new(
+            StepRole::Serves,
+            format!(
+                "{} asks {} to route {what} to it (docker labels, router {})",
+                service.id, proxy.id, label.router
+            ),
+            Some(&label.location),
+        ),
+        Step::new(StepRole::Fix, fix, None),
+        Step::new(
+            StepRole::Severity,
+            "two routers of one Traefik match the same requests: one of them takes every \
+             request, and the other service is never reached",
+            None,
+        ),
+    ];
+    Conflict::new(
+        ConflictKind::Domain,
+        Severity::High,
+        place,
+        env,
+        resource(host, path),
+        occurrences,
+        message,
+    )
+    .with_chain(chain)
 }
 
 /// What kind of overlap a domain conflict is, from the worst pair of routes it holds.
@@ -528,5 +693,125 @@ mod tests {
         );
         let roles: Vec<&str> = c[0].chain.iter().map(|s| s.role.as_str()).collect();
         assert_eq!(roles, ["serves", "serves", "fix", "severity"]);
+    }
+
+    /// `proxy/traefik` reads `traefik/dynamic/status.yml` (router `status` for `host`, sent to
+    /// `monitoring/kuma` by the server URL at line 13) and the labels of `auditor/dashboard`
+    /// (router `auditor` for `label_host`).
+    fn traefik_fleet(host: &str, label_host: &str) -> Fixture {
+        let mut fx = Fixture::default();
+        fx.model.repositories = ["proxy", "monitoring", "auditor"]
+            .map(|r| repo(r, "nas", "prod"))
+            .to_vec();
+        let scope = compose_scope("docker-compose.yml");
+        fx.model.services = vec![
+            service("proxy", "traefik", vec![scope.clone()], vec![]),
+            service("monitoring", "kuma", vec![scope.clone()], vec![]),
+            service(
+                "auditor",
+                "dashboard",
+                vec![scope],
+                vec![domain(label_host, None)],
+            ),
+        ];
+        let url = loc("proxy", "traefik/dynamic/status.yml", 13);
+        let label = loc("auditor", "docker-compose.yml", 18);
+        fx.model.edges = vec![
+            switchyard_model::Edge {
+                mechanisms: vec![Mechanism::Url],
+                evidence: vec![url.clone()],
+                ..switchyard_model::Edge::new("proxy/traefik", "monitoring/kuma")
+            },
+            switchyard_model::Edge {
+                mechanisms: vec![Mechanism::Label],
+                evidence: vec![label.clone()],
+                ..switchyard_model::Edge::new("proxy/traefik", "auditor/dashboard")
+            },
+        ];
+        fx.facts_mut("proxy").proxy_routes.push(ProxyRoute {
+            service: Some("traefik".into()),
+            provider: RouteProvider::File,
+            router: "status".into(),
+            domains: vec![(host.into(), None)],
+            entrypoints: vec!["websecure".into()],
+            target: Some("uptime-kuma".into()),
+            backend: Some(url),
+            location: loc("proxy", "traefik/dynamic/status.yml", 5),
+        });
+        fx.facts_mut("auditor").proxy_routes.push(ProxyRoute {
+            service: Some("dashboard".into()),
+            provider: RouteProvider::Labels,
+            router: "auditor".into(),
+            domains: vec![(label_host.into(), None)],
+            entrypoints: vec!["websecure".into()],
+            target: None,
+            backend: None,
+            location: label,
+        });
+        fx
+    }
+
+    fn label_route(fx: &mut Fixture) -> &mut ProxyRoute {
+        &mut fx.facts_mut("auditor").proxy_routes[0]
+    }
+
+    #[test]
+    fn a_file_router_and_a_label_router_of_one_traefik_for_one_host() {
+        let c = run(&traefik_fleet("status.home.arpa", "Status.Home.Arpa."));
+        assert_eq!(c.len(), 1, "{c:#?}");
+        assert_eq!(c[0].resource, "domain:status.home.arpa");
+        assert_eq!(c[0].severity, Severity::High);
+        let places: Vec<String> = c[0]
+            .occurrences
+            .iter()
+            .map(|o| o.location.to_string())
+            .collect();
+        assert_eq!(
+            places,
+            [
+                "auditor/docker-compose.yml:18:5",
+                "proxy/traefik/dynamic/status.yml:5:5"
+            ]
+        );
+        assert_eq!(
+            c[0].message,
+            "status.home.arpa is routed by proxy/traefik twice: its file provider's router \
+             status (proxy/traefik/dynamic/status.yml:5:5) sends it to monitoring/kuma, and the \
+             docker labels of auditor/dashboard (auditor/docker-compose.yml:18:5) claim it for \
+             router auditor; Traefik serves only one of them; keep one route for \
+             status.home.arpa: remove the file router status or the labels of \
+             auditor/dashboard, or give one of the services its own name (a subdomain) or path \
+             prefix"
+        );
+        // Entry points not listed on one side: every default one, which includes the other's.
+        let mut fx = traefik_fleet("status.home.arpa", "status.home.arpa");
+        label_route(&mut fx).entrypoints.clear();
+        assert_eq!(run(&fx).len(), 1);
+    }
+
+    #[test]
+    fn routers_that_do_not_compete_are_quiet() {
+        // Other names.
+        assert!(run(&traefik_fleet("status.home.arpa", "audit.home.arpa")).is_empty());
+        // The file router forwards to the labelled container itself.
+        let mut fx = traefik_fleet("status.home.arpa", "status.home.arpa");
+        fx.model.edges[0].to = "auditor/dashboard".into();
+        assert!(run(&fx).is_empty());
+        // The same name on other paths.
+        let mut fx = traefik_fleet("status.home.arpa", "status.home.arpa");
+        label_route(&mut fx).domains = vec![("status.home.arpa".into(), Some("/audit".into()))];
+        assert!(run(&fx).is_empty());
+        // Other entry points.
+        let mut fx = traefik_fleet("status.home.arpa", "status.home.arpa");
+        label_route(&mut fx).entrypoints = vec!["internal".into()];
+        assert!(run(&fx).is_empty());
+        // Labels another Traefik reads (no label edge from this one).
+        let mut fx = traefik_fleet("status.home.arpa", "status.home.arpa");
+        fx.model.edges.pop();
+        assert!(run(&fx).is_empty());
+        // A backend the proxy's URL did not resolve to: not judged.
+        let mut fx = traefik_fleet("status.home.arpa", "status.home.arpa");
+        fx.model.edges.remove(0);
+        assert!(run(&fx).is_empty());
     }
 }

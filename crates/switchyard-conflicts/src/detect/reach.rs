@@ -4,7 +4,7 @@
 use super::index::FleetIndex;
 use std::collections::BTreeSet;
 use switchyard_link::address::{self, Address, is_docker_host, is_loopback, kubernetes_dns};
-use switchyard_model::{EndpointKind, Mechanism, Reference, Service, Target};
+use switchyard_model::{EndpointKind, Mechanism, Reference, Service, Target, UnresolvedReason};
 
 /// An address reference that became an edge: who calls what, written where.
 #[derive(Debug, Clone, Copy)]
@@ -38,6 +38,79 @@ pub fn calls<'a>(fleet: &FleetIndex<'a>) -> Vec<Call<'a>> {
         }
     }
     out
+}
+
+/// An address reference the linker found several services answering to (two stacks publishing
+/// one host port, two services of one name), with those services.
+#[derive(Debug, Clone)]
+pub struct AmbiguousCall<'a> {
+    pub from: &'a Service,
+    pub reference: &'a Reference,
+    pub text: &'a str,
+    pub candidates: Vec<&'a Service>,
+}
+
+/// Every ambiguous address reference with the services answering to it: for a loopback name,
+/// those on the caller's host publishing (or listening on) the port; for another name, those
+/// of the caller's environment so named. A detector may judge the call against the one
+/// candidate that can be its target (the only one with a CORS allow-list, the only socket
+/// server), as whichever of them wins the port, the call was meant for that one.
+pub fn ambiguous_calls<'a>(fleet: &FleetIndex<'a>) -> Vec<AmbiguousCall<'a>> {
+    let mut out = Vec::new();
+    for u in &fleet.input.model.unresolved {
+        if u.reason != UnresolvedReason::Ambiguous {
+            continue;
+        }
+        let Some(from) = u
+            .service
+            .as_deref()
+            .and_then(|s| fleet.service(&u.repository, s))
+        else {
+            continue;
+        };
+        let (host, env) = fleet.place(&from.repository);
+        for r in fleet.references_at(&u.repository, Some(&from.name), &u.location) {
+            let Some(text) = address_text(r) else {
+                continue;
+            };
+            let Some(a) = address::parse(text).into_iter().next() else {
+                continue;
+            };
+            let candidates: Vec<&'a Service> = fleet
+                .input
+                .model
+                .services
+                .iter()
+                .filter(|s| s.id != from.id && !s.test_harness)
+                .filter(|s| {
+                    let (s_host, s_env) = fleet.place(&s.repository);
+                    if is_loopback(&a.host) {
+                        s_host == host && a.port.is_some_and(|p| listens_on_host(s, p))
+                    } else {
+                        s_env == env && names_target(s, &a.host)
+                    }
+                })
+                .collect();
+            if candidates.len() > 1 {
+                out.push(AmbiguousCall {
+                    from,
+                    reference: r,
+                    text,
+                    candidates,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Whether a service publishes `port` on its host or listens on it there.
+fn listens_on_host(service: &Service, port: u16) -> bool {
+    service.endpoints.iter().any(|e| match &e.kind {
+        EndpointKind::HostPort { start, end, .. } => (*start..=(*end).max(*start)).contains(&port),
+        EndpointKind::HostProcessPort { port: p } => *p == port,
+        _ => false,
+    })
 }
 
 /// The address text of a reference, if it has one.

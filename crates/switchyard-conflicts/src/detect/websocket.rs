@@ -20,7 +20,8 @@ use super::Detector;
 use super::env_drift::is_template;
 use super::index::{FleetIndex, finish};
 use super::reach::{
-    Call, address_key, address_text, is_websocket, key_words, port_list, reference_mismatch,
+    Call, address_key, address_text, ambiguous_calls, is_websocket, key_words, port_list,
+    reference_mismatch,
 };
 use super::unreachable_url::served_occurrences;
 use crate::{Conflict, ConflictKind, Occurrence, Severity};
@@ -81,6 +82,41 @@ impl Detector for WebsocketDetector {
                     (message, served_occurrences(target))
                 });
             entry.1.push(reference_occurrence(call));
+        }
+
+        // A socket URL two services answer to (one host port published twice): judged against
+        // the only one of them that serves sockets, the one it was meant for.
+        for amb in ambiguous_calls(fleet) {
+            let r = amb.reference;
+            if !is_websocket(r.key.as_deref(), amb.text) || is_template(&r.location.path) {
+                continue;
+            }
+            let mut servers = amb
+                .candidates
+                .iter()
+                .copied()
+                .filter(|c| sockets.serves_sockets(c.id.as_str()));
+            let (Some(to), None) = (servers.next(), servers.next()) else {
+                continue;
+            };
+            let call = Call {
+                from: amb.from,
+                to,
+                reference: r,
+                text: amb.text,
+            };
+            if let Some(found) = sockets.judge(&call) {
+                let (host, env) = fleet.place(&call.from.repository);
+                let entry = groups
+                    .entry((host, env, found.resource))
+                    .or_insert_with(|| (found.message, Vec::new()));
+                entry.1.push(reference_occurrence(&call));
+                for o in found.evidence {
+                    if !entry.1.contains(&o) {
+                        entry.1.push(o);
+                    }
+                }
+            }
         }
 
         unresolved(fleet, &mut groups);
@@ -166,6 +202,8 @@ struct Profile<'a> {
 struct SidePath {
     path: String,
     evidence: Option<Occurrence>,
+    /// The env key the path is written under (`VITE_SOCKET_PATH`), when it is one.
+    env_key: Option<String>,
 }
 
 impl<'a> Profile<'a> {
@@ -214,6 +252,7 @@ impl<'a> Profile<'a> {
                 out.push(SidePath {
                     path: path.clone(),
                     evidence: Some(fact_occurrence(f, format!("path {path}"))),
+                    env_key: None,
                 });
             }
         }
@@ -229,10 +268,19 @@ impl<'a> Profile<'a> {
                         detail: format!("{}={path}", e.key),
                     }),
                     path,
+                    env_key: Some(e.key.clone()),
                 });
             }
         }
         out
+    }
+
+    /// The socket-path env entry written for a socket URL's key: the same stem with `PATH`
+    /// for its last word (`VITE_SOCKET_URL` → `VITE_SOCKET_PATH`, `SOCKETIO_PATH`), whose
+    /// value is a path. A separate path for a socket URL is Socket.IO's `path` option (a plain
+    /// WebSocket client takes its path in the URL), given beside the URL it goes with.
+    fn paired_path(&self, url_key: Option<&str>) -> Option<SidePath> {
+        paired_path(&self.env_paths, url_key)
     }
 
     /// Socket.IO paths of a side: the configured ones, or the default.
@@ -244,8 +292,39 @@ impl<'a> Profile<'a> {
         vec![SidePath {
             path: SOCKET_IO_DEFAULT_PATH.to_string(),
             evidence: None,
+            env_key: None,
         }]
     }
+}
+
+/// The entry of `entries` whose key has the stem of `url_key` with `PATH` for its last word
+/// (`SOCKETIO` and `SOCKET` are one stem), as a side path.
+fn paired_path(entries: &[&EnvEntry], url_key: Option<&str>) -> Option<SidePath> {
+    let stem = |key: &str| {
+        let mut words = key_words(key);
+        words.pop();
+        words.concat().replace("SOCKETIO", "SOCKET")
+    };
+    let url_stem = stem(url_key?);
+    if url_stem.is_empty() {
+        return None;
+    }
+    entries.iter().find_map(|e| {
+        if stem(&e.key) != url_stem {
+            return None;
+        }
+        let path = normalize(&e.display)?;
+        Some(SidePath {
+            evidence: Some(Occurrence {
+                repository: e.location.repository.clone(),
+                service: e.service.clone(),
+                location: e.location.clone(),
+                detail: format!("{}={path}", e.key),
+            }),
+            path,
+            env_key: Some(e.key.clone()),
+        })
+    })
 }
 
 fn fact_occurrence(f: &SocketFact, detail: String) -> Occurrence {
@@ -300,11 +379,15 @@ struct Sockets<'a> {
     profiles: HashMap<&'a str, Profile<'a>>,
     /// Target service id → (location prefix, regex, the location fact).
     upgrades_to: HashMap<&'a str, Vec<&'a SocketFact>>,
+    /// Socket-path env entries by repository, whichever service (if any) they belong to: a
+    /// path key goes with the socket URL key of its stem anywhere in the repository.
+    repo_env_paths: HashMap<&'a str, Vec<&'a EnvEntry>>,
 }
 
 impl<'a> Sockets<'a> {
     fn new(fleet: &FleetIndex<'a>) -> Self {
         let mut profiles: HashMap<&'a str, Profile<'a>> = HashMap::new();
+        let mut repo_env_paths: HashMap<&'a str, Vec<&'a EnvEntry>> = HashMap::new();
         // (repository, file) → upgrading locations written there.
         let mut upgrades_in: HashMap<(&'a str, &'a str), Vec<&'a SocketFact>> = HashMap::new();
         for facts in fleet.input.facts {
@@ -333,6 +416,10 @@ impl<'a> Sockets<'a> {
                 if !is_socket_path_key(&e.key) {
                     continue;
                 }
+                repo_env_paths
+                    .entry(facts.repository.as_str())
+                    .or_default()
+                    .push(e);
                 if let Some(service) = e
                     .service
                     .as_deref()
@@ -373,7 +460,16 @@ impl<'a> Sockets<'a> {
         Self {
             profiles,
             upgrades_to,
+            repo_env_paths,
         }
+    }
+
+    /// Whether a service serves sockets at all: a server library or path option, or an nginx
+    /// location that upgrades connections.
+    fn serves_sockets(&self, service: &str) -> bool {
+        self.profiles
+            .get(service)
+            .is_some_and(|p| !p.speaks(false).is_empty() || !p.upgrades.is_empty())
     }
 
     /// An nginx upgrading location that proxies `path` to the service `target`.
@@ -389,8 +485,17 @@ impl<'a> Sockets<'a> {
         let client = self.profiles.get(call.from.id.as_str()).unwrap_or(&empty);
         let server = self.profiles.get(call.to.id.as_str()).unwrap_or(&empty);
         let mut speaks = client.speaks(true);
-        // A URL that opens Socket.IO's own transport (`?EIO=4&transport=websocket`) speaks it.
-        if call.text.contains("EIO=") {
+        let key = call.reference.key.as_deref();
+        let paired = client.paired_path(key).or_else(|| {
+            self.repo_env_paths
+                .get(call.from.repository.as_str())
+                .and_then(|entries| paired_path(entries, key))
+        });
+        // A URL that opens Socket.IO's own transport (`?EIO=4&transport=websocket`) speaks it,
+        // and so does one given with its own path key, in a client that speaks Socket.IO.
+        if call.text.contains("EIO=")
+            || (paired.is_some() && speaks.contains(&SocketProtocol::SocketIo))
+        {
             speaks = BTreeSet::from([SocketProtocol::SocketIo]);
         }
         let [said] = speaks.iter().copied().collect::<Vec<_>>()[..] else {
@@ -403,10 +508,14 @@ impl<'a> Sockets<'a> {
         }
         let url_path = url_path(call.text);
         let client_paths: Vec<SidePath> = match said {
-            SocketProtocol::SocketIo => client.socket_io_paths(true),
+            SocketProtocol::SocketIo => match paired {
+                Some(path) => vec![path],
+                None => client.socket_io_paths(true),
+            },
             SocketProtocol::WebSocket => vec![SidePath {
                 path: url_path.clone(),
                 evidence: None,
+                env_key: None,
             }],
         };
         if serves.contains(&said) {
@@ -558,12 +667,25 @@ fn path_finding(
                 path_list(client_paths),
                 where_written(client_paths, "the default")
             ),
-            format!(
-                "set `path: '{}'` in {from}'s io() options, or serve that path in {to} (the server's `path` option), or route it through a proxy location with Upgrade headers",
-                server_paths
+            {
+                let served = server_paths
                     .first()
-                    .map_or(SOCKET_IO_DEFAULT_PATH, |p| p.path.as_str())
-            ),
+                    .map_or(SOCKET_IO_DEFAULT_PATH, |p| p.path.as_str());
+                // A path from an env key is changed there, not in the code that reads it.
+                let client_side = match client_paths {
+                    [
+                        SidePath {
+                            env_key: Some(key),
+                            evidence: Some(o),
+                            ..
+                        },
+                    ] => format!("set {key}={served} in {}", o.location),
+                    _ => format!("set `path: '{served}'` in {from}'s io() options"),
+                };
+                format!(
+                    "{client_side}, or serve that path in {to} (the server's `path` option), or route it through a proxy location with Upgrade headers"
+                )
+            },
         ),
         SocketProtocol::WebSocket => (
             format!(
@@ -722,5 +844,68 @@ mod tests {
         assert!(run(&fixture("CHAT_URL", "ws://chat:4000/socket", true)).is_empty());
         assert!(run(&fixture("API_URL", "http://chat:4001", true)).is_empty());
         assert!(run(&fixture("API_URL", "http://localhost:4001", false)).is_empty());
+    }
+
+    /// `a/web` speaks both protocols and `b/chat` serves Socket.IO; `a` has a socket-path key
+    /// at `.env:3` that belongs to no service.
+    fn both_kinds(path_key: &str, path: &str) -> Fixture {
+        let mut fx = fixture("VITE_SOCKET_URL", "http://chat:4000", true);
+        let library = |repo: &str, service: &str, name: &str, protocol, role| SocketFact {
+            service: Some(service.into()),
+            kind: SocketFactKind::Library {
+                name: name.into(),
+                protocol,
+                role,
+            },
+            location: Location::new(repo, "package.json", 5, 6, Default::default()),
+        };
+        let a = fx.facts_mut("a");
+        a.sockets.push(library(
+            "a",
+            "web",
+            "socket.io-client",
+            SocketProtocol::SocketIo,
+            switchyard_model::SocketRole::Client,
+        ));
+        a.sockets.push(library(
+            "a",
+            "web",
+            "WebSocket",
+            SocketProtocol::WebSocket,
+            switchyard_model::SocketRole::Client,
+        ));
+        a.env.push(EnvEntry {
+            service: None,
+            key: path_key.into(),
+            display: path.into(),
+            value_hash: String::new(),
+            location: Location::new("a", ".env", 3, 1, Default::default()),
+        });
+        fx.facts_mut("b").sockets.push(library(
+            "b",
+            "chat",
+            "flask-socketio",
+            SocketProtocol::SocketIo,
+            switchyard_model::SocketRole::Server,
+        ));
+        fx
+    }
+
+    #[test]
+    fn a_path_key_of_the_repository_goes_with_the_url_key_of_its_stem() {
+        let c = run(&both_kinds("VITE_SOCKETIO_PATH", "/ws/socket.io"));
+        assert_eq!(c.len(), 1, "{c:#?}");
+        assert_eq!(c[0].resource, "socket-path:a/web->b/chat");
+        let places: Vec<String> = c[0]
+            .occurrences
+            .iter()
+            .map(|o| o.location.to_string())
+            .collect();
+        assert_eq!(places, ["a/.env:2:16", "a/.env:3:1", "b/package.json:5:6"]);
+        // The path the server serves.
+        assert!(run(&both_kinds("VITE_SOCKETIO_PATH", "/socket.io/")).is_empty());
+        // A path key of another stem says nothing about this URL: a client of both kinds
+        // is not judged.
+        assert!(run(&both_kinds("VITE_TERMINAL_WS_PATH", "/ws/socket.io")).is_empty());
     }
 }

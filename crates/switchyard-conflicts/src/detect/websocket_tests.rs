@@ -368,3 +368,88 @@ fn unknown_sides_are_not_judged() {
     let chat: &[(&str, &str)] = &[("package.json", WS_SERVER), (".env", "PORT=4000\n")];
     assert!(run(&fleet(web, chat)).is_empty());
 }
+
+/// A Vite app speaking both Socket.IO (`io(VITE_SOCKET_URL, { path: VITE_SOCKET_PATH })`) and
+/// plain WebSocket (`new WebSocket(VITE_LIVE_WS_URL)`), with the given Socket.IO path.
+fn two_kinds_of_client(socket_path: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("package.json", IO_CLIENT.to_string()),
+        (
+            "src/socket.ts",
+            "import { io } from 'socket.io-client';
+export const socket = io(import.meta.env.VITE_SOCKET_URL, { path: import.meta.env.VITE_SOCKET_PATH });
+"
+            .to_string(),
+        ),
+        ("src/live.ts", NATIVE_SOCKET.to_string()),
+        (
+            ".env",
+            format!(
+                "VITE_SOCKET_URL=http://localhost:4000\nVITE_SOCKET_PATH={socket_path}\nVITE_LIVE_WS_URL=ws://localhost:4001/live\n"
+            ),
+        ),
+    ]
+}
+
+fn borrowed<'a>(files: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    files.iter().map(|(p, t)| (*p, t.as_str())).collect()
+}
+
+#[test]
+fn a_socket_path_key_goes_with_the_socket_url_of_its_stem() {
+    let web = two_kinds_of_client("/ws/socket.io");
+    let web = borrowed(&web);
+    let chat: &[(&str, &str)] = &[("package.json", SOCKET_IO_SERVER), (".env", "PORT=4000\n")];
+    let live: &[(&str, &str)] = &[("package.json", WS_SERVER), (".env", "PORT=4001\n")];
+    let c = run(&[("web", &web), ("chat", chat), ("live", live)]);
+    assert_eq!(c.len(), 1, "{}", show(&c));
+    assert_eq!(c[0].resource, "socket-path:web/web->chat/chat");
+    let text = render(&c[0]);
+    assert!(
+        text.contains("Socket.IO client web/web asks for path /ws/socket.io (web/.env:2:18), but chat/chat serves Socket.IO only on /socket.io (the default)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("web/.env:2:18 VITE_SOCKET_PATH=/ws/socket.io"),
+        "{text}"
+    );
+    assert!(
+        text.contains("set VITE_SOCKET_PATH=/socket.io in web/.env:2:18, or serve that path"),
+        "{text}"
+    );
+    assert!(text.contains("chat/package.json:5:6 chat/chat serves Socket.IO on the default path /socket.io: socket.io"), "{text}");
+    // The path the server serves (written with its trailing slash): fine, and the plain
+    // WebSocket URL beside it is not taken for a Socket.IO one.
+    let web = two_kinds_of_client("/socket.io/");
+    let web = borrowed(&web);
+    assert!(run(&[("web", &web), ("chat", chat), ("live", live)]).is_empty());
+}
+
+#[test]
+fn a_socket_url_two_services_answer_to_is_judged_against_the_socket_server() {
+    let web = two_kinds_of_client("/ws/socket.io");
+    let web = borrowed(&web);
+    let chat: &[(&str, &str)] = &[("package.json", SOCKET_IO_SERVER), (".env", "PORT=4000\n")];
+    // Another service on the same port that serves no socket.
+    let api: &[(&str, &str)] = &[
+        (
+            "package.json",
+            "{\"name\": \"api\", \"dependencies\": {\"express\": \"^4.19.0\"}}\n",
+        ),
+        (".env", "PORT=4000\n"),
+    ];
+    let c = run(&[("web", &web), ("chat", chat), ("api", api)]);
+    let paths: Vec<&Conflict> = c
+        .iter()
+        .filter(|c| c.resource.starts_with("socket-path:"))
+        .collect();
+    assert_eq!(paths.len(), 1, "{}", show(&c));
+    assert_eq!(paths[0].resource, "socket-path:web/web->chat/chat");
+    // Two socket servers on that port: which one is meant is not known.
+    let c = run(&[("web", &web), ("chat", chat), ("api", chat)]);
+    assert!(
+        c.iter().all(|c| !c.resource.starts_with("socket-path:")),
+        "{}",
+        show(&c)
+    );
+}

@@ -7,7 +7,8 @@ use super::service::{Cx, ServiceInfo, invalid, items, push_endpoint};
 use crate::traefik::{TraefikLabel, classify_label};
 use crate::yaml::Node;
 use switchyard_model::{
-    Diagnostic, DiagnosticCode, EndpointKind, Location, Protocol, RepoFacts, ServiceDecl,
+    Diagnostic, DiagnosticCode, EndpointKind, Location, Protocol, ProxyRoute, RepoFacts,
+    RouteProvider, ServiceDecl,
 };
 
 /// Most container ports one range expands to.
@@ -224,12 +225,27 @@ pub(super) fn labels<'p>(
     out: &mut RepoFacts,
 ) {
     let decl = &mut info.decl;
+    let mut routes: Vec<ProxyRoute> = Vec::new();
+    let mut entrypoints: Vec<(String, Vec<String>)> = Vec::new();
+    let mut targets: Vec<(String, String)> = Vec::new();
     for label in collect_labels(cx, svc, out) {
         let Some(kind) = classify_label(&label.key, &label.value) else {
             continue;
         };
         match kind {
-            TraefikLabel::Rule { domains, .. } => {
+            TraefikLabel::Rule { domains, router } => {
+                if !domains.is_empty() {
+                    routes.push(ProxyRoute {
+                        service: Some(decl.name.clone()),
+                        provider: RouteProvider::Labels,
+                        router,
+                        domains: domains.clone(),
+                        entrypoints: Vec::new(),
+                        target: None,
+                        backend: None,
+                        location: label.value_location.clone(),
+                    });
+                }
                 for (host, path) in domains {
                     push_endpoint(
                         decl,
@@ -254,6 +270,8 @@ pub(super) fn labels<'p>(
                 label.value_location.clone(),
             ),
             TraefikLabel::Enable(enabled) => info.traefik_enabled = Some(enabled),
+            TraefikLabel::EntryPoints { router, names } => entrypoints.push((router, names)),
+            TraefikLabel::Service { router, service } => targets.push((router, service)),
             TraefikLabel::Other => {}
         }
         if info.traefik_label.is_none() {
@@ -281,6 +299,15 @@ pub(super) fn labels<'p>(
             },
             location.clone(),
         );
+        for mut route in routes {
+            if let Some((_, names)) = entrypoints.iter().find(|(r, _)| *r == route.router) {
+                route.entrypoints = names.clone();
+            }
+            if let Some((_, service)) = targets.iter().find(|(r, _)| *r == route.router) {
+                route.target = Some(service.clone());
+            }
+            out.proxy_routes.push(route);
+        }
     }
 }
 

@@ -381,6 +381,54 @@ fn traefik_labels_route_from_the_proxy() {
 }
 
 #[test]
+fn traefik_label_routers_with_their_entry_points() {
+    let text = "services:\n  api:\n    image: api\n    labels:\n      - traefik.http.routers.api.rule=Host(`api.example.com`)\n      - traefik.http.routers.api.entrypoints=web, websecure\n      - traefik.http.routers.api.service=api-svc\n      - traefik.http.routers.admin.rule=Host(`admin.example.com`)\n  hidden:\n    image: h\n    labels:\n      traefik.enable: \"false\"\n      traefik.http.routers.h.rule: Host(`h.example.com`)\n";
+    let facts = run(&[("compose.yaml", text)]);
+    type Route<'a> = (&'a str, &'a str, Vec<String>, Option<&'a str>, u32);
+    let routes: Vec<Route<'_>> = facts
+        .proxy_routes
+        .iter()
+        .map(|r| {
+            (
+                r.service.as_deref().unwrap_or(""),
+                r.router.as_str(),
+                r.domains.iter().map(|(h, _)| h.clone()).collect(),
+                r.target.as_deref(),
+                r.location.line,
+            )
+        })
+        .collect();
+    // `hidden` (traefik.enable=false) routes nothing.
+    assert_eq!(
+        routes,
+        vec![
+            (
+                "api",
+                "api",
+                vec!["api.example.com".to_string()],
+                Some("api-svc"),
+                5
+            ),
+            (
+                "api",
+                "admin",
+                vec!["admin.example.com".to_string()],
+                None,
+                8
+            ),
+        ]
+    );
+    assert_eq!(facts.proxy_routes[0].entrypoints, ["web", "websecure"]);
+    assert!(facts.proxy_routes[1].entrypoints.is_empty());
+    assert!(
+        facts
+            .proxy_routes
+            .iter()
+            .all(|r| r.provider == switchyard_model::RouteProvider::Labels && r.backend.is_none())
+    );
+}
+
+#[test]
 fn labels_without_a_proxy_make_no_references() {
     let text = "services:\n  api:\n    image: api\n    labels:\n      traefik.http.routers.api.rule: Host(`a.io`)\n";
     let facts = run(&[("compose.yaml", text)]);

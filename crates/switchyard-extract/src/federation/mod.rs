@@ -166,6 +166,15 @@ impl Extractor for FederationExtractor {
                 Mechanism::Url,
             );
         }
+        if let Some(host) = &config.dev_host {
+            emit::record_setting(
+                out,
+                None,
+                "HOST",
+                &host.value,
+                file.location(host.span.start, host.span.end),
+            );
+        }
         if let Some(port) = &config.dev_port {
             emit::record_env(
                 out,

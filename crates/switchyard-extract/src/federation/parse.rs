@@ -96,6 +96,9 @@ pub struct FederationConfig {
     pub shared: Vec<SharedDep>,
     /// `devServer.port` (webpack/rspack) or `server.port` (vite).
     pub dev_port: Option<Located<u16>>,
+    /// `devServer.host` (webpack/rspack) or `server.host` (vite), as written (`true` reads as
+    /// `0.0.0.0`, every interface).
+    pub dev_host: Option<Located<String>>,
     /// `preview.port` (vite): where `vite preview` serves the production build.
     pub preview_port: Option<Located<u16>>,
     /// Where the dev server (`devServer.proxy`, vite `server.proxy`) or Next.js `rewrites`
@@ -123,6 +126,7 @@ pub fn parse_federation(text: &str) -> FederationConfig {
         js.read_federation_object(open, &mut config);
     }
     config.dev_port = js.dev_port();
+    config.dev_host = js.dev_host();
     config.preview_port = js.object_port("preview");
     config.proxy_targets = js.proxy_targets();
     config
@@ -599,6 +603,47 @@ impl Js<'_> {
                     .and_then(|p| self.port_in(p.value, 0))
                 {
                     return Some(port);
+                }
+            }
+        }
+        None
+    }
+
+    /// `devServer.host` (webpack, rspack) or `server.host` (vite), first found: a string (or
+    /// the literal fallback of `process.env.HOST || '127.0.0.1'`), or `true` for every
+    /// interface.
+    fn dev_host(&self) -> Option<Located<String>> {
+        for key in ["devServer", "server"] {
+            for (i, t) in self.toks.iter().enumerate() {
+                let is_key = match t.kind {
+                    Kind::Ident => t.is(self.src, key),
+                    Kind::Str => scan::string_value(self.src, t) == key,
+                    _ => false,
+                } && self.is(i + 1, ":");
+                if !is_key {
+                    continue;
+                }
+                let end = self.value_end(i + 2, self.toks.len());
+                let Some(open) = self.object_in((i + 2, end)) else {
+                    continue;
+                };
+                let Some(prop) = self
+                    .object_props(open)
+                    .into_iter()
+                    .find(|p| p.key == "host")
+                else {
+                    continue;
+                };
+                if let Some((text, span)) = self.literal_in(prop.value) {
+                    return Some(Located { value: text, span });
+                }
+                if self.bool_in(prop.value) == Some(true)
+                    && let Some(t) = self.tok(prop.value.0)
+                {
+                    return Some(Located {
+                        value: "0.0.0.0".to_string(),
+                        span: self.span(t),
+                    });
                 }
             }
         }

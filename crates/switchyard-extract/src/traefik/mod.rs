@@ -10,7 +10,7 @@ mod rule;
 pub use rule::{parse_rule, parse_v1_rule};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use switchyard_model::{Mechanism, RepoFacts, Scope};
+use switchyard_model::{Mechanism, ProxyRoute, RepoFacts, RouteProvider, Scope};
 
 /// What one `traefik.*` docker label says, for the parts Switchyard uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,10 @@ pub enum TraefikLabel {
     },
     /// The container port Traefik forwards to (`…loadbalancer.server.port`, v1 `traefik.port`).
     ServicePort { port: u16 },
+    /// The entry points a router listens on (`traefik.http.routers.R.entrypoints=web,websecure`).
+    EntryPoints { router: String, names: Vec<String> },
+    /// The service a router sends requests to (`traefik.http.routers.R.service=S`).
+    Service { router: String, service: String },
     /// `traefik.enable=true|false`.
     Enable(bool),
     /// Any other `traefik.*` label.
@@ -49,6 +53,16 @@ pub fn classify_label(key: &str, value: &str) -> Option<TraefikLabel> {
         ["traefik", "http" | "tcp", "routers", router, "rule"] => TraefikLabel::Rule {
             router: router.to_string(),
             domains: parse_rule(value),
+        },
+        ["traefik", "http" | "tcp", "routers", router, "entrypoints"] => {
+            TraefikLabel::EntryPoints {
+                router: router.to_string(),
+                names: split_names(value),
+            }
+        }
+        ["traefik", "http" | "tcp", "routers", router, "service"] => TraefikLabel::Service {
+            router: router.to_string(),
+            service: value.trim().to_string(),
         },
         ["traefik", "frontend", "rule"] => TraefikLabel::Rule {
             router: String::new(),
@@ -148,6 +162,9 @@ impl Extractor for TraefikFileExtractor {
             return Handled::NotMine;
         }
         out.diagnostics.extend(stream.diagnostics(file));
+        for doc in &dynamic {
+            record_routers(doc, &dynamic, file, out);
+        }
         for doc in dynamic {
             record_forward_auth(doc, file, out);
             for (protocol, key) in [("http", "url"), ("tcp", "address"), ("udp", "address")] {
@@ -180,6 +197,76 @@ impl Extractor for TraefikFileExtractor {
         }
         Handled::Yes
     }
+}
+
+/// The value of `key` in a mapping, matched case-insensitively (Traefik's file provider does
+/// not care how `entryPoints` or `loadBalancer` are written).
+fn get_any_case<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
+    node.entries()
+        .find(|(k, _, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, _, v)| v)
+}
+
+/// `http.routers.R` of a dynamic config: each router with a `Host()` rule becomes a
+/// [`ProxyRoute`] of the proxy reading the file, with its entry points and the first server
+/// URL of its service (looked up in every document of the file).
+fn record_routers(doc: &Node, docs: &[&Node], file: &SourceFile, out: &mut RepoFacts) {
+    let Some(routers) = doc.get("http").and_then(|h| h.get("routers")) else {
+        return;
+    };
+    for (name, _, router) in routers.entries() {
+        let Some(rule) = get_any_case(router, "rule") else {
+            continue;
+        };
+        let Some(text) = rule.as_str() else { continue };
+        let domains = parse_rule(text);
+        if domains.is_empty() {
+            continue;
+        }
+        let entrypoints = get_any_case(router, "entryPoints")
+            .map(|e| match e.as_seq() {
+                Some(list) => list
+                    .iter()
+                    .filter_map(|n| n.as_str().map(str::to_string))
+                    .collect(),
+                None => e.as_str().map(split_names).unwrap_or_default(),
+            })
+            .unwrap_or_default();
+        let target = get_any_case(router, "service")
+            .and_then(|s| s.as_str())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        let backend = target.as_deref().and_then(|t| {
+            docs.iter().find_map(|d| {
+                let service = d.get("http")?.get("services")?.get(t)?;
+                let server = load_balancer(service)?.get("servers")?.as_seq()?.first()?;
+                let url = server.get("url")?;
+                url.as_str()?;
+                let (start, end) = url.content_span(file);
+                Some(file.location(start, end))
+            })
+        });
+        let (start, end) = rule.content_span(file);
+        out.proxy_routes.push(ProxyRoute {
+            service: None,
+            provider: RouteProvider::File,
+            router: name.to_string(),
+            domains,
+            entrypoints,
+            target,
+            backend,
+            location: file.location(start, end),
+        });
+    }
+}
+
+/// `web,websecure` → `["web", "websecure"]`.
+pub fn split_names(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn is_routing_section(section: Option<&Node>) -> bool {
@@ -281,6 +368,9 @@ fn extract_toml(file: &SourceFile, out: &mut RepoFacts) -> Handled {
     }) {
         return Handled::NotMine;
     }
+    if let Some(http) = &sections[0].1 {
+        record_toml_routers(http, file, out);
+    }
     for (key, section) in sections {
         let Some(section) = section else { continue };
         for service in section.services.values() {
@@ -314,6 +404,77 @@ fn extract_toml(file: &SourceFile, out: &mut RepoFacts) -> Handled {
         }
     }
     Handled::Yes
+}
+
+/// `[http.routers.R]` of a TOML dynamic config, as [`record_routers`] does for YAML. TOML
+/// values carry no place here: the rule is found in the text after the router's table.
+fn record_toml_routers(http: &TomlSection, file: &SourceFile, out: &mut RepoFacts) {
+    let Some(toml::Value::Table(routers)) = &http.routers else {
+        return;
+    };
+    for (name, router) in routers {
+        let toml::Value::Table(router) = router else {
+            continue;
+        };
+        let field = |key: &str| {
+            router
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v)
+        };
+        let Some(rule) = field("rule").and_then(|r| r.as_str()) else {
+            continue;
+        };
+        let domains = parse_rule(rule);
+        if domains.is_empty() {
+            continue;
+        }
+        let entrypoints = match field("entryPoints") {
+            Some(toml::Value::Array(list)) => list
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            Some(toml::Value::String(s)) => split_names(s),
+            _ => Vec::new(),
+        };
+        let target = field("service")
+            .and_then(|s| s.as_str())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        let backend = target.as_deref().and_then(|t| {
+            let lb = http.services.get(t)?.load_balancer.as_ref()?;
+            let url = lb.servers.first()?.url.as_ref()?;
+            let span = url.span();
+            Some(if span.end > span.start + 1 {
+                file.location(span.start + 1, span.end - 1)
+            } else {
+                file.location(span.start, span.end)
+            })
+        });
+        // The rule's text after the router's table header (or anywhere, for inline tables).
+        let header = file
+            .text
+            .find(&format!("routers.{name}]"))
+            .or_else(|| file.text.find(&format!("routers.\"{name}\"]")))
+            .unwrap_or(0);
+        let at = file
+            .text
+            .get(header..)
+            .and_then(|t| t.find(rule))
+            .map(|i| header + i)
+            .or_else(|| file.text.find(rule));
+        let Some(at) = at else { continue };
+        out.proxy_routes.push(ProxyRoute {
+            service: None,
+            provider: RouteProvider::File,
+            router: name.clone(),
+            domains,
+            entrypoints,
+            target,
+            backend,
+            location: file.location(at, at + rule.len()),
+        });
+    }
 }
 
 #[cfg(test)]
@@ -491,6 +652,81 @@ mod tests {
         assert_eq!(
             TraefikFileExtractor.extract(&file, &repo, &mut out),
             Handled::NotMine
+        );
+    }
+
+    fn routes(path: &str, text: &str) -> Vec<ProxyRoute> {
+        let mut repo = RepoFiles::new("r");
+        repo.add_text(path, text);
+        let file = repo.get(path).unwrap().clone();
+        let mut out = RepoFacts::default();
+        assert_eq!(
+            TraefikFileExtractor.extract(&file, &repo, &mut out),
+            Handled::Yes
+        );
+        out.proxy_routes
+    }
+
+    #[test]
+    fn dynamic_yaml_routers() {
+        let text = "http:\n  routers:\n    status:\n      rule: \"Host(`status.home.arpa`)\"\n      entryPoints: [websecure]\n      service: kuma\n    api:\n      rule: Host(`a.io`) && PathPrefix(`/api`)\n      entrypoints: web\n      service: api@internal\n    pathonly:\n      rule: PathPrefix(`/x`)\n      service: kuma\n  services:\n    kuma:\n      loadBalancer:\n        servers:\n          - url: \"http://uptime-kuma:3001\"\n";
+        let routes = routes("traefik/dynamic/status.yml", text);
+        assert_eq!(routes.len(), 2, "a rule without Host() routes no name");
+        let status = &routes[0];
+        assert_eq!(status.provider, RouteProvider::File);
+        assert_eq!(status.service, None);
+        assert_eq!(status.router, "status");
+        assert_eq!(status.domains, pairs(&[("status.home.arpa", None)]));
+        assert_eq!(status.entrypoints, ["websecure"]);
+        assert_eq!(status.target.as_deref(), Some("kuma"));
+        assert_eq!(
+            status.location.to_string(),
+            "r/traefik/dynamic/status.yml:4:14"
+        );
+        assert_eq!(
+            status.backend.as_ref().map(ToString::to_string).as_deref(),
+            Some("r/traefik/dynamic/status.yml:18:19")
+        );
+        let api = &routes[1];
+        assert_eq!(api.domains, pairs(&[("a.io", Some("/api"))]));
+        assert_eq!(api.entrypoints, ["web"]);
+        // `api@internal` is Traefik's own service: no server URL.
+        assert_eq!(api.backend, None);
+    }
+
+    #[test]
+    fn dynamic_toml_routers() {
+        let text = "[http.routers.api]\nrule = \"Host(`api.io`)\"\nentryPoints = [\"websecure\"]\nservice = \"api\"\n\n[[http.services.api.loadBalancer.servers]]\nurl = \"http://backend:8080\"\n";
+        let routes = routes("dynamic/conf.toml", text);
+        assert_eq!(routes.len(), 1);
+        assert_eq!(routes[0].domains, pairs(&[("api.io", None)]));
+        assert_eq!(routes[0].entrypoints, ["websecure"]);
+        assert_eq!(routes[0].location.to_string(), "r/dynamic/conf.toml:2:9");
+        assert_eq!(
+            routes[0]
+                .backend
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("r/dynamic/conf.toml:7:8")
+        );
+    }
+
+    #[test]
+    fn router_labels() {
+        assert_eq!(
+            classify_label("traefik.http.routers.web.entrypoints", "web, websecure"),
+            Some(TraefikLabel::EntryPoints {
+                router: "web".into(),
+                names: vec!["web".into(), "websecure".into()]
+            })
+        );
+        assert_eq!(
+            classify_label("traefik.http.routers.Web.service", " site "),
+            Some(TraefikLabel::Service {
+                router: "web".into(),
+                service: "site".into()
+            })
         );
     }
 }

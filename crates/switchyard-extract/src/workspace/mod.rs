@@ -219,6 +219,17 @@ impl Extractor for WorkspaceExtractor {
             "angular.json" | "project.json" => {
                 match parse_json(file) {
                     Ok(Some(doc)) => {
+                        if let Some(host) = serve_option(&doc, "host")
+                            && let Some(value) = host.as_str()
+                        {
+                            emit::record_setting(
+                                out,
+                                None,
+                                "HOST",
+                                value,
+                                json::value_location(host, file),
+                            );
+                        }
                         if let Some(port) = serve_port(&doc) {
                             emit::record_env(
                                 out,
@@ -527,6 +538,7 @@ fn record_script_ports(
     };
     let mut seen: Vec<(u16, bool)> = Vec::new();
     let mut frontend = false;
+    let mut host_seen = false;
     for (name, _, value) in scripts.entries() {
         let Some(script) = value.as_str() else {
             continue;
@@ -555,6 +567,16 @@ fn record_script_ports(
                 &number.to_string(),
                 location,
                 Mechanism::Env,
+            );
+        }
+        if !host_seen && let Some((host, start, end)) = scripts::script_host(name, script) {
+            host_seen = true;
+            emit::record_setting(
+                out,
+                owner,
+                "HOST",
+                &host,
+                json::sub_location(value, file, start, end),
             );
         }
         if !frontend
@@ -629,6 +651,20 @@ fn configured_port(repo: &RepoFiles, dir: &str, server: &scripts::DevServer) -> 
         }
     }
     Configured::No
+}
+
+/// `serve.options.<key>` of an Angular workspace's first project with one, or of an Nx
+/// `project.json` (`targets.serve`).
+fn serve_option<'d>(doc: &'d Node, key: &str) -> Option<&'d Node> {
+    let of = |project: &'d Node| {
+        ["architect", "targets"]
+            .iter()
+            .find_map(|k| project.get(k)?.get("serve")?.get("options")?.get(key))
+    };
+    if let Some(projects) = doc.get("projects").filter(|p| p.as_map().is_some()) {
+        return projects.entries().find_map(|(_, _, p)| of(p));
+    }
+    of(doc)
 }
 
 /// `serve.options.port` of an Angular workspace (`projects.<p>.architect.serve`) or an Nx

@@ -251,6 +251,58 @@ pub fn script_ports(name: &str, script: &str) -> Vec<ScriptPort> {
     ports
 }
 
+/// The host a dev/start script's frontend server binds, with the byte range of its text:
+/// `vite --host 127.0.0.1`, `--host=…`, `ng serve --host …`, `next dev -H …`/`--hostname …`,
+/// `HOST=… react-scripts start`. A bare `--host` (vite: every interface) reads as `0.0.0.0`.
+pub fn script_host(name: &str, script: &str) -> Option<(String, usize, usize)> {
+    if !is_server_script(name) {
+        return None;
+    }
+    for words in segments(script) {
+        let Some(at) = words.iter().position(|(_, w)| {
+            DEV_SERVERS
+                .iter()
+                .any(|s| s.commands.contains(&command_name(w)))
+        }) else {
+            continue;
+        };
+        let next = command_name(words[at].1) == "next";
+        for (i, &(offset, word)) in words.iter().enumerate() {
+            if i < at {
+                if let Some(value) = word.strip_prefix("HOST=")
+                    && !value.is_empty()
+                {
+                    return Some((value.to_string(), offset + 5, offset + word.len()));
+                }
+                continue;
+            }
+            let long = if next { "--hostname" } else { "--host" };
+            if let Some(value) = word
+                .strip_prefix(long)
+                .and_then(|rest| rest.strip_prefix('='))
+            {
+                if value.is_empty() {
+                    continue;
+                }
+                return Some((
+                    value.to_string(),
+                    offset + long.len() + 1,
+                    offset + word.len(),
+                ));
+            }
+            if word == long || (next && word == "-H") {
+                return Some(match words.get(i + 1) {
+                    Some(&(o, value)) if !value.starts_with('-') => {
+                        (value.to_string(), o, o + value.len())
+                    }
+                    _ => ("0.0.0.0".to_string(), offset, offset + word.len()),
+                });
+            }
+        }
+    }
+    None
+}
+
 /// A word of a script with its byte offset.
 type Word<'a> = (usize, &'a str);
 
@@ -376,6 +428,38 @@ mod tests {
                 PortOrigin::Default(server) => (p.port, Some(server.commands[0])),
             })
             .collect()
+    }
+
+    #[test]
+    fn script_hosts() {
+        let host = |name, script| script_host(name, script);
+        assert_eq!(
+            host("dev", "vite --host 127.0.0.1 --port 5173"),
+            Some(("127.0.0.1".to_string(), 12, 21))
+        );
+        assert_eq!(
+            host("dev", "vite --host=localhost"),
+            Some(("localhost".to_string(), 12, 21))
+        );
+        assert_eq!(
+            host("dev", "vite --host"),
+            Some(("0.0.0.0".to_string(), 5, 11))
+        );
+        assert_eq!(
+            host("start", "HOST=127.0.0.1 react-scripts start"),
+            Some(("127.0.0.1".to_string(), 5, 14))
+        );
+        assert_eq!(
+            host("dev", "next dev -H 127.0.0.1"),
+            Some(("127.0.0.1".to_string(), 12, 21))
+        );
+        assert_eq!(
+            host("start", "ng serve --host 0.0.0.0").map(|h| h.0),
+            Some("0.0.0.0".into())
+        );
+        // Not a dev server's host: another command's flag, or a script that is not `dev`/`start`.
+        assert_eq!(host("dev", "node server.js --host 127.0.0.1"), None);
+        assert_eq!(host("e2e", "vite --host 127.0.0.1"), None);
     }
 
     #[test]

@@ -531,6 +531,21 @@ mod properties {
         }
 
         #[test]
+        fn script_hosts_never_panic_and_spans_hold_the_host(
+            name in "(dev|start)",
+            script in "(HOST=[a-z0-9.:]{0,6} )?(vite|next dev|ng serve|node) ?(--host|-H|--hostname)?[= ]?[a-z0-9.:-]{0,8}",
+            noise in any::<String>(),
+        ) {
+            for text in [script.clone(), noise] {
+                if let Some((host, start, end)) = super::super::scripts::script_host(&name, &text) {
+                    let span = text.get(start..end);
+                    prop_assert!(span.is_some());
+                    prop_assert!(host == "0.0.0.0" || span == Some(host.as_str()));
+                }
+            }
+        }
+
+        #[test]
         fn globs_and_names_never_panic(pattern in "[a-z*/!.?]{0,20}", dir in "[a-z/.]{0,20}", text in any::<String>()) {
             let _ = Globs::new([pattern.as_str()]).matches(&dir);
             let _ = top_level_name(&text);
@@ -627,4 +642,30 @@ fn angular_serve_port_replaces_the_default() {
     let out = run(&[("angular.json", "{\"projects\": ")]);
     assert_eq!(out.diagnostics.len(), 1);
     assert!(out.env.is_empty());
+}
+
+#[test]
+fn dev_server_hosts_for_cors() {
+    let package = r#"{
+  "scripts": {
+    "dev": "vite --host 127.0.0.1",
+    "e2e": "vite --host 0.0.0.0"
+  }
+}"#;
+    let out = run(&[("package.json", package)]);
+    assert_eq!(
+        entries(&out, &["HOST"]),
+        [
+            "HOST=127.0.0.1 @ r/package.json:3:25",
+            "scripts.dev=vite @ r/package.json:3:13",
+        ]
+    );
+    // A host is a setting, not an address this app calls.
+    assert!(out.references.is_empty(), "{:?}", out.references);
+    let angular = r#"{"projects": {"admin": {"architect": {"serve": {"options": {"host": "127.0.0.1", "port": 4201}}}}}}"#;
+    let out = run(&[("angular.json", angular)]);
+    assert_eq!(
+        entries(&out, &["HOST"]),
+        ["HOST=127.0.0.1 @ r/angular.json:1:70"]
+    );
 }

@@ -472,3 +472,28 @@ fn filename_named_remotes_and_versions_from_package_json() {
         ]
     );
 }
+
+#[test]
+fn dev_server_hosts() {
+    let host = |text: &str| parse_federation(text).dev_host.map(|h| h.value);
+    let vite = "export default defineConfig({\n  server: { host: \"127.0.0.1\", port: 5173 },\n});";
+    let c = parse_federation(vite);
+    let h = c.dev_host.unwrap();
+    assert_eq!(h.value, "127.0.0.1");
+    assert_eq!(&vite[h.span.start..h.span.end], "127.0.0.1");
+    assert_eq!(c.dev_port.unwrap().value, 5173);
+    // `true`: every interface.
+    assert_eq!(
+        host("export default { server: { host: true } }").as_deref(),
+        Some("0.0.0.0")
+    );
+    assert_eq!(
+        host("module.exports = { devServer: { host: process.env.HOST || 'localhost' } };")
+            .as_deref(),
+        Some("localhost")
+    );
+    // Not said, or not a literal.
+    assert_eq!(host("export default { server: { port: 3000 } }"), None);
+    assert_eq!(host("export default { server: { host: false } }"), None);
+    assert_eq!(host("export default { server: { host: cfg.host } }"), None);
+}

@@ -290,16 +290,7 @@ fn compare(fleet: &str) -> Vec<String> {
 /// as written; `check` fails both on a new difference and on a listed one that is gone (then
 /// delete its line here), so this list only ever shrinks. The reasons are first diagnoses from
 /// reading the output, not yet confirmed in the code.
-const KNOWN_GAPS: [(&str, &str); 2] = [
-    (
-        "seed-002-podplay: extra unreachable_url url:localhost:5000",
-        "follows from the planted port-5000 clash: two publishers make the address ambiguous",
-    ),
-    (
-        "seed-002-podplay: extra websocket_mismatch socket:localhost:5000",
-        "follows from the planted port-5000 clash",
-    ),
-];
+const KNOWN_GAPS: [(&str, &str); 0] = [];
 
 fn check(fleet: &str) {
     let wrong = compare(fleet);

@@ -4,7 +4,9 @@
 use super::index::FleetIndex;
 use std::collections::BTreeSet;
 use switchyard_link::address::{self, Address, is_docker_host, is_loopback, kubernetes_dns};
-use switchyard_model::{EndpointKind, Mechanism, Reference, Service, Target, UnresolvedReason};
+use switchyard_model::{
+    EndpointKind, Mechanism, Reference, Service, Target, Unresolved, UnresolvedReason,
+};
 
 /// An address reference that became an edge: who calls what, written where.
 #[derive(Debug, Clone, Copy)]
@@ -179,6 +181,16 @@ fn explicit_port(text: &str, port: u16) -> bool {
                 .is_some_and(|c| c.is_ascii_digit())
         })
     })
+}
+
+/// Whether an unresolved reference is ambiguous only because one host port is published twice
+/// (`localhost:5000` with two stacks publishing 5000): the `port` detector reports that clash,
+/// and the reference is right once the clash is gone, so it is not a finding of its own.
+pub fn ambiguous_by_port_clash(u: &Unresolved) -> bool {
+    u.reason == UnresolvedReason::Ambiguous
+        && address::parse(&u.reference)
+            .first()
+            .is_some_and(|a| is_loopback(&a.host) && a.port.is_some())
 }
 
 /// `host:port` (or the host alone) of the first address in a text; the text itself otherwise.

@@ -13,7 +13,8 @@ use super::Detector;
 use super::env_drift::is_template;
 use super::index::{FleetIndex, and_list, finish};
 use super::reach::{
-    address_key, address_text, is_call, is_websocket, port_list, reference_mismatch,
+    address_key, address_text, ambiguous_by_port_clash, is_call, is_websocket, port_list,
+    reference_mismatch,
 };
 use crate::{Conflict, ConflictKind, Occurrence, Severity, Step, StepRole};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -268,6 +269,7 @@ fn unserved(fleet: &FleetIndex<'_>, judged: &HashSet<&Location>, out: &mut Vec<C
             || is_template(&u.location.path)
             || judged.contains(&u.location)
             || websocket(fleet, u)
+            || ambiguous_by_port_clash(u)
         {
             continue;
         }
@@ -776,8 +778,10 @@ mod tests {
                 1,
             ),
             unresolved("b", "localhost:3001", UnresolvedReason::NoProvider, 2),
-            unresolved("a", "http://localhost:8080", UnresolvedReason::Ambiguous, 3),
+            unresolved("a", "http://api:8080", UnresolvedReason::Ambiguous, 3),
             unresolved("a", "https://api.stripe.com", UnresolvedReason::External, 4),
+            // Two stacks publish host port 5000: the port conflict is the finding, not this.
+            unresolved("a", "http://localhost:5000", UnresolvedReason::Ambiguous, 5),
         ];
         let c = run(&fx);
         assert_eq!(c.len(), 2, "{c:#?}");
@@ -791,7 +795,7 @@ mod tests {
         assert_eq!(high.occurrences[0].location.to_string(), "a/.env:1:5");
         assert!(high.message.contains("nothing in the fleet"));
         let medium = c.iter().find(|c| c.severity == Severity::Medium).unwrap();
-        assert_eq!(medium.resource, "url:localhost:8080");
+        assert_eq!(medium.resource, "url:api:8080");
     }
 
     #[test]

@@ -20,8 +20,8 @@ use super::Detector;
 use super::env_drift::is_template;
 use super::index::{FleetIndex, finish};
 use super::reach::{
-    Call, address_key, address_text, ambiguous_calls, is_websocket, key_words, port_list,
-    reference_mismatch,
+    Call, address_key, address_text, ambiguous_by_port_clash, ambiguous_calls, is_websocket,
+    key_words, port_list, reference_mismatch,
 };
 use super::unreachable_url::served_occurrences;
 use crate::{Conflict, ConflictKind, Occurrence, Severity};
@@ -155,6 +155,7 @@ fn unresolved<'a>(fleet: &FleetIndex<'a>, groups: &mut Groups<'a>) {
             u.reason,
             UnresolvedReason::NoProvider | UnresolvedReason::Ambiguous
         ) || is_template(&u.location.path)
+            || ambiguous_by_port_clash(u)
         {
             continue;
         }

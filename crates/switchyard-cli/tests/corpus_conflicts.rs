@@ -23,8 +23,10 @@ use std::path::{Path, PathBuf};
 
 /// Regression floors `(precision, recall)`, rounded down from the figures measured on 2026-12-07:
 /// 0.744 / 0.881 first, 0.804 / 0.881 once two dev servers on one port became `low`, 0.788 /
-/// 0.976 once compose overlays joined their base projects (more ports found, in both columns).
-const FLOOR: (f64, f64) = (0.76, 0.95);
+/// 0.976 once compose overlays joined their base projects (more ports found, in both columns),
+/// 0.832 / 0.976 once a dev server's port read from its `.env.development` replaced the literal
+/// fallback of its config.
+const FLOOR: (f64, f64) = (0.82, 0.95);
 
 /// `(port, first service, second service)`, the two services in order.
 type Pair = (u64, String, String);

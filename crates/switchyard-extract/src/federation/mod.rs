@@ -175,7 +175,23 @@ impl Extractor for FederationExtractor {
                 file.location(host.span.start, host.span.end),
             );
         }
-        if let Some(port) = &config.dev_port {
+        // The value comes from the app's dev `.env`; the place stays the config's variable, so
+        // the port belongs to the app whose config reads it.
+        let from_env = config.dev_port_variable.as_ref().and_then(|name| {
+            let (port, _) = dev_env_port(repo, file.dir(), &name.value)?;
+            Some((port, file.location(name.span.start, name.span.end)))
+        });
+        if let Some((port, location)) = from_env {
+            emit::record_env(
+                out,
+                None,
+                &Scope::Host,
+                "PORT",
+                &port.to_string(),
+                location,
+                Mechanism::Env,
+            );
+        } else if let Some(port) = &config.dev_port {
             emit::record_env(
                 out,
                 None,
@@ -187,6 +203,42 @@ impl Extractor for FederationExtractor {
             );
         }
         Handled::Yes
+    }
+}
+
+/// The port a dev server's config reads from `name` (`server.port: Number(env.VITE_APP_PORT ||
+/// 3000)`), as the bundler loads it in development: the first of `.env.development.local`,
+/// `.env.development`, `.env.local` and `.env` that sets it, in the config's folder or the
+/// nearest folder above it (Vite's `envDir` is often the workspace root), with the value's
+/// location.
+pub(crate) fn dev_env_port(repo: &RepoFiles, dir: &str, name: &str) -> Option<(u16, Location)> {
+    const FILES: [&str; 4] = [
+        ".env.development.local",
+        ".env.development",
+        ".env.local",
+        ".env",
+    ];
+    let mut dir = dir;
+    loop {
+        for file in FILES {
+            let path = if dir.is_empty() {
+                file.to_string()
+            } else {
+                format!("{dir}/{file}")
+            };
+            let Some(env) = repo.get(&path) else {
+                continue;
+            };
+            let (entries, _) = crate::dotenv::parse_dotenv(&env.text);
+            if let Some(e) = entries.iter().rfind(|e| e.key == name) {
+                let port = e.value.trim().parse::<u16>().ok().filter(|p| *p > 0)?;
+                return Some((port, env.location(e.value_start, e.value_end)));
+            }
+        }
+        if dir.is_empty() {
+            return None;
+        }
+        dir = parent_dir(dir);
     }
 }
 

@@ -96,6 +96,9 @@ pub struct FederationConfig {
     pub shared: Vec<SharedDep>,
     /// `devServer.port` (webpack/rspack) or `server.port` (vite).
     pub dev_port: Option<Located<u16>>,
+    /// The environment variable the dev port is read from (`env.VITE_APP_PORT || 3000`): its
+    /// value in the app's dev `.env` files replaces the literal fallback.
+    pub dev_port_variable: Option<Located<String>>,
     /// `devServer.host` (webpack/rspack) or `server.host` (vite), as written (`true` reads as
     /// `0.0.0.0`, every interface).
     pub dev_host: Option<Located<String>>,
@@ -126,6 +129,7 @@ pub fn parse_federation(text: &str) -> FederationConfig {
         js.read_federation_object(open, &mut config);
     }
     config.dev_port = js.dev_port();
+    config.dev_port_variable = js.dev_port_variable();
     config.dev_host = js.dev_host();
     config.preview_port = js.object_port("preview");
     config.proxy_targets = js.proxy_targets();
@@ -580,8 +584,10 @@ impl Js<'_> {
         Some((scan::string_value(self.src, token), self.span(token)))
     }
 
-    /// `devServer.port` (webpack, rspack) or `server.port` (vite), first found.
-    fn dev_port(&self) -> Option<Located<u16>> {
+    /// The values of `prop` in `devServer` (webpack, rspack) and `server` (vite) objects, in
+    /// that order.
+    fn dev_server_props(&self, prop: &str) -> Vec<Range> {
+        let mut out = Vec::new();
         for key in ["devServer", "server"] {
             for (i, t) in self.toks.iter().enumerate() {
                 let is_key = match t.kind {
@@ -596,58 +602,69 @@ impl Js<'_> {
                 let Some(open) = self.object_in((i + 2, end)) else {
                     continue;
                 };
-                if let Some(port) = self
-                    .object_props(open)
-                    .into_iter()
-                    .find(|p| p.key == "port")
-                    .and_then(|p| self.port_in(p.value, 0))
-                {
-                    return Some(port);
-                }
+                out.extend(
+                    self.object_props(open)
+                        .into_iter()
+                        .filter(|p| p.key == prop)
+                        .map(|p| p.value),
+                );
             }
         }
-        None
+        out
+    }
+
+    /// `devServer.port` (webpack, rspack) or `server.port` (vite), first found.
+    fn dev_port(&self) -> Option<Located<u16>> {
+        self.dev_server_props("port")
+            .into_iter()
+            .find_map(|value| self.port_in(value, 0))
+    }
+
+    /// The environment variable the dev port is read from, first found:
+    /// `Number(env.VITE_APP_PORT || 3000)`, `process.env.PORT`, `import.meta.env.VITE_PORT`.
+    fn dev_port_variable(&self) -> Option<Located<String>> {
+        self.dev_server_props("port")
+            .into_iter()
+            .find_map(|value| self.env_variable_in(value))
+    }
+
+    /// The first `<env object>.<NAME>` in a value: an object whose name ends in `env` or
+    /// `Env` (`process.env`, `env`, `envVars`, `loadedEnv`) and an upper-case name.
+    fn env_variable_in(&self, value: Range) -> Option<Located<String>> {
+        (value.0 + 2..value.1).find_map(|i| {
+            let object = self.tok(i - 2)?;
+            let name = self.tok(i)?;
+            let object_text = object.text(self.src);
+            let lower = object_text.to_ascii_lowercase();
+            let env_like = object.kind == Kind::Ident
+                && (lower.ends_with("env") || lower.ends_with("envvars") || lower == "vars");
+            let name_text = name.text(self.src);
+            let upper = name.kind == Kind::Ident
+                && name_text.chars().any(|c| c.is_ascii_uppercase())
+                && name_text
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+            (env_like && upper && self.is(i - 1, ".")).then(|| Located {
+                value: name_text.to_string(),
+                span: self.span(name),
+            })
+        })
     }
 
     /// `devServer.host` (webpack, rspack) or `server.host` (vite), first found: a string (or
     /// the literal fallback of `process.env.HOST || '127.0.0.1'`), or `true` for every
     /// interface.
     fn dev_host(&self) -> Option<Located<String>> {
-        for key in ["devServer", "server"] {
-            for (i, t) in self.toks.iter().enumerate() {
-                let is_key = match t.kind {
-                    Kind::Ident => t.is(self.src, key),
-                    Kind::Str => scan::string_value(self.src, t) == key,
-                    _ => false,
-                } && self.is(i + 1, ":");
-                if !is_key {
-                    continue;
-                }
-                let end = self.value_end(i + 2, self.toks.len());
-                let Some(open) = self.object_in((i + 2, end)) else {
-                    continue;
-                };
-                let Some(prop) = self
-                    .object_props(open)
-                    .into_iter()
-                    .find(|p| p.key == "host")
-                else {
-                    continue;
-                };
-                if let Some((text, span)) = self.literal_in(prop.value) {
-                    return Some(Located { value: text, span });
-                }
-                if self.bool_in(prop.value) == Some(true)
-                    && let Some(t) = self.tok(prop.value.0)
-                {
-                    return Some(Located {
-                        value: "0.0.0.0".to_string(),
-                        span: self.span(t),
-                    });
-                }
+        self.dev_server_props("host").into_iter().find_map(|value| {
+            if let Some((text, span)) = self.literal_in(value) {
+                return Some(Located { value: text, span });
             }
-        }
-        None
+            let t = self.tok(value.0)?;
+            (self.bool_in(value) == Some(true)).then(|| Located {
+                value: "0.0.0.0".to_string(),
+                span: self.span(t),
+            })
+        })
     }
 
     /// The `port` of the object under `key` (`preview: { port: 4173 }`), first found.

@@ -135,6 +135,49 @@ fn vite_config_without_federation_gives_port_and_proxy() {
 }
 
 #[test]
+fn a_dev_port_read_from_the_env_takes_the_value_of_the_dev_env_files() {
+    // Vite's `loadEnv` in development: `.env.development` (here in the workspace root, the
+    // config's `envDir`) overrides the literal fallback.
+    let config = "import { defineConfig, loadEnv } from 'vite'\nexport default defineConfig(({ mode }) => {\n  const envVars = loadEnv(mode, '../')\n  return {\n    server: { port: Number(envVars.VITE_APP_PORT || 3000) },\n  }\n})\n";
+    let files = [
+        ("app/vite.config.mts", config),
+        (".env.development", "VITE_APP_NAME=x\nVITE_APP_PORT=3001\n"),
+        (".env.production", "VITE_APP_PORT=80\n"),
+    ];
+    let out = extract(&files, "app/vite.config.mts");
+    assert_eq!(out.env.len(), 1, "{:?}", out.env);
+    assert_eq!(out.env[0].key, "PORT");
+    assert_eq!(out.env[0].display, "3001");
+    // The place is the config's variable: the port is the app's, and the line says where from.
+    assert_eq!(
+        out.env[0].location.to_string(),
+        "r/app/vite.config.mts:5:36"
+    );
+
+    // Unset in every dev env file: the literal fallback stands.
+    let out = extract(
+        &[("app/vite.config.mts", config), (".env", "OTHER=1\n")],
+        "app/vite.config.mts",
+    );
+    assert_eq!(out.env[0].display, "3000");
+    assert_eq!(
+        out.env[0].location.to_string(),
+        "r/app/vite.config.mts:5:53"
+    );
+
+    // `process.env.PORT` of a webpack dev server, from the app's own `.env.local`.
+    let webpack = "module.exports = {\n  devServer: { port: process.env.PORT || 8080 },\n}\n";
+    let out = extract(
+        &[
+            ("web/webpack.config.js", webpack),
+            ("web/.env.local", "PORT=9000\n"),
+        ],
+        "web/webpack.config.js",
+    );
+    assert_eq!(out.env[0].display, "9000");
+}
+
+#[test]
 fn remote_references_are_attributed_to_the_app() {
     let mut files = RepoFiles::new("order-mfe");
     files.add_text(

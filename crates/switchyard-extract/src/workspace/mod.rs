@@ -634,7 +634,11 @@ fn configured_port(repo: &RepoFiles, dir: &str, server: &scripts::DevServer) -> 
                 if let Some(port) = config.preview_port {
                     return Configured::At(port.value, f.location(port.span.start, port.span.end));
                 }
-            } else if config.dev_port.is_some() {
+            } else if config.dev_port.is_some()
+                || config.dev_port_variable.as_ref().is_some_and(|name| {
+                    crate::federation::dev_env_port(repo, dir, &name.value).is_some()
+                })
+            {
                 return Configured::Recorded;
             }
             continue;

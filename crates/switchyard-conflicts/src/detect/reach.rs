@@ -2,7 +2,7 @@
 //! evidence, the port it names, and whether its target serves that port.
 
 use super::index::FleetIndex;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use switchyard_link::address::{self, Address, is_docker_host, is_loopback, kubernetes_dns};
 use switchyard_model::{
     EndpointKind, Mechanism, Reference, Service, Target, Unresolved, UnresolvedReason,
@@ -59,6 +59,54 @@ pub struct AmbiguousCall<'a> {
 /// server), as whichever of them wins the port, the call was meant for that one.
 pub fn ambiguous_calls<'a>(fleet: &FleetIndex<'a>) -> Vec<AmbiguousCall<'a>> {
     let mut out = Vec::new();
+    let services = &fleet.input.model.services;
+    // Who may answer, by lower-case name or alias and by host port, so that each call looks at
+    // its few candidates instead of the whole fleet.
+    let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_port: HashMap<u16, Vec<usize>> = HashMap::new();
+    for (i, s) in services.iter().enumerate() {
+        let mut names: Vec<String> = std::iter::once(&s.name)
+            .chain(s.aliases.iter().map(|a| &a.name))
+            .map(|n| n.to_ascii_lowercase())
+            .collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            by_name.entry(name).or_default().push(i);
+        }
+        for e in &s.endpoints {
+            match &e.kind {
+                EndpointKind::HostPort { start, end, .. } => {
+                    for port in *start..=(*end).max(*start) {
+                        by_port.entry(port).or_default().push(i);
+                    }
+                }
+                EndpointKind::HostProcessPort { port } => by_port.entry(*port).or_default().push(i),
+                _ => {}
+            }
+        }
+    }
+    let candidates_of = |a: &Address| -> Vec<usize> {
+        let mut found: Vec<usize> = if is_loopback(&a.host) {
+            a.port
+                .and_then(|p| by_port.get(&p))
+                .cloned()
+                .unwrap_or_default()
+        } else {
+            let host = a.host.to_ascii_lowercase();
+            let short = kubernetes_dns(&host).map(|(n, _)| n.to_string());
+            [Some(host), short]
+                .into_iter()
+                .flatten()
+                .filter_map(|n| by_name.get(&n))
+                .flatten()
+                .copied()
+                .collect()
+        };
+        found.sort_unstable();
+        found.dedup();
+        found
+    };
     for u in &fleet.input.model.unresolved {
         if u.reason != UnresolvedReason::Ambiguous {
             continue;
@@ -78,11 +126,9 @@ pub fn ambiguous_calls<'a>(fleet: &FleetIndex<'a>) -> Vec<AmbiguousCall<'a>> {
             let Some(a) = address::parse(text).into_iter().next() else {
                 continue;
             };
-            let candidates: Vec<&'a Service> = fleet
-                .input
-                .model
-                .services
-                .iter()
+            let candidates: Vec<&'a Service> = candidates_of(&a)
+                .into_iter()
+                .filter_map(|i| services.get(i))
                 .filter(|s| s.id != from.id && !s.test_harness)
                 .filter(|s| {
                     let (s_host, s_env) = fleet.place(&s.repository);

@@ -12,6 +12,7 @@
 //! templates (`.env.example`) are never read as settings.
 
 use super::Detector;
+use super::env_drift::is_template;
 use super::index::{DEFAULT_ENVIRONMENT, FleetIndex, and_list, finish};
 use super::reach::{address_text, ambiguous_calls, is_websocket};
 use crate::{Conflict, ConflictKind, Occurrence, Severity};
@@ -54,9 +55,6 @@ const PREFIX_ONLY_SERVERS: [&str; 11] = [
     "expo",
     "gatsby",
 ];
-
-/// File-name words of templates: `.env.example`, `config.sample.json` are not settings.
-const TEMPLATE_WORDS: [&str; 6] = ["example", "sample", "template", "dist", "tmpl", "tpl"];
 
 /// One entry of an allow-list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,13 +193,10 @@ fn stage_of(path: &str, repo: Stage) -> Stage {
             .map(str::to_string)
             .collect()
     };
-    let name_words = words(name);
-    if name_words
-        .iter()
-        .any(|w| TEMPLATE_WORDS.contains(&w.as_str()))
-    {
+    if is_template(name) {
         return Stage::Template;
     }
+    let name_words = words(name);
     name_words
         .iter()
         .chain(parts.flat_map(words).collect::<Vec<_>>().iter())

@@ -115,13 +115,16 @@ fn is_dotenv(path: &str) -> bool {
 
 /// Whether a file is a template (`.env.example`, `config.sample.json`): documentation of the
 /// keys, not a deployment.
+/// A word of the file name (split at `.`, `-`, `_`) is `example`, `sample`, `template`,
+/// `tmpl`, `tpl` or `dist`: `.env.example`, `config.sample.json`, `values-template.yaml`.
 pub(crate) fn is_template(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-    name.split('.')
-        .skip(1)
-        .any(|part| matches!(part, "example" | "sample" | "template" | "tpl" | "dist"))
-        || name.starts_with("example.")
-        || name.starts_with("sample.")
+    name.split(['.', '-', '_']).any(|word| {
+        matches!(
+            word,
+            "example" | "sample" | "template" | "tmpl" | "tpl" | "dist"
+        )
+    })
 }
 
 /// The environment an environment word names (`prod` → `production`), or `None`.

@@ -312,10 +312,21 @@ fn environments_of_files() {
         "config/.env.sample",
         "x/.env.template",
         "config.example.json",
+        "example.env",
+        "values-template.yaml",
+        "settings_tmpl.json",
+        "traefik/dynamic/anubis.yml.dist",
     ] {
         assert!(is_template(t), "{t}");
     }
-    assert!(!is_template(".env.production"));
+    for t in [
+        ".env.production",
+        "examples/app/.env",
+        "distributed.env",
+        "templates/deployment.yaml",
+    ] {
+        assert!(!is_template(t), "{t}");
+    }
 }
 
 #[test]

@@ -183,6 +183,20 @@ pub struct ConflictList {
     pub pagination: Pagination,
 }
 
+/// `GET /resource-conflicts/{id}/explanation`.
+#[derive(ToSchema)]
+pub struct ConflictExplanation {
+    /// The conflict with its occurrences and evidence chain.
+    pub conflict: Value,
+    /// Why the conflict has its severity, in one sentence.
+    #[schema(rename = "severityReason")]
+    pub severity_reason: String,
+    /// Each occurrence with the (redacted) source line it points at.
+    pub evidence: Vec<Value>,
+    /// Every strategy's proposal, best first, with its edits as a unified diff.
+    pub resolutions: Vec<Value>,
+}
+
 /// One direct dependency of a repository's service.
 #[derive(ToSchema)]
 pub struct DependencyView {

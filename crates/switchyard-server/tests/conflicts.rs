@@ -486,3 +486,65 @@ async fn history_is_paginated_and_filtered() {
     assert_eq!(body["details"]["parameter"], "types", "{body}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn one_conflict_is_explained_by_id_or_prefix() {
+    let server = TestServer::start("conflicts").await;
+    let (status, all) = server.get(LIST).await;
+    assert_eq!(status, 200, "{all}");
+    let port = conflicts(&all)
+        .iter()
+        .find(|c| c["type"] == "port")
+        .expect("port conflict")
+        .clone();
+    let id = port["id"].as_str().expect("id").to_string();
+
+    let (status, body) = server
+        .get(&format!(
+            "/api/coordination/resource-conflicts/{id}/explanation"
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["conflict"]["id"], id.as_str(), "{body}");
+    assert!(
+        body["severityReason"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty()),
+        "{body}"
+    );
+    let evidence = body["evidence"].as_array().expect("evidence");
+    assert_eq!(
+        evidence.len(),
+        port["occurrences"].as_array().map_or(0, Vec::len)
+    );
+    assert!(
+        evidence
+            .iter()
+            .all(|e| e["line"].as_str().is_some_and(|l| l.contains(':'))),
+        "each occurrence shows its source line: {body}"
+    );
+    assert!(
+        !body["resolutions"]
+            .as_array()
+            .expect("resolutions")
+            .is_empty(),
+        "{body}"
+    );
+
+    // An unambiguous prefix works; an unknown id is a 404 naming the nearest ids.
+    let prefix: String = id.chars().take(id.len() - 2).collect();
+    let (status, same) = server
+        .get(&format!(
+            "/api/coordination/resource-conflicts/{prefix}/explanation"
+        ))
+        .await;
+    assert_eq!(status, 200, "{same}");
+    assert_eq!(same["conflict"]["id"], id.as_str());
+    let (status, missing) = server
+        .get("/api/coordination/resource-conflicts/zz-no-such-conflict/explanation")
+        .await;
+    assert_eq!(status, 404, "{missing}");
+    assert_eq!(missing["error"], "NOT_FOUND", "{missing}");
+    assert!(missing["details"]["nearest"].is_array(), "{missing}");
+    server.stop().await;
+}

@@ -2,14 +2,15 @@
 //! strategy's proposal), `POST /resolve-conflicts` (diffs; with `dryRun: false` the edits are
 //! written with the library's patch code, the touched repositories re-analysed and each conflict
 //! verified gone), `POST /coordinate-configuration` (env values per key across repositories,
-//! redacted) and `GET /conflicts/history`. Checks and resolutions are monitored operations and
+//! redacted), `GET /conflicts/history` and `GET /resource-conflicts/{id}/explanation` (one
+//! conflict's full evidence, as `switchyard conflicts --explain ID` prints it). Checks and resolutions are monitored operations and
 //! keep the conflict history (`crate::conflict_history`) current.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use switchyard_conflicts::{Conflict, ConflictKind, Resolution};
@@ -38,6 +39,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(resolve))
         .routes(routes!(coordinate_configuration))
         .routes(routes!(history))
+        .routes(routes!(explanation))
 }
 
 fn valid_types() -> Vec<&'static str> {
@@ -571,4 +573,55 @@ async fn history(State(state): State<AppState>, params: Params) -> ApiResult<Jso
         "history": page.slice(&all),
         "pagination": page.describe(all.len()),
     })))
+}
+
+/// One conflict's full evidence: why it has its severity, each occurrence with its (redacted)
+/// source line, the chain the detector recorded, and every strategy's proposal as a diff.
+#[utoipa::path(
+    get,
+    path = "/resource-conflicts/{id}/explanation",
+    operation_id = "explainResourceConflict",
+    tag = "conflicts",
+    params(("id" = String, Path, description = "A conflict id, or a prefix only one conflict has")),
+    responses(
+        (status = 200, description = "`{ conflict, severityReason, evidence, resolutions }`", body = crate::schemas::ConflictExplanation),
+        (status = 400, description = "The prefix matches several conflicts (listed in details.matches)"),
+        (status = 404, description = "No such conflict (the nearest ids in details.nearest)")
+    )
+)]
+async fn explanation(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let snapshot = state.snapshot();
+    let source = state.source.clone();
+    tokio::task::spawn_blocking(move || {
+        let conflict = match switchyard_conflicts::explain::find(&snapshot.conflicts, &id) {
+            Ok(c) => c,
+            Err(switchyard_conflicts::explain::Lookup::Ambiguous(matches)) => {
+                return Err(ApiError::validation(format!(
+                    "{id:?} matches {} conflicts; give more of the id",
+                    matches.len()
+                ))
+                .with_details(json!({ "matches": matches })));
+            }
+            Err(switchyard_conflicts::explain::Lookup::Unknown(nearest)) => {
+                return Err(ApiError::not_found(format!("no conflict {id:?}"))
+                    .with_details(json!({ "nearest": nearest })));
+            }
+        };
+        let files = DiskFiles::new(&source.fleet);
+        let lookup = switchyard_conflicts::Lookup::default();
+        let input = switchyard_conflicts::FleetInput {
+            model: &snapshot.model,
+            facts: &snapshot.facts,
+            lookup: &lookup,
+        };
+        let explained = switchyard_conflicts::explain::explain(conflict, input, &files);
+        serde_json::to_value(&explained)
+            .map(Json)
+            .map_err(|e| ApiError::internal(format!("explanation not serializable: {e}")))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("explanation stopped: {e}")))?
 }

@@ -42,12 +42,19 @@ pub fn strategy_names() -> Vec<&'static str> {
     strategies().iter().map(|s| s.name()).collect()
 }
 
-/// Every strategy's proposal for a conflict, best first (automatic, then confidence).
-pub fn proposals(conflict: &Conflict, snapshot: &Snapshot, files: &DiskFiles) -> Vec<Resolution> {
+/// Every strategy's proposal for a conflict, best first (automatic, then confidence). `lookup`
+/// holds the fleet indexes the strategies build on first use: share one across the conflicts
+/// of a request, so they are built once, not once per conflict.
+pub fn proposals(
+    conflict: &Conflict,
+    snapshot: &Snapshot,
+    files: &DiskFiles,
+    lookup: &Lookup,
+) -> Vec<Resolution> {
     let input = FleetInput {
         model: &snapshot.model,
         facts: &snapshot.facts,
-        lookup: &Lookup::default(),
+        lookup,
     };
     switchyard_conflicts::strategies::ranked_proposals(conflict, input, files)
 }

@@ -109,11 +109,12 @@ async fn views(
     let source = state.source.clone();
     tokio::task::spawn_blocking(move || {
         let files = DiskFiles::new(&source.fleet);
+        let lookup = switchyard_conflicts::Lookup::default();
         snapshot
             .conflicts
             .iter()
             .filter(|c| ids.contains(&c.id))
-            .map(|c| conflict_view(c, &resolutions::proposals(c, &snapshot, &files)))
+            .map(|c| conflict_view(c, &resolutions::proposals(c, &snapshot, &files, &lookup)))
             .collect()
     })
     .await
@@ -273,6 +274,7 @@ fn plan(
     strategy: Option<&str>,
 ) -> Vec<Item> {
     let names = resolutions::strategy_names();
+    let lookup = switchyard_conflicts::Lookup::default();
     ids.iter()
         .map(|id| {
             let Some(c) = snapshot.conflicts.iter().find(|c| &c.id == id) else {
@@ -292,7 +294,7 @@ fn plan(
                     json!({ "validStrategies": names }),
                 );
             }
-            let all = resolutions::proposals(c, snapshot, files);
+            let all = resolutions::proposals(c, snapshot, files, &lookup);
             let available: Vec<&str> = all.iter().map(|r| r.strategy).collect();
             let details = json!({ "availableStrategies": available });
             let pick = match strategy {

@@ -30,6 +30,7 @@ pub struct Output {
     pub errors: Vec<(usize, EvalError)>,
     at_line_start: bool,
     blank: bool,
+    newlines: usize,
     /// Whether failures are recorded (top level) or returned (inside `include`).
     record: bool,
 }
@@ -63,6 +64,7 @@ impl Output {
             }
             self.text.push(c);
             if c == '\n' {
+                self.newlines += 1;
                 self.at_line_start = true;
                 if advance {
                     line += 1;
@@ -73,14 +75,38 @@ impl Output {
     }
 
     fn current_line(&self) -> usize {
-        self.text.bytes().filter(|b| *b == b'\n').count()
+        self.newlines
     }
 }
+
+/// Evaluation steps (nodes and commands) one render may take (runaway nested `range`s).
+const MAX_STEPS: u64 = 2_000_000;
 
 /// What rendering needs besides the nodes: the chart's named templates and the root context.
 pub struct Env<'a> {
     pub defines: &'a HashMap<String, Vec<Node>>,
     pub root: Value,
+    steps: std::cell::Cell<u64>,
+}
+
+impl<'a> Env<'a> {
+    pub fn new(defines: &'a HashMap<String, Vec<Node>>, root: Value) -> Self {
+        Env {
+            defines,
+            root,
+            steps: std::cell::Cell::new(0),
+        }
+    }
+
+    fn step(&self) -> Result<(), String> {
+        let n = self.steps.get() + 1;
+        self.steps.set(n);
+        if n > MAX_STEPS {
+            Err("template takes too many steps".to_string())
+        } else {
+            Ok(())
+        }
+    }
 }
 
 struct Frame<'e, 'a> {
@@ -132,13 +158,15 @@ impl Frame<'_, '_> {
     }
 
     fn node(&mut self, node: &Node, dot: &Value, out: &mut Output) -> Result<(), EvalError> {
+        if let Err(message) = self.env.step() {
+            // Past the budget every node fails: stop here whatever the mode.
+            return Err(EvalError { line: 0, message });
+        }
         match node {
-            Node::Text { text, line } => out
-                .push(text, *line, true)
-                .map_err(|message| EvalError {
-                    line: *line,
-                    message,
-                }),
+            Node::Text { text, line } => out.push(text, *line, true).map_err(|message| EvalError {
+                line: *line,
+                message,
+            }),
             Node::Action { pipe, line } => match self.pipe_decl(pipe, dot) {
                 Ok(Some(v)) => {
                     let text = v.render();
@@ -245,6 +273,9 @@ impl Frame<'_, '_> {
             return self.scoped(otherwise, dot, out);
         }
         for (key, value) in items {
+            if let Err(message) = self.env.step() {
+                return Err(EvalError { line, message });
+            }
             let mark = self.vars.len();
             match pipe.vars.as_slice() {
                 [] => {}
@@ -311,6 +342,7 @@ impl Frame<'_, '_> {
         dot: &Value,
         piped: Option<Value>,
     ) -> Result<Value, String> {
+        self.env.step()?;
         let Some((first, rest)) = cmd.split_first() else {
             return Err("empty command".to_string());
         };
@@ -369,7 +401,9 @@ impl Frame<'_, '_> {
                     && (!group.contains('.') || group.ends_with(".k8s.io"));
                 Ok(Some(Value::Bool(builtin)))
             }
-            ["Get" | "Glob" | "AsConfig" | "AsSecrets", "Files"] => Ok(Some(Value::Str(String::new()))),
+            ["Get" | "Glob" | "AsConfig" | "AsSecrets", "Files"] => {
+                Ok(Some(Value::Str(String::new())))
+            }
             _ => Ok(None),
         }
     }
@@ -386,8 +420,8 @@ impl Frame<'_, '_> {
                 let [Value::Str(text), ctx] = args.as_slice() else {
                     return Err("tpl takes a string and a context".to_string());
                 };
-                let parsed = super::parse::parse(text)
-                    .map_err(|e| format!("tpl: {}", e.message))?;
+                let parsed =
+                    super::parse::parse(text).map_err(|e| format!("tpl: {}", e.message))?;
                 self.nested(&parsed.body, ctx).map(Value::Str)
             }
             _ => funcs::call(name, args).map_err(|m| {
@@ -417,9 +451,7 @@ impl Frame<'_, '_> {
             depth: self.depth + 1,
         };
         let mut out = Output::new(false);
-        inner
-            .list(body, ctx, &mut out)
-            .map_err(|e| e.message)?;
+        inner.list(body, ctx, &mut out).map_err(|e| e.message)?;
         Ok(out.text)
     }
 
@@ -476,10 +508,7 @@ mod tests {
 
     fn run(template: &str, values: &str) -> Output {
         let parsed = parse(template).unwrap();
-        let env = Env {
-            defines: &parsed.defines,
-            root: ctx(values),
-        };
+        let env = Env::new(&parsed.defines, ctx(values));
         render(&env, &parsed.body, &env.root)
     }
 
@@ -492,10 +521,25 @@ mod tests {
     #[test]
     fn values_and_trimming() {
         assert_eq!(text("a: {{ .Values.x }}\n", "x: 1"), "a: 1\n");
-        assert_eq!(text("a:\n  {{- if .Values.on }}\n  b: 1\n  {{- end }}\n", "on: true"), "a:\n  b: 1\n");
-        assert_eq!(text("a:\n  {{- if .Values.on }}\n  b: 1\n  {{- end }}\n", "on: false"), "a:\n");
+        assert_eq!(
+            text(
+                "a:\n  {{- if .Values.on }}\n  b: 1\n  {{- end }}\n",
+                "on: true"
+            ),
+            "a:\n  b: 1\n"
+        );
+        assert_eq!(
+            text(
+                "a:\n  {{- if .Values.on }}\n  b: 1\n  {{- end }}\n",
+                "on: false"
+            ),
+            "a:\n"
+        );
         assert_eq!(text("{{ .Values.missing.deep }}", "x: 1"), "");
-        assert_eq!(text("{{ .Release.Name }}-{{ $.Values.x }}", "x: y"), "rel-y");
+        assert_eq!(
+            text("{{ .Release.Name }}-{{ $.Values.x }}", "x: y"),
+            "rel-y"
+        );
     }
 
     #[test]
@@ -508,19 +552,59 @@ mod tests {
 
     #[test]
     fn with_and_range() {
-        assert_eq!(text("{{ with .Values.img }}{{ .repo }}:{{ .tag }}{{ else }}none{{ end }}", "img: {repo: r, tag: t}"), "r:t");
-        assert_eq!(text("{{ with .Values.img }}x{{ else }}none{{ end }}", "a: 1"), "none");
-        assert_eq!(text("{{ range .Values.l }}[{{ . }}]{{ end }}", "l: [a, b]"), "[a][b]");
-        assert_eq!(text("{{ range $i, $v := .Values.l }}{{ $i }}={{ $v }};{{ end }}", "l: [a, b]"), "0=a;1=b;");
-        assert_eq!(text("{{ range $k, $v := .Values.m }}{{ $k }}={{ $v }};{{ end }}", "m: {b: 2, a: 1}"), "a=1;b=2;");
-        assert_eq!(text("{{ range .Values.none }}x{{ else }}empty{{ end }}", "a: 1"), "empty");
-        assert!(!run("{{ range .Values.s }}x{{ end }}", "s: str").errors.is_empty());
+        assert_eq!(
+            text(
+                "{{ with .Values.img }}{{ .repo }}:{{ .tag }}{{ else }}none{{ end }}",
+                "img: {repo: r, tag: t}"
+            ),
+            "r:t"
+        );
+        assert_eq!(
+            text("{{ with .Values.img }}x{{ else }}none{{ end }}", "a: 1"),
+            "none"
+        );
+        assert_eq!(
+            text("{{ range .Values.l }}[{{ . }}]{{ end }}", "l: [a, b]"),
+            "[a][b]"
+        );
+        assert_eq!(
+            text(
+                "{{ range $i, $v := .Values.l }}{{ $i }}={{ $v }};{{ end }}",
+                "l: [a, b]"
+            ),
+            "0=a;1=b;"
+        );
+        assert_eq!(
+            text(
+                "{{ range $k, $v := .Values.m }}{{ $k }}={{ $v }};{{ end }}",
+                "m: {b: 2, a: 1}"
+            ),
+            "a=1;b=2;"
+        );
+        assert_eq!(
+            text("{{ range .Values.none }}x{{ else }}empty{{ end }}", "a: 1"),
+            "empty"
+        );
+        assert!(
+            !run("{{ range .Values.s }}x{{ end }}", "s: str")
+                .errors
+                .is_empty()
+        );
     }
 
     #[test]
     fn variables_declare_and_assign() {
-        assert_eq!(text("{{ $x := .Values.a }}{{ $x = \"z\" }}{{ $x }}", "a: 1"), "z");
-        assert_eq!(text("{{ range .Values.l }}{{ $.Values.p }}{{ . }}{{ end }}", "l: [1]\np: '>'"), ">1");
+        assert_eq!(
+            text("{{ $x := .Values.a }}{{ $x = \"z\" }}{{ $x }}", "a: 1"),
+            "z"
+        );
+        assert_eq!(
+            text(
+                "{{ range .Values.l }}{{ $.Values.p }}{{ . }}{{ end }}",
+                "l: [1]\np: '>'"
+            ),
+            ">1"
+        );
         assert!(!run("{{ $nope }}", "a: 1").errors.is_empty());
     }
 
@@ -531,26 +615,46 @@ mod tests {
         let out = run("a: {{ include \"missing\" . }}\n", "a: 1");
         assert_eq!(out.errors.len(), 1);
         assert!(out.errors[0].1.message.contains("missing"));
-        let looped = run("{{ define \"l\" }}{{ include \"l\" . }}{{ end }}{{ include \"l\" . }}", "a: 1");
+        let looped = run(
+            "{{ define \"l\" }}{{ include \"l\" . }}{{ end }}{{ include \"l\" . }}",
+            "a: 1",
+        );
         assert!(looped.errors[0].1.message.contains("too deep"));
+        let runaway = run(
+            "{{ range 100000 }}{{ range 100000 }}{{ end }}{{ end }}x",
+            "a: 1",
+        );
+        assert!(runaway.errors[0].1.message.contains("too many steps"));
     }
 
     #[test]
     fn and_or_short_circuit() {
-        assert_eq!(text("{{ if and .Values.a (required \"x\" .Values.b) }}y{{ else }}n{{ end }}", "a: false"), "n");
+        assert_eq!(
+            text(
+                "{{ if and .Values.a (required \"x\" .Values.b) }}y{{ else }}n{{ end }}",
+                "a: false"
+            ),
+            "n"
+        );
         assert_eq!(text("{{ or .Values.a \"d\" }}", "a: ''"), "d");
     }
 
     #[test]
     fn line_map_points_at_template_lines() {
-        let out = run("a: 1\n{{- if true }}\nb: {{ .Values.x }}\n{{- end }}\nc: |\n  {{- include \"m\" . | nindent 2 }}\n{{ define \"m\" }}x\ny{{ end }}", "x: 2");
+        let out = run(
+            "a: 1\n{{- if true }}\nb: {{ .Values.x }}\n{{- end }}\nc: |\n  {{- include \"m\" . | nindent 2 }}\n{{ define \"m\" }}x\ny{{ end }}",
+            "x: 2",
+        );
         assert_eq!(out.text, "a: 1\nb: 2\nc: |\n  x\n  y\n");
         assert_eq!(out.lines, vec![1, 3, 5, 6, 6]);
     }
 
     #[test]
     fn failures_are_recorded_with_their_rendered_line() {
-        let out = run("a: 1\n---\nb: {{ required \"b is required\" .Values.b }}\n", "x: 1");
+        let out = run(
+            "a: 1\n---\nb: {{ required \"b is required\" .Values.b }}\n",
+            "x: 1",
+        );
         assert_eq!(out.errors.len(), 1);
         assert_eq!(out.errors[0].0, 2);
         assert_eq!(out.errors[0].1.line, 3);

@@ -139,7 +139,9 @@ fn printf(format: &str, args: &[Value]) -> String {
         };
         match verb {
             'd' => match arg {
-                Value::Int(_) | Value::Float(_) => out.push_str(&int_of(arg).unwrap_or(0).to_string()),
+                Value::Int(_) | Value::Float(_) => {
+                    out.push_str(&int_of(arg).unwrap_or(0).to_string())
+                }
                 other => out.push_str(&format!("%!d({})", other.go_format())),
             },
             'q' => out.push_str(&serde_json::to_string(&arg.go_format()).unwrap_or_default()),
@@ -218,12 +220,16 @@ pub fn call(name: &str, args: Vec<Value>) -> R {
         "trimSuffix" => {
             let (suffix, t) = two()?;
             let (suffix, t) = (s(suffix), s(t));
-            Ok(Value::Str(t.strip_suffix(&suffix).unwrap_or(&t).to_string()))
+            Ok(Value::Str(
+                t.strip_suffix(&suffix).unwrap_or(&t).to_string(),
+            ))
         }
         "trimPrefix" => {
             let (prefix, t) = two()?;
             let (prefix, t) = (s(prefix), s(t));
-            Ok(Value::Str(t.strip_prefix(&prefix).unwrap_or(&t).to_string()))
+            Ok(Value::Str(
+                t.strip_prefix(&prefix).unwrap_or(&t).to_string(),
+            ))
         }
         "trimAll" => {
             let (cut, t) = two()?;
@@ -503,8 +509,20 @@ mod tests {
         assert_eq!(c("b64enc", &[st("ab")]), st("YWI="));
         assert_eq!(c("nindent", &[Value::Int(2), st("a\nb")]), st("\n  a\n  b"));
         assert_eq!(c("indent", &[Value::Int(1), st("a")]), st(" a"));
-        assert_eq!(c("printf", &[st("%s-%d:%v%%"), st("a"), Value::Int(3), Value::Bool(true)]), st("a-3:true%"));
-        assert_eq!(c("join", &[st(","), Value::List(vec![st("a"), Value::Int(1)])]), st("a,1"));
+        assert_eq!(
+            c(
+                "printf",
+                &[st("%s-%d:%v%%"), st("a"), Value::Int(3), Value::Bool(true)]
+            ),
+            st("a-3:true%")
+        );
+        assert_eq!(
+            c(
+                "join",
+                &[st(","), Value::List(vec![st("a"), Value::Int(1)])]
+            ),
+            st("a,1")
+        );
         assert_eq!(c("contains", &[st("b"), st("abc")]), Value::Bool(true));
     }
 
@@ -512,12 +530,18 @@ mod tests {
     fn logic_and_defaults() {
         assert_eq!(c("default", &[st("d"), Value::Null]), st("d"));
         assert_eq!(c("default", &[st("d"), st("v")]), st("v"));
-        assert_eq!(c("eq", &[Value::Int(1), Value::Float(1.0)]), Value::Bool(true));
+        assert_eq!(
+            c("eq", &[Value::Int(1), Value::Float(1.0)]),
+            Value::Bool(true)
+        );
         assert_eq!(c("eq", &[st("a"), st("b"), st("a")]), Value::Bool(true));
         assert_eq!(c("ne", &[st("a"), st("b")]), Value::Bool(true));
         assert_eq!(c("lt", &[Value::Int(1), Value::Int(2)]), Value::Bool(true));
         assert!(call("lt", vec![st("a"), Value::Int(2)]).is_err());
-        assert_eq!(c("ternary", &[st("y"), st("n"), Value::Bool(false)]), st("n"));
+        assert_eq!(
+            c("ternary", &[st("y"), st("n"), Value::Bool(false)]),
+            st("n")
+        );
         assert_eq!(c("coalesce", &[Value::Null, st(""), st("x")]), st("x"));
         assert_eq!(c("empty", &[Value::List(vec![])]), Value::Bool(true));
         assert_eq!(c("not", &[Value::Int(0)]), Value::Bool(true));
@@ -531,15 +555,26 @@ mod tests {
         assert_eq!(c("get", &[d.clone(), st("z")]), st(""));
         assert_eq!(c("len", &[c("list", &[st("a"), st("b")])]), Value::Int(2));
         assert_eq!(c("index", &[d, st("a")]), Value::Int(1));
-        assert_eq!(c("toJson", &[c("dict", &[st("k"), st("v")])]), st("{\"k\":\"v\"}"));
+        assert_eq!(
+            c("toJson", &[c("dict", &[st("k"), st("v")])]),
+            st("{\"k\":\"v\"}")
+        );
         assert_eq!(c("toYaml", &[c("dict", &[st("k"), st("v")])]), st("k: v"));
     }
 
     #[test]
     fn failures_name_the_function() {
-        assert!(call("required", vec![st("need x"), Value::Null]).unwrap_err().contains("need x"));
+        assert!(
+            call("required", vec![st("need x"), Value::Null])
+                .unwrap_err()
+                .contains("need x")
+        );
         assert_eq!(c("required", &[st("m"), st("v")]), st("v"));
-        assert!(call("randAlphaNum", vec![Value::Int(3)]).unwrap_err().contains("randAlphaNum"));
+        assert!(
+            call("randAlphaNum", vec![Value::Int(3)])
+                .unwrap_err()
+                .contains("randAlphaNum")
+        );
         assert!(call("quote", vec![]).is_ok());
         assert!(call("upper", vec![]).is_err());
         assert!(call("div", vec![Value::Int(1), Value::Int(0)]).is_err());

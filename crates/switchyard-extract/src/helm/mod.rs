@@ -63,8 +63,13 @@ fn join(dir: &str, name: &str) -> String {
 }
 
 fn first_doc(file: Option<&SourceFile>) -> Value {
-    file.and_then(|f| crate::yaml::parse_stream(&f.text).nodes().next().map(Value::from_yaml))
-        .unwrap_or_else(|| Value::Map(BTreeMap::new()))
+    file.and_then(|f| {
+        crate::yaml::parse_stream(&f.text)
+            .nodes()
+            .next()
+            .map(Value::from_yaml)
+    })
+    .unwrap_or_else(|| Value::Map(BTreeMap::new()))
 }
 
 fn capitalized(v: &Value) -> Value {
@@ -135,7 +140,9 @@ impl Chart {
         let mut paths: Vec<&SourceFile> = repo
             .files()
             .iter()
-            .filter(|f| f.path.starts_with(&prefix) && chart_dir(&f.path, repo).as_deref() == Some(dir))
+            .filter(|f| {
+                f.path.starts_with(&prefix) && chart_dir(&f.path, repo).as_deref() == Some(dir)
+            })
             .collect();
         paths.sort_by(|a, b| a.path.cmp(&b.path));
         let mut chart = Chart {
@@ -150,9 +157,7 @@ impl Chart {
                     chart.defines.insert(k.clone(), v.clone());
                 }
             }
-            chart
-                .parsed
-                .insert(f.path.clone(), parsed.map(|p| p.body));
+            chart.parsed.insert(f.path.clone(), parsed.map(|p| p.body));
         }
         chart
     }
@@ -219,10 +224,7 @@ pub fn render(
             )));
         }
     };
-    let env = eval::Env {
-        defines: &chart.defines,
-        root: chart.root.clone(),
-    };
+    let env = eval::Env::new(&chart.defines, chart.root.clone());
     let out = eval::render(&env, body, &env.root);
     let mut lines: Vec<String> = out.text.split('\n').map(str::to_string).collect();
     let mut diagnostics = Vec::new();
@@ -263,17 +265,17 @@ pub fn remap(loc: &mut Location, rendered: &SourceFile, template: &SourceFile, l
         return;
     }
     let idx = (loc.line as usize).saturating_sub(1);
-    let tline = lines
-        .get(idx)
-        .or(lines.last())
-        .copied()
-        .unwrap_or(1);
+    let tline = lines.get(idx).or(lines.last()).copied().unwrap_or(1);
     let Some(start) = template.line_start(tline) else {
         *loc = template.file_location();
         return;
     };
     let line_text = template.text.get(start..).unwrap_or("");
-    let line_text = line_text.split('\n').next().unwrap_or("").trim_end_matches('\r');
+    let line_text = line_text
+        .split('\n')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('\r');
     let token = rendered
         .text
         .get(loc.span.start..loc.span.end)
@@ -293,7 +295,8 @@ pub fn remap(loc: &mut Location, rendered: &SourceFile, template: &SourceFile, l
 
 /// Whether a path may hold chart helpers (`templates/_helpers.tpl`): read so `include` works.
 pub fn is_helper(path: &str) -> bool {
-    file_name(path).ends_with(".tpl") && (path.starts_with("templates/") || path.contains("/templates/"))
+    file_name(path).ends_with(".tpl")
+        && (path.starts_with("templates/") || path.contains("/templates/"))
 }
 
 #[cfg(test)]

@@ -144,7 +144,32 @@ fn action_end(text: &str, from: usize) -> Option<(usize, usize)> {
     None
 }
 
+/// Line numbers of increasing offsets, counted once.
+struct Lines<'a> {
+    text: &'a str,
+    offset: usize,
+    line: u32,
+}
+
+impl Lines<'_> {
+    fn at(&mut self, offset: usize) -> u32 {
+        if offset < self.offset {
+            return line_at(self.text, offset);
+        }
+        let seen = self.text.get(self.offset..offset).unwrap_or("");
+        self.line += seen.bytes().filter(|b| *b == b'\n').count() as u32;
+        self.offset = offset;
+        self.line
+    }
+}
+
 fn split(text: &str) -> Result<Vec<Piece>, SyntaxError> {
+    let mut lines = Lines {
+        text,
+        offset: 0,
+        line: 1,
+    };
+    let mut line_at = |_: &str, offset: usize| lines.at(offset);
     let mut pieces = Vec::new();
     let mut pos = 0;
     let mut trim_next = false;
@@ -156,7 +181,10 @@ fn split(text: &str) -> Result<Vec<Piece>, SyntaxError> {
                 t = t.trim_start();
             }
             if !t.is_empty() {
-                pieces.push(Piece::Text(t.to_string(), line_at(text, text.len() - t.len())));
+                pieces.push(Piece::Text(
+                    t.to_string(),
+                    line_at(text, text.len() - t.len()),
+                ));
             }
             break;
         };
@@ -179,7 +207,11 @@ fn split(text: &str) -> Result<Vec<Piece>, SyntaxError> {
             pieces.push(Piece::Text(chunk.to_string(), line_at(text, chunk_start)));
         }
         let line = line_at(text, open);
-        let body_start = if trim_left { inner_start + 1 } else { inner_start };
+        let body_start = if trim_left {
+            inner_start + 1
+        } else {
+            inner_start
+        };
         let Some((close, after)) = action_end(text, body_start) else {
             return err(line, "unclosed action `{{`");
         };
@@ -302,7 +334,9 @@ fn tokens(body: &str, line: u32) -> Result<Vec<Tok>, SyntaxError> {
                 if j >= chars.len() {
                     return err(line, "unterminated raw string");
                 }
-                out.push(Tok::Str(chars.get(start..j).unwrap_or(&[]).iter().collect()));
+                out.push(Tok::Str(
+                    chars.get(start..j).unwrap_or(&[]).iter().collect(),
+                ));
                 i = j + 1;
             }
             '\'' => {
@@ -329,7 +363,10 @@ fn tokens(body: &str, line: u32) -> Result<Vec<Tok>, SyntaxError> {
                 let name: String = chars.get(start..i).unwrap_or(&[]).iter().collect();
                 out.push(Tok::Var(name, fields(&chars, &mut i)));
             }
-            c if c.is_ascii_digit() || ((c == '-' || c == '+') && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) => {
+            c if c.is_ascii_digit()
+                || ((c == '-' || c == '+')
+                    && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) =>
+            {
                 let start = i;
                 i += 1;
                 while chars
@@ -374,6 +411,7 @@ struct PipeParser<'a> {
     toks: &'a [Tok],
     pos: usize,
     line: u32,
+    depth: usize,
 }
 
 impl PipeParser<'_> {
@@ -444,7 +482,12 @@ impl PipeParser<'_> {
                 _ => Operand::Func(name),
             },
             Tok::Open => {
+                if self.depth >= MAX_NESTING {
+                    return err(self.line, "parentheses nested too deep");
+                }
+                self.depth += 1;
                 let inner = self.pipe(true)?;
+                self.depth -= 1;
                 let Some(Tok::Close(fs)) = self.toks.get(self.pos).cloned() else {
                     return err(self.line, "unclosed `(`");
                 };
@@ -463,6 +506,7 @@ pub fn parse_pipe(body: &str, line: u32) -> Result<Pipe, SyntaxError> {
         toks: &toks,
         pos: 0,
         line,
+        depth: 0,
     };
     let pipe = p.pipe(false)?;
     if p.pos < toks.len() {
@@ -504,13 +548,27 @@ enum Stop {
     Else(String, u32),
 }
 
+/// Blocks or parentheses nested deeper than this are refused (hostile input, stack safety).
+const MAX_NESTING: usize = 100;
+
 struct TreeParser {
     pieces: std::vec::IntoIter<Piece>,
     defines: HashMap<String, Vec<Node>>,
+    depth: usize,
 }
 
 impl TreeParser {
     fn list(&mut self) -> Result<(Vec<Node>, Stop), SyntaxError> {
+        self.depth += 1;
+        let result = self.list_inner();
+        self.depth -= 1;
+        result
+    }
+
+    fn list_inner(&mut self) -> Result<(Vec<Node>, Stop), SyntaxError> {
+        if self.depth > MAX_NESTING {
+            return err(0, "blocks nested too deep");
+        }
         let mut nodes = Vec::new();
         while let Some(piece) = self.pieces.next() {
             let (body, line) = match piece {
@@ -651,6 +709,7 @@ pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
     let mut parser = TreeParser {
         pieces: pieces.into_iter(),
         defines: HashMap::new(),
+        depth: 0,
     };
     let (body, stop) = parser.list()?;
     match stop {
@@ -697,10 +756,16 @@ mod tests {
         let p = parse("{{/* a }} comment */}}x{{- /* trimmed */ -}}\n y").unwrap();
         assert_eq!(
             p.body,
-            vec![Node::Text {
-                text: "x".into(),
-                line: 1
-            }, Node::Text { text: "y".into(), line: 2 }]
+            vec![
+                Node::Text {
+                    text: "x".into(),
+                    line: 1
+                },
+                Node::Text {
+                    text: "y".into(),
+                    line: 2
+                }
+            ]
         );
     }
 
@@ -710,7 +775,10 @@ mod tests {
         assert_eq!(pipe.vars, vec!["$a", "$b"]);
         assert!(pipe.declare);
         assert_eq!(pipe.cmds.len(), 3);
-        assert_eq!(pipe.cmds[0], vec![Operand::Dot(vec!["Values".into(), "x".into()])]);
+        assert_eq!(
+            pipe.cmds[0],
+            vec![Operand::Dot(vec!["Values".into(), "x".into()])]
+        );
         let sub = parse_pipe("(include \"x\" .).a -1 2.5", 1).unwrap();
         assert!(matches!(&sub.cmds[0][0], Operand::Sub(_, f) if f == &["a".to_string()]));
         assert_eq!(sub.cmds[0][1], Operand::Int(-1));
@@ -722,8 +790,12 @@ mod tests {
         let text = "{{ define \"n\" }}N{{ end }}{{ if .a }}A{{ else if .b }}B{{ else }}C{{ end }}{{ range $i, $v := .l }}{{ $v }}{{ else }}none{{ end }}";
         let p = parse(text).unwrap();
         assert!(p.defines.contains_key("n"));
-        assert!(matches!(&p.body[0], Node::If { branches, otherwise, .. } if branches.len() == 2 && otherwise.len() == 1));
-        assert!(matches!(&p.body[1], Node::Range { pipe, otherwise, .. } if pipe.vars.len() == 2 && otherwise.len() == 1));
+        assert!(
+            matches!(&p.body[0], Node::If { branches, otherwise, .. } if branches.len() == 2 && otherwise.len() == 1)
+        );
+        assert!(
+            matches!(&p.body[1], Node::Range { pipe, otherwise, .. } if pipe.vars.len() == 2 && otherwise.len() == 1)
+        );
     }
 
     #[test]
@@ -734,5 +806,7 @@ mod tests {
         assert!(parse("{{ \"open }}").is_err());
         assert!(parse("{{ .a | }}").is_err());
         assert!(parse("{{ (.a }}").is_err());
+        assert!(parse(&"{{ if 1 }}".repeat(100_000)).is_err());
+        assert!(parse(&format!("{{{{ {} }}}}", "(".repeat(100_000))).is_err());
     }
 }

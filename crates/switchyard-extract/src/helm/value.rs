@@ -294,7 +294,10 @@ mod tests {
         let value = v(text);
         let yaml = value.to_yaml();
         assert_eq!(v(&yaml), value, "{yaml}");
-        assert!(yaml.starts_with("empty: {}\nflag: \"true\"\nlimits:\n  cpu: 100m"), "{yaml}");
+        assert!(
+            yaml.starts_with("empty: {}\nflag: \"true\"\nlimits:\n  cpu: 100m"),
+            "{yaml}"
+        );
         assert!(yaml.contains("list:\n- a\n- name: x\n  port: 80"), "{yaml}");
         assert_eq!(Value::Str("a: b".into()).to_yaml(), "\"a: b\"");
     }

@@ -373,7 +373,7 @@ impl Frame<'_, '_> {
         if let Some(p) = piped {
             args.push(p);
         }
-        self.call(name, args, dot)
+        self.call(name, args)
     }
 
     /// The methods of Helm's built-in objects that charts call: `.Capabilities.APIVersions.Has`
@@ -408,7 +408,7 @@ impl Frame<'_, '_> {
         }
     }
 
-    fn call(&mut self, name: &str, args: Vec<Value>, dot: &Value) -> Result<Value, String> {
+    fn call(&mut self, name: &str, args: Vec<Value>) -> Result<Value, String> {
         match name {
             "include" => {
                 let [Value::Str(template), ctx] = args.as_slice() else {
@@ -424,10 +424,7 @@ impl Frame<'_, '_> {
                     super::parse::parse(text).map_err(|e| format!("tpl: {}", e.message))?;
                 self.nested(&parsed.body, ctx).map(Value::Str)
             }
-            _ => funcs::call(name, args).map_err(|m| {
-                let _ = dot;
-                m
-            }),
+            _ => funcs::call(name, args),
         }
     }
 
@@ -473,7 +470,7 @@ impl Frame<'_, '_> {
                     .ok_or_else(|| format!("undefined variable `{name}`"))?;
                 walk(v, fields)
             }
-            Operand::Func(name) => self.call(name, Vec::new(), dot)?,
+            Operand::Func(name) => self.call(name, Vec::new())?,
             Operand::Sub(pipe, fields) => {
                 let v = self.pipe_value(pipe, dot)?;
                 walk(&v, fields)

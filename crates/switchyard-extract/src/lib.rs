@@ -26,6 +26,7 @@ pub mod emit;
 pub mod extractor;
 pub mod federation;
 pub mod fleet;
+pub mod helm;
 pub mod interpolate;
 pub mod kubernetes;
 pub mod nginx;

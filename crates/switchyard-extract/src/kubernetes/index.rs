@@ -48,7 +48,9 @@ const KUSTOMIZATION_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml
 /// Whether a file can hold a manifest; cheap, so the index skips most non-k8s YAML unparsed.
 pub(super) fn is_candidate(file: &SourceFile) -> bool {
     super::accepts_path(&file.path)
-        && (file.text.contains("kind") || KUSTOMIZATION_NAMES.contains(&file_name(&file.path)))
+        && (file.text.contains("kind")
+            || KUSTOMIZATION_NAMES.contains(&file_name(&file.path))
+            || (file.path.contains("templates/") && file.text.contains("{{")))
 }
 
 impl RepoIndex {
@@ -63,12 +65,13 @@ impl RepoIndex {
             }
         }
         index.config_maps.extend(generated);
+        let mut charts = crate::helm::Charts::new();
         for file in files {
             let ns = namespaces
                 .get(parent_dir(&file.path))
                 .map(String::as_str)
                 .unwrap_or("default");
-            let status = match load::load(file, repo, ns) {
+            let status = match load::load(file, repo, ns, &mut charts) {
                 Loaded::NotMine => FileStatus::NotMine,
                 Loaded::Skipped(d) => FileStatus::Skipped(d),
                 // Kustomize patches are partial objects: they are the base's, not new ones.

@@ -44,13 +44,50 @@ pub(super) fn is_read_kind(kind: &str) -> bool {
 }
 
 /// Loads a file. `default_namespace` applies to objects without `metadata.namespace`.
-pub(super) fn load(file: &SourceFile, repo: &RepoFiles, default_namespace: &str) -> Loaded {
+/// `charts` caches the Helm charts whose templates were met.
+pub(super) fn load(
+    file: &SourceFile,
+    repo: &RepoFiles,
+    default_namespace: &str,
+    charts: &mut crate::helm::Charts,
+) -> Loaded {
     let marker = template::first_marker(&file.text);
-    if let Some(m) = marker
-        && template::in_chart_templates(&file.path, repo)
-    {
-        return Loaded::Skipped(template::diagnostic(file, m));
+    if marker.is_some() && template::in_chart_templates(&file.path, repo) {
+        return chart_template(file, repo, default_namespace, charts);
     }
+    load_text(file, marker, default_namespace)
+}
+
+/// A template of a Helm chart: rendered with the chart's values, read, and every location
+/// moved back to the template line that produced it.
+fn chart_template(
+    file: &SourceFile,
+    repo: &RepoFiles,
+    default_namespace: &str,
+    charts: &mut crate::helm::Charts,
+) -> Loaded {
+    let rendered = match crate::helm::render(file, repo, charts) {
+        None => return Loaded::Manifest(Objects::default()),
+        Some(Err(diagnostic)) => return Loaded::Skipped(diagnostic),
+        Some(Ok(r)) => r,
+    };
+    let text = SourceFile::new(file.repository.clone(), file.path.clone(), rendered.text);
+    let marker = template::first_marker(&text.text);
+    let mut objects = match load_text(&text, marker, default_namespace) {
+        Loaded::NotMine => Objects::default(),
+        Loaded::Skipped(d) => Objects {
+            diagnostics: vec![d],
+            ..Objects::default()
+        },
+        Loaded::Manifest(objects) => objects,
+    };
+    objects.for_each_location(&mut |loc| crate::helm::remap(loc, &text, file, &rendered.lines));
+    objects.diagnostics.splice(0..0, rendered.diagnostics);
+    Loaded::Manifest(objects)
+}
+
+/// Reads a file's text as manifests (`marker`: its first `{{`, if any).
+fn load_text(file: &SourceFile, marker: Option<usize>, default_namespace: &str) -> Loaded {
     // A broken document loses only itself: the others are read and it gets a diagnostic.
     let stream = yaml::parse_stream(&file.text);
     let docs: Vec<&Node> = stream.nodes().collect();

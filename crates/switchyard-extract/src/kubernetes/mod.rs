@@ -1,8 +1,10 @@
 //! Kubernetes manifests: workloads become services with their ports, env and command addresses;
 //! Services, Ingresses and ConfigMaps are matched to workloads across the repository's files.
 //!
-//! YAML that is not a manifest is left to later extractors; unrendered Helm templates are
-//! reported (`TemplateNotRendered`) and never guessed at.
+//! YAML that is not a manifest is left to later extractors. Templates of a Helm chart are
+//! rendered with the chart's `values.yaml` ([`crate::helm`]) and read like manifests, their facts
+//! located in the template; templated manifests outside a chart are reported
+//! (`TemplateNotRendered`) and never guessed at.
 
 mod facts;
 mod index;
@@ -31,10 +33,14 @@ impl Extractor for KubernetesExtractor {
     }
 
     fn accepts(&self, path: &str) -> bool {
-        accepts_path(path)
+        // Chart helpers (`templates/_helpers.tpl`) are read for their `define`s only.
+        accepts_path(path) || crate::helm::is_helper(path)
     }
 
     fn extract(&self, file: &SourceFile, repo: &RepoFiles, out: &mut RepoFacts) -> Handled {
+        if !accepts_path(&file.path) {
+            return Handled::NotMine;
+        }
         let chart_template = template::first_marker(&file.text).is_some()
             && template::in_chart_templates(&file.path, repo);
         if !file.text.contains("kind") && !chart_template {

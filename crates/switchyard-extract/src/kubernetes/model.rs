@@ -103,3 +103,40 @@ pub(super) struct Objects {
     pub config_maps: Vec<ConfigMap>,
     pub diagnostics: Vec<switchyard_model::Diagnostic>,
 }
+
+impl Objects {
+    /// Calls `f` on every location held (to move locations of rendered templates).
+    pub fn for_each_location(&mut self, f: &mut dyn FnMut(&mut Location)) {
+        for w in &mut self.workloads {
+            f(&mut w.name_location);
+            w.ports.iter_mut().for_each(|(_, l)| f(l));
+            w.commands.iter_mut().for_each(|(_, l)| f(l));
+            for env in &mut w.env {
+                if let EnvSource::Value { location, .. } = env {
+                    f(location);
+                }
+            }
+        }
+        for s in &mut self.services {
+            f(&mut s.name_location);
+            s.ports.iter_mut().for_each(|(_, l)| f(l));
+            if let Some((_, l)) = &mut s.external_name {
+                f(l);
+            }
+        }
+        for r in &mut self.routes {
+            f(&mut r.host_location);
+            f(&mut r.service_location);
+        }
+        for cm in &mut self.config_maps {
+            for d in &mut cm.data {
+                f(&mut d.location);
+                d.urls.iter_mut().for_each(|(_, l)| f(l));
+                d.settings.iter_mut().for_each(|r| f(&mut r.location));
+            }
+        }
+        for d in &mut self.diagnostics {
+            f(&mut d.location);
+        }
+    }
+}

@@ -168,7 +168,7 @@ spec:
     }
 
     #[test]
-    fn chart_templates_are_templates_even_when_they_parse() {
+    fn chart_templates_are_rendered_with_the_chart_values() {
         let text = "\
 apiVersion: v1
 kind: Service
@@ -190,13 +190,13 @@ spec:
             handled,
             vec![Handled::NotMine, Handled::NotMine, Handled::Yes]
         );
-        assert!(facts.services.is_empty());
-        assert_eq!(facts.diagnostics.len(), 1);
-        assert_eq!(
-            facts.diagnostics[0].code,
-            DiagnosticCode::TemplateNotRendered
-        );
-        assert_eq!(at(&facts.diagnostics[0].location), (4, 10));
+        // Rendered with the chart's values (`.Release.Name` is the chart's name), located in
+        // the template.
+        assert_eq!(facts.services.len(), 1);
+        assert_eq!(facts.services[0].name, "api-api");
+        assert_eq!(facts.services[0].source.path, "chart/templates/svc.yaml");
+        assert_eq!(at(&facts.services[0].source), (4, 3));
+        assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
     }
 
     #[test]

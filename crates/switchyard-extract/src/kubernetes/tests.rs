@@ -551,17 +551,18 @@ patchesStrategicMerge: [patch.yaml]
 
 #[test]
 fn index_follows_the_repository_it_is_given() {
-    // Markers only in an annotation: a template inside a chart, content elsewhere.
-    let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: api\n  annotations:\n    a: \"{{ .Values.a }}\"\n";
+    // A template inside a chart is rendered; the same file without the chart is reported.
+    let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: api{{ .Values.a }}\n";
     let chart = ("c/Chart.yaml", "apiVersion: v2\nname: c\n");
-    let (with_chart, _) = run(&[chart, ("c/templates/s.yaml", svc)]);
-    assert_eq!(with_chart.diagnostics.len(), 1);
-    assert!(with_chart.services.is_empty());
+    let values = ("c/values.yaml", "a: x\n");
+    let (with_chart, _) = run(&[chart, values, ("c/templates/s.yaml", svc)]);
+    assert!(with_chart.diagnostics.is_empty());
+    assert_eq!(with_chart.services[0].name, "apix");
     // Same manifest on the same thread (same cache), without the chart.
     let (plain, _) = run(&[("c/templates/s.yaml", svc)]);
-    assert!(plain.diagnostics.is_empty());
-    assert_eq!(plain.services.len(), 1);
-    let (again, _) = run(&[chart, ("c/templates/s.yaml", svc)]);
+    assert_eq!(plain.diagnostics.len(), 1);
+    assert!(plain.services.is_empty());
+    let (again, _) = run(&[chart, values, ("c/templates/s.yaml", svc)]);
     assert_eq!(again, with_chart);
 }
 

@@ -40,6 +40,7 @@ if ! "$st" run "http://127.0.0.1:$port/api/openapi.json" \
   --checks not_a_server_error,response_schema_conformance \
   --phases examples,fuzzing,stateful \
   --exclude-path /api/coordination/events \
+  --generation-database none \
   --max-examples "$examples" --seed 1 --workers 2; then
   echo "api-fuzz: failed; the server's log:"
   tail -n 50 "$work/server.log"

@@ -91,7 +91,7 @@ pub(super) fn emit_file(path: &str, index: &RepoIndex, out: &mut RepoFacts) {
         // ConfigMap or import it whole (`envFrom`); one key (`configMapKeyRef`) is not the file.
         for name in imported_config_maps(w) {
             for file in index
-                .config_map(&w.namespace, name)
+                .config_map(&w.namespace, name, &w.path)
                 .map_or(&[][..], |cm| &cm.files)
             {
                 if !decl.owned_paths.contains(file) {
@@ -284,7 +284,7 @@ fn emit_workload_values(w: &Workload, index: &RepoIndex, out: &mut RepoFacts) {
                 config_key,
             } => {
                 let entry = index
-                    .config_map(&w.namespace, config_map)
+                    .config_map(&w.namespace, config_map, &w.path)
                     .and_then(|cm| cm.data.iter().find(|d| &d.key == config_key));
                 if let Some(entry) = entry {
                     let loc = entry.location.clone();
@@ -292,7 +292,7 @@ fn emit_workload_values(w: &Workload, index: &RepoIndex, out: &mut RepoFacts) {
                 }
             }
             EnvSource::ConfigMap { config_map, prefix } => {
-                let Some(cm) = index.config_map(&w.namespace, config_map) else {
+                let Some(cm) = index.config_map(&w.namespace, config_map, &w.path) else {
                     continue;
                 };
                 let book = is_address_book(index, &w.namespace, config_map);
@@ -324,7 +324,7 @@ fn emit_workload_values(w: &Workload, index: &RepoIndex, out: &mut RepoFacts) {
     mounted.sort_unstable();
     mounted.dedup();
     for name in mounted {
-        if let Some(cm) = index.config_map(&w.namespace, name) {
+        if let Some(cm) = index.config_map(&w.namespace, name, &w.path) {
             for entry in &cm.data {
                 record_data_entry(out, from, &scope, entry);
             }

@@ -147,11 +147,23 @@ impl RepoIndex {
         }
     }
 
-    /// The ConfigMap `name` in `namespace`.
-    pub fn config_map(&self, namespace: &str, name: &str) -> Option<&ConfigMap> {
+    /// The ConfigMap `name` in `namespace` that a workload declared in `near` gets: the one of
+    /// the same file, else the one whose folder shares the most with `near`'s (alternative
+    /// manifests of one repository, such as an all-in-one file and a quickstart file, each
+    /// declare their own), else the first.
+    pub fn config_map(&self, namespace: &str, name: &str, near: &str) -> Option<&ConfigMap> {
+        let shared = |path: &str| {
+            path.split('/')
+                .zip(near.split('/'))
+                .take_while(|(a, b)| a == b)
+                .count()
+        };
         self.config_maps
             .iter()
-            .find(|c| c.namespace == namespace && c.name == name)
+            .filter(|c| c.namespace == namespace && c.name == name)
+            .enumerate()
+            .max_by_key(|(i, c)| (c.path == near, shared(&c.path), std::cmp::Reverse(*i)))
+            .map(|(_, c)| c)
     }
 }
 

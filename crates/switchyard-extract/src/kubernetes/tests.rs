@@ -897,3 +897,33 @@ fn a_mounted_config_file_is_read_as_yaml() {
         "orders:9100"
     );
 }
+
+#[test]
+fn a_workload_takes_the_config_map_of_its_own_file_when_alternatives_share_its_name() {
+    // An all-in-one manifest and a quickstart manifest of one repository each declare the
+    // ConfigMap `api-configs`: each Deployment reads its own file's.
+    let manifest = |queue: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: api-configs\ndata:\n  QUEUE_HOST: \"{queue}\"\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    metadata:\n      labels:\n        app: api\n    spec:\n      containers:\n        - name: api\n          image: example/api:1\n          envFrom:\n            - configMapRef:\n                name: api-configs\n"
+        )
+    };
+    let (all, quick) = (manifest("rabbitmq"), manifest("queue"));
+    let (facts, _) = run(&[("all-in-one.yaml", &all), ("quickstart.yaml", &quick)]);
+    let mut seen: Vec<(String, String)> = facts
+        .env
+        .iter()
+        .filter(|e| e.key == "QUEUE_HOST")
+        .map(|e| (e.location.path.clone(), e.display.clone()))
+        .collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(
+        seen,
+        [
+            ("all-in-one.yaml".to_string(), "rabbitmq".to_string()),
+            ("quickstart.yaml".to_string(), "queue".to_string())
+        ],
+        "{:?}",
+        facts.env
+    );
+}

@@ -52,6 +52,64 @@ pub struct AmbiguousCall<'a> {
     pub candidates: Vec<&'a Service>,
 }
 
+/// Which services may answer to a name or a loopback port, built once per run so that each
+/// address looks up its few candidates instead of scanning every service of the fleet.
+pub struct Answerers {
+    /// Lower-case service name, alias or routed domain → indexes into the fleet's services.
+    by_name: HashMap<String, Vec<usize>>,
+    /// Published host port (every port of a range) or host-process port → indexes.
+    by_port: HashMap<u16, Vec<usize>>,
+}
+
+impl Answerers {
+    /// The index of `services` (test harnesses answer to nobody).
+    pub fn new(services: &[Service]) -> Self {
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_port: HashMap<u16, Vec<usize>> = HashMap::new();
+        for (i, s) in services.iter().enumerate() {
+            if s.test_harness {
+                continue;
+            }
+            let mut names = vec![s.name.to_ascii_lowercase()];
+            names.extend(s.aliases.iter().map(|a| a.name.to_ascii_lowercase()));
+            for e in &s.endpoints {
+                match &e.kind {
+                    EndpointKind::Domain { host, .. } => names.push(host.to_ascii_lowercase()),
+                    EndpointKind::HostPort { start, end, .. } => {
+                        for port in *start..=(*end).max(*start) {
+                            by_port.entry(port).or_default().push(i);
+                        }
+                    }
+                    EndpointKind::HostProcessPort { port } => {
+                        by_port.entry(*port).or_default().push(i);
+                    }
+                    _ => {}
+                }
+            }
+            names.sort();
+            names.dedup();
+            for name in names {
+                by_name.entry(name).or_default().push(i);
+            }
+        }
+        for list in by_port.values_mut() {
+            list.dedup();
+        }
+        Self { by_name, by_port }
+    }
+
+    /// Indexes of the services that may answer to `name` (lower case): for a loopback name
+    /// those using `port` on a host, else those so named, aliased or routed; in fleet order.
+    pub fn candidates(&self, name: &str, port: Option<u16>) -> Vec<usize> {
+        let found = if is_loopback(name) {
+            port.and_then(|p| self.by_port.get(&p))
+        } else {
+            self.by_name.get(name)
+        };
+        found.cloned().unwrap_or_default()
+    }
+}
+
 /// Every ambiguous address reference with the services answering to it: for a loopback name,
 /// those on the caller's host publishing (or listening on) the port; for another name, those
 /// of the caller's environment so named. A detector may judge the call against the one
@@ -60,53 +118,7 @@ pub struct AmbiguousCall<'a> {
 pub fn ambiguous_calls<'a>(fleet: &FleetIndex<'a>) -> Vec<AmbiguousCall<'a>> {
     let mut out = Vec::new();
     let services = &fleet.input.model.services;
-    // Who may answer, by lower-case name or alias and by host port, so that each call looks at
-    // its few candidates instead of the whole fleet.
-    let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut by_port: HashMap<u16, Vec<usize>> = HashMap::new();
-    for (i, s) in services.iter().enumerate() {
-        let mut names: Vec<String> = std::iter::once(&s.name)
-            .chain(s.aliases.iter().map(|a| &a.name))
-            .map(|n| n.to_ascii_lowercase())
-            .collect();
-        names.sort();
-        names.dedup();
-        for name in names {
-            by_name.entry(name).or_default().push(i);
-        }
-        for e in &s.endpoints {
-            match &e.kind {
-                EndpointKind::HostPort { start, end, .. } => {
-                    for port in *start..=(*end).max(*start) {
-                        by_port.entry(port).or_default().push(i);
-                    }
-                }
-                EndpointKind::HostProcessPort { port } => by_port.entry(*port).or_default().push(i),
-                _ => {}
-            }
-        }
-    }
-    let candidates_of = |a: &Address| -> Vec<usize> {
-        let mut found: Vec<usize> = if is_loopback(&a.host) {
-            a.port
-                .and_then(|p| by_port.get(&p))
-                .cloned()
-                .unwrap_or_default()
-        } else {
-            let host = a.host.to_ascii_lowercase();
-            let short = kubernetes_dns(&host).map(|(n, _)| n.to_string());
-            [Some(host), short]
-                .into_iter()
-                .flatten()
-                .filter_map(|n| by_name.get(&n))
-                .flatten()
-                .copied()
-                .collect()
-        };
-        found.sort_unstable();
-        found.dedup();
-        found
-    };
+    let answerers = Answerers::new(services);
     for u in &fleet.input.model.unresolved {
         if u.reason != UnresolvedReason::Ambiguous {
             continue;
@@ -126,7 +138,14 @@ pub fn ambiguous_calls<'a>(fleet: &FleetIndex<'a>) -> Vec<AmbiguousCall<'a>> {
             let Some(a) = address::parse(text).into_iter().next() else {
                 continue;
             };
-            let candidates: Vec<&'a Service> = candidates_of(&a)
+            let name = a.host.to_ascii_lowercase();
+            let mut found = answerers.candidates(&name, a.port);
+            if let Some((short, _)) = kubernetes_dns(&name) {
+                found.extend(answerers.candidates(short, a.port));
+                found.sort_unstable();
+                found.dedup();
+            }
+            let candidates: Vec<&'a Service> = found
                 .into_iter()
                 .filter_map(|i| services.get(i))
                 .filter(|s| s.id != from.id && !s.test_harness)

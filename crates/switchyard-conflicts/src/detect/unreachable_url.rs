@@ -13,8 +13,8 @@ use super::Detector;
 use super::env_drift::is_template;
 use super::index::{FleetIndex, and_list, finish};
 use super::reach::{
-    address_key, address_text, ambiguous_by_port_clash, is_call, is_websocket, port_list,
-    reference_mismatch,
+    Answerers, address_key, address_text, ambiguous_by_port_clash, is_call, is_websocket,
+    port_list, reference_mismatch,
 };
 use crate::{Conflict, ConflictKind, Occurrence, Severity, Step, StepRole};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -152,76 +152,25 @@ fn split_address(address: &str) -> (&str, Option<u16>) {
     }
 }
 
-/// Which services may answer to a name or a loopback port, built once per run so that each
-/// unserved address looks up its candidates instead of scanning every service of the fleet.
-struct Answerers {
-    /// Lower-case service name, alias or routed domain → indexes into the fleet's services.
-    by_name: HashMap<String, Vec<usize>>,
-    /// Published host port (every port of a range) or host-process port → indexes.
-    by_port: HashMap<u16, Vec<usize>>,
-}
-
-impl Answerers {
-    fn new(services: &[Service]) -> Self {
-        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut by_port: HashMap<u16, Vec<usize>> = HashMap::new();
-        for (i, s) in services.iter().enumerate() {
-            if s.test_harness {
-                continue;
-            }
-            let mut names = vec![s.name.to_ascii_lowercase()];
-            names.extend(s.aliases.iter().map(|a| a.name.to_ascii_lowercase()));
-            for e in &s.endpoints {
-                match &e.kind {
-                    EndpointKind::Domain { host, .. } => names.push(host.to_ascii_lowercase()),
-                    EndpointKind::HostPort { start, end, .. } => {
-                        for port in *start..=(*end).max(*start) {
-                            by_port.entry(port).or_default().push(i);
-                        }
-                    }
-                    EndpointKind::HostProcessPort { port } => {
-                        by_port.entry(*port).or_default().push(i);
-                    }
-                    _ => {}
-                }
-            }
-            names.sort();
-            names.dedup();
-            for name in names {
-                by_name.entry(name).or_default().push(i);
-            }
-        }
-        for list in by_port.values_mut() {
-            list.dedup();
-        }
-        Self { by_name, by_port }
-    }
-
-    /// Services answering to `name` (and `port`): by service name, alias or routed domain, or,
-    /// for a loopback name, by publishing that host port; with the place that says so. In the
-    /// fleet's order.
-    fn answering<'a>(
-        &self,
-        fleet: &FleetIndex<'a>,
-        name: &str,
-        port: Option<u16>,
-    ) -> Vec<(&'a Service, &'a Location, String)> {
-        let services = &fleet.input.model.services;
-        let name = name.to_ascii_lowercase();
-        let candidates = if is_loopback(&name) {
-            port.and_then(|p| self.by_port.get(&p))
-        } else {
-            self.by_name.get(&name)
-        };
-        candidates
-            .into_iter()
-            .flatten()
-            .filter_map(|&i| {
-                let s = services.get(i)?;
-                answer(s, &name, port).map(|(location, what)| (s, location, what))
-            })
-            .collect()
-    }
+/// Services answering to `name` (and `port`): by service name, alias or routed domain, or,
+/// for a loopback name, by publishing that host port; with the place that says so. In the
+/// fleet's order.
+fn answering<'a>(
+    answerers: &Answerers,
+    fleet: &FleetIndex<'a>,
+    name: &str,
+    port: Option<u16>,
+) -> Vec<(&'a Service, &'a Location, String)> {
+    let services = &fleet.input.model.services;
+    let name = name.to_ascii_lowercase();
+    answerers
+        .candidates(&name, port)
+        .into_iter()
+        .filter_map(|i| {
+            let s = services.get(i)?;
+            answer(s, &name, port).map(|(location, what)| (s, location, what))
+        })
+        .collect()
 }
 
 /// How `s` answers to `name` (lower case) and `port`, if it does.
@@ -410,8 +359,7 @@ fn unserved(fleet: &FleetIndex<'_>, judged: &HashSet<&Location>, out: &mut Vec<C
             }
         } else if nobody {
             chain.push(Step::new(StepRole::Address, address.clone(), None));
-            let elsewhere: Vec<_> = answerers
-                .answering(fleet, name, port)
+            let elsewhere: Vec<_> = answering(&answerers, fleet, name, port)
                 .into_iter()
                 .filter(|(s, ..)| fleet.place(&s.repository) != (host, env))
                 .collect();
@@ -452,8 +400,7 @@ fn unserved(fleet: &FleetIndex<'_>, judged: &HashSet<&Location>, out: &mut Vec<C
             )
         } else {
             chain.push(Step::new(StepRole::Address, address.clone(), None));
-            let candidates: Vec<_> = answerers
-                .answering(fleet, name, port)
+            let candidates: Vec<_> = answering(&answerers, fleet, name, port)
                 .into_iter()
                 .filter(|(s, ..)| fleet.place(&s.repository) == (host, env))
                 .collect();

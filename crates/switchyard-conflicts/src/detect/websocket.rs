@@ -258,19 +258,10 @@ impl<'a> Profile<'a> {
             }
         }
         for e in &self.env_paths {
-            if let Some(path) = normalize(&e.display)
-                && !out.iter().any(|s| s.path == path)
+            if let Some(side) = env_side_path(e)
+                && !out.iter().any(|s| s.path == side.path)
             {
-                out.push(SidePath {
-                    evidence: Some(Occurrence {
-                        repository: e.location.repository.clone(),
-                        service: e.service.clone(),
-                        location: e.location.clone(),
-                        detail: format!("{}={path}", e.key),
-                    }),
-                    path,
-                    env_key: Some(e.key.clone()),
-                });
+                out.push(side);
             }
         }
         out
@@ -314,17 +305,22 @@ fn paired_path(entries: &[&EnvEntry], url_key: Option<&str>) -> Option<SidePath>
         if stem(&e.key) != url_stem {
             return None;
         }
-        let path = normalize(&e.display)?;
-        Some(SidePath {
-            evidence: Some(Occurrence {
-                repository: e.location.repository.clone(),
-                service: e.service.clone(),
-                location: e.location.clone(),
-                detail: format!("{}={path}", e.key),
-            }),
-            path,
-            env_key: Some(e.key.clone()),
-        })
+        env_side_path(e)
+    })
+}
+
+/// A path given in an env entry (`VITE_SOCKET_PATH=/ws`), with the entry as its evidence.
+fn env_side_path(e: &EnvEntry) -> Option<SidePath> {
+    let path = normalize(&e.display)?;
+    Some(SidePath {
+        evidence: Some(Occurrence {
+            repository: e.location.repository.clone(),
+            service: e.service.clone(),
+            location: e.location.clone(),
+            detail: format!("{}={path}", e.key),
+        }),
+        path,
+        env_key: Some(e.key.clone()),
     })
 }
 

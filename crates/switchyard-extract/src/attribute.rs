@@ -6,7 +6,8 @@
 
 use crate::config_urls::is_server_config;
 use crate::scripts::is_shell_script;
-use crate::source::{RepoFiles, file_name, parent_dir};
+use crate::source::{RepoFiles, join_repo_path, parent_dir};
+use std::collections::HashMap;
 use switchyard_model::{
     Endpoint, EndpointKind, Location, Mechanism, RepoFacts, ResourceKind, Scope, ServiceDecl,
     ServiceKind,
@@ -103,28 +104,86 @@ fn builds_from_a_folder_of(services: &[ServiceDecl], service: &str, path: &str) 
     })
 }
 
-/// Whether `path` is an interpolation `.env` that sits beside a compose file: its values reach
+/// Whether `path` is the interpolation `.env` (or the template standing for it) of a compose
+/// file beside it: its values reach
 /// services only through `${VAR}` in the compose file, which records them there.
 fn is_compose_interpolation_env(path: &str, files: &RepoFiles) -> bool {
-    let name = file_name(path);
-    if name != ".env" {
-        return false;
-    }
     let dir = parent_dir(path);
-    files
-        .files()
-        .iter()
-        .any(|f| parent_dir(&f.path) == dir && crate::compose::is_compose_file_name(f.file_name()))
+    crate::compose::interpolation_env(files, dir).is_some_and(|env| env.path == path)
+        && files.files().iter().any(|f| {
+            parent_dir(&f.path) == dir && crate::compose::is_compose_file_name(f.file_name())
+        })
 }
 
-/// An nginx `server {}` whose config file is mounted into (or built into) a container is that
-/// container: its references, domains and listen ports (container ports there) move to it.
-fn fold_nginx_into_containers(facts: &mut RepoFacts) {
+/// The `${NAME}` placeholders of a config template, in order, each once.
+fn placeholders(text: &str) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::new();
+    for (i, _) in text.match_indices("${") {
+        let rest = &text[i + 2..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let name = &rest[..end];
+        let closed = rest[end..].starts_with('}');
+        if closed && !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+/// The one container whose environment sets every `${NAME}` placeholder of an nginx config
+/// template. nginx cannot expand variables of the environment itself: a config written with
+/// them is rendered by `envsubst` at container start (the official image's `templates/`
+/// mechanism, or an entrypoint script), from the environment of the container that runs it.
+fn renderer_of(facts: &RepoFacts, containers: &[ServiceDecl], text: &str) -> Option<String> {
+    let names = placeholders(text);
+    if names.is_empty() {
+        return None;
+    }
+    let mut renderers: Vec<&str> = containers
+        .iter()
+        .map(|c| c.name.as_str())
+        .filter(|container| {
+            names.iter().all(|name| {
+                facts
+                    .env
+                    .iter()
+                    .any(|e| e.service.as_deref() == Some(*container) && e.key == *name)
+            })
+        })
+        .collect();
+    renderers.sort_unstable();
+    renderers.dedup();
+    match renderers.as_slice() {
+        [one] => Some(one.to_string()),
+        _ => None,
+    }
+}
+
+/// An nginx `server {}` whose config file is mounted into (or built into) a container, or
+/// rendered from a container's environment, is that container: its references, domains and
+/// listen ports (container ports there) move to it.
+fn fold_nginx_into_containers(facts: &mut RepoFacts, files: &RepoFiles) {
     let containers: Vec<ServiceDecl> = facts
         .services
         .iter()
         .filter(|s| s.kind != ServiceKind::Nginx)
         .cloned()
+        .collect();
+    let rendered: HashMap<String, String> = facts
+        .services
+        .iter()
+        .filter(|s| s.kind == ServiceKind::Nginx && owner_of(&containers, &s.source.path).is_none())
+        .filter_map(|s| {
+            let text = &files.get(&s.source.path)?.text;
+            Some((
+                s.source.path.clone(),
+                renderer_of(facts, &containers, text)?,
+            ))
+        })
         .collect();
     let mut renamed: Vec<(String, String)> = Vec::new();
     let mut moved: Vec<(String, Vec<Endpoint>)> = Vec::new();
@@ -132,7 +191,9 @@ fn fold_nginx_into_containers(facts: &mut RepoFacts) {
         if s.kind != ServiceKind::Nginx {
             return true;
         }
-        let Some(owner) = owner_of(&containers, &s.source.path) else {
+        let owner =
+            owner_of(&containers, &s.source.path).or_else(|| rendered.get(&s.source.path).cloned());
+        let Some(owner) = owner else {
             return true;
         };
         let endpoints = s
@@ -176,7 +237,7 @@ fn fold_nginx_into_containers(facts: &mut RepoFacts) {
 
 /// Attributes loose references and env entries, and derives host-process ports.
 pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
-    fold_nginx_into_containers(facts);
+    fold_nginx_into_containers(facts, files);
     let repo = facts.repository.clone();
     let single_runtime_service = {
         let mut runtime = facts
@@ -202,13 +263,35 @@ pub fn attribute(facts: &mut RepoFacts, files: &RepoFiles) {
         }
         // The `.env` beside a compose file feeds `${VAR}` interpolation, even when a service
         // builds from that folder; only an explicit `env_file`/mount of it makes it a service's.
-        if is_compose_interpolation_env(path, files)
-            && !facts_ref
+        // A template standing in for a missing `.env` is read where that `.env` would be, but
+        // only a single reader makes it a service's own: one `.env` every service reads whole
+        // is an address book of the project, and a template's addresses say even less about
+        // who calls whom.
+        if is_compose_interpolation_env(path, files) {
+            let own = |p: &String| p == path;
+            if facts_ref
                 .services
                 .iter()
-                .any(|s| s.owned_paths.iter().any(|p| p == path))
-        {
-            return Vec::new();
+                .any(|s| s.owned_paths.iter().any(own))
+            {
+                return owners_of(&facts_ref.services, path);
+            }
+            let stands_for = join_repo_path(parent_dir(path), ".env");
+            let mut readers: Vec<&str> = facts_ref
+                .services
+                .iter()
+                .filter(|s| {
+                    stands_for
+                        .as_ref()
+                        .is_some_and(|e| s.owned_paths.contains(e))
+                })
+                .map(|s| s.name.as_str())
+                .collect();
+            readers.dedup();
+            return match readers.as_slice() {
+                [one] => vec![one.to_string()],
+                _ => Vec::new(),
+            };
         }
         // A server's config (an OpenTelemetry collector's, Envoy's, Loki's) is read by the
         // server it is mounted into, or built into from a folder of its own; the repository's
@@ -480,6 +563,77 @@ mod tests {
             facts.services[0].endpoints[0].kind,
             EndpointKind::ContainerPort { port: 80, .. }
         ));
+    }
+
+    #[test]
+    fn placeholders_are_envsubst_variables() {
+        assert_eq!(
+            placeholders("server ${BACKEND}; x ${A_1} ${BACKEND} $host ${1X} ${open"),
+            vec!["BACKEND", "A_1"]
+        );
+    }
+
+    #[test]
+    fn an_nginx_template_belongs_to_the_container_whose_environment_renders_it() {
+        let path = "resources/nginx/nginx-template.conf";
+        let mut files = RepoFiles::new("r");
+        files.add_text(
+            path,
+            "upstream b { server ${BACKEND}; }\nserver { listen 8080; client_max_body_size ${BODY}; }\n",
+        );
+        let nginx = || {
+            let mut nginx = ServiceDecl::new(
+                "nginx-8080",
+                ServiceKind::Nginx,
+                Scope::Host,
+                Location::file("r", path),
+            );
+            nginx.endpoints.push(Endpoint {
+                kind: EndpointKind::HostProcessPort { port: 8080 },
+                location: Location::file("r", path),
+            });
+            nginx
+        };
+        let env = |service: &str, key: &str| switchyard_model::EnvEntry {
+            service: Some(service.into()),
+            key: key.into(),
+            display: "x".into(),
+            value_hash: String::new(),
+            location: Location::file("r", "compose.yaml"),
+        };
+        let mut facts = RepoFacts {
+            repository: "r".into(),
+            services: vec![service("frontend", &[]), service("backend", &[]), nginx()],
+            env: vec![
+                env("frontend", "BACKEND"),
+                env("frontend", "BODY"),
+                env("backend", "BODY"),
+            ],
+            ..Default::default()
+        };
+        attribute(&mut facts, &files);
+        assert_eq!(facts.services.len(), 2, "{:?}", facts.services);
+        let frontend = &facts.services[0];
+        assert!(matches!(
+            frontend.endpoints[0].kind,
+            EndpointKind::ContainerPort { port: 8080, .. }
+        ));
+
+        // Look-alike: two containers set every variable, so the renderer is unknown and the
+        // server stays a host process.
+        let mut facts = RepoFacts {
+            repository: "r".into(),
+            services: vec![service("frontend", &[]), service("backend", &[]), nginx()],
+            env: vec![
+                env("frontend", "BACKEND"),
+                env("frontend", "BODY"),
+                env("backend", "BACKEND"),
+                env("backend", "BODY"),
+            ],
+            ..Default::default()
+        };
+        attribute(&mut facts, &files);
+        assert_eq!(facts.services.len(), 3);
     }
 
     #[test]

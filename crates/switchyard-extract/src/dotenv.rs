@@ -200,9 +200,16 @@ fn snippet(line: &str) -> String {
     }
 }
 
-/// Whether a file name is a dotenv file: `.env`, `.env.<anything>`, `<name>.env`.
+/// Whether a file name is a dotenv file: `.env`, `.env.<anything>`, `<name>.env`, and the
+/// dotless templates some projects ship (`env.example`, `env.sample`, `env.dist`).
 pub fn is_dotenv_file_name(name: &str) -> bool {
-    name == ".env" || name.starts_with(".env.") || (name.ends_with(".env") && name.len() > 4)
+    name == ".env"
+        || name.starts_with(".env.")
+        || (name.ends_with(".env") && name.len() > 4)
+        || matches!(
+            name,
+            "env.example" | "env.sample" | "env.template" | "env.dist"
+        )
 }
 
 /// Records every entry of a `.env`-style file as a loose env value (`from: None`): the

@@ -102,6 +102,7 @@ mod tests {
             image: None,
             test_harness: false,
             variants: variants.iter().map(|v| v.to_string()).collect(),
+            profiles: Vec::new(),
         }
     }
 

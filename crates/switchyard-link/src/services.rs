@@ -78,6 +78,16 @@ fn decl_variants(variants: &[Variant], decls: &[&ServiceDecl]) -> Vec<String> {
     names.into_iter().collect()
 }
 
+/// The profiles that start a merged service: every declaration's when each has some, else none
+/// (a declaration without profiles always starts).
+fn profiles(decls: &[&ServiceDecl]) -> Vec<String> {
+    if decls.iter().any(|d| d.profiles.is_empty()) {
+        return Vec::new();
+    }
+    let names: BTreeSet<String> = decls.iter().flat_map(|d| d.profiles.clone()).collect();
+    names.into_iter().collect()
+}
+
 fn merge(repository: &str, decls: &[&ServiceDecl]) -> Service {
     let first = decls
         .iter()
@@ -98,6 +108,7 @@ fn merge(repository: &str, decls: &[&ServiceDecl]) -> Service {
         image: None,
         test_harness: decls.iter().all(|d| d.test_harness),
         variants: Vec::new(),
+        profiles: profiles(decls),
     };
     for decl in decls {
         if !service.sources.contains(&decl.source) {

@@ -133,6 +133,10 @@ pub struct ServiceDecl {
     /// True when declared only in a test harness (e.g. `docker-compose.test.yml`).
     #[serde(default)]
     pub test_harness: bool,
+    /// Compose `profiles`: the service starts only when one of them is enabled; empty means
+    /// it always starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
 }
 
 impl ServiceDecl {
@@ -148,6 +152,7 @@ impl ServiceDecl {
             owned_paths: Vec::new(),
             image: None,
             test_harness: false,
+            profiles: Vec::new(),
         }
     }
 }

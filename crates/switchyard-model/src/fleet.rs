@@ -44,6 +44,9 @@ pub struct Service {
     /// when the repository holds one deployment.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<String>,
+    /// Compose profiles that start this service (any of them); empty when it always starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
 }
 
 /// What kind of dependency an edge is (docs/LINKING.md, "Edge kinds").

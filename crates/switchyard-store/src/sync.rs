@@ -300,6 +300,7 @@ mod tests {
             image: None,
             test_harness: false,
             variants: Vec::new(),
+            profiles: Vec::new(),
         };
         let resource = |kind, identifier: &str, external| switchyard_model::ResourceUse {
             service: None,

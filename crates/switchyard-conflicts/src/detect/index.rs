@@ -260,6 +260,15 @@ pub fn may_clash(a: &Service, b: &Service) -> bool {
     {
         return false;
     }
+    // Compose profiles: two services that each start only under profiles the other has none of
+    // run together only when the user enables both sets, which the file's authors meant as
+    // alternatives (`--profile default` or `--profile admin`).
+    if !a.profiles.is_empty()
+        && !b.profiles.is_empty()
+        && !a.profiles.iter().any(|p| b.profiles.contains(p))
+    {
+        return false;
+    }
     let (da, db) = (compose_dirs(a), compose_dirs(b));
     !da.is_empty() && !db.is_empty() && da.is_disjoint(&db)
 }
@@ -373,6 +382,7 @@ pub(crate) mod testing {
             image: None,
             test_harness: false,
             variants: Vec::new(),
+            profiles: Vec::new(),
         }
     }
 
@@ -427,6 +437,33 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+
+    #[test]
+    fn services_of_disjoint_compose_profiles_never_clash() {
+        let with_profiles = |name: &str, project: &str, profiles: &[&str]| Service {
+            profiles: profiles.iter().map(|p| p.to_string()).collect(),
+            ..service("r", name, vec![compose_scope(project)], vec![])
+        };
+        let aio = with_profiles("aio", "a/docker-compose.yml", &["default"]);
+        let admin = with_profiles("admin", "b/docker-compose.yml", &["admin", "app"]);
+        assert!(!may_clash(&aio, &admin));
+        // A shared profile starts both; a service without profiles always starts.
+        let app = with_profiles("app", "c/docker-compose.yml", &["app"]);
+        assert!(may_clash(&admin, &app));
+        let always = with_profiles("db", "d/docker-compose.yml", &[]);
+        assert!(may_clash(&aio, &always));
+        // Profiles are per project: another repository's may clash.
+        let other = Service {
+            profiles: vec!["admin".into()],
+            ..service(
+                "s",
+                "x",
+                vec![compose_scope("x/docker-compose.yml")],
+                vec![],
+            )
+        };
+        assert!(may_clash(&aio, &other));
+    }
 
     #[test]
     fn services_of_two_variants_never_clash_but_of_one_variant_may() {

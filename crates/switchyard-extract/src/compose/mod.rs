@@ -32,6 +32,7 @@ mod tests;
 use crate::extractor::{Extractor, Handled};
 use crate::source::{RepoFiles, SourceFile, file_name, join_repo_path, parent_dir};
 use crate::yaml::{self, Node};
+pub(crate) use project::interpolation_env;
 use project::{Project, include_entries, services_of};
 use service::{Cx, ServiceInfo, declared_name, extract_service};
 use std::collections::{BTreeMap, HashSet};

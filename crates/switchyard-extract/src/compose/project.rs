@@ -545,12 +545,32 @@ impl<'a> Project<'a> {
     }
 }
 
-/// The variables of the `.env` in `dir` (compose's interpolation source).
+/// Env templates a project ships for `cp <template> .env`, in the order they are looked for.
+const ENV_TEMPLATES: [&str; 6] = [
+    ".env.example",
+    "env.example",
+    "example.env",
+    ".env.sample",
+    "sample.env",
+    ".env.dist",
+];
+
+/// The variables of the `.env` in `dir` (compose's interpolation source). A checkout has no
+/// `.env` when the project ships a template to copy instead (`cp env.example .env` is the
+/// documented first step): the template's values stand for it, as they do on a machine set up
+/// by the book.
 fn dotenv_vars(repo: &RepoFiles, dir: &str) -> HashMap<String, String> {
-    join_repo_path(dir, ".env")
-        .and_then(|p| repo.get(&p))
+    interpolation_env(repo, dir)
         .map(|f| project_env(&f.text))
         .unwrap_or_default()
+}
+
+/// The file compose reads `${VAR}` values from for a project in `dir`: its `.env`, else the
+/// template that stands for it (see [`dotenv_vars`]).
+pub(crate) fn interpolation_env<'r>(repo: &'r RepoFiles, dir: &str) -> Option<&'r SourceFile> {
+    std::iter::once(".env")
+        .chain(ENV_TEMPLATES)
+        .find_map(|name| join_repo_path(dir, name).and_then(|p| repo.get(&p)))
 }
 
 /// A project `.env` as compose reads it: a value may use the variables set above it

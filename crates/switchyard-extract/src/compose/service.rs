@@ -128,6 +128,7 @@ pub(crate) fn extract_service<'p>(
         svc.location.clone(),
     );
     decl.test_harness = cx.test_harness;
+    decl.profiles = profiles(svc);
     let mut info = ServiceInfo {
         decl,
         link_aliases: Vec::new(),
@@ -153,6 +154,23 @@ pub(crate) fn extract_service<'p>(
         || enables_docker_provider(&command);
     drop_self_references(svc, &info.decl, out, first_reference);
     info
+}
+
+/// The service's compose `profiles` (the highest-precedence part's list), sorted.
+fn profiles(svc: &ServiceParts<'_>) -> Vec<String> {
+    let Some((_, node)) = last(svc, "profiles") else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = node
+        .as_seq()
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(Node::as_str)
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 fn build_context<'p>(

@@ -571,3 +571,36 @@ fn a_compose_file_with_another_name_is_a_project_of_its_own() {
         facts.services
     );
 }
+
+#[test]
+fn profiles_are_recorded_sorted() {
+    let facts = run(&[(
+        "docker-compose.yml",
+        "services:\n  aio:\n    image: a\n    profiles: [default, all]\n  db:\n    image: postgres\n",
+    )]);
+    assert_eq!(service(&facts, "aio").profiles, vec!["all", "default"]);
+    assert!(service(&facts, "db").profiles.is_empty());
+}
+
+#[test]
+fn an_env_template_stands_for_a_missing_dotenv() {
+    let compose = "services:\n  web:\n    image: w\n    ports: [\"${HTTP_PORT}:80\"]\n";
+    let facts = run(&[
+        ("docker-compose.yml", compose),
+        ("env.example", "HTTP_PORT=8000\n"),
+    ]);
+    assert_eq!(
+        host_ports(service(&facts, "web")),
+        vec![(None, 8000, 8000, Some(80), Protocol::Tcp)]
+    );
+    // A real `.env` wins over the template.
+    let facts = run(&[
+        ("docker-compose.yml", compose),
+        ("env.example", "HTTP_PORT=8000\n"),
+        (".env", "HTTP_PORT=9000\n"),
+    ]);
+    assert_eq!(
+        host_ports(service(&facts, "web")),
+        vec![(None, 9000, 9000, Some(80), Protocol::Tcp)]
+    );
+}

@@ -125,10 +125,9 @@ fn placeholders(text: &str) -> Vec<&str> {
             .unwrap_or(rest.len());
         let name = &rest[..end];
         let closed = rest[end..].starts_with('}');
-        if closed && !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()) {
-            if !names.contains(&name) {
-                names.push(name);
-            }
+        let valid = !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit());
+        if closed && valid && !names.contains(&name) {
+            names.push(name);
         }
     }
     names

@@ -7,6 +7,7 @@ pub mod port_based_separation;
 pub mod port_reassignment;
 pub mod repository_specific_override;
 pub mod resource_name_prefixing;
+pub mod route_removal;
 #[cfg(test)]
 mod seed_tests;
 pub mod service_consolidation;
@@ -23,6 +24,7 @@ pub use port_based_separation::PortBasedSeparation;
 pub use port_reassignment::{PortRange, PortReassignment};
 pub use repository_specific_override::RepositorySpecificOverride;
 pub use resource_name_prefixing::ResourceNamePrefixing;
+pub use route_removal::RouteRemoval;
 pub use service_consolidation::ServiceConsolidation;
 pub use subdomain_separation::SubdomainSeparation;
 pub use value_standardization::ValueStandardization;
@@ -47,6 +49,7 @@ pub trait Strategy: Send + Sync {
 pub fn strategies() -> Vec<Box<dyn Strategy>> {
     vec![
         Box::new(PortReassignment::default()),
+        Box::new(RouteRemoval),
         Box::new(SubdomainSeparation),
         Box::new(PathBasedRouting),
         Box::new(PortBasedSeparation::default()),

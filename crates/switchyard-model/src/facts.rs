@@ -551,6 +551,10 @@ pub enum DiagnosticCode {
     Cancelled,
     /// The repository path does not exist or is not a directory.
     RepositoryMissing,
+    /// A dependency on a workspace member's name that the package manager would not link (its
+    /// range misses the member's version, or pnpm links only `workspace:` specs): it would
+    /// install a package of that name from the registry instead.
+    RegistryInstall,
 }
 
 impl Diagnostic {

@@ -8,7 +8,7 @@ use switchyard_graph::Phase;
 /// Most rows shown for long lists (unresolved references, diagnostics) in table output.
 const LIST_LIMIT: usize = 25;
 
-fn table(headers: &[&str]) -> Table {
+pub(crate) fn table(headers: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)

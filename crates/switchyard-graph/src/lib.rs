@@ -16,6 +16,7 @@
 //! ```
 
 mod cycles;
+pub mod packages;
 pub mod export;
 pub mod variant;
 

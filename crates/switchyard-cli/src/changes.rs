@@ -3,8 +3,9 @@
 //! on those, transitively.
 //!
 //! A file belongs to the deepest package or service folder holding it; a file that declares
-//! services (a compose file, a manifest) belongs to those services; any other file changes its
-//! repository only.
+//! services (a compose file, a manifest) belongs to those services; a workspace root's own
+//! configuration (lockfile, `turbo.json`, `.npmrc`…) to every package of the workspace; any
+//! other file changes its repository only.
 
 use crate::Failure;
 use crate::inputs::Analysis;
@@ -15,6 +16,21 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use switchyard_graph::Digraph;
 use switchyard_model::{ServiceKind, service_id};
+
+/// Files at a workspace root that configure all its packages.
+const WORKSPACE_FILES: [&str; 11] = [
+    "package.json",
+    "pnpm-workspace.yaml",
+    "pnpm-lock.yaml",
+    "package-lock.json",
+    "yarn.lock",
+    "bun.lockb",
+    "bun.lock",
+    ".npmrc",
+    "turbo.json",
+    "nx.json",
+    "lerna.json",
+];
 
 /// A changed file, by repository and repo-relative path.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -206,6 +222,25 @@ fn owners(analysis: &Analysis, repository: &str, path: &str) -> Vec<String> {
                 _ => {
                     deepest = Some((depth, BTreeSet::from([service_id(repository, &decl.name)])));
                 }
+            }
+        }
+    }
+    // A workspace's own configuration (lockfile, task runner, package manager settings) changes
+    // every package under it, as Turborepo's global dependencies do.
+    let file_name = path.rsplit('/').next().unwrap_or(path);
+    if declared.is_empty() && deepest.is_none() && WORKSPACE_FILES.contains(&file_name) {
+        let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        for decl in &facts.services {
+            if decl.kind == ServiceKind::Package
+                && decl.owned_paths.iter().any(|owned| {
+                    dir.is_empty()
+                        || owned == dir
+                        || owned
+                            .strip_prefix(dir)
+                            .is_some_and(|rest| rest.starts_with('/'))
+                })
+            {
+                declared.insert(service_id(repository, &decl.name));
             }
         }
     }

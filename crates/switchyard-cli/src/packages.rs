@@ -148,10 +148,12 @@ pub fn resolve(
     }
 }
 
-/// Whether a name is one of the graph's nodes or a package/service name some repository declares
-/// (a target `deps` and `affected` take at repository level and then read at package level).
+/// Whether a name means a package: a scoped name (`@repo/ui`, `repo/@repo/ui`) or the name or id
+/// of a package some repository declares (`deps` and `affected` then read it at package level).
 pub fn names_a_package(model: &FleetModel, name: &str) -> bool {
-    model
+    name.starts_with('@')
+        || name.contains("/@")
+        || model
         .services
         .iter()
         .any(|s| s.kind == ServiceKind::Package && (s.id == name || s.name == name))

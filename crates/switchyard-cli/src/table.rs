@@ -91,7 +91,11 @@ pub fn analysis(report: &Report) -> String {
                 cell(&e.to),
                 kind,
                 e.confidence.as_str().to_string(),
-                cell(&e.mechanism),
+                if e.sections.is_empty() {
+                    cell(&e.mechanism)
+                } else {
+                    cell(&format!("{} ({})", e.mechanism, e.sections.join(", ")))
+                },
                 evidence(&e.evidence),
             ]);
         }

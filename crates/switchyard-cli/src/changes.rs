@@ -177,7 +177,10 @@ pub fn git_changes(
             });
         }
         for path in output.stdout.split(|&b| b == 0).filter(|p| !p.is_empty()) {
-            out.push((repo.name.clone(), String::from_utf8_lossy(path).into_owned()));
+            out.push((
+                repo.name.clone(),
+                String::from_utf8_lossy(path).into_owned(),
+            ));
         }
     }
     Ok(out)

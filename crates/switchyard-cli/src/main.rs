@@ -5,6 +5,7 @@
 //! `analyze --fail-on-cycle`) or conflicts at/above `--fail-on` (`conflicts`, `check`), or an
 //! applied resolution could not be verified; 2 bad arguments or fleet configuration.
 
+mod baseline;
 mod changes;
 mod conflicts;
 mod inputs;
@@ -60,6 +61,10 @@ enum Command {
         format: Format,
         #[arg(long, value_enum, default_value_t = Level::Repository)]
         level: Level,
+        /// With --level package: the phases of running this task in every package, ordered as
+        /// the repository's turbo.json / nx.json `dependsOn` say (`^build`, `test`, `web#build`).
+        #[arg(long, value_name = "TASK")]
+        task: Option<String>,
     },
     /// Export the dependency graph.
     Graph {
@@ -151,6 +156,10 @@ enum Command {
         format: conflicts::ConflictFormat,
         #[arg(long, value_enum, default_value_t = conflicts::FailOn::High)]
         fail_on: conflicts::FailOn,
+        /// Waivers: when FILE does not exist, record today's findings in it (and pass); when it
+        /// does, report only findings it does not waive (a waiver holds until its `expires`).
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
     },
     /// Propose (dry run, the default) or apply resolutions as byte-exact patches.
     Resolve {
@@ -395,9 +404,24 @@ fn run(command: Command) -> Result<u8, Failure> {
             fleet,
             format,
             level,
+            task,
         } => {
             let analysis = fleet.analyze()?;
             let packages = packages::PackageLevel::of(&analysis.model);
+            if let Some(task) = task {
+                if level != Level::Package {
+                    return Err(Failure {
+                        code: 2,
+                        message: "--task needs --level package".into(),
+                    });
+                }
+                let plan = packages::TaskPlan::of(&analysis, &packages, &task)?;
+                match format {
+                    Format::Json => print(&json(&plan.json()))?,
+                    Format::Table => print(&plan.table())?,
+                }
+                return Ok(u8::from(plan.fails() || !packages.cycles.is_empty()));
+            }
             let graph = match level {
                 Level::Package => {
                     match format {
@@ -512,10 +536,9 @@ fn run(command: Command) -> Result<u8, Failure> {
                     "changed": changed,
                     "affected": affected,
                 })))?,
-                Format::Table if affected.is_empty() => print(&format!(
-                    "No {what} depends on {}.\n",
-                    changed.join(", ")
-                ))?,
+                Format::Table if affected.is_empty() => {
+                    print(&format!("No {what} depends on {}.\n", changed.join(", ")))?
+                }
                 Format::Table => print(&format!(
                     "Affected by a change to {}:\n{}\n",
                     changed.join(", "),
@@ -606,11 +629,61 @@ fn run(command: Command) -> Result<u8, Failure> {
             fleet,
             format,
             fail_on,
+            baseline,
         } => {
             let analysis = fleet.analyze()?;
-            let found = conflicts::detect_conflicts(&analysis, &[], None);
-            let cycles = analysis.repo_graph.cycles();
-            let packages = packages::PackageLevel::of(&analysis.model);
+            let mut found = conflicts::detect_conflicts(&analysis, &[], None);
+            let mut cycles = analysis.repo_graph.cycles();
+            let mut packages = packages::PackageLevel::of(&analysis.model);
+            if let Some(path) = &baseline {
+                let cycle_id = |c: &Vec<String>| format!("cycle:{}", c.join(" -> "));
+                let package_cycle_id = |c: &switchyard_graph::packages::PackageCycle| {
+                    format!("package-cycle:{}:{}", c.repository, c.path.join(" -> "))
+                };
+                match baseline::Baseline::read(path)? {
+                    None => {
+                        let mut today: Vec<baseline::Finding> = found
+                            .iter()
+                            .map(|c| baseline::Finding {
+                                id: c.id.clone(),
+                                description: format!("{}: {}", c.kind.as_str(), c.message),
+                            })
+                            .collect();
+                        today.extend(cycles.iter().map(|c| baseline::Finding {
+                            id: cycle_id(c),
+                            description: "dependency cycle between repositories".into(),
+                        }));
+                        today.extend(packages.cycles.iter().map(|c| baseline::Finding {
+                            id: package_cycle_id(c),
+                            description: "package cycle".into(),
+                        }));
+                        baseline::Baseline::record(&today).write(path)?;
+                        eprintln!(
+                            "baseline {} recorded with {} findings; later runs report only new ones",
+                            path.display(),
+                            today.len()
+                        );
+                        found.clear();
+                        cycles.clear();
+                        packages.cycles.clear();
+                    }
+                    Some(waivers) => {
+                        let today = baseline::today();
+                        let before = found.len() + cycles.len() + packages.cycles.len();
+                        found.retain(|c| !waivers.waives(&c.id, &today));
+                        cycles.retain(|c| !waivers.waives(&cycle_id(c), &today));
+                        packages
+                            .cycles
+                            .retain(|c| !waivers.waives(&package_cycle_id(c), &today));
+                        let after = found.len() + cycles.len() + packages.cycles.len();
+                        eprintln!(
+                            "baseline {}: {} findings waived",
+                            path.display(),
+                            before - after
+                        );
+                    }
+                }
+            }
             if format == conflicts::ConflictFormat::Sarif {
                 let mut sarif =
                     switchyard_conflicts::sarif::to_sarif(&found, env!("CARGO_PKG_VERSION"));
@@ -625,8 +698,13 @@ fn run(command: Command) -> Result<u8, Failure> {
             for line in packages.cycle_lines() {
                 eprint_line(&line);
             }
+            let missing_tasks = packages::missing_task_lines(&analysis);
+            for line in &missing_tasks {
+                eprint_line(line);
+            }
             let all_cycles = cycles.len() + packages.cycles.len();
-            let failed = all_cycles > 0 || conflicts::fails(&found, fail_on);
+            let failed =
+                all_cycles > 0 || !missing_tasks.is_empty() || conflicts::fails(&found, fail_on);
             eprintln!(
                 "check {}: {} conflicts, {} cycles, {} diagnostics",
                 if failed { "failed" } else { "passed" },

@@ -58,7 +58,11 @@ impl PackageLevel {
             for line in self.cycle_lines() {
                 out.push_str(&format!("  {line}\n"));
             }
-            let cut: Vec<String> = self.cut.iter().map(|(a, b)| format!("{a} -> {b}")).collect();
+            let cut: Vec<String> = self
+                .cut
+                .iter()
+                .map(|(a, b)| format!("{a} -> {b}"))
+                .collect();
             out.push_str(&format!("Smallest cut: {}\n\n", cut.join(", ")));
         }
         for repo in self.phases() {
@@ -154,9 +158,9 @@ pub fn names_a_package(model: &FleetModel, name: &str) -> bool {
     name.starts_with('@')
         || name.contains("/@")
         || model
-        .services
-        .iter()
-        .any(|s| s.kind == ServiceKind::Package && (s.id == name || s.name == name))
+            .services
+            .iter()
+            .any(|s| s.kind == ServiceKind::Package && (s.id == name || s.name == name))
 }
 
 /// The level a command reads a target at, given `--level` and the analysis.
@@ -248,4 +252,110 @@ pub fn add_sarif_cycles(
     if let Some(list) = run.get_mut("results").and_then(|r| r.as_array_mut()) {
         list.extend(results);
     }
+}
+
+/// `plan --level package --task T`: each repository's task graph for running `T` in every
+/// package, as the repository's runner would order it, with tasks depending on missing ones.
+pub struct TaskPlan {
+    pub repositories: Vec<(String, switchyard_graph::tasks::TaskGraph)>,
+}
+
+impl TaskPlan {
+    pub fn of(analysis: &Analysis, levels: &PackageLevel, task: &str) -> Result<Self, Failure> {
+        let mut repositories = Vec::new();
+        for g in &levels.graphs {
+            let Some(facts) = analysis.facts.iter().find(|f| f.repository == g.repository) else {
+                continue;
+            };
+            if facts.tasks.is_empty() {
+                continue;
+            }
+            let graph = switchyard_graph::tasks::task_graph(&g.graph, &facts.tasks, task);
+            repositories.push((g.repository.clone(), graph));
+        }
+        if repositories.iter().all(|(_, g)| g.graph.nodes().is_empty()) {
+            return Err(Failure {
+                code: 2,
+                message: format!(
+                    "no turbo.json, nx.json or project.json of the fleet defines the task {task}"
+                ),
+            });
+        }
+        Ok(TaskPlan { repositories })
+    }
+
+    pub fn missing_lines(&self) -> Vec<String> {
+        self.repositories
+            .iter()
+            .flat_map(|(repo, g)| {
+                g.missing.iter().map(move |m| {
+                    format!(
+                        "task {} in {repo} depends on the missing task {} (at {})",
+                        m.task, m.depends_on, m.location
+                    )
+                })
+            })
+            .collect()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "level": "task",
+            "repositories": self.repositories.iter().map(|(repo, g)| serde_json::json!({
+                "repository": repo,
+                "phases": g.graph.phases().into_iter().map(packages::PackagePhase::from).map(|p| serde_json::json!({
+                    "phase": p.phase, "tasks": p.packages, "parallel": p.parallel,
+                })).collect::<Vec<_>>(),
+                "cycles": g.graph.cycles(),
+                "missing": g.missing,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        for line in self.missing_lines() {
+            out.push_str(&format!("{line}\n"));
+        }
+        for (repo, g) in &self.repositories {
+            for c in g.graph.cycles() {
+                out.push_str(&format!("task cycle in {repo}: {}\n", c.join(" -> ")));
+            }
+            let mut t = crate::table::table(&["phase", "tasks", "parallel"]);
+            for p in g.graph.phases() {
+                t.add_row(vec![
+                    p.phase.to_string(),
+                    p.members.join(", "),
+                    if p.parallel { "yes" } else { "no" }.to_string(),
+                ]);
+            }
+            out.push_str(&format!("Task phases of {repo}\n{t}\n"));
+        }
+        out
+    }
+
+    /// Whether the runner would refuse: a missing task or a task cycle.
+    pub fn fails(&self) -> bool {
+        self.repositories
+            .iter()
+            .any(|(_, g)| !g.missing.is_empty() || !g.graph.cycles().is_empty())
+    }
+}
+
+/// Tasks depending on a missing task, in every repository (for `check`).
+pub fn missing_task_lines(analysis: &Analysis) -> Vec<String> {
+    analysis
+        .facts
+        .iter()
+        .flat_map(|f| {
+            switchyard_graph::tasks::missing_tasks(&f.tasks)
+                .into_iter()
+                .map(move |m| {
+                    format!(
+                        "task {} in {} depends on the missing task {} (at {})",
+                        m.task, f.repository, m.depends_on, m.location
+                    )
+                })
+        })
+        .collect()
 }

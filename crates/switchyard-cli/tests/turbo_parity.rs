@@ -98,7 +98,15 @@ fn package_edges_and_build_levels_equal_turborepo() {
         generate(&root, seed, layers, width, link);
         let path = root.to_str().expect("utf-8 path");
         let graph = switchyard(
-            &["graph", "--level", "package", "--format", "json", "--no-cache", path],
+            &[
+                "graph",
+                "--level",
+                "package",
+                "--format",
+                "json",
+                "--no-cache",
+                path,
+            ],
             None,
         );
         assert_eq!(graph.code, 0, "{}", graph.stderr);
@@ -116,7 +124,10 @@ fn package_edges_and_build_levels_equal_turborepo() {
             })
             .collect();
         let theirs = turbo_edges(&turbo, &root);
-        assert_eq!(ours, theirs, "seed {seed}: package edges (left = switchyard)");
+        assert_eq!(
+            ours, theirs,
+            "seed {seed}: package edges (left = switchyard)"
+        );
         let nodes: BTreeSet<String> = graph["nodes"]
             .as_array()
             .expect("nodes")
@@ -124,12 +135,23 @@ fn package_edges_and_build_levels_equal_turborepo() {
             .map(|n| strip(n.as_str().unwrap_or_default()))
             .collect();
         let plan = switchyard(
-            &["plan", "--level", "package", "--format", "json", "--no-cache", path],
+            &[
+                "plan",
+                "--level",
+                "package",
+                "--format",
+                "json",
+                "--no-cache",
+                path,
+            ],
             None,
         );
         let plan: Value = serde_json::from_str(&plan.stdout).expect("plan JSON");
         let mut planned = BTreeMap::new();
-        for phase in plan["repositories"][0]["phases"].as_array().expect("phases") {
+        for phase in plan["repositories"][0]["phases"]
+            .as_array()
+            .expect("phases")
+        {
             for p in phase["packages"].as_array().expect("packages") {
                 planned.insert(
                     p.as_str().unwrap_or_default().to_string(),

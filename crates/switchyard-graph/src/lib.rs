@@ -16,8 +16,9 @@
 //! ```
 
 mod cycles;
-pub mod packages;
 pub mod export;
+pub mod packages;
+pub mod tasks;
 pub mod variant;
 
 use serde::Serialize;

@@ -84,7 +84,8 @@ pub fn package_graphs(model: &FleetModel) -> Vec<PackageGraph> {
         if !is_package_build_edge(e) {
             continue;
         }
-        if let (Some((ra, a)), Some((rb, b))) = (name_of.get(e.from.as_str()), name_of.get(e.to.as_str()))
+        if let (Some((ra, a)), Some((rb, b))) =
+            (name_of.get(e.from.as_str()), name_of.get(e.to.as_str()))
             && ra == rb
             && let Some(g) = by_repo.get_mut(ra)
         {
@@ -154,7 +155,12 @@ pub fn package_phases(graphs: &[PackageGraph]) -> Vec<PackagePhases> {
         .iter()
         .map(|g| PackagePhases {
             repository: g.repository.clone(),
-            phases: g.graph.phases().into_iter().map(PackagePhase::from).collect(),
+            phases: g
+                .graph
+                .phases()
+                .into_iter()
+                .map(PackagePhase::from)
+                .collect(),
         })
         .collect()
 }

@@ -666,7 +666,12 @@ fn a_peer_dependency_is_a_peer_edge_and_each_package_edge_lists_its_sections() {
         &[repo("mono", "local")],
         &[facts(
             "mono",
-            vec![package("app"), package("ui"), package("react"), package("cfg")],
+            vec![
+                package("app"),
+                package("ui"),
+                package("react"),
+                package("cfg"),
+            ],
             vec![
                 dependency("ui", "react", "peerDependencies", 3),
                 dependency("app", "ui", "dependencies", 3),
@@ -684,14 +689,24 @@ fn a_peer_dependency_is_a_peer_edge_and_each_package_edge_lists_its_sections() {
     assert_eq!(
         view,
         [
-            ("mono/app", "mono/cfg", EdgeKind::Build, s(&["devDependencies"])),
+            (
+                "mono/app",
+                "mono/cfg",
+                EdgeKind::Build,
+                s(&["devDependencies"])
+            ),
             (
                 "mono/app",
                 "mono/ui",
                 EdgeKind::Build,
                 s(&["dependencies", "peerDependencies"])
             ),
-            ("mono/ui", "mono/react", EdgeKind::Peer, s(&["peerDependencies"])),
+            (
+                "mono/ui",
+                "mono/react",
+                EdgeKind::Peer,
+                s(&["peerDependencies"])
+            ),
         ]
     );
 }

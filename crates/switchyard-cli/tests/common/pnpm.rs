@@ -94,4 +94,3 @@ pub fn generate(root: &Path, seed: u64, layers: usize, width: usize, link: bool)
         }
     }
 }
-

@@ -13,6 +13,7 @@
 pub mod glob;
 pub mod range;
 pub mod scripts;
+pub mod tasks;
 
 use crate::config_urls::json::{self, parse_json};
 use crate::emit;
@@ -124,7 +125,11 @@ pub fn find_workspace(repo: &RepoFiles, dir: &str, own: Option<&Node>) -> Option
         // Every member asks about the same few roots: each folder is read once per repository.
         let key = format!("workspace.root:{candidate}");
         let found = repo.memo(&key, || {
-            workspace_at(repo, &candidate, (candidate == dir).then_some(own).flatten())
+            workspace_at(
+                repo,
+                &candidate,
+                (candidate == dir).then_some(own).flatten(),
+            )
         });
         if let Some(workspace) = found.as_ref() {
             return Some(workspace.clone());
@@ -264,9 +269,9 @@ fn top_level_strings<const N: usize>(text: &str, keys: [&str; N]) -> [Option<Str
                     found[k] = serde_json::from_str::<String>(raw).ok();
                     done[k] = true;
                 } else if depth == 1
-                    && let Some(k) = keys
-                        .iter()
-                        .position(|key| raw.len() == key.len() + 2 && &raw[1..raw.len() - 1] == *key)
+                    && let Some(k) = keys.iter().position(|key| {
+                        raw.len() == key.len() + 2 && raw.get(1..raw.len() - 1) == Some(*key)
+                    })
                     && !done[k]
                 {
                     let rest = text.get(i + 1..).unwrap_or_default().trim_start();
@@ -302,6 +307,8 @@ impl Extractor for WorkspaceExtractor {
                 | "angular.json"
                 | "project.json"
                 | ".npmrc"
+                | "turbo.json"
+                | "nx.json"
         ) && !path.split('/').any(|d| d == "node_modules")
     }
 
@@ -309,6 +316,14 @@ impl Extractor for WorkspaceExtractor {
         match file.file_name() {
             // Read by package.json files for `link-workspace-packages`; others may read it too.
             ".npmrc" => return Handled::NotMine,
+            "turbo.json" => {
+                tasks::read_turbo(file, repo, out);
+                return Handled::Yes;
+            }
+            "nx.json" => {
+                tasks::read_nx(file, repo, out);
+                return Handled::Yes;
+            }
             // Read for their globs by package.json files; only their syntax is checked here.
             "pnpm-workspace.yaml" => {
                 if let Err(e) = yaml::parse(&file.text) {
@@ -325,6 +340,9 @@ impl Extractor for WorkspaceExtractor {
             "angular.json" | "project.json" => {
                 match parse_json(file) {
                     Ok(Some(doc)) => {
+                        if file.file_name() == "project.json" {
+                            tasks::read_project(&doc, file, repo, out);
+                        }
                         if let Some(host) = serve_option(&doc, "host")
                             && let Some(value) = host.as_str()
                         {

@@ -33,14 +33,14 @@ impl Version {
     }
 
     fn cmp(&self, other: &Version) -> Ordering {
-        self.core.cmp(&other.core).then_with(|| {
-            match (self.pre.is_empty(), other.pre.is_empty()) {
+        self.core
+            .cmp(&other.core)
+            .then_with(|| match (self.pre.is_empty(), other.pre.is_empty()) {
                 (true, true) => Ordering::Equal,
                 (true, false) => Ordering::Greater,
                 (false, true) => Ordering::Less,
                 (false, false) => cmp_pre(&self.pre, &other.pre),
-            }
-        })
+            })
     }
 }
 
@@ -295,7 +295,10 @@ mod tests {
             ("^1.0.0", "not-a-version"),
         ];
         for (range, version) in no {
-            assert!(!satisfies(range, Some(version)), "{range} refuses {version}");
+            assert!(
+                !satisfies(range, Some(version)),
+                "{range} refuses {version}"
+            );
         }
         assert!(satisfies("*", None));
         assert!(!satisfies("^1.0.0", None));

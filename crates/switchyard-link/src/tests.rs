@@ -637,7 +637,7 @@ fn a_peer_dependency_is_a_peer_edge_and_each_package_edge_lists_its_sections() {
             name,
             ServiceKind::Package,
             Scope::Host,
-            Location::file("mono", &format!("packages/{name}/package.json")),
+            Location::file("mono", format!("packages/{name}/package.json")),
         );
         decl.endpoints.push(Endpoint {
             kind: EndpointKind::Package {
@@ -658,7 +658,7 @@ fn a_peer_dependency_is_a_peer_edge_and_each_package_edge_lists_its_sections() {
         key: Some(format!("{section}.{name}")),
         location: Location {
             line,
-            ..Location::file("mono", &format!("packages/{from}/package.json"))
+            ..Location::file("mono", format!("packages/{from}/package.json"))
         },
         scope: Scope::Host,
     };

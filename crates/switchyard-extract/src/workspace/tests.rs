@@ -817,7 +817,8 @@ fn task_runner_definitions() {
             r#"{"name": "web-app", "implicitDependencies": ["api", "!old"], "targets": {"e2e": {"dependsOn": ["serve"]}}}"#,
         ),
     ]);
-    let view: Vec<(String, Option<String>, String, Vec<String>, String)> = out
+    type TaskView = (String, Option<String>, String, Vec<String>, String);
+    let view: Vec<TaskView> = out
         .tasks
         .iter()
         .map(|t| {

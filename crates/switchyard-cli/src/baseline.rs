@@ -138,7 +138,7 @@ mod tests {
     #[test]
     fn dates_and_expiry() {
         assert_eq!(civil_date(0), "1970-01-01");
-        assert_eq!(civil_date(20_430), "2025-12-09");
+        assert_eq!(civil_date(20_430), "2025-12-08");
         assert_eq!(civil_date(11_016), "2000-02-29");
         let b = Baseline {
             version: 1,

@@ -160,6 +160,13 @@ enum Command {
         /// does, report only findings it does not waive (a waiver holds until its `expires`).
         #[arg(long, value_name = "FILE")]
         baseline: Option<PathBuf>,
+        /// Only findings the change touches: conflicts with an occurrence in a file `git diff`
+        /// names (`BASE...HEAD` with --head, else BASE against the working tree), package
+        /// cycles declared in a changed file, repository cycles through a changed repository.
+        #[arg(long, value_name = "REV")]
+        base: Option<String>,
+        #[arg(long, value_name = "REV", requires = "base")]
+        head: Option<String>,
     },
     /// Propose (dry run, the default) or apply resolutions as byte-exact patches.
     Resolve {
@@ -630,11 +637,32 @@ fn run(command: Command) -> Result<u8, Failure> {
             format,
             fail_on,
             baseline,
+            base,
+            head,
         } => {
             let analysis = fleet.analyze()?;
             let mut found = conflicts::detect_conflicts(&analysis, &[], None);
             let mut cycles = analysis.repo_graph.cycles();
             let mut packages = packages::PackageLevel::of(&analysis.model);
+            if let Some(base) = &base {
+                let changed: std::collections::BTreeSet<(String, String)> =
+                    changes::git_changes(&analysis, base, head.as_deref())?
+                        .into_iter()
+                        .collect();
+                let touched = |repo: &str, path: &str| {
+                    changed.contains(&(repo.to_string(), path.to_string()))
+                };
+                found.retain(|c| {
+                    c.occurrences
+                        .iter()
+                        .any(|o| touched(&o.repository, &o.location.path))
+                });
+                cycles.retain(|c| c.iter().any(|r| changed.iter().any(|(repo, _)| repo == r)));
+                packages
+                    .cycles
+                    .retain(|c| c.evidence.iter().any(|l| touched(&l.repository, &l.path)));
+                eprintln!("check --base {base}: {} changed files", changed.len());
+            }
             if let Some(path) = &baseline {
                 let cycle_id = |c: &Vec<String>| format!("cycle:{}", c.join(" -> "));
                 let package_cycle_id = |c: &switchyard_graph::packages::PackageCycle| {

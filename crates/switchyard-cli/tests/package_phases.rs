@@ -448,3 +448,61 @@ fn task_phases_follow_turbo_json_and_missing_tasks_fail() {
     );
     assert_eq!(unknown.code, 2);
 }
+
+#[test]
+fn check_base_reports_only_what_the_change_touches() {
+    let has_git = std::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_git {
+        eprintln!("git is not installed: skipping");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("mono");
+    write(
+        &root.join("pnpm-workspace.yaml"),
+        "packages: [\"packages/*\"]\n",
+    );
+    write(
+        &root.join("package.json"),
+        r#"{"name": "root", "private": true}"#,
+    );
+    write(
+        &root.join("packages/a/package.json"),
+        r#"{"name": "@c/a", "dependencies": {"@c/b": "workspace:*"}}"#,
+    );
+    write(
+        &root.join("packages/b/package.json"),
+        r#"{"name": "@c/b", "dependencies": {"@c/a": "workspace:*"}}"#,
+    );
+    write(&root.join("packages/c/package.json"), r#"{"name": "@c/c"}"#);
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&root)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "one"]);
+    write(&root.join("packages/c/index.ts"), "export {};\n");
+    let path = root.to_str().expect("utf-8 path");
+    // The change touches only @c/c: the old cycle is not reported.
+    let untouched = switchyard(&["check", "--base", "HEAD", "--no-cache", path], None);
+    assert_eq!(untouched.code, 0, "{}", untouched.stderr);
+    write(
+        &root.join("packages/b/package.json"),
+        r#"{"name": "@c/b", "version": "1.0.0", "dependencies": {"@c/a": "workspace:*"}}"#,
+    );
+    let touched = switchyard(&["check", "--base", "HEAD", "--no-cache", path], None);
+    assert_eq!(touched.code, 1, "{}", touched.stderr);
+    assert!(touched.stderr.contains("package cycle in mono"));
+}

@@ -50,7 +50,7 @@ pub struct FleetArgs {
 /// (`plan`) always use every edge.
 #[derive(Args, Debug, Clone)]
 pub struct EdgeFilter {
-    /// Only edges of these kinds (comma-separated): call, startup, build, browser.
+    /// Only edges of these kinds (comma-separated): call, startup, build, browser, peer.
     #[arg(long = "kind", value_delimiter = ',', value_parser = parse_kind)]
     pub kinds: Vec<EdgeKind>,
 
@@ -65,7 +65,7 @@ pub struct EdgeFilter {
 
 fn parse_kind(text: &str) -> Result<EdgeKind, String> {
     EdgeKind::parse(text).ok_or_else(|| {
-        format!("unknown edge kind `{text}` (expected call, startup, build or browser)")
+        format!("unknown edge kind `{text}` (expected call, startup, build, browser or peer)")
     })
 }
 

@@ -5,8 +5,11 @@
 //! `analyze --fail-on-cycle`) or conflicts at/above `--fail-on` (`conflicts`, `check`), or an
 //! applied resolution could not be verified; 2 bad arguments or fleet configuration.
 
+mod baseline;
+mod changes;
 mod conflicts;
 mod inputs;
+mod packages;
 mod report;
 mod resources;
 mod serve;
@@ -47,12 +50,21 @@ enum Command {
         #[arg(long)]
         fail_on_cycle: bool,
     },
-    /// Print the deployment phases (dependencies first; parallel where possible).
+    /// Print the deployment phases (dependencies first; parallel where possible). With
+    /// `--level package`: the build phases of each repository's workspace packages (Turborepo's
+    /// `^build` levels). Exit 1 on a cycle between repositories or between packages of one
+    /// repository.
     Plan {
         #[command(flatten)]
         fleet: FleetArgs,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        #[arg(long, value_enum, default_value_t = Level::Repository)]
+        level: Level,
+        /// With --level package: the phases of running this task in every package, ordered as
+        /// the repository's turbo.json / nx.json `dependsOn` say (`^build`, `test`, `web#build`).
+        #[arg(long, value_name = "TASK")]
+        task: Option<String>,
     },
     /// Export the dependency graph.
     Graph {
@@ -62,25 +74,42 @@ enum Command {
         edges: EdgeFilter,
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
-        /// Graph of repositories or of services.
+        /// Graph of repositories, of services, or of workspace packages (build edges).
         #[arg(long, value_enum, default_value_t = Level::Repository)]
         level: Level,
     },
-    /// Repositories affected by a change: everything that depends on the changed ones.
+    /// What a change affects: everything that depends on the changed repositories or packages
+    /// (`--changed`), or on the packages and services owning changed files (`--files`,
+    /// `--base`).
     Affected {
         #[command(flatten)]
         fleet: FleetArgs,
         #[command(flatten)]
         edges: EdgeFilter,
-        /// A changed repository (repeat or comma-separate for several).
-        #[arg(long, required = true, value_delimiter = ',')]
+        /// A changed repository, package (`@repo/ui`, `repo/@repo/ui`) or service id (repeat or
+        /// comma-separate for several).
+        #[arg(long, value_delimiter = ',', required_unless_present_any = ["files", "base"], conflicts_with_all = ["files", "base"])]
         changed: Vec<String>,
+        /// Changed files (comma-separated; `-` reads one a line from stdin): paths inside the
+        /// repositories' folders, or `repository/path`.
+        #[arg(long, value_delimiter = ',', conflicts_with = "base")]
+        files: Vec<String>,
+        /// Changed files from `git diff` in every repository: `BASE...HEAD` with --head, else
+        /// BASE against the working tree.
+        #[arg(long, value_name = "REV")]
+        base: Option<String>,
+        #[arg(long, value_name = "REV", requires = "base")]
+        head: Option<String>,
+        /// Level of --changed names [default: repository, or package when the names are packages].
+        #[arg(long, value_enum)]
+        level: Option<Level>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Transitive dependencies of a repository (or a service id with --level service).
+    /// Transitive dependencies of a repository, a package (`@repo/ui` or `repo/@repo/ui`, build
+    /// edges) or a service id (`--level service`).
     Deps {
-        /// Repository name, or `repo/service` with --level service.
+        /// Repository name, package name, or `repo/service` with --level service.
         target: String,
         #[command(flatten)]
         fleet: FleetArgs,
@@ -89,8 +118,9 @@ enum Command {
         /// Follow at most this many hops.
         #[arg(long)]
         max_depth: Option<usize>,
-        #[arg(long, value_enum, default_value_t = Level::Repository)]
-        level: Level,
+        /// [default: repository, or package when the target is a package]
+        #[arg(long, value_enum)]
+        level: Option<Level>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -126,6 +156,17 @@ enum Command {
         format: conflicts::ConflictFormat,
         #[arg(long, value_enum, default_value_t = conflicts::FailOn::High)]
         fail_on: conflicts::FailOn,
+        /// Waivers: when FILE does not exist, record today's findings in it (and pass); when it
+        /// does, report only findings it does not waive (a waiver holds until its `expires`).
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+        /// Only findings the change touches: conflicts with an occurrence in a file `git diff`
+        /// names (`BASE...HEAD` with --head, else BASE against the working tree), package
+        /// cycles declared in a changed file, repository cycles through a changed repository.
+        #[arg(long, value_name = "REV")]
+        base: Option<String>,
+        #[arg(long, value_name = "REV", requires = "base")]
+        head: Option<String>,
     },
     /// Propose (dry run, the default) or apply resolutions as byte-exact patches.
     Resolve {
@@ -189,9 +230,11 @@ enum GraphFormat {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum Level {
+pub(crate) enum Level {
     Repository,
     Service,
+    /// Workspace packages and the build edges between them.
+    Package,
 }
 
 /// A command's failure, with the exit code it maps to.
@@ -364,23 +407,66 @@ fn run(command: Command) -> Result<u8, Failure> {
             leave_to_exit((analysis, report));
             Ok(code)
         }
-        Command::Plan { fleet, format } => {
+        Command::Plan {
+            fleet,
+            format,
+            level,
+            task,
+        } => {
             let analysis = fleet.analyze()?;
-            let phases = analysis.repo_graph.phases();
-            let cycles = analysis.repo_graph.cycles();
-            match format {
-                Format::Json => print(&json(&serde_json::json!({
-                    "phases": phases,
-                    "cycles": cycles,
-                    "cycleCut": analysis.repo_graph.cut_set(),
-                })))?,
-                Format::Table => print(&table::phases(
-                    &phases,
-                    &cycles,
-                    &analysis.repo_graph.cut_set(),
-                ))?,
+            let packages = packages::PackageLevel::of(&analysis.model);
+            if let Some(task) = task {
+                if level != Level::Package {
+                    return Err(Failure {
+                        code: 2,
+                        message: "--task needs --level package".into(),
+                    });
+                }
+                let plan = packages::TaskPlan::of(&analysis, &packages, &task)?;
+                match format {
+                    Format::Json => print(&json(&plan.json()))?,
+                    Format::Table => print(&plan.table())?,
+                }
+                return Ok(u8::from(plan.fails() || !packages.cycles.is_empty()));
             }
-            Ok(if cycles.is_empty() { 0 } else { 1 })
+            let graph = match level {
+                Level::Package => {
+                    match format {
+                        Format::Json => print(&json(&packages.json()))?,
+                        Format::Table => print(&packages.table())?,
+                    }
+                    return Ok(u8::from(!packages.cycles.is_empty()));
+                }
+                Level::Service => Digraph::services(&analysis.model),
+                Level::Repository => analysis.repo_graph.clone(),
+            };
+            let phases = graph.phases();
+            let cycles = graph.cycles();
+            match format {
+                Format::Json => {
+                    let mut doc = serde_json::json!({
+                        "phases": phases,
+                        "cycles": cycles,
+                        "cycleCut": graph.cut_set(),
+                    });
+                    if !packages.cycles.is_empty() {
+                        doc["packageCycles"] = serde_json::json!(packages.cycles);
+                        doc["packageCycleCut"] = serde_json::json!(packages.cut);
+                    }
+                    print(&json(&doc))?
+                }
+                Format::Table => {
+                    let mut text = table::phases(&phases, &cycles, &graph.cut_set());
+                    if !packages.cycles.is_empty() {
+                        text.push_str("Package cycles (see plan --level package)\n");
+                        for line in packages.cycle_lines() {
+                            text.push_str(&format!("  {line}\n"));
+                        }
+                    }
+                    print(&text)?
+                }
+            }
+            Ok(u8::from(!cycles.is_empty() || !packages.cycles.is_empty()))
         }
         Command::Graph {
             fleet,
@@ -390,10 +476,7 @@ fn run(command: Command) -> Result<u8, Failure> {
         } => {
             let mut analysis = fleet.analyze()?;
             analysis.filter_edges(&edges);
-            let graph = match level {
-                Level::Repository => analysis.repo_graph.clone(),
-                Level::Service => Digraph::services(&analysis.model),
-            };
+            let graph = packages::graph_for(&analysis, level);
             let kinds = export::edge_kinds(&analysis.model, level == Level::Repository);
             let text = match format {
                 GraphFormat::Dot => export::dot_with_kinds(&graph, "fleet", Some(&kinds)),
@@ -416,12 +499,43 @@ fn run(command: Command) -> Result<u8, Failure> {
             fleet,
             edges,
             changed,
+            files,
+            base,
+            head,
+            level,
             format,
         } => {
             let mut analysis = fleet.analyze()?;
             analysis.filter_edges(&edges);
-            let graph = &analysis.repo_graph;
-            unknown(graph, &changed, "repository")?;
+            if !files.is_empty() || base.is_some() {
+                let located = match &base {
+                    Some(base) => changes::git_changes(&analysis, base, head.as_deref())?,
+                    None => changes::locate_all(&analysis, &changes::listed_files(&files)?)?,
+                };
+                let impact = changes::impact(&analysis, located);
+                match format {
+                    Format::Json => print(&json(&impact))?,
+                    Format::Table => print(&changes::table(&impact))?,
+                }
+                return Ok(0);
+            }
+            let level = level.unwrap_or_else(|| {
+                let package = changed.iter().all(|c| {
+                    !analysis.repo_graph.contains(c)
+                        && packages::names_a_package(&analysis.model, c)
+                });
+                if package {
+                    Level::Package
+                } else {
+                    Level::Repository
+                }
+            });
+            let graph = packages::graph_for(&analysis, level);
+            let what = level_name(level);
+            let changed: Vec<String> = changed
+                .iter()
+                .map(|c| packages::resolve(&graph, &analysis.model, c, what))
+                .collect::<Result<_, _>>()?;
             let refs: Vec<&str> = changed.iter().map(String::as_str).collect();
             let affected = graph.affected(&refs);
             match format {
@@ -429,10 +543,9 @@ fn run(command: Command) -> Result<u8, Failure> {
                     "changed": changed,
                     "affected": affected,
                 })))?,
-                Format::Table if affected.is_empty() => print(&format!(
-                    "No repository depends on {}.\n",
-                    changed.join(", ")
-                ))?,
+                Format::Table if affected.is_empty() => {
+                    print(&format!("No {what} depends on {}.\n", changed.join(", ")))?
+                }
                 Format::Table => print(&format!(
                     "Affected by a change to {}:\n{}\n",
                     changed.join(", "),
@@ -455,16 +568,18 @@ fn run(command: Command) -> Result<u8, Failure> {
         } => {
             let mut analysis = fleet.analyze()?;
             analysis.filter_edges(&edges);
-            let graph = match level {
-                Level::Repository => analysis.repo_graph.clone(),
-                Level::Service => Digraph::services(&analysis.model),
-            };
-            let what = if level == Level::Service {
-                "service"
-            } else {
-                "repository"
-            };
-            unknown(&graph, std::slice::from_ref(&target), what)?;
+            let level = level.unwrap_or(
+                if !analysis.repo_graph.contains(&target)
+                    && packages::names_a_package(&analysis.model, &target)
+                {
+                    Level::Package
+                } else {
+                    Level::Repository
+                },
+            );
+            let graph = packages::graph_for(&analysis, level);
+            let what = level_name(level);
+            let target = packages::resolve(&graph, &analysis.model, &target, what)?;
             let direct = graph.dependencies(&target);
             let transitive = graph.transitive(&target, max_depth);
             match format {
@@ -521,20 +636,108 @@ fn run(command: Command) -> Result<u8, Failure> {
             fleet,
             format,
             fail_on,
+            baseline,
+            base,
+            head,
         } => {
             let analysis = fleet.analyze()?;
-            let found = conflicts::detect_conflicts(&analysis, &[], None);
-            let cycles = analysis.repo_graph.cycles();
-            print(&conflicts::render(&found, &analysis, format))?;
+            let mut found = conflicts::detect_conflicts(&analysis, &[], None);
+            let mut cycles = analysis.repo_graph.cycles();
+            let mut packages = packages::PackageLevel::of(&analysis.model);
+            if let Some(base) = &base {
+                let changed: std::collections::BTreeSet<(String, String)> =
+                    changes::git_changes(&analysis, base, head.as_deref())?
+                        .into_iter()
+                        .collect();
+                let touched = |repo: &str, path: &str| {
+                    changed.contains(&(repo.to_string(), path.to_string()))
+                };
+                found.retain(|c| {
+                    c.occurrences
+                        .iter()
+                        .any(|o| touched(&o.repository, &o.location.path))
+                });
+                cycles.retain(|c| c.iter().any(|r| changed.iter().any(|(repo, _)| repo == r)));
+                packages
+                    .cycles
+                    .retain(|c| c.evidence.iter().any(|l| touched(&l.repository, &l.path)));
+                eprintln!("check --base {base}: {} changed files", changed.len());
+            }
+            if let Some(path) = &baseline {
+                let cycle_id = |c: &Vec<String>| format!("cycle:{}", c.join(" -> "));
+                let package_cycle_id = |c: &switchyard_graph::packages::PackageCycle| {
+                    format!("package-cycle:{}:{}", c.repository, c.path.join(" -> "))
+                };
+                match baseline::Baseline::read(path)? {
+                    None => {
+                        let mut today: Vec<baseline::Finding> = found
+                            .iter()
+                            .map(|c| baseline::Finding {
+                                id: c.id.clone(),
+                                description: format!("{}: {}", c.kind.as_str(), c.message),
+                            })
+                            .collect();
+                        today.extend(cycles.iter().map(|c| baseline::Finding {
+                            id: cycle_id(c),
+                            description: "dependency cycle between repositories".into(),
+                        }));
+                        today.extend(packages.cycles.iter().map(|c| baseline::Finding {
+                            id: package_cycle_id(c),
+                            description: "package cycle".into(),
+                        }));
+                        baseline::Baseline::record(&today).write(path)?;
+                        eprintln!(
+                            "baseline {} recorded with {} findings; later runs report only new ones",
+                            path.display(),
+                            today.len()
+                        );
+                        found.clear();
+                        cycles.clear();
+                        packages.cycles.clear();
+                    }
+                    Some(waivers) => {
+                        let today = baseline::today();
+                        let before = found.len() + cycles.len() + packages.cycles.len();
+                        found.retain(|c| !waivers.waives(&c.id, &today));
+                        cycles.retain(|c| !waivers.waives(&cycle_id(c), &today));
+                        packages
+                            .cycles
+                            .retain(|c| !waivers.waives(&package_cycle_id(c), &today));
+                        let after = found.len() + cycles.len() + packages.cycles.len();
+                        eprintln!(
+                            "baseline {}: {} findings waived",
+                            path.display(),
+                            before - after
+                        );
+                    }
+                }
+            }
+            if format == conflicts::ConflictFormat::Sarif {
+                let mut sarif =
+                    switchyard_conflicts::sarif::to_sarif(&found, env!("CARGO_PKG_VERSION"));
+                packages::add_sarif_cycles(&mut sarif, &analysis.model, &cycles, &packages);
+                print(&json(&sarif))?;
+            } else {
+                print(&conflicts::render(&found, &analysis, format))?;
+            }
             for c in &cycles {
                 eprint_line(&format!("dependency cycle: {}", c.join(" -> ")));
             }
-            let failed = !cycles.is_empty() || conflicts::fails(&found, fail_on);
+            for line in packages.cycle_lines() {
+                eprint_line(&line);
+            }
+            let missing_tasks = packages::missing_task_lines(&analysis);
+            for line in &missing_tasks {
+                eprint_line(line);
+            }
+            let all_cycles = cycles.len() + packages.cycles.len();
+            let failed =
+                all_cycles > 0 || !missing_tasks.is_empty() || conflicts::fails(&found, fail_on);
             eprintln!(
                 "check {}: {} conflicts, {} cycles, {} diagnostics",
                 if failed { "failed" } else { "passed" },
                 found.len(),
-                cycles.len(),
+                all_cycles,
                 analysis.model.diagnostics.len()
             );
             Ok(u8::from(failed))
@@ -582,29 +785,12 @@ fn run(command: Command) -> Result<u8, Failure> {
     }
 }
 
-fn unknown(graph: &Digraph, names: &[String], what: &str) -> Result<(), Failure> {
-    let missing: Vec<&str> = names
-        .iter()
-        .filter(|n| !graph.contains(n))
-        .map(String::as_str)
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
+fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::Repository => "repository",
+        Level::Service => "service",
+        Level::Package => "package",
     }
-    Err(Failure {
-        code: 2,
-        message: format!(
-            "unknown {what}: {} (known: {})",
-            missing.join(", "),
-            graph
-                .nodes()
-                .iter()
-                .take(20)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    })
 }
 
 #[cfg(test)]

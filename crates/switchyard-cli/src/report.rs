@@ -117,7 +117,7 @@ pub struct EndpointOut {
 pub struct EdgeOut {
     pub from: String,
     pub to: String,
-    /// `call`, `startup`, `build` or `browser`.
+    /// `call`, `startup`, `build`, `browser` or `peer`.
     pub kind: switchyard_model::EdgeKind,
     /// The call carries metrics, traces or logs.
     pub telemetry: bool,
@@ -127,6 +127,9 @@ pub struct EdgeOut {
     /// The variants the edge was seen in; absent when its repository holds one deployment.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<String>,
+    /// Package dependencies: the package.json sections declaring the edge; absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<String>,
 }
 
 #[derive(Serialize, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -281,6 +284,7 @@ pub fn build(analysis: &Analysis) -> Report {
             confidence: e.confidence,
             mechanism: e.mechanism_label(),
             evidence: e.evidence.iter().map(Loc::from).collect(),
+            sections: e.sections.clone(),
             variants: e.variants.clone(),
         })
         .collect();

@@ -8,7 +8,7 @@ use switchyard_graph::Phase;
 /// Most rows shown for long lists (unresolved references, diagnostics) in table output.
 const LIST_LIMIT: usize = 25;
 
-fn table(headers: &[&str]) -> Table {
+pub(crate) fn table(headers: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
@@ -91,7 +91,11 @@ pub fn analysis(report: &Report) -> String {
                 cell(&e.to),
                 kind,
                 e.confidence.as_str().to_string(),
-                cell(&e.mechanism),
+                if e.sections.is_empty() {
+                    cell(&e.mechanism)
+                } else {
+                    cell(&format!("{} ({})", e.mechanism, e.sections.join(", ")))
+                },
                 evidence(&e.evidence),
             ]);
         }

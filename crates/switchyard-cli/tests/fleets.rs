@@ -84,17 +84,98 @@ fn check_fleet(name: &str) {
         .collect();
     assert_eq!(cycles, want_cycles, "{name}: cycles");
 
-    // Example fleets are clean: no diagnostics, and every edge has evidence.
+    // Example fleets are clean unless their expected file lists diagnostics (as
+    // `location code`), and every edge has evidence.
+    let diagnostics: Vec<String> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let l = &d["location"];
+            format!(
+                "{}/{}:{}:{} {}",
+                l["repository"].as_str().unwrap_or(""),
+                l["path"].as_str().unwrap_or(""),
+                l["line"],
+                l["column"],
+                d["code"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
     assert_eq!(
-        report["diagnostics"],
-        serde_json::json!([]),
+        diagnostics,
+        strings(&expected["diagnostics"]),
         "{name}: diagnostics"
     );
+    if expected.get("packagePhases").is_some() {
+        check_packages(name, &fleet, &expected);
+    }
     for e in report["edges"].as_array().unwrap() {
         let ev = e["evidence"].as_array().unwrap();
         assert!(!ev.is_empty(), "{name}: edge without evidence {e}");
         assert!(ev.iter().all(|l| l["line"].as_u64().unwrap_or(0) >= 1));
     }
+}
+
+/// `plan --level package`: the build phases of the fleet's one monorepo and its package cycles
+/// (exit 1 with a cycle).
+fn check_packages(name: &str, fleet: &std::path::Path, expected: &serde_json::Value) {
+    let run = common::switchyard(
+        &[
+            "plan",
+            "--level",
+            "package",
+            "--format",
+            "json",
+            "--no-cache",
+            "--fleet",
+            fleet.to_str().unwrap(),
+        ],
+        None,
+    );
+    let want_cycles: BTreeSet<BTreeSet<String>> = expected["packageCycles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| strings(c).into_iter().collect())
+        .collect();
+    assert_eq!(
+        run.code,
+        i32::from(!want_cycles.is_empty()),
+        "{name}: plan --level package exit code ({})",
+        run.stderr
+    );
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).expect("plan JSON");
+    let phases: Vec<Vec<String>> = plan["repositories"][0]["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| strings(&p["packages"]))
+        .collect();
+    let want: Vec<Vec<String>> = expected["packagePhases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(strings)
+        .collect();
+    assert_eq!(phases, want, "{name}: package phases");
+    let cycles: BTreeSet<BTreeSet<String>> = plan["cycles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| strings(&c["path"]).into_iter().collect())
+        .collect();
+    assert_eq!(cycles, want_cycles, "{name}: package cycles");
+}
+
+#[test]
+fn threadly_cycle() {
+    check_fleet("threadly-cycle");
+}
+
+#[test]
+fn threadly_npmrc() {
+    check_fleet("threadly-npmrc");
 }
 
 #[test]

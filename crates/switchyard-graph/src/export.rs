@@ -62,6 +62,7 @@ pub fn edge_kinds(model: &FleetModel, repositories: bool) -> EdgeKinds {
                     EdgeKind::Browser => 1,
                     EdgeKind::Build => 2,
                     EdgeKind::Startup => 3,
+                    EdgeKind::Peer => 4,
                 };
                 if e.kind == EdgeKind::Call {
                     *telemetry = if *kind == EdgeKind::Call {
@@ -111,6 +112,7 @@ pub fn dot_with_kinds(g: &Digraph, name: &str, kinds: Option<&EdgeKinds>) -> Str
                     EdgeKind::Startup => ", style=dashed",
                     EdgeKind::Build => ", style=dotted",
                     EdgeKind::Browser => ", color=blue",
+                    EdgeKind::Peer => ", style=dotted, color=gray",
                 };
                 let label = if *telemetry {
                     "call (telemetry)"

@@ -17,6 +17,8 @@
 
 mod cycles;
 pub mod export;
+pub mod packages;
+pub mod tasks;
 pub mod variant;
 
 use serde::Serialize;

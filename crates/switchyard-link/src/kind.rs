@@ -76,12 +76,17 @@ pub(crate) struct Contribution {
 pub(crate) fn contribution(reference: &Reference, from: &Service, route: Route) -> Contribution {
     let kind = match reference.mechanism {
         Mechanism::DependsOn | Mechanism::Link | Mechanism::VolumesFrom => EdgeKind::Startup,
+        Mechanism::Workspace | Mechanism::Registry
+            if package_section(reference) == Some("peerDependencies") =>
+        {
+            EdgeKind::Peer
+        }
         Mechanism::Workspace | Mechanism::Registry => EdgeKind::Build,
         _ if is_browser(reference) => EdgeKind::Browser,
         _ => EdgeKind::Call,
     };
     let confidence = match kind {
-        EdgeKind::Startup | EdgeKind::Build => Confidence::High,
+        EdgeKind::Startup | EdgeKind::Build | EdgeKind::Peer => Confidence::High,
         EdgeKind::Call | EdgeKind::Browser => {
             let own_declaration = from.kind != ServiceKind::Application
                 && from
@@ -103,6 +108,23 @@ pub(crate) fn contribution(reference: &Reference, from: &Service, route: Route) 
         telemetry: matches!(kind, EdgeKind::Call) && is_telemetry(reference),
         confidence,
     }
+}
+
+/// The package.json section of a package dependency (`devDependencies` of the key
+/// `devDependencies.@repo/ui`).
+pub(crate) fn package_section(reference: &Reference) -> Option<&str> {
+    if !matches!(
+        reference.mechanism,
+        Mechanism::Workspace | Mechanism::Registry
+    ) {
+        return None;
+    }
+    reference
+        .key
+        .as_deref()
+        .and_then(|k| k.split_once('.'))
+        .map(|(section, _)| section)
+        .filter(|s| s.ends_with("ependencies"))
 }
 
 /// An address used by code that runs in the browser: a build-time public env variable, or a
@@ -152,6 +174,8 @@ pub(crate) struct EdgeClass {
     plain_call: bool,
     browser: bool,
     build: bool,
+    peer: bool,
+    startup: bool,
     confidence: Option<Confidence>,
 }
 
@@ -164,7 +188,8 @@ impl EdgeClass {
             }
             EdgeKind::Browser => self.browser = true,
             EdgeKind::Build => self.build = true,
-            EdgeKind::Startup => {}
+            EdgeKind::Peer => self.peer = true,
+            EdgeKind::Startup => self.startup = true,
         }
         self.confidence = Some(
             self.confidence
@@ -173,7 +198,8 @@ impl EdgeClass {
     }
 
     /// The edge's kind (a call wins over a browser call, which wins over a build dependency,
-    /// which wins over start-up order), its telemetry tag and its confidence.
+    /// which wins over start-up order, which wins over a peer dependency), its telemetry tag and
+    /// its confidence.
     pub fn finish(&self) -> (EdgeKind, bool, Confidence) {
         let kind = if self.call {
             EdgeKind::Call
@@ -181,6 +207,8 @@ impl EdgeClass {
             EdgeKind::Browser
         } else if self.build {
             EdgeKind::Build
+        } else if self.peer && !self.startup {
+            EdgeKind::Peer
         } else {
             EdgeKind::Startup
         };

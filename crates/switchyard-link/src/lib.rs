@@ -248,6 +248,12 @@ fn add_edge(
         }
     }
     class.add(kind::contribution(reference, &services[from], route));
+    if let Some(section) = kind::package_section(reference)
+        && !edge.sections.iter().any(|s| s == section)
+    {
+        edge.sections.push(section.to_string());
+        edge.sections.sort();
+    }
     if !edge.mechanisms.contains(&reference.mechanism) {
         edge.mechanisms.push(reference.mechanism);
         edge.mechanisms.sort();

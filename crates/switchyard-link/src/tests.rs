@@ -629,3 +629,84 @@ fn a_registry_dependency_on_a_package_another_repository_publishes_is_a_build_ed
     // A public package nobody in the fleet publishes is neither an edge nor unresolved.
     assert!(model.unresolved.is_empty());
 }
+
+#[test]
+fn a_peer_dependency_is_a_peer_edge_and_each_package_edge_lists_its_sections() {
+    let package = |name: &str| {
+        let mut decl = ServiceDecl::new(
+            name,
+            ServiceKind::Package,
+            Scope::Host,
+            Location::file("mono", format!("packages/{name}/package.json")),
+        );
+        decl.endpoints.push(Endpoint {
+            kind: EndpointKind::Package {
+                name: name.into(),
+                version: Some("1.0.0".into()),
+            },
+            location: decl.source.clone(),
+        });
+        decl
+    };
+    let dependency = |from: &str, name: &str, section: &str, line: u32| Reference {
+        from: Some(from.into()),
+        target: Target::Package {
+            name: name.into(),
+            spec: "workspace:*".into(),
+        },
+        mechanism: Mechanism::Workspace,
+        key: Some(format!("{section}.{name}")),
+        location: Location {
+            line,
+            ..Location::file("mono", format!("packages/{from}/package.json"))
+        },
+        scope: Scope::Host,
+    };
+    let model = link(
+        &[repo("mono", "local")],
+        &[facts(
+            "mono",
+            vec![
+                package("app"),
+                package("ui"),
+                package("react"),
+                package("cfg"),
+            ],
+            vec![
+                dependency("ui", "react", "peerDependencies", 3),
+                dependency("app", "ui", "dependencies", 3),
+                dependency("app", "ui", "peerDependencies", 7),
+                dependency("app", "cfg", "devDependencies", 4),
+            ],
+        )],
+    );
+    let view: Vec<(&str, &str, EdgeKind, Vec<String>)> = model
+        .edges
+        .iter()
+        .map(|e| (e.from.as_str(), e.to.as_str(), e.kind, e.sections.clone()))
+        .collect();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        view,
+        [
+            (
+                "mono/app",
+                "mono/cfg",
+                EdgeKind::Build,
+                s(&["devDependencies"])
+            ),
+            (
+                "mono/app",
+                "mono/ui",
+                EdgeKind::Build,
+                s(&["dependencies", "peerDependencies"])
+            ),
+            (
+                "mono/ui",
+                "mono/react",
+                EdgeKind::Peer,
+                s(&["peerDependencies"])
+            ),
+        ]
+    );
+}

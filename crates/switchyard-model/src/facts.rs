@@ -29,6 +29,10 @@ pub struct RepoFacts {
     /// written: the cache's MessagePack is positional.)
     #[serde(default)]
     pub proxy_routes: Vec<ProxyRoute>,
+    /// Task definitions of a monorepo's task runner (`turbo.json`, `nx.json`, `project.json`).
+    /// (Always written: the cache's MessagePack is positional.)
+    #[serde(default)]
+    pub tasks: Vec<TaskDecl>,
     pub diagnostics: Vec<Diagnostic>,
     /// Number of files read (not skipped) for this repository.
     pub files_scanned: usize,
@@ -482,6 +486,34 @@ pub enum RouteProvider {
     File,
 }
 
+/// One task as a monorepo's task runner defines it: `tasks.build` of a root `turbo.json` (for
+/// every package), of a package's own `turbo.json` or `project.json` (for that package), or
+/// `targetDefaults.build` of `nx.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskDecl {
+    /// `turbo` or `nx`.
+    pub runner: String,
+    /// The package the definition is for (`None`: every package of the workspace).
+    pub package: Option<String>,
+    /// The workspace root (repo-relative folder) the definition belongs to.
+    pub workspace: String,
+    pub task: String,
+    /// `dependsOn` entries as written: `^build` (the task in the package's dependencies),
+    /// `test` (the package's own task), `web#build` (one package's task).
+    pub depends_on: Vec<TaskDependency>,
+    /// Nx `implicitDependencies`: packages this package depends on without a package.json entry.
+    pub implicit_dependencies: Vec<String>,
+    /// The task's key.
+    pub location: Location,
+}
+
+/// One `dependsOn` entry of a task, with its place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskDependency {
+    pub target: String,
+    pub location: Location,
+}
+
 /// A shared resource a service uses (volumes, networks, container names).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceUse {
@@ -556,6 +588,10 @@ pub enum DiagnosticCode {
     Cancelled,
     /// The repository path does not exist or is not a directory.
     RepositoryMissing,
+    /// A dependency on a workspace member's name that the package manager would not link (its
+    /// range misses the member's version, or pnpm links only `workspace:` specs): it would
+    /// install a package of that name from the registry instead.
+    RegistryInstall,
 }
 
 impl Diagnostic {

@@ -67,10 +67,19 @@ pub enum EdgeKind {
     /// The address is used by code that runs in the user's browser (`VITE_*`, `REACT_APP_*`,
     /// a static web client's config file): the browser calls `to`, not the container.
     Browser,
+    /// A `peerDependencies` entry: the dependent expects its host to install `to`; it orders
+    /// nothing (package managers and Turborepo's `^build` do not follow it).
+    Peer,
 }
 
 impl EdgeKind {
-    pub const ALL: [EdgeKind; 4] = [Self::Call, Self::Startup, Self::Build, Self::Browser];
+    pub const ALL: [EdgeKind; 5] = [
+        Self::Call,
+        Self::Startup,
+        Self::Build,
+        Self::Browser,
+        Self::Peer,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -78,6 +87,7 @@ impl EdgeKind {
             Self::Startup => "startup",
             Self::Build => "build",
             Self::Browser => "browser",
+            Self::Peer => "peer",
         }
     }
 
@@ -139,6 +149,10 @@ pub struct Edge {
     /// repository holds one deployment (or the evidence is shared by all its variants).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<String>,
+    /// For package dependencies: the package.json sections the edge was declared in
+    /// (`dependencies`, `devDependencies`, `peerDependencies`, `optionalDependencies`), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<String>,
 }
 
 impl Edge {
@@ -153,6 +167,7 @@ impl Edge {
             telemetry: false,
             confidence: Confidence::High,
             variants: Vec::new(),
+            sections: Vec::new(),
         }
     }
 

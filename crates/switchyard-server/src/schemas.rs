@@ -205,8 +205,8 @@ pub struct DependencyView {
     pub service: String,
     #[schema(rename = "dependsOnService")]
     pub depends_on_service: String,
-    /// call, startup, build or browser.
-    #[schema(pattern = "^(call|startup|build|browser)$")]
+    /// call, startup, build, browser or peer.
+    #[schema(pattern = "^(call|startup|build|browser|peer)$")]
     pub kind: String,
     /// The call carries metrics, traces or logs.
     pub telemetry: bool,

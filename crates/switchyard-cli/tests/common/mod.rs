@@ -1,6 +1,8 @@
 //! Helpers for end-to-end tests: run the real `switchyard` binary and read its JSON.
 #![allow(dead_code)]
 
+pub mod pnpm;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -11,7 +11,9 @@
 //! (`serve.options.port`).
 
 pub mod glob;
+pub mod range;
 pub mod scripts;
+pub mod tasks;
 
 use crate::config_urls::json::{self, parse_json};
 use crate::emit;
@@ -20,10 +22,11 @@ use crate::source::{RepoFiles, SourceFile, file_name, join_repo_path, parent_dir
 use crate::yaml::{self, Node};
 use glob::Globs;
 use scripts::PortOrigin;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use switchyard_model::{
-    Endpoint, EndpointKind, Mechanism, Reference, RepoFacts, Scope, ServiceDecl, ServiceKind,
-    Target,
+    Diagnostic, DiagnosticCode, Endpoint, EndpointKind, Mechanism, Reference, RepoFacts, Scope,
+    ServiceDecl, ServiceKind, Target,
 };
 
 pub struct WorkspaceExtractor;
@@ -42,11 +45,32 @@ const LOCAL_SPEC_PREFIXES: [&str; 4] = ["workspace:", "link:", "file:", "portal:
 /// Scopes shared with the public registry, never a sign of an internal package.
 const PUBLIC_SCOPES: [&str; 1] = ["@types"];
 
-/// A workspace: its root directory and member globs.
+/// A workspace: its root directory, member globs and how its package manager links members.
 #[derive(Debug, Clone)]
 pub struct Workspace {
     pub root: String,
     pub globs: Globs,
+    pub manager: PackageManager,
+    /// pnpm's `link-workspace-packages` (`.npmrc`, or `linkWorkspacePackages` in
+    /// `pnpm-workspace.yaml`): a plain version range on a member's name links the member.
+    pub link_workspace_packages: bool,
+}
+
+/// Which package manager installs a workspace: pnpm when the root has a `pnpm-workspace.yaml`,
+/// else npm, yarn or bun, which all link a member when the range admits its version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageManager {
+    Pnpm,
+    /// npm, yarn and bun.
+    Npm,
+}
+
+/// The members of a workspace by name (with their `version`), and the scopes of their names.
+#[derive(Debug, Default)]
+pub struct Members {
+    pub versions: BTreeMap<String, Option<String>>,
+    /// Scopes of member names (`@repo`), without scopes shared with the public registry.
+    pub scopes: BTreeSet<String>,
 }
 
 impl Workspace {
@@ -63,17 +87,33 @@ impl Workspace {
         relative.is_some_and(|r| self.globs.matches(r))
     }
 
-    /// Names of all member packages (read cheaply, without a full parse), computed once per
-    /// workspace root and repository.
-    pub fn member_names(&self, repo: &RepoFiles) -> std::sync::Arc<BTreeSet<String>> {
+    /// The member packages (read cheaply, without a full parse), computed once per workspace
+    /// root and repository.
+    pub fn members(&self, repo: &RepoFiles) -> Arc<Members> {
         let key = format!("workspace.members:{}", self.root);
         repo.memo(&key, || {
-            repo.files()
+            let versions: BTreeMap<String, Option<String>> = repo
+                .files()
                 .iter()
                 .filter(|f| f.file_name() == "package.json" && self.has_member(f.dir()))
-                .filter_map(|f| top_level_name(&f.text))
-                .collect()
+                .filter_map(|f| {
+                    let [name, version] = top_level_strings(&f.text, ["name", "version"]);
+                    Some((name?, version))
+                })
+                .collect();
+            let scopes = versions
+                .keys()
+                .filter_map(|m| scope_of(m))
+                .filter(|s| !PUBLIC_SCOPES.contains(s))
+                .map(str::to_string)
+                .collect();
+            Members { versions, scopes }
         })
+    }
+
+    /// Names of all member packages.
+    pub fn member_names(&self, repo: &RepoFiles) -> BTreeSet<String> {
+        self.members(repo).versions.keys().cloned().collect()
     }
 }
 
@@ -82,40 +122,83 @@ impl Workspace {
 pub fn find_workspace(repo: &RepoFiles, dir: &str, own: Option<&Node>) -> Option<Workspace> {
     let mut current = Some(dir.to_string());
     while let Some(candidate) = current {
-        let mut patterns: Vec<String> = Vec::new();
-        if let Some(pnpm) = repo.get(&join(&candidate, "pnpm-workspace.yaml"))
-            && let Ok(Some(doc)) = yaml::parse(&pnpm.text)
-        {
-            patterns.extend(string_list(doc.get("packages")));
-        }
-        let manifest = if candidate == dir {
-            own.cloned()
-        } else {
-            repo.get(&join(&candidate, "package.json"))
-                .and_then(|f| parse_json(f).ok().flatten())
-        };
-        if let Some(manifest) = manifest {
-            patterns.extend(workspace_patterns(&manifest));
-        }
-        if patterns.is_empty()
-            && let Some(lerna) = repo.get(&join(&candidate, "lerna.json"))
-            && let Ok(Some(doc)) = parse_json(lerna)
-        {
-            // Lerna's own package list; `packages/*` is its default.
-            patterns = string_list(doc.get("packages"));
-            if patterns.is_empty() {
-                patterns.push("packages/*".to_string());
-            }
-        }
-        if !patterns.is_empty() {
-            return Some(Workspace {
-                root: candidate,
-                globs: Globs::new(patterns.iter().map(String::as_str)),
-            });
+        // Every member asks about the same few roots: each folder is read once per repository.
+        let key = format!("workspace.root:{candidate}");
+        let found = repo.memo(&key, || {
+            workspace_at(
+                repo,
+                &candidate,
+                (candidate == dir).then_some(own).flatten(),
+            )
+        });
+        if let Some(workspace) = found.as_ref() {
+            return Some(workspace.clone());
         }
         current = (!candidate.is_empty()).then(|| parent_dir(&candidate).to_string());
     }
     None
+}
+
+/// The workspace whose root is `candidate`, if its files declare one.
+fn workspace_at(repo: &RepoFiles, candidate: &str, own: Option<&Node>) -> Option<Workspace> {
+    let mut patterns: Vec<String> = Vec::new();
+    let mut manager = PackageManager::Npm;
+    let mut link_workspace_packages = false;
+    if let Some(pnpm) = repo.get(&join(candidate, "pnpm-workspace.yaml")) {
+        manager = PackageManager::Pnpm;
+        if let Ok(Some(doc)) = yaml::parse(&pnpm.text) {
+            patterns.extend(string_list(doc.get("packages")));
+            link_workspace_packages |= doc
+                .get("linkWorkspacePackages")
+                .is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("deep"));
+        }
+    }
+    let manifest = match own {
+        Some(own) => Some(own.clone()),
+        None => repo
+            .get(&join(candidate, "package.json"))
+            .and_then(|f| parse_json(f).ok().flatten()),
+    };
+    if let Some(manifest) = manifest {
+        patterns.extend(workspace_patterns(&manifest));
+    }
+    if patterns.is_empty()
+        && let Some(lerna) = repo.get(&join(candidate, "lerna.json"))
+        && let Ok(Some(doc)) = parse_json(lerna)
+    {
+        // Lerna's own package list; `packages/*` is its default.
+        patterns = string_list(doc.get("packages"));
+        if patterns.is_empty() {
+            patterns.push("packages/*".to_string());
+        }
+    }
+    if patterns.is_empty() {
+        return None;
+    }
+    if manager == PackageManager::Pnpm {
+        link_workspace_packages |= npmrc_links_workspace_packages(repo, candidate);
+    }
+    Some(Workspace {
+        root: candidate.to_string(),
+        globs: Globs::new(patterns.iter().map(String::as_str)),
+        manager,
+        link_workspace_packages,
+    })
+}
+
+/// `link-workspace-packages=true` (or `deep`) in the `.npmrc` of the workspace root.
+fn npmrc_links_workspace_packages(repo: &RepoFiles, root: &str) -> bool {
+    let Some(npmrc) = repo.get(&join(root, ".npmrc")) else {
+        return false;
+    };
+    npmrc.text.lines().any(|line| {
+        let line = line.trim();
+        let Some((key, value)) = line.split_once('=') else {
+            return false;
+        };
+        key.trim() == "link-workspace-packages"
+            && matches!(value.trim().trim_matches('"'), "true" | "deep")
+    })
 }
 
 /// The `name` of the package.json in `dir`, if there is one.
@@ -146,17 +229,29 @@ fn string_list(node: Option<&Node>) -> Vec<String> {
         .collect()
 }
 
-/// The top-level `"name"` string of a package.json, by a light scan (no tree built): member
-/// names are needed for every package of a workspace, so this must stay cheap.
+/// The top-level `"name"` string of a package.json, by a light scan (no tree built).
 fn top_level_name(text: &str) -> Option<String> {
+    let [name] = top_level_strings(text, ["name"]);
+    name
+}
+
+/// Top-level string members of a package.json by a light scan (no tree built): member names
+/// and versions are needed for every package of a workspace, so this must stay cheap. A key
+/// whose value is not a string gives `None`.
+fn top_level_strings<const N: usize>(text: &str, keys: [&str; N]) -> [Option<String>; N] {
+    let mut found: [Option<String>; N] = std::array::from_fn(|_| None);
+    let mut done = [false; N];
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut i = 0;
-    let mut expect_name_value = false;
-    while i < bytes.len() {
+    let mut expecting: Option<usize> = None;
+    while i < bytes.len() && done.iter().any(|d| !d) {
         let b = bytes[i];
-        if expect_name_value && !matches!(b, b'"' | b':' | b' ' | b'\t' | b'\r' | b'\n') {
-            return None;
+        if let Some(k) = expecting
+            && !matches!(b, b'"' | b':' | b' ' | b'\t' | b'\r' | b'\n')
+        {
+            done[k] = true;
+            expecting = None;
         }
         match b {
             b'{' | b'[' => depth += 1,
@@ -167,20 +262,29 @@ fn top_level_name(text: &str) -> Option<String> {
                 while i < bytes.len() && bytes[i] != b'"' {
                     i += if bytes[i] == b'\\' { 2 } else { 1 };
                 }
-                let raw = text.get(start..(i + 1).min(text.len()))?;
-                if expect_name_value {
-                    return serde_json::from_str::<String>(raw).ok();
-                }
-                if depth == 1 && raw == "\"name\"" {
-                    let rest = text.get(i + 1..)?.trim_start();
-                    expect_name_value = rest.starts_with(':');
+                let Some(raw) = text.get(start..(i + 1).min(text.len())) else {
+                    break;
+                };
+                if let Some(k) = expecting.take() {
+                    found[k] = serde_json::from_str::<String>(raw).ok();
+                    done[k] = true;
+                } else if depth == 1
+                    && let Some(k) = keys.iter().position(|key| {
+                        raw.len() == key.len() + 2 && raw.get(1..raw.len() - 1) == Some(*key)
+                    })
+                    && !done[k]
+                {
+                    let rest = text.get(i + 1..).unwrap_or_default().trim_start();
+                    if rest.starts_with(':') {
+                        expecting = Some(k);
+                    }
                 }
             }
             _ => {}
         }
         i += 1;
     }
-    None
+    found
 }
 
 fn scope_of(name: &str) -> Option<&str> {
@@ -197,12 +301,29 @@ impl Extractor for WorkspaceExtractor {
     fn accepts(&self, path: &str) -> bool {
         matches!(
             file_name(path),
-            "package.json" | "pnpm-workspace.yaml" | "lerna.json" | "angular.json" | "project.json"
+            "package.json"
+                | "pnpm-workspace.yaml"
+                | "lerna.json"
+                | "angular.json"
+                | "project.json"
+                | ".npmrc"
+                | "turbo.json"
+                | "nx.json"
         ) && !path.split('/').any(|d| d == "node_modules")
     }
 
     fn extract(&self, file: &SourceFile, repo: &RepoFiles, out: &mut RepoFacts) -> Handled {
         match file.file_name() {
+            // Read by package.json files for `link-workspace-packages`; others may read it too.
+            ".npmrc" => return Handled::NotMine,
+            "turbo.json" => {
+                tasks::read_turbo(file, repo, out);
+                return Handled::Yes;
+            }
+            "nx.json" => {
+                tasks::read_nx(file, repo, out);
+                return Handled::Yes;
+            }
             // Read for their globs by package.json files; only their syntax is checked here.
             "pnpm-workspace.yaml" => {
                 if let Err(e) = yaml::parse(&file.text) {
@@ -219,6 +340,9 @@ impl Extractor for WorkspaceExtractor {
             "angular.json" | "project.json" => {
                 match parse_json(file) {
                     Ok(Some(doc)) => {
+                        if file.file_name() == "project.json" {
+                            tasks::read_project(&doc, file, repo, out);
+                        }
                         if let Some(host) = serve_option(&doc, "host")
                             && let Some(value) = host.as_str()
                         {
@@ -407,9 +531,13 @@ fn registry_reference(
     })
 }
 
-/// One reference per dependency on another package of the workspace: `workspace:` (or other
-/// local) specs, names of member packages, and names in the members' own scopes (`@repo/*`),
-/// even when that package is missing (a dangling internal dependency is still an edge).
+/// One reference per dependency on another package of the workspace, as its package manager
+/// links them: `workspace:` (or other local) specs always; a member's name with a plain range
+/// when npm, yarn or bun would link it (the range admits the member's `version`) or pnpm with
+/// `link-workspace-packages`; names in the members' own scopes (`@repo/*`) that no member has,
+/// as dangling internal dependencies. A member's name the package manager would not link is a
+/// [`DiagnosticCode::RegistryInstall`] finding and no edge: the registry's package of that name
+/// would be installed.
 fn package_references(
     file: &SourceFile,
     repo: &RepoFiles,
@@ -418,8 +546,7 @@ fn package_references(
     own_name: &str,
     out: &mut RepoFacts,
 ) {
-    let mut members: Option<std::sync::Arc<BTreeSet<String>>> = None;
-    let mut scopes: Option<BTreeSet<String>> = None;
+    let mut members: Option<Arc<Members>> = None;
     for section in DEPENDENCY_SECTIONS {
         let Some(deps) = manifest.get(section) else {
             continue;
@@ -428,31 +555,32 @@ fn package_references(
             if dep == own_name {
                 continue;
             }
-            let spec = spec_node.as_str().unwrap_or("");
+            let spec = spec_node.as_str().unwrap_or("").trim();
             let local_spec =
                 LOCAL_SPEC_PREFIXES.iter().any(|p| spec.starts_with(p)) && !spec.ends_with(".tgz");
-            let internal = local_spec || {
-                let members = members.get_or_insert_with(|| workspace.member_names(repo));
-                let scopes = scopes.get_or_insert_with(|| {
-                    members
-                        .iter()
-                        .filter_map(|m| scope_of(m))
-                        .filter(|s| !PUBLIC_SCOPES.contains(s))
-                        .map(str::to_string)
-                        .collect()
-                });
-                members.contains(dep) || scope_of(dep).is_some_and(|s| scopes.contains(s))
-            };
-            if !internal {
-                out.references.extend(registry_reference(
-                    file,
-                    section,
-                    dep,
-                    key_node,
-                    spec,
-                    Some(own_name),
-                ));
-                continue;
+            if !local_spec {
+                let members = members.get_or_insert_with(|| workspace.members(repo));
+                if let Some(version) = members.versions.get(dep) {
+                    let links = (workspace.manager == PackageManager::Npm
+                        || workspace.link_workspace_packages)
+                        && range::satisfies(spec, version.as_deref());
+                    if !links {
+                        out.diagnostics.push(registry_install(
+                            file, workspace, section, dep, key_node, spec, version,
+                        ));
+                        continue;
+                    }
+                } else if !scope_of(dep).is_some_and(|s| members.scopes.contains(s)) {
+                    out.references.extend(registry_reference(
+                        file,
+                        section,
+                        dep,
+                        key_node,
+                        spec,
+                        Some(own_name),
+                    ));
+                    continue;
+                }
             }
             // `"alias": "file:../lib"` installs the package in that folder under the alias:
             // the dependency is on the package named there.
@@ -473,6 +601,34 @@ fn package_references(
             });
         }
     }
+}
+
+/// The finding for a member's name the package manager would fetch from the registry.
+fn registry_install(
+    file: &SourceFile,
+    workspace: &Workspace,
+    section: &str,
+    dep: &str,
+    key_node: &Node,
+    spec: &str,
+    version: &Option<String>,
+) -> Diagnostic {
+    let why = if workspace.manager == PackageManager::Pnpm && !workspace.link_workspace_packages {
+        "pnpm links workspace packages only for `workspace:` specs (link-workspace-packages is off)"
+            .to_string()
+    } else {
+        match version {
+            Some(v) => format!("the range does not admit the workspace package's version {v}"),
+            None => "the workspace package has no version".to_string(),
+        }
+    };
+    Diagnostic::new(
+        DiagnosticCode::RegistryInstall,
+        format!(
+            "{section}.{dep} \"{spec}\" would install from the registry, not the workspace package {dep}: {why}"
+        ),
+        json::value_location(key_node, file),
+    )
 }
 
 /// The `name` of the package a `file:`/`link:` spec points at, when its package.json is in

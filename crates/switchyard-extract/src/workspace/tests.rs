@@ -10,7 +10,8 @@ fn run(files: &[(&str, &str)]) -> RepoFacts {
     }
     let mut out = RepoFacts::default();
     for file in repo.files() {
-        if WorkspaceExtractor.accepts(&file.path) {
+        // `.npmrc` is read by the package.json files; other extractors may read it too.
+        if WorkspaceExtractor.accepts(&file.path) && file.file_name() != ".npmrc" {
             assert_eq!(
                 WorkspaceExtractor.extract(file, &repo, &mut out),
                 Handled::Yes
@@ -668,4 +669,216 @@ fn dev_server_hosts_for_cors() {
         entries(&out, &["HOST"]),
         ["HOST=127.0.0.1 @ r/angular.json:1:70"]
     );
+}
+
+/// A workspace whose `app` depends on members `a` (1.2.0), `b` (2.0.0), `c` (no version) and on
+/// `peer`, in every section and spec form.
+fn manager_repo(root: &[(&'static str, &'static str)]) -> RepoFacts {
+    let mut files: Vec<(&str, &str)> = root.to_vec();
+    files.extend([
+        (
+            "packages/a/package.json",
+            r#"{"name": "a", "version": "1.2.0"}"#,
+        ),
+        (
+            "packages/b/package.json",
+            r#"{"name": "b", "version": "2.0.0"}"#,
+        ),
+        ("packages/c/package.json", r#"{"name": "c"}"#),
+        (
+            "packages/p/package.json",
+            r#"{"name": "@x/peer", "version": "1.0.0"}"#,
+        ),
+        (
+            "packages/app/package.json",
+            r#"{
+  "name": "app",
+  "dependencies": { "a": "^1.0.0", "b": "^1.0.0" },
+  "devDependencies": { "c": "*", "left-pad": "^1.3.0" },
+  "peerDependencies": { "@x/peer": "workspace:^" },
+  "optionalDependencies": { "a": "workspace:*" }
+}"#,
+        ),
+    ]);
+    run(&files)
+}
+
+fn registry_installs(out: &RepoFacts) -> Vec<String> {
+    out.diagnostics
+        .iter()
+        .filter(|d| d.code == DiagnosticCode::RegistryInstall)
+        .map(|d| format!("{} {}", d.location, d.message))
+        .collect()
+}
+
+fn keys(out: &RepoFacts) -> Vec<String> {
+    out.references
+        .iter()
+        .filter(|r| r.mechanism == Mechanism::Workspace)
+        .filter_map(|r| r.key.clone())
+        .collect()
+}
+
+#[test]
+fn npm_links_a_member_when_the_range_admits_its_version() {
+    let out = manager_repo(&[("package.json", r#"{"workspaces": ["packages/*"]}"#)]);
+    assert_eq!(
+        keys(&out),
+        [
+            "dependencies.a",
+            "devDependencies.c",
+            "peerDependencies.@x/peer",
+            "optionalDependencies.a"
+        ]
+    );
+    assert_eq!(
+        registry_installs(&out),
+        [
+            "r/packages/app/package.json:3:37 dependencies.b \"^1.0.0\" would install from the registry, not the workspace package b: the range does not admit the workspace package's version 2.0.0"
+        ]
+    );
+    // External packages stay registry references.
+    assert_eq!(refs_by(&out, Mechanism::Registry).len(), 1);
+}
+
+#[test]
+fn pnpm_links_only_workspace_specs_unless_told() {
+    let pnpm = ("pnpm-workspace.yaml", "packages:\n  - packages/*\n");
+    let out = manager_repo(&[("package.json", r#"{"name": "root"}"#), pnpm]);
+    assert_eq!(
+        keys(&out),
+        ["peerDependencies.@x/peer", "optionalDependencies.a"]
+    );
+    let found = registry_installs(&out);
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert!(found[0].starts_with(
+        "r/packages/app/package.json:3:22 dependencies.a \"^1.0.0\" would install from the registry"
+    ));
+    assert!(found[0].ends_with(
+        "pnpm links workspace packages only for `workspace:` specs (link-workspace-packages is off)"
+    ));
+    // `link-workspace-packages=true` in .npmrc: ranges link like npm.
+    let npmrc = (
+        ".npmrc",
+        "auto-install-peers=true\nlink-workspace-packages = true\n",
+    );
+    let out = manager_repo(&[("package.json", r#"{"name": "root"}"#), pnpm, npmrc]);
+    assert_eq!(
+        keys(&out),
+        [
+            "dependencies.a",
+            "devDependencies.c",
+            "peerDependencies.@x/peer",
+            "optionalDependencies.a"
+        ]
+    );
+    assert_eq!(registry_installs(&out).len(), 1);
+    // pnpm 10 settings in pnpm-workspace.yaml.
+    let yaml = (
+        "pnpm-workspace.yaml",
+        "packages:\n  - packages/*\nlinkWorkspacePackages: true\n",
+    );
+    let out = manager_repo(&[("package.json", r#"{"name": "root"}"#), yaml]);
+    assert_eq!(registry_installs(&out).len(), 1);
+}
+
+#[test]
+fn member_versions_scan() {
+    let [name, version] = top_level_strings(
+        r#"{"deps": {"version": "9"}, "name": "a", "version" : "1.0.0-rc.1", "x": {"name": "b"}}"#,
+        ["name", "version"],
+    );
+    assert_eq!(name.as_deref(), Some("a"));
+    assert_eq!(version.as_deref(), Some("1.0.0-rc.1"));
+    let [name, version] = top_level_strings(r#"{"version": 3, "name": "z"}"#, ["name", "version"]);
+    assert_eq!((name.as_deref(), version), (Some("z"), None));
+}
+
+#[test]
+fn task_runner_definitions() {
+    let out = run(&[
+        ("pnpm-workspace.yaml", "packages:\n  - apps/*\n"),
+        ("package.json", r#"{"name": "root"}"#),
+        (
+            "turbo.json",
+            r#"{"tasks": {"build": {"dependsOn": ["^build", "codegen"]}, "web#lint": {}, "//#format": {"dependsOn": ["$NODE_ENV"]}}}"#,
+        ),
+        ("apps/web/package.json", r#"{"name": "web"}"#),
+        (
+            "apps/web/turbo.json",
+            r#"{"extends": ["//"], "pipeline": {"build": {"dependsOn": ["api#build"]}}}"#,
+        ),
+        (
+            "nx.json",
+            r#"{"targetDefaults": {"test": {"dependsOn": [{"target": "build", "projects": "dependencies"}, "lint"]}}}"#,
+        ),
+        (
+            "apps/web/project.json",
+            r#"{"name": "web-app", "implicitDependencies": ["api", "!old"], "targets": {"e2e": {"dependsOn": ["serve"]}}}"#,
+        ),
+    ]);
+    type TaskView = (String, Option<String>, String, Vec<String>, String);
+    let view: Vec<TaskView> = out
+        .tasks
+        .iter()
+        .map(|t| {
+            (
+                t.runner.clone(),
+                t.package.clone(),
+                t.task.clone(),
+                t.depends_on.iter().map(|d| d.target.clone()).collect(),
+                t.location.to_string(),
+            )
+        })
+        .collect();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    // In file order; each at its key (the first character inside the quotes).
+    assert_eq!(
+        view,
+        [
+            (
+                "turbo".into(),
+                None,
+                "build".into(),
+                s(&["^build", "codegen"]),
+                "r/turbo.json:1:13".into()
+            ),
+            (
+                "turbo".into(),
+                Some("web".into()),
+                "lint".into(),
+                vec![],
+                "r/turbo.json:1:60".into()
+            ),
+            (
+                "turbo".into(),
+                Some("//".into()),
+                "format".into(),
+                vec![],
+                "r/turbo.json:1:76".into()
+            ),
+            (
+                "turbo".into(),
+                Some("web".into()),
+                "build".into(),
+                s(&["api#build"]),
+                "r/apps/web/turbo.json:1:35".into()
+            ),
+            (
+                "nx".into(),
+                None,
+                "test".into(),
+                s(&["^build", "lint"]),
+                "r/nx.json:1:22".into()
+            ),
+            (
+                "nx".into(),
+                Some("web-app".into()),
+                "e2e".into(),
+                s(&["serve"]),
+                "r/apps/web/project.json:1:75".into()
+            ),
+        ]
+    );
+    assert_eq!(out.tasks[5].implicit_dependencies, ["api", "!old"]);
 }

@@ -37,7 +37,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ("repositories" = Option<String>, Query, description = "Comma-separated repository names (default: all)"),
         ("includeTransitive" = Option<bool>, Query, description = "Include transitive dependencies (default true)"),
         ("maxDepth" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Depth limit for transitive dependencies, 1-100"),
-        ("kind" = Option<String>, Query, pattern = "^(call|startup|build|browser)(,(call|startup|build|browser))*$", description = "Only direct dependencies of these kinds (comma-separated: call, startup, build, browser); transitive dependencies and the order use every edge"),
+        ("kind" = Option<String>, Query, pattern = "^(call|startup|build|browser|peer)(,(call|startup|build|browser|peer))*$", description = "Only direct dependencies of these kinds (comma-separated: call, startup, build, browser, peer); transitive dependencies and the order use every edge"),
         ("minConfidence" = Option<String>, Query, pattern = "^(low|medium|high)$", description = "Only direct dependencies at least this sure (default low)")
     ),
     responses(
@@ -96,7 +96,7 @@ impl EdgeFilter {
         for text in params.list("kind").unwrap_or_default() {
             let kind = EdgeKind::parse(&text).ok_or_else(|| {
                 ApiError::validation(format!(
-                    "kind: unknown edge kind `{text}` (call, startup, build or browser)"
+                    "kind: unknown edge kind `{text}` (call, startup, build, browser or peer)"
                 ))
             })?;
             kinds.push(kind);

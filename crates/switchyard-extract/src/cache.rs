@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use switchyard_model::{Diagnostic, RepoFacts};
 
 /// Bump when extractor output changes for the same input.
-pub const FACTS_VERSION: u32 = 16;
+pub const FACTS_VERSION: u32 = 17;
 
 const MAGIC: &[u8; 8] = b"SYFACTS\x01";
 const PACK_FILE: &str = "facts.pack";

@@ -13,7 +13,7 @@ mod serve;
 mod table;
 mod terminal;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use inputs::{EdgeFilter, FleetArgs};
 use std::io::Write;
 use std::path::PathBuf;
@@ -21,10 +21,18 @@ use std::process::ExitCode;
 use switchyard_graph::{Digraph, export};
 use switchyard_model::redact::{self, redact_output_line};
 
+/// `switchyard --version`: the package version and the git commit it was built from (see build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("SWITCHYARD_GIT_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "switchyard",
-    version,
+    version = VERSION,
     about = "Cross-repository dependency graph, conflicts and deployment order for a fleet of repositories",
     after_help = "Exit codes: 0 success, 1 dependency cycle or conflicts at/above --fail-on (plan, check, conflicts, analyze --fail-on-cycle) or an unverified applied resolution or a failed ledger operation, 2 bad arguments or configuration, 3 claim refused.\nDocs: README.md and docs/ in the Switchyard repository."
 )]
@@ -172,6 +180,17 @@ enum Command {
         /// Overwrite an existing switchyard.toml.
         #[arg(long)]
         force: bool,
+    },
+    /// Print a shell completion script: `switchyard completions bash > ~/.local/share/bash-completion/completions/switchyard`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) of switchyard, or write one page per command into a folder.
+    Man {
+        /// Write switchyard.1 and switchyard-COMMAND.1 pages into this folder instead.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
     },
 }
 
@@ -557,6 +576,13 @@ fn run(command: Command) -> Result<u8, Failure> {
         ),
         Command::Resources { store, command } => resources::run(&store, command),
         Command::Serve(args) => serve::run(args),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "switchyard", &mut out);
+            write_result(std::io::stdout().lock().write_all(&out))?;
+            Ok(0)
+        }
+        Command::Man { out_dir } => man(out_dir.as_deref()),
         Command::Init { dir, force } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from("."));
             let target = dir.join(switchyard_extract::fleet::CONFIG_FILE);
@@ -580,6 +606,33 @@ fn run(command: Command) -> Result<u8, Failure> {
             Ok(0)
         }
     }
+}
+
+/// `switchyard man`: the top-level page on stdout, or every page into `out_dir`.
+fn man(out_dir: Option<&std::path::Path>) -> Result<u8, Failure> {
+    let command = Cli::command();
+    match out_dir {
+        None => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(command)
+                .render(&mut out)
+                .map_err(|e| Failure {
+                    code: 2,
+                    message: format!("cannot render the man page: {e}"),
+                })?;
+            write_result(std::io::stdout().lock().write_all(&out))?;
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .and_then(|()| clap_mangen::generate_to(command, dir))
+                .map_err(|e| Failure {
+                    code: 2,
+                    message: format!("cannot write man pages into {}: {e}", dir.display()),
+                })?;
+            eprintln!("wrote man pages into {}", dir.display());
+        }
+    }
+    Ok(0)
 }
 
 fn unknown(graph: &Digraph, names: &[String], what: &str) -> Result<(), Failure> {

@@ -6,6 +6,7 @@
 //! applied resolution could not be verified; 2 bad arguments or fleet configuration.
 
 mod conflicts;
+mod findings;
 mod inputs;
 mod report;
 mod resources;
@@ -531,7 +532,7 @@ fn run(command: Command) -> Result<u8, Failure> {
                 print(&conflicts::explain(&found, &analysis, &id, format)?)?;
                 return Ok(0);
             }
-            print(&conflicts::render(&found, &analysis, format))?;
+            print(&conflicts::render(&found, &[], &analysis, format))?;
             let code = u8::from(conflicts::fails(&found, fail_on));
             leave_to_exit((analysis, found));
             Ok(code)
@@ -543,10 +544,10 @@ fn run(command: Command) -> Result<u8, Failure> {
         } => {
             let analysis = fleet.analyze()?;
             let found = conflicts::detect_conflicts(&analysis, &[], None);
-            let cycles = analysis.repo_graph.cycles();
-            print(&conflicts::render(&found, &analysis, format))?;
+            let cycles = findings::cycles(&analysis);
+            print(&conflicts::render(&found, &cycles, &analysis, format))?;
             for c in &cycles {
-                eprint_line(&format!("dependency cycle: {}", c.join(" -> ")));
+                eprint_line(&format!("dependency cycle: {}", c.members.join(" -> ")));
             }
             let failed = !cycles.is_empty() || conflicts::fails(&found, fail_on);
             eprintln!(

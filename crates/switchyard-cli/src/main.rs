@@ -182,6 +182,32 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Export the fleet for other tools: a Backstage catalog (catalog-info.yaml), JSON Graph
+    /// Format or GraphML.
+    Export {
+        /// backstage: a System per repository, a Component per service (spec.dependsOn from the
+        /// graph), a Resource per database, cache or broker. jgf, graphml: the dependency graph.
+        what: ExportKind,
+        #[command(flatten)]
+        fleet: FleetArgs,
+        #[command(flatten)]
+        edges: EdgeFilter,
+        /// jgf and graphml: graph of services or of repositories.
+        #[arg(long, value_enum, default_value_t = Level::Service)]
+        level: Level,
+        /// backstage: spec.owner of every entity (an entity reference such as group:platform).
+        #[arg(long, default_value = "unknown")]
+        owner: String,
+        /// backstage: spec.lifecycle of every Component.
+        #[arg(long, default_value = "production")]
+        lifecycle: String,
+        /// backstage: print the entities as one JSON array instead of YAML documents.
+        #[arg(long)]
+        json: bool,
+        /// Write to this file instead of stdout (e.g. catalog-info.yaml).
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Print a shell completion script: `switchyard completions bash > ~/.local/share/bash-completion/completions/switchyard`.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -206,6 +232,13 @@ enum GraphFormat {
     Dot,
     Mermaid,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ExportKind {
+    Backstage,
+    Jgf,
+    Graphml,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -577,6 +610,79 @@ fn run(command: Command) -> Result<u8, Failure> {
         ),
         Command::Resources { store, command } => resources::run(&store, command),
         Command::Serve(args) => serve::run(args),
+        Command::Export {
+            what,
+            fleet,
+            edges,
+            level,
+            owner,
+            lifecycle,
+            json: as_json,
+            output,
+        } => {
+            for (flag, value) in [("--owner", &owner), ("--lifecycle", &lifecycle)] {
+                if value.trim().is_empty() || value.chars().any(char::is_whitespace) {
+                    return Err(Failure {
+                        code: 2,
+                        message: format!("{flag} needs one word without spaces, not {value:?}"),
+                    });
+                }
+            }
+            let mut analysis = fleet.analyze()?;
+            analysis.filter_edges(&edges);
+            let text = match what {
+                ExportKind::Backstage => {
+                    let options = switchyard_graph::backstage::CatalogOptions { owner, lifecycle };
+                    let entities = switchyard_graph::backstage::catalog(&analysis.model, &options);
+                    if as_json {
+                        json(&entities)
+                    } else {
+                        switchyard_graph::backstage::to_yaml(&entities)
+                    }
+                }
+                ExportKind::Jgf | ExportKind::Graphml => {
+                    let repositories = level == Level::Repository;
+                    let graph = if repositories {
+                        analysis.repo_graph.clone()
+                    } else {
+                        Digraph::services(&analysis.model)
+                    };
+                    let kinds = export::edge_kinds(&analysis.model, repositories);
+                    let evidence = export::edge_evidence(&analysis.model, repositories);
+                    if what == ExportKind::Jgf {
+                        json(&export::jgf(&graph, "fleet", &kinds, &evidence))
+                    } else {
+                        export::graphml(&graph, "fleet", &kinds, &evidence)
+                    }
+                }
+            };
+            // GraphML redacts its text itself (its `<data key="…">` markup is not a secret).
+            let redact_lines = what != ExportKind::Graphml;
+            match output {
+                None if redact_lines => print(&text)?,
+                None => write_result(std::io::stdout().lock().write_all(text.as_bytes()))?,
+                Some(path) => {
+                    let cannot = |e: std::io::Error| Failure {
+                        code: 2,
+                        message: format!("cannot write {}: {e}", path.display()),
+                    };
+                    let file = std::fs::File::create(&path).map_err(cannot)?;
+                    if redact_lines {
+                        let mut out = Redacting::new(std::io::BufWriter::new(file));
+                        out.write_all(text.as_bytes())
+                            .and_then(|()| out.flush())
+                            .map_err(cannot)?;
+                    } else {
+                        let mut out = std::io::BufWriter::new(file);
+                        out.write_all(text.as_bytes())
+                            .and_then(|()| out.flush())
+                            .map_err(cannot)?;
+                    }
+                    eprintln!("wrote {}", path.display());
+                }
+            }
+            Ok(0)
+        }
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "switchyard", &mut out);

@@ -211,6 +211,16 @@ fn table(conflicts: &[Conflict]) -> String {
     if conflicts.is_empty() {
         return "No conflicts.\n".to_string();
     }
+    let longest = conflicts
+        .iter()
+        .flat_map(|c| c.occurrences.iter())
+        .map(|o| Loc::from(&o.location).to_string().chars().count())
+        .chain(conflicts.iter().map(|c| c.id.chars().count() + 24))
+        .max()
+        .unwrap_or(0);
+    if !crate::table::fits(longest, 3) {
+        return list(conflicts);
+    }
     let mut t = crate::table::table(&["id", "severity", "resource", "where"]);
     let mut locations: Vec<String> = Vec::new();
     let messages: Vec<String> = conflicts.iter().map(|c| cell(&c.message)).collect();
@@ -242,6 +252,28 @@ fn table(conflicts: &[Conflict]) -> String {
         messages.iter().flat_map(|m| crate::table::locations_in(m)),
     );
     format!("{} conflicts\n{t}\n", conflicts.len())
+}
+
+/// The conflicts as a list, for terminals too narrow for the table: a heading line per
+/// conflict, its message wrapped at spaces only, then each occurrence's location (whole) and
+/// detail.
+fn list(conflicts: &[Conflict]) -> String {
+    let width = usize::from(crate::table::width());
+    let mut out = format!("{} conflicts\n", conflicts.len());
+    for c in conflicts {
+        out.push_str(&format!(
+            "\n{}  {}  {}\n",
+            cell(&c.id),
+            severity_name(c.severity),
+            cell(&c.resource)
+        ));
+        out.push_str(&crate::table::wrap_words(&cell(&c.message), width, "  "));
+        for o in &c.occurrences {
+            out.push_str(&format!("  - {}\n", Loc::from(&o.location)));
+            out.push_str(&crate::table::wrap_words(&cell(&o.detail), width, "      "));
+        }
+    }
+    out
 }
 
 /// `conflicts --explain ID`: the full evidence of one conflict (an id or an unambiguous prefix

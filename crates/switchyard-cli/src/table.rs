@@ -80,6 +80,44 @@ pub fn locations_in(text: &str) -> impl Iterator<Item = &str> {
         })
 }
 
+/// Whether a table whose column holding locations must be `longest` wide still leaves about
+/// a dozen columns to each of its `others` columns at [`width`]; when not, callers print a list
+/// instead (a table of one-letter columns helps nobody).
+pub fn fits(longest: usize, others: usize) -> bool {
+    let borders = 3 * (others + 1) + 1;
+    usize::from(width()) >= longest + 2 + others * 12 + borders
+}
+
+/// `text` as lines of at most `width` columns after `indent` (continuation lines two columns
+/// deeper), broken at spaces only: a word longer than a line (a long path:line:col) gets a line
+/// of its own, whole.
+pub fn wrap_words(text: &str, width: usize, indent: &str) -> String {
+    let continued = format!("{indent}  ");
+    let mut out = String::new();
+    let mut line = String::new();
+    let mut prefix = indent;
+    for word in text.split_whitespace() {
+        let room = width.saturating_sub(prefix.chars().count()).max(20);
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
+            out.push_str(prefix);
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+            prefix = &continued;
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(prefix);
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
 /// Display width of a location: characters (file names with wide characters are rare enough
 /// that counting them as one column each only makes the column a little narrow).
 fn unicode_width(text: &str) -> usize {
@@ -143,7 +181,38 @@ pub fn analysis(report: &Report) -> String {
         ));
     }
 
-    if !report.edges.is_empty() {
+    let longest_evidence = report
+        .edges
+        .iter()
+        .flat_map(|e| e.evidence.iter().take(3))
+        .map(|l| unicode_width(&l.to_string()))
+        .max()
+        .unwrap_or(0);
+    if !report.edges.is_empty() && !fits(longest_evidence, 5) {
+        // Too narrow for a table: one edge per line, its evidence below it, each whole.
+        out.push_str("\nDependencies\n");
+        for e in &report.edges {
+            let kind = if e.telemetry {
+                format!("{} (telemetry)", e.kind.as_str())
+            } else {
+                e.kind.as_str().to_string()
+            };
+            out.push_str(&wrap_words(
+                &format!(
+                    "{} -> {} ({kind}, {} confidence, {})",
+                    cell(&e.from),
+                    cell(&e.to),
+                    e.confidence.as_str(),
+                    cell(&e.mechanism)
+                ),
+                usize::from(width()),
+                "  ",
+            ));
+            for line in evidence(&e.evidence).lines() {
+                out.push_str(&format!("      {line}\n"));
+            }
+        }
+    } else if !report.edges.is_empty() {
         let mut edges = table(&["from", "to", "kind", "confidence", "mechanism", "evidence"]);
         let mut shown: Vec<String> = Vec::new();
         for e in &report.edges {
@@ -297,6 +366,19 @@ mod tests {
         keep_whole(&mut t, 1, [loc]);
         let text = t.to_string();
         assert!(text.contains(loc), "{text}");
+    }
+
+    #[test]
+    fn words_wrap_at_spaces_only() {
+        let text = wrap_words(
+            "used by a/web at monitoring/grafana/provisioning/datasources/prometheus.yml:7:10 and more",
+            30,
+            "  ",
+        );
+        assert_eq!(
+            text,
+            "  used by a/web at\n    monitoring/grafana/provisioning/datasources/prometheus.yml:7:10\n    and more\n"
+        );
     }
 
     #[test]

@@ -225,7 +225,11 @@ fn table(conflicts: &[Conflict]) -> String {
     let mut locations: Vec<String> = Vec::new();
     let messages: Vec<String> = conflicts.iter().map(|c| cell(&c.message)).collect();
     for c in conflicts {
-        locations.extend(c.occurrences.iter().map(|o| Loc::from(&o.location).to_string()));
+        locations.extend(
+            c.occurrences
+                .iter()
+                .map(|o| Loc::from(&o.location).to_string()),
+        );
         let places: Vec<String> = c
             .occurrences
             .iter()

@@ -43,11 +43,8 @@ pub fn cycles(analysis: &Analysis) -> Vec<CycleFinding> {
                     ));
                 }
             }
-            let on_cycle = |(a, b): &&(String, String)| {
-                members
-                    .windows(2)
-                    .any(|p| p[0] == *a && p[1] == *b)
-            };
+            let on_cycle =
+                |(a, b): &&(String, String)| members.windows(2).any(|p| p[0] == *a && p[1] == *b);
             let cut = cut
                 .iter()
                 .filter(on_cycle)
@@ -226,9 +223,17 @@ mod tests {
             "{}",
             lines[0]
         );
-        assert!(lines[0].ends_with(&format!("[port {}]", c.id)), "{}", lines[0]);
+        assert!(
+            lines[0].ends_with(&format!("[port {}]", c.id)),
+            "{}",
+            lines[0]
+        );
         // A whole-file location has no line; a line break in a message stays on one line.
-        assert!(lines[1].starts_with("b/deploy/x, y.yml: error: "), "{}", lines[1]);
+        assert!(
+            lines[1].starts_with("b/deploy/x, y.yml: error: "),
+            "{}",
+            lines[1]
+        );
         assert!(lines[1].contains("b\\nweb"), "{}", lines[1]);
     }
 

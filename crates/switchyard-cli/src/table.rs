@@ -44,16 +44,8 @@ pub fn table(headers: &[&str]) -> Table {
 /// the column is at least as wide as the longest of them (other columns wrap instead; when even
 /// that does not fit, the table grows past the width rather than split a location someone wants
 /// to copy or click).
-pub fn keep_whole<'a>(
-    t: &mut Table,
-    column: usize,
-    locations: impl IntoIterator<Item = &'a str>,
-) {
-    let longest = locations
-        .into_iter()
-        .map(unicode_width)
-        .max()
-        .unwrap_or(0);
+pub fn keep_whole<'a>(t: &mut Table, column: usize, locations: impl IntoIterator<Item = &'a str>) {
+    let longest = locations.into_iter().map(unicode_width).max().unwrap_or(0);
     if longest == 0 {
         return;
     }
@@ -74,9 +66,9 @@ pub fn locations_in(text: &str) -> impl Iterator<Item = &str> {
             let (col, line) = (parts.next(), parts.next());
             let file = parts.next();
             file.is_some_and(|f| f.contains('/') || f.contains('.'))
-                && [col, line]
-                    .iter()
-                    .all(|p| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
+                && [col, line].iter().all(|p| {
+                    p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                })
         })
 }
 
@@ -387,6 +379,13 @@ mod tests {
             "used by media/qb (media/docker-compose.yml:37:10) and x (a.yml:3:4); port 80:80 http://x:1:2",
         )
         .collect();
-        assert_eq!(found, ["media/docker-compose.yml:37:10", "a.yml:3:4", "http://x:1:2"]);
+        assert_eq!(
+            found,
+            [
+                "media/docker-compose.yml:37:10",
+                "a.yml:3:4",
+                "http://x:1:2"
+            ]
+        );
     }
 }

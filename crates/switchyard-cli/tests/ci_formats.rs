@@ -46,7 +46,11 @@ fn sarif_carries_the_cycle_and_every_rule_is_documented() {
         .expect("the cycle is a result");
     assert_eq!(cycle["level"], "error");
     let locations = cycle["locations"].as_array().unwrap();
-    assert_eq!(locations.len(), 3, "one location per edge of sso -> mailer -> audit -> sso");
+    assert_eq!(
+        locations.len(),
+        3,
+        "one location per edge of sso -> mailer -> audit -> sso"
+    );
     for l in locations {
         let p = &l["physicalLocation"];
         assert_eq!(p["artifactLocation"]["uriBaseId"], "FLEETROOT");
@@ -61,12 +65,19 @@ fn sarif_carries_the_cycle_and_every_rule_is_documented() {
     for r in results {
         let index = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[index]["id"], r["ruleId"]);
-        assert!(r["partialFingerprints"].as_object().is_some_and(|f| !f.is_empty()));
+        assert!(
+            r["partialFingerprints"]
+                .as_object()
+                .is_some_and(|f| !f.is_empty())
+        );
     }
     let root = sarif_run["originalUriBaseIds"]["FLEETROOT"]["uri"]
         .as_str()
         .unwrap();
-    assert!(root.starts_with("file:///") && root.ends_with("/homelab-cycle/"), "{root}");
+    assert!(
+        root.starts_with("file:///") && root.ends_with("/homelab-cycle/"),
+        "{root}"
+    );
 }
 
 #[test]
@@ -105,7 +116,10 @@ fn compact_is_one_located_line_per_finding_location() {
         );
     }
     assert_eq!(
-        lines.iter().filter(|l| l.ends_with("[dependency_cycle]")).count(),
+        lines
+            .iter()
+            .filter(|l| l.ends_with("[dependency_cycle]"))
+            .count(),
         3
     );
 }
@@ -124,7 +138,10 @@ fn github_prints_workflow_commands() {
             "{line}"
         );
         let (props, message) = line[2..].split_once("::").unwrap();
-        assert!(props.contains(",line=") && props.contains(",col="), "{line}");
+        assert!(
+            props.contains(",line=") && props.contains(",col="),
+            "{line}"
+        );
         assert!(!message.is_empty());
     }
 }
@@ -133,7 +150,14 @@ fn github_prints_workflow_commands() {
 fn tables_never_split_a_location() {
     for columns in ["60", "80", "120"] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchyard"))
-            .args(["conflicts", "--no-cache", "--fleet", CONFLICTS, "--fail-on", "never"])
+            .args([
+                "conflicts",
+                "--no-cache",
+                "--fleet",
+                CONFLICTS,
+                "--fail-on",
+                "never",
+            ])
             .current_dir(common::workspace_root())
             .env("COLUMNS", columns)
             .output()

@@ -73,10 +73,7 @@ fn the_working_folder_with_a_root_compose_file_is_one_repository() {
     plain_repository(&root);
     // Subfolders that are git checkouts do not turn a repository into a fleet either.
     fs::create_dir_all(root.join("web/.git")).unwrap();
-    let run = common::switchyard(
-        &["analyze", "--no-cache", "--format", "json"],
-        Some(&root),
-    );
+    let run = common::switchyard(&["analyze", "--no-cache", "--format", "json"], Some(&root));
     assert_eq!(run.code, 0, "{}", run.stderr);
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(repository_names(&report), ["shop"]);
@@ -140,7 +137,12 @@ fn a_declared_repository_that_is_missing_is_exit_2() {
         "[[repository]]\npath = \"api\"\n\n[[repository]]\nname = \"billing\"\npath = \"billing\"\n",
     );
     for args in [
-        vec!["analyze", "--no-cache", "--fleet", dir.path().to_str().unwrap()],
+        vec![
+            "analyze",
+            "--no-cache",
+            "--fleet",
+            dir.path().to_str().unwrap(),
+        ],
         vec![
             "check",
             "--no-cache",

@@ -28,7 +28,13 @@ fn export(args: &[&str]) -> String {
 }
 
 fn catalog() -> Vec<serde_json::Value> {
-    serde_json::from_str(&export(&["backstage", "--json", "--owner", "group:platform"])).unwrap()
+    serde_json::from_str(&export(&[
+        "backstage",
+        "--json",
+        "--owner",
+        "group:platform",
+    ]))
+    .unwrap()
 }
 
 #[test]
@@ -46,7 +52,10 @@ fn backstage_entities_are_valid_against_the_schemas() {
         let errors: Vec<String> = envelope.iter_errors(e).map(|x| x.to_string()).collect();
         assert!(errors.is_empty(), "{e}: {errors:?}");
         let kind = e["kind"].as_str().unwrap();
-        let errors: Vec<String> = by_kind[kind].iter_errors(e).map(|x| x.to_string()).collect();
+        let errors: Vec<String> = by_kind[kind]
+            .iter_errors(e)
+            .map(|x| x.to_string())
+            .collect();
         assert!(errors.is_empty(), "{e}: {errors:?}");
     }
     // The schemas do reject what Backstage rejects.
@@ -98,7 +107,9 @@ fn backstage_catalog_follows_the_graph() {
             .starts_with("api/"),
         "{annotations}"
     );
-    let evidence = annotations["switchyard.io/dependency-evidence"].as_str().unwrap();
+    let evidence = annotations["switchyard.io/dependency-evidence"]
+        .as_str()
+        .unwrap();
     assert!(evidence.contains("api/.env.example:4:10"), "{evidence}");
     // Every reference names an entity of the catalog.
     let refs: BTreeSet<String> = entities
@@ -123,7 +134,10 @@ fn backstage_catalog_follows_the_graph() {
 #[test]
 fn backstage_yaml_is_the_same_catalog() {
     let yaml = export(&["backstage", "--owner", "group:platform"]);
-    assert!(yaml.starts_with("---\napiVersion: \"backstage.io/v1alpha1\"\n"), "{yaml}");
+    assert!(
+        yaml.starts_with("---\napiVersion: \"backstage.io/v1alpha1\"\n"),
+        "{yaml}"
+    );
     let script = "import json,sys,yaml; print(json.dumps(list(yaml.safe_load_all(sys.stdin))))";
     let child = std::process::Command::new("python3")
         .args(["-c", script])
@@ -157,7 +171,16 @@ fn backstage_yaml_is_the_same_catalog() {
 
 fn graph_json(level: &str) -> (BTreeSet<String>, BTreeSet<(String, String, String)>) {
     let run = common::switchyard(
-        &["graph", "--format", "json", "--level", level, "--no-cache", "--fleet", HOMELAB],
+        &[
+            "graph",
+            "--format",
+            "json",
+            "--level",
+            level,
+            "--no-cache",
+            "--fleet",
+            HOMELAB,
+        ],
         None,
     );
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
@@ -216,7 +239,10 @@ fn graphml_is_well_formed_and_the_same_graph() {
     let (nodes, edges) = graph_json("repository");
     assert_eq!(xml.matches("<node id=").count(), nodes.len());
     assert_eq!(xml.matches("<edge id=").count(), edges.len());
-    assert!(xml.contains(r#"<data key="kind">"#), "markup is never redacted");
+    assert!(
+        xml.contains(r#"<data key="kind">"#),
+        "markup is never redacted"
+    );
     // Well-formed XML, when python3 is there to parse it.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fleet.graphml");
@@ -255,9 +281,20 @@ fn export_writes_a_file_and_refuses_a_bad_owner() {
         None,
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(std::fs::read_to_string(&file).unwrap().contains("kind: \"System\""));
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("kind: \"System\"")
+    );
     let bad = common::switchyard(
-        &["export", "backstage", "--owner", "two words", "--fleet", HOMELAB],
+        &[
+            "export",
+            "backstage",
+            "--owner",
+            "two words",
+            "--fleet",
+            HOMELAB,
+        ],
         None,
     );
     assert_eq!(bad.code, 2);

@@ -89,7 +89,12 @@ fn check_compact_conflicts() {
 #[test]
 fn analyze_table_homelab_80_columns() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchyard"))
-        .args(["analyze", "--no-cache", "--fleet", "examples/fleets/homelab"])
+        .args([
+            "analyze",
+            "--no-cache",
+            "--fleet",
+            "examples/fleets/homelab",
+        ])
         .current_dir(common::workspace_root())
         .env("COLUMNS", "80")
         .output()

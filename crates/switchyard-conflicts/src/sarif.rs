@@ -54,10 +54,7 @@ impl CycleFinding {
             self.members.join(" -> ")
         );
         if !self.cut.is_empty() {
-            text.push_str(&format!(
-                "; removing {} breaks it",
-                self.cut.join(", ")
-            ));
+            text.push_str(&format!("; removing {} breaks it", self.cut.join(", ")));
         }
         text
     }
@@ -529,7 +526,12 @@ mod tests {
         assert_eq!(loc["region"]["startLine"], 3);
         // The same ring from another start has the same fingerprint.
         let mut rotated = cycle();
-        rotated.members = vec!["mailer".into(), "audit".into(), "sso".into(), "mailer".into()];
+        rotated.members = vec![
+            "mailer".into(),
+            "audit".into(),
+            "sso".into(),
+            "mailer".into(),
+        ];
         assert_eq!(rotated.fingerprint(), cycle().fingerprint());
         assert_eq!(
             result["partialFingerprints"]["switchyardCycle/v1"],

@@ -97,7 +97,10 @@ pub enum FleetError {
     #[error("no repositories found in {0}")]
     Empty(PathBuf),
     #[error("{config} declares {} that {}: {}", plural(.missing.len()), if .missing.len() == 1 { "does not exist" } else { "do not exist" }, .missing.join(", "))]
-    MissingRepositories { config: PathBuf, missing: Vec<String> },
+    MissingRepositories {
+        config: PathBuf,
+        missing: Vec<String>,
+    },
 }
 
 fn plural(n: usize) -> String {

@@ -36,7 +36,11 @@ impl Default for CatalogOptions {
 
 /// What a service is as infrastructure, when it is: the Backstage `Resource` type.
 pub fn resource_type(service: &Service) -> Option<&'static str> {
-    let image = service.image.as_deref().unwrap_or_default().to_ascii_lowercase();
+    let image = service
+        .image
+        .as_deref()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     // `registry:5000/library/postgres:16@sha256:…` → `postgres`.
     let image = image.split('@').next().unwrap_or_default();
     let last = image.rsplit('/').next().unwrap_or_default();
@@ -51,19 +55,46 @@ pub fn resource_type(service: &Service) -> Option<&'static str> {
             || (base == "server" && image.contains("mssql") && words.contains(&"mssql"))
     };
     if looks(&[
-        "postgres", "postgresql", "postgis", "timescaledb", "mysql", "mariadb", "mongo", "mongodb", "mssql",
-        "cockroach", "clickhouse", "cassandra", "scylla", "influxdb", "couchdb", "neo4j",
+        "postgres",
+        "postgresql",
+        "postgis",
+        "timescaledb",
+        "mysql",
+        "mariadb",
+        "mongo",
+        "mongodb",
+        "mssql",
+        "cockroach",
+        "clickhouse",
+        "cassandra",
+        "scylla",
+        "influxdb",
+        "couchdb",
+        "neo4j",
         "questdb",
     ]) {
         Some("database")
     } else if looks(&["redis", "valkey", "keydb", "memcached", "dragonfly"]) {
         Some("cache")
     } else if looks(&[
-        "rabbitmq", "kafka", "cp-kafka", "redpanda", "nats", "mosquitto", "activemq", "artemis",
+        "rabbitmq",
+        "kafka",
+        "cp-kafka",
+        "redpanda",
+        "nats",
+        "mosquitto",
+        "activemq",
+        "artemis",
         "pulsar",
     ]) {
         Some("message-broker")
-    } else if looks(&["elasticsearch", "opensearch", "meilisearch", "typesense", "solr"]) {
+    } else if looks(&[
+        "elasticsearch",
+        "opensearch",
+        "meilisearch",
+        "typesense",
+        "solr",
+    ]) {
         Some("search-index")
     } else if looks(&["minio"]) {
         Some("object-storage")
@@ -225,7 +256,10 @@ pub fn catalog(model: &FleetModel, options: &CatalogOptions) -> Vec<serde_json::
             continue;
         };
         let mut annotations = serde_json::Map::new();
-        annotations.insert(format!("{ANNOTATION_PREFIX}/service-id"), s.id.clone().into());
+        annotations.insert(
+            format!("{ANNOTATION_PREFIX}/service-id"),
+            s.id.clone().into(),
+        );
         annotations.insert(
             format!("{ANNOTATION_PREFIX}/source"),
             location(&s.source).into(),

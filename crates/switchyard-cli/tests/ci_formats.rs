@@ -173,3 +173,30 @@ fn tables_never_split_a_location() {
         }
     }
 }
+
+/// `check --format sarif` on a fleet with a cycle and on one with a conflict of every type is
+/// valid against the SARIF 2.1.0 constraints in tests/schemas/sarif (formats checked too).
+#[test]
+fn sarif_is_valid_against_the_specification_subset() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/schemas/sarif/sarif-2.1.0-subset.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    for fleet in [CYCLE, CONFLICTS] {
+        let log: serde_json::Value = serde_json::from_str(&check(fleet, "sarif").stdout).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&log)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{fleet}: {errors:#?}");
+    }
+    // The schema does reject a result without a location or with line 0.
+    let mut bad: serde_json::Value = serde_json::from_str(&check(CYCLE, "sarif").stdout).unwrap();
+    bad["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        0.into();
+    assert!(!validator.is_valid(&bad));
+}

@@ -1,7 +1,8 @@
 //! Findings (conflicts and dependency cycles) as one line each per location, for editors and
 //! CI: `--format compact` (`repo/path:line:col: severity: message`, the grep/compiler
 //! convention) and `--format github` (GitHub Actions workflow commands, which annotate the
-//! files of a pull request). Also the cycles of an analysis as findings with evidence.
+//! files of a pull request). Also the cycles of an analysis as findings with evidence, and
+//! `analyze --format compact` (diagnostics, unresolved references, cycles).
 
 use crate::inputs::Analysis;
 use crate::terminal::escape;
@@ -112,6 +113,45 @@ pub fn compact(conflicts: &[Conflict], cycles: &[CycleFinding]) -> String {
             ));
         }
     }
+    out
+}
+
+/// `analyze --format compact`: each diagnostic (`warning`), unresolved reference (`note`) and
+/// cycle edge (`error`) as one located line.
+pub fn analysis_compact(report: &crate::report::Report, cycles: &[CycleFinding]) -> String {
+    let position = |l: &crate::report::Loc| {
+        let file = format!("{}/{}", escape(&l.repository), escape(&l.path));
+        if l.line >= 1 {
+            format!("{file}:{}:{}", l.line, l.column.max(1))
+        } else {
+            file
+        }
+    };
+    let name = |v: serde_json::Result<serde_json::Value>| {
+        v.ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    };
+    let mut out = String::new();
+    for d in &report.diagnostics {
+        out.push_str(&format!(
+            "{}: warning: {} [{}]\n",
+            position(&d.location),
+            escape(&d.message),
+            name(serde_json::to_value(d.code))
+        ));
+    }
+    for u in &report.unresolved {
+        out.push_str(&format!(
+            "{}: note: {} of {}/{} resolves to no service of the fleet ({}) [unresolved]\n",
+            position(&u.location),
+            escape(&u.reference),
+            escape(&u.repository),
+            escape(u.service.as_deref().unwrap_or("-")),
+            name(serde_json::to_value(u.reason))
+        ));
+    }
+    out.push_str(&compact(&[], cycles));
     out
 }
 

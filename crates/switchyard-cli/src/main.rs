@@ -50,8 +50,10 @@ enum Command {
         fleet: FleetArgs,
         #[command(flatten)]
         edges: EdgeFilter,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        /// compact: one `repo/path:line:col: severity: message` line per diagnostic, unresolved
+        /// reference and cycle edge.
+        #[arg(long, value_enum, default_value_t = AnalyzeFormat::Table)]
+        format: AnalyzeFormat,
         /// Exit with 1 when the repository graph has a cycle.
         #[arg(long)]
         fail_on_cycle: bool,
@@ -225,6 +227,13 @@ enum Command {
 enum Format {
     Table,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum AnalyzeFormat {
+    Table,
+    Json,
+    Compact,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -401,8 +410,12 @@ fn run(command: Command) -> Result<u8, Failure> {
             analysis.filter_edges(&edges);
             let report = report::build(&analysis);
             match format {
-                Format::Json => print_json(&report)?,
-                Format::Table => {
+                AnalyzeFormat::Json => print_json(&report)?,
+                AnalyzeFormat::Compact => print(&findings::analysis_compact(
+                    &report,
+                    &findings::cycles(&analysis),
+                ))?,
+                AnalyzeFormat::Table => {
                     print(&table::analysis(&report))?;
                     eprintln!(
                         "analyzed {} repositories ({} files, {} from cache) in {:.2}s",

@@ -102,3 +102,17 @@ fn analyze_table_homelab_80_columns() {
     assert!(out.status.success());
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
 }
+
+/// `analyze --format compact`: diagnostics, unresolved references and cycle edges, one located
+/// line each.
+#[test]
+fn analyze_compact_homelab_cycle() {
+    insta::assert_snapshot!(stdout(&[
+        "analyze",
+        "--no-cache",
+        "--format",
+        "compact",
+        "--fleet",
+        "examples/fleets/homelab-cycle"
+    ]));
+}

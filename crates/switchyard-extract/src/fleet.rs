@@ -723,6 +723,65 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_with_deployment_files_at_its_root_is_one_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["api", "web"] {
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+        }
+        std::fs::write(dir.path().join("README.md"), "# fleet\n").unwrap();
+        let (fleet, rule) = discover_explained(dir.path()).unwrap();
+        assert_eq!(fleet.repositories.len(), 2);
+        assert!(
+            matches!(rule, Rule::Subfolders { count: 2, .. }),
+            "{rule:?}"
+        );
+        std::fs::write(dir.path().join("Compose.yaml"), "services: {}\n").unwrap();
+        let (fleet, rule) = discover_explained(dir.path()).unwrap();
+        assert_eq!(fleet.repositories.len(), 1);
+        assert_eq!(fleet.repositories[0].path, dir.path());
+        assert_eq!(
+            rule,
+            Rule::RootHoldsDeploymentFiles {
+                dir: dir.path().to_path_buf(),
+                markers: vec!["Compose.yaml".into()]
+            }
+        );
+        for name in [
+            "docker-compose.prod.yml",
+            "Dockerfile",
+            "Chart.yaml",
+            ".git",
+            "package.json",
+        ] {
+            assert!(is_root_marker(name), "{name}");
+        }
+        for name in ["README.md", ".env", "compose.txt", "values.yaml"] {
+            assert!(!is_root_marker(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_declared_repository_that_is_missing_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("api")).unwrap();
+        let config = dir.path().join(CONFIG_FILE);
+        std::fs::write(
+            &config,
+            "[[repository]]\npath = \"api\"\n[[repository]]\npath = \"gone\"\n",
+        )
+        .unwrap();
+        let err = load_config(&config).unwrap_err();
+        assert!(
+            matches!(&err, FleetError::MissingRepositories { missing, .. } if missing.len() == 1)
+        );
+        assert!(
+            err.to_string()
+                .contains("a repository folder that does not exist: gone"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn duplicate_names_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("x/app")).unwrap();

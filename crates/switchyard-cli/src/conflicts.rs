@@ -6,7 +6,6 @@ use crate::Failure;
 use crate::inputs::{Analysis, FleetArgs};
 use crate::report::Loc;
 use crate::terminal::cell;
-use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -129,13 +128,28 @@ fn proposals(conflict: &Conflict, analysis: &Analysis, files: &DiskFiles) -> Vec
     switchyard_conflicts::strategies::ranked_proposals(conflict, analysis.input(), files)
 }
 
-/// The `conflicts` output in the requested format.
-pub fn render(conflicts: &[Conflict], analysis: &Analysis, format: ConflictFormat) -> String {
+/// The `conflicts` (and `check`) output in the requested format. `cycles` are reported by the
+/// CI formats (SARIF, compact, github); the table and JSON list conflicts only.
+pub fn render(
+    conflicts: &[Conflict],
+    cycles: &[switchyard_conflicts::sarif::CycleFinding],
+    analysis: &Analysis,
+    format: ConflictFormat,
+) -> String {
     match format {
         ConflictFormat::Sarif => {
-            let sarif = switchyard_conflicts::sarif::to_sarif(conflicts, env!("CARGO_PKG_VERSION"));
-            crate::json(&sarif)
+            let root = std::fs::canonicalize(&analysis.fleet.root)
+                .unwrap_or_else(|_| analysis.fleet.root.clone());
+            let run = switchyard_conflicts::sarif::RunInfo {
+                tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                fleet_root_uri: Some(switchyard_conflicts::sarif::folder_uri(
+                    &root.to_string_lossy(),
+                )),
+            };
+            crate::json(&switchyard_conflicts::sarif::log(conflicts, cycles, &run))
         }
+        ConflictFormat::Compact => crate::findings::compact(conflicts, cycles),
+        ConflictFormat::Github => crate::findings::github(conflicts, cycles),
         ConflictFormat::Json => {
             let files = DiskFiles::new(analysis);
             // Proposals read files and search the fleet per conflict: one conflict per task.
@@ -197,17 +211,25 @@ fn table(conflicts: &[Conflict]) -> String {
     if conflicts.is_empty() {
         return "No conflicts.\n".to_string();
     }
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(
-            std::env::var("COLUMNS")
-                .ok()
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(120),
-        )
-        .set_header(["id", "severity", "resource", "where"].map(Cell::new));
+    let longest = conflicts
+        .iter()
+        .flat_map(|c| c.occurrences.iter())
+        .map(|o| Loc::from(&o.location).to_string().chars().count())
+        .chain(conflicts.iter().map(|c| c.id.chars().count() + 24))
+        .max()
+        .unwrap_or(0);
+    if !crate::table::fits(longest, 3) {
+        return list(conflicts);
+    }
+    let mut t = crate::table::table(&["id", "severity", "resource", "where"]);
+    let mut locations: Vec<String> = Vec::new();
+    let messages: Vec<String> = conflicts.iter().map(|c| cell(&c.message)).collect();
     for c in conflicts {
+        locations.extend(
+            c.occurrences
+                .iter()
+                .map(|o| Loc::from(&o.location).to_string()),
+        );
         let places: Vec<String> = c
             .occurrences
             .iter()
@@ -223,7 +245,39 @@ fn table(conflicts: &[Conflict]) -> String {
             places.join("\n"),
         ]);
     }
+    crate::table::keep_whole(&mut t, 3, locations.iter().map(String::as_str));
+    // Ids are what `--explain` takes: copied as they are, never wrapped.
+    let ids: Vec<String> = conflicts.iter().map(|c| cell(&c.id)).collect();
+    crate::table::keep_whole(&mut t, 0, ids.iter().map(String::as_str));
+    crate::table::keep_whole(&mut t, 1, ["severity"]);
+    crate::table::keep_whole(
+        &mut t,
+        2,
+        messages.iter().flat_map(|m| crate::table::locations_in(m)),
+    );
     format!("{} conflicts\n{t}\n", conflicts.len())
+}
+
+/// The conflicts as a list, for terminals too narrow for the table: a heading line per
+/// conflict, its message wrapped at spaces only, then each occurrence's location (whole) and
+/// detail.
+fn list(conflicts: &[Conflict]) -> String {
+    let width = usize::from(crate::table::width());
+    let mut out = format!("{} conflicts\n", conflicts.len());
+    for c in conflicts {
+        out.push_str(&format!(
+            "\n{}  {}  {}\n",
+            cell(&c.id),
+            severity_name(c.severity),
+            cell(&c.resource)
+        ));
+        out.push_str(&crate::table::wrap_words(&cell(&c.message), width, "  "));
+        for o in &c.occurrences {
+            out.push_str(&format!("  - {}\n", Loc::from(&o.location)));
+            out.push_str(&crate::table::wrap_words(&cell(&o.detail), width, "      "));
+        }
+    }
+    out
 }
 
 /// `conflicts --explain ID`: the full evidence of one conflict (an id or an unambiguous prefix
@@ -255,8 +309,8 @@ pub fn explain(
     let files = DiskFiles::new(analysis);
     let e = explain::explain(conflict, analysis.input(), &files);
     Ok(match format {
-        ConflictFormat::Json | ConflictFormat::Sarif => crate::json(&e),
         ConflictFormat::Table => explanation_text(&e),
+        _ => crate::json(&e),
     })
 }
 
@@ -370,6 +424,10 @@ pub enum ConflictFormat {
     Table,
     Json,
     Sarif,
+    /// `repo/path:line:col: severity: message`, one line per location.
+    Compact,
+    /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::message`).
+    Github,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum, PartialEq, Eq, PartialOrd, Ord)]

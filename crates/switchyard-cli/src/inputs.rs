@@ -13,12 +13,16 @@ use switchyard_model::{Confidence, Edge, EdgeKind, FleetModel, RepoFacts};
 #[derive(Args, Debug, Clone)]
 pub struct FleetArgs {
     /// Repository folders, one repository each. Without them (and without --fleet) the current
-    /// folder's switchyard.toml is used, else the folder as a fleet when its subfolders are git
-    /// checkouts, else the folder as one repository.
+    /// folder's switchyard.toml is used, else the folder as one repository when its root holds
+    /// deployment files, else the folder as a fleet when its subfolders are git checkouts, else
+    /// the folder as one repository.
     #[arg(value_name = "REPO_PATH")]
     pub repos: Vec<PathBuf>,
 
-    /// A folder whose subfolders are the repositories (or that holds a switchyard.toml).
+    /// A folder of repositories: its switchyard.toml when it has one; else the folder itself
+    /// when its root holds deployment files (compose, Dockerfile, kustomization, Chart.yaml,
+    /// package.json, nginx/Traefik config, .git); else each subfolder. The rule that applied
+    /// is printed on stderr.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["repos", "config"])]
     pub fleet: Option<PathBuf>,
 
@@ -96,18 +100,23 @@ pub struct Analysis {
 }
 
 impl FleetArgs {
+    /// The fleet these arguments name. When a folder was read by a rule (`--fleet DIR`, or no
+    /// argument at all), which rule applied is said on stderr: a folder read as something the
+    /// user did not mean is never silent.
     pub fn load_fleet(&self) -> Result<fleet::Fleet, fleet::FleetError> {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        if let Some(dir) = &self.fleet {
-            return fleet::discover(dir);
-        }
         if let Some(config) = &self.config {
             return fleet::load_config(config);
         }
         if !self.repos.is_empty() {
             return fleet::from_paths(&self.repos, &cwd);
         }
-        fleet::from_working_dir(&cwd)
+        let (fleet, rule) = match &self.fleet {
+            Some(dir) => fleet::discover_explained(dir)?,
+            None => fleet::from_working_dir_explained(&cwd)?,
+        };
+        crate::eprint_line(&format!("fleet: {rule}"));
+        Ok(fleet)
     }
 
     pub fn cache(&self, root: &Path) -> Option<Cache> {

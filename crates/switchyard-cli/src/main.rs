@@ -8,6 +8,7 @@
 mod baseline;
 mod changes;
 mod conflicts;
+mod findings;
 mod inputs;
 mod packages;
 mod report;
@@ -16,7 +17,7 @@ mod serve;
 mod table;
 mod terminal;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use inputs::{EdgeFilter, FleetArgs};
 use std::io::Write;
 use std::path::PathBuf;
@@ -24,10 +25,18 @@ use std::process::ExitCode;
 use switchyard_graph::{Digraph, export};
 use switchyard_model::redact::{self, redact_output_line};
 
+/// `switchyard --version`: the package version and the git commit it was built from (see build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("SWITCHYARD_GIT_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "switchyard",
-    version,
+    version = VERSION,
     about = "Cross-repository dependency graph, conflicts and deployment order for a fleet of repositories",
     after_help = "Exit codes: 0 success, 1 dependency cycle or conflicts at/above --fail-on (plan, check, conflicts, analyze --fail-on-cycle) or an unverified applied resolution or a failed ledger operation, 2 bad arguments or configuration, 3 claim refused.\nDocs: README.md and docs/ in the Switchyard repository."
 )]
@@ -44,8 +53,10 @@ enum Command {
         fleet: FleetArgs,
         #[command(flatten)]
         edges: EdgeFilter,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        /// compact: one `repo/path:line:col: severity: message` line per diagnostic, unresolved
+        /// reference and cycle edge.
+        #[arg(long, value_enum, default_value_t = AnalyzeFormat::Table)]
+        format: AnalyzeFormat,
         /// Exit with 1 when the repository graph has a cycle.
         #[arg(long)]
         fail_on_cycle: bool,
@@ -214,6 +225,43 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Export the fleet for other tools: a Backstage catalog (catalog-info.yaml), JSON Graph
+    /// Format or GraphML.
+    Export {
+        /// backstage: a System per repository, a Component per service (spec.dependsOn from the
+        /// graph), a Resource per database, cache or broker. jgf, graphml: the dependency graph.
+        what: ExportKind,
+        #[command(flatten)]
+        fleet: FleetArgs,
+        #[command(flatten)]
+        edges: EdgeFilter,
+        /// jgf and graphml: graph of services or of repositories.
+        #[arg(long, value_enum, default_value_t = Level::Service)]
+        level: Level,
+        /// backstage: spec.owner of every entity (an entity reference such as group:platform).
+        #[arg(long, default_value = "unknown")]
+        owner: String,
+        /// backstage: spec.lifecycle of every Component.
+        #[arg(long, default_value = "production")]
+        lifecycle: String,
+        /// backstage: print the entities as one JSON array instead of YAML documents.
+        #[arg(long)]
+        json: bool,
+        /// Write to this file instead of stdout (e.g. catalog-info.yaml).
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Print a shell completion script: `switchyard completions bash > ~/.local/share/bash-completion/completions/switchyard`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) of switchyard, or write one page per command into a folder.
+    Man {
+        /// Write switchyard.1 and switchyard-COMMAND.1 pages into this folder instead.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -222,11 +270,25 @@ enum Format {
     Json,
 }
 
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum AnalyzeFormat {
+    Table,
+    Json,
+    Compact,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum GraphFormat {
     Dot,
     Mermaid,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ExportKind {
+    Backstage,
+    Jgf,
+    Graphml,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -391,8 +453,12 @@ fn run(command: Command) -> Result<u8, Failure> {
             analysis.filter_edges(&edges);
             let report = report::build(&analysis);
             match format {
-                Format::Json => print_json(&report)?,
-                Format::Table => {
+                AnalyzeFormat::Json => print_json(&report)?,
+                AnalyzeFormat::Compact => print(&findings::analysis_compact(
+                    &report,
+                    &findings::cycles(&analysis),
+                ))?,
+                AnalyzeFormat::Table => {
                     print(&table::analysis(&report))?;
                     eprintln!(
                         "analyzed {} repositories ({} files, {} from cache) in {:.2}s",
@@ -627,7 +693,7 @@ fn run(command: Command) -> Result<u8, Failure> {
                 print(&conflicts::explain(&found, &analysis, &id, format)?)?;
                 return Ok(0);
             }
-            print(&conflicts::render(&found, &analysis, format))?;
+            print(&conflicts::render(&found, &[], &analysis, format))?;
             let code = u8::from(conflicts::fails(&found, fail_on));
             leave_to_exit((analysis, found));
             Ok(code)
@@ -642,7 +708,7 @@ fn run(command: Command) -> Result<u8, Failure> {
         } => {
             let analysis = fleet.analyze()?;
             let mut found = conflicts::detect_conflicts(&analysis, &[], None);
-            let mut cycles = analysis.repo_graph.cycles();
+            let mut cycles = findings::cycles(&analysis);
             let mut packages = packages::PackageLevel::of(&analysis.model);
             if let Some(base) = &base {
                 let changed: std::collections::BTreeSet<(String, String)> =
@@ -657,14 +723,20 @@ fn run(command: Command) -> Result<u8, Failure> {
                         .iter()
                         .any(|o| touched(&o.repository, &o.location.path))
                 });
-                cycles.retain(|c| c.iter().any(|r| changed.iter().any(|(repo, _)| repo == r)));
+                cycles.retain(|c| {
+                    c.members
+                        .iter()
+                        .any(|r| changed.iter().any(|(repo, _)| repo == r))
+                });
                 packages
                     .cycles
                     .retain(|c| c.evidence.iter().any(|l| touched(&l.repository, &l.path)));
                 eprintln!("check --base {base}: {} changed files", changed.len());
             }
             if let Some(path) = &baseline {
-                let cycle_id = |c: &Vec<String>| format!("cycle:{}", c.join(" -> "));
+                let cycle_id = |c: &switchyard_conflicts::sarif::CycleFinding| {
+                    format!("cycle:{}", c.members.join(" -> "))
+                };
                 let package_cycle_id = |c: &switchyard_graph::packages::PackageCycle| {
                     format!("package-cycle:{}:{}", c.repository, c.path.join(" -> "))
                 };
@@ -712,16 +784,12 @@ fn run(command: Command) -> Result<u8, Failure> {
                     }
                 }
             }
-            if format == conflicts::ConflictFormat::Sarif {
-                let mut sarif =
-                    switchyard_conflicts::sarif::to_sarif(&found, env!("CARGO_PKG_VERSION"));
-                packages::add_sarif_cycles(&mut sarif, &analysis.model, &cycles, &packages);
-                print(&json(&sarif))?;
-            } else {
-                print(&conflicts::render(&found, &analysis, format))?;
-            }
+            // Package cycles are findings like repository cycles: in SARIF, compact and github.
+            let mut every_cycle = cycles.clone();
+            every_cycle.extend(packages.cycle_findings());
+            print(&conflicts::render(&found, &every_cycle, &analysis, format))?;
             for c in &cycles {
-                eprint_line(&format!("dependency cycle: {}", c.join(" -> ")));
+                eprint_line(&format!("dependency cycle: {}", c.members.join(" -> ")));
             }
             for line in packages.cycle_lines() {
                 eprint_line(&line);
@@ -760,6 +828,86 @@ fn run(command: Command) -> Result<u8, Failure> {
         ),
         Command::Resources { store, command } => resources::run(&store, command),
         Command::Serve(args) => serve::run(args),
+        Command::Export {
+            what,
+            fleet,
+            edges,
+            level,
+            owner,
+            lifecycle,
+            json: as_json,
+            output,
+        } => {
+            for (flag, value) in [("--owner", &owner), ("--lifecycle", &lifecycle)] {
+                if value.trim().is_empty() || value.chars().any(char::is_whitespace) {
+                    return Err(Failure {
+                        code: 2,
+                        message: format!("{flag} needs one word without spaces, not {value:?}"),
+                    });
+                }
+            }
+            let mut analysis = fleet.analyze()?;
+            analysis.filter_edges(&edges);
+            let text = match what {
+                ExportKind::Backstage => {
+                    let options = switchyard_graph::backstage::CatalogOptions { owner, lifecycle };
+                    let entities = switchyard_graph::backstage::catalog(&analysis.model, &options);
+                    if as_json {
+                        json(&entities)
+                    } else {
+                        switchyard_graph::backstage::to_yaml(&entities)
+                    }
+                }
+                ExportKind::Jgf | ExportKind::Graphml => {
+                    let repositories = level == Level::Repository;
+                    let graph = if repositories {
+                        analysis.repo_graph.clone()
+                    } else {
+                        Digraph::services(&analysis.model)
+                    };
+                    let kinds = export::edge_kinds(&analysis.model, repositories);
+                    let evidence = export::edge_evidence(&analysis.model, repositories);
+                    if what == ExportKind::Jgf {
+                        json(&export::jgf(&graph, "fleet", &kinds, &evidence))
+                    } else {
+                        export::graphml(&graph, "fleet", &kinds, &evidence)
+                    }
+                }
+            };
+            // GraphML redacts its text itself (its `<data key="…">` markup is not a secret).
+            let redact_lines = what != ExportKind::Graphml;
+            match output {
+                None if redact_lines => print(&text)?,
+                None => write_result(std::io::stdout().lock().write_all(text.as_bytes()))?,
+                Some(path) => {
+                    let cannot = |e: std::io::Error| Failure {
+                        code: 2,
+                        message: format!("cannot write {}: {e}", path.display()),
+                    };
+                    let file = std::fs::File::create(&path).map_err(cannot)?;
+                    if redact_lines {
+                        let mut out = Redacting::new(std::io::BufWriter::new(file));
+                        out.write_all(text.as_bytes())
+                            .and_then(|()| out.flush())
+                            .map_err(cannot)?;
+                    } else {
+                        let mut out = std::io::BufWriter::new(file);
+                        out.write_all(text.as_bytes())
+                            .and_then(|()| out.flush())
+                            .map_err(cannot)?;
+                    }
+                    eprintln!("wrote {}", path.display());
+                }
+            }
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "switchyard", &mut out);
+            write_result(std::io::stdout().lock().write_all(&out))?;
+            Ok(0)
+        }
+        Command::Man { out_dir } => man(out_dir.as_deref()),
         Command::Init { dir, force } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from("."));
             let target = dir.join(switchyard_extract::fleet::CONFIG_FILE);
@@ -791,6 +939,33 @@ fn level_name(level: Level) -> &'static str {
         Level::Service => "service",
         Level::Package => "package",
     }
+}
+
+/// `switchyard man`: the top-level page on stdout, or every page into `out_dir`.
+fn man(out_dir: Option<&std::path::Path>) -> Result<u8, Failure> {
+    let command = Cli::command();
+    match out_dir {
+        None => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(command)
+                .render(&mut out)
+                .map_err(|e| Failure {
+                    code: 2,
+                    message: format!("cannot render the man page: {e}"),
+                })?;
+            write_result(std::io::stdout().lock().write_all(&out))?;
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .and_then(|()| clap_mangen::generate_to(command, dir))
+                .map_err(|e| Failure {
+                    code: 2,
+                    message: format!("cannot write man pages into {}: {e}", dir.display()),
+                })?;
+            eprintln!("wrote man pages into {}", dir.display());
+        }
+    }
+    Ok(0)
 }
 
 #[cfg(test)]

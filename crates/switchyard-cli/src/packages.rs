@@ -3,6 +3,7 @@
 
 use crate::Failure;
 use crate::inputs::Analysis;
+use switchyard_conflicts::sarif::CycleFinding;
 use switchyard_graph::Digraph;
 use switchyard_graph::packages::{self, PackageCycle, PackageGraph, PackagePhases};
 use switchyard_model::{FleetModel, ServiceKind};
@@ -46,6 +47,39 @@ impl PackageLevel {
                         .collect::<Vec<_>>()
                         .join(", ")
                 )
+            })
+            .collect()
+    }
+
+    /// The package cycles as findings (SARIF, compact, github), like repository cycles: each
+    /// edge's dependency entry as evidence, and the cut edges on the cycle.
+    pub fn cycle_findings(&self) -> Vec<CycleFinding> {
+        self.cycles
+            .iter()
+            .map(|c| {
+                let evidence = c
+                    .path
+                    .windows(2)
+                    .zip(&c.evidence)
+                    .map(|(pair, l)| (l.clone(), format!("{} -> {}", pair[0], pair[1])))
+                    .collect();
+                let qualified = |p: &str| format!("{}/{p}", c.repository);
+                let cut = self
+                    .cut
+                    .iter()
+                    .filter(|(a, b)| {
+                        c.path
+                            .windows(2)
+                            .any(|p| qualified(&p[0]) == *a && qualified(&p[1]) == *b)
+                    })
+                    .map(|(a, b)| format!("{a} -> {b}"))
+                    .collect();
+                CycleFinding {
+                    between: format!("packages of {}", c.repository),
+                    members: c.path.clone(),
+                    evidence,
+                    cut,
+                }
             })
             .collect()
     }
@@ -169,88 +203,6 @@ pub fn graph_for(analysis: &Analysis, level: crate::Level) -> Digraph {
         crate::Level::Repository => analysis.repo_graph.clone(),
         crate::Level::Service => Digraph::services(&analysis.model),
         crate::Level::Package => package_digraph(&analysis.model),
-    }
-}
-
-/// Adds the dependency cycles (between repositories, and between packages of one repository) to
-/// a SARIF log as results of the rule `dependency_cycle`, located at the dependency entries of
-/// their edges.
-pub fn add_sarif_cycles(
-    sarif: &mut serde_json::Value,
-    model: &FleetModel,
-    repo_cycles: &[Vec<String>],
-    packages: &PackageLevel,
-) {
-    use serde_json::json;
-    let location = |l: &switchyard_model::Location| {
-        let mut physical = json!({
-            "artifactLocation": { "uri": format!("{}/{}", l.repository, l.path) },
-        });
-        if l.line >= 1 {
-            physical["region"] = json!({"startLine": l.line, "startColumn": l.column.max(1)});
-        }
-        json!({ "physicalLocation": physical })
-    };
-    let repo_of: std::collections::HashMap<&str, &str> = model
-        .services
-        .iter()
-        .map(|s| (s.id.as_str(), s.repository.as_str()))
-        .collect();
-    let mut results = Vec::new();
-    for cycle in repo_cycles {
-        // The first evidence of each repository edge on the path.
-        let locations: Vec<serde_json::Value> = cycle
-            .windows(2)
-            .filter_map(|pair| {
-                model.edges.iter().find_map(|e| {
-                    (repo_of.get(e.from.as_str()) == Some(&pair[0].as_str())
-                        && repo_of.get(e.to.as_str()) == Some(&pair[1].as_str()))
-                    .then(|| e.evidence.first())
-                    .flatten()
-                })
-            })
-            .map(location)
-            .collect();
-        results.push(json!({
-            "ruleId": "dependency_cycle",
-            "level": "error",
-            "message": { "text": format!("dependency cycle between repositories: {}", cycle.join(" -> ")) },
-            "locations": locations,
-        }));
-    }
-    for cycle in &packages.cycles {
-        results.push(json!({
-            "ruleId": "dependency_cycle",
-            "level": "error",
-            "message": { "text": format!("package cycle in {}: {}", cycle.repository, cycle.path.join(" -> ")) },
-            "locations": cycle.evidence.iter().map(location).collect::<Vec<_>>(),
-            "properties": { "repository": cycle.repository, "path": cycle.path },
-        }));
-    }
-    if results.is_empty() {
-        return;
-    }
-    let Some(run) = sarif.get_mut("runs").and_then(|r| r.get_mut(0)) else {
-        return;
-    };
-    if let Some(rules) = run
-        .pointer_mut("/tool/driver/rules")
-        .and_then(|r| r.as_array_mut())
-    {
-        let index = rules.len();
-        rules.push(json!({
-            "id": "dependency_cycle",
-            "name": "DependencyCycle",
-            "shortDescription": { "text": "Dependency cycle" },
-            "fullDescription": { "text": "Repositories or packages of one repository depend on each other in a cycle: no order builds or deploys them (Turborepo refuses a package cycle)." },
-            "defaultConfiguration": { "level": "error" },
-        }));
-        for r in &mut results {
-            r["ruleIndex"] = json!(index);
-        }
-    }
-    if let Some(list) = run.get_mut("results").and_then(|r| r.as_array_mut()) {
-        list.extend(results);
     }
 }
 

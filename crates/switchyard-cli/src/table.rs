@@ -2,23 +2,118 @@
 
 use crate::report::{Loc, Report};
 use crate::terminal::cell;
-use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{
+    Cell, ColumnConstraint, ContentArrangement, Table, Width, presets::UTF8_FULL_CONDENSED,
+};
 use switchyard_graph::Phase;
 
 /// Most rows shown for long lists (unresolved references, diagnostics) in table output.
 const LIST_LIMIT: usize = 25;
 
+/// Width of a table when stdout is not a terminal and `COLUMNS` is not set.
+const PIPE_WIDTH: u16 = 120;
+
+/// How wide tables may be: `COLUMNS` when it is a positive number (as `ls` does, it wins over
+/// the terminal), else the width of the terminal stdout is, else [`PIPE_WIDTH`].
+pub fn width() -> u16 {
+    width_from(
+        std::env::var("COLUMNS").ok().as_deref(),
+        terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| w.0),
+    )
+}
+
+fn width_from(columns: Option<&str>, terminal: Option<u16>) -> u16 {
+    columns
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|&w| w > 0)
+        .or(terminal.filter(|&w| w > 0))
+        .unwrap_or(PIPE_WIDTH)
+}
+
+/// A table with the house style, as wide as [`width`] allows.
 pub(crate) fn table(headers: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(headers.iter().map(Cell::new));
-    if let Ok(width) = std::env::var("COLUMNS").unwrap_or_default().parse::<u16>() {
-        t.set_width(width);
-    } else {
-        t.set_width(120);
-    }
+        .set_header(headers.iter().map(Cell::new))
+        .set_width(width());
     t
+}
+
+/// Keeps every one of `locations` (the `path:line:col`s or ids shown in column `column`) whole:
+/// the column is at least as wide as the longest of them (other columns wrap instead; when even
+/// that does not fit, the table grows past the width rather than split a location someone wants
+/// to copy or click).
+pub fn keep_whole<'a>(t: &mut Table, column: usize, locations: impl IntoIterator<Item = &'a str>) {
+    let longest = locations.into_iter().map(unicode_width).max().unwrap_or(0);
+    if longest == 0 {
+        return;
+    }
+    // Content plus the one-space padding on each side.
+    let wanted = u16::try_from(longest + 2).unwrap_or(u16::MAX);
+    if let Some(c) = t.column_mut(column) {
+        c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(wanted)));
+    }
+}
+
+/// The `path:line:col` words inside free text (a message that names where something is), with
+/// the brackets and punctuation around them trimmed.
+pub fn locations_in(text: &str) -> impl Iterator<Item = &str> {
+    text.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| "()[]{},;\"'`".contains(c)))
+        .filter(|w| {
+            let mut parts = w.rsplitn(3, ':');
+            let (col, line) = (parts.next(), parts.next());
+            let file = parts.next();
+            file.is_some_and(|f| f.contains('/') || f.contains('.'))
+                && [col, line].iter().all(|p| {
+                    p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                })
+        })
+}
+
+/// Whether a table whose column holding locations must be `longest` wide still leaves about
+/// a dozen columns to each of its `others` columns at [`width`]; when not, callers print a list
+/// instead (a table of one-letter columns helps nobody).
+pub fn fits(longest: usize, others: usize) -> bool {
+    let borders = 3 * (others + 1) + 1;
+    usize::from(width()) >= longest + 2 + others * 12 + borders
+}
+
+/// `text` as lines of at most `width` columns after `indent` (continuation lines two columns
+/// deeper), broken at spaces only: a word longer than a line (a long path:line:col) gets a line
+/// of its own, whole.
+pub fn wrap_words(text: &str, width: usize, indent: &str) -> String {
+    let continued = format!("{indent}  ");
+    let mut out = String::new();
+    let mut line = String::new();
+    let mut prefix = indent;
+    for word in text.split_whitespace() {
+        let room = width.saturating_sub(prefix.chars().count()).max(20);
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
+            out.push_str(prefix);
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+            prefix = &continued;
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(prefix);
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Display width of a location: characters (file names with wide characters are rare enough
+/// that counting them as one column each only makes the column a little narrow).
+fn unicode_width(text: &str) -> usize {
+    text.chars().count()
 }
 
 fn evidence(locs: &[Loc]) -> String {
@@ -78,8 +173,40 @@ pub fn analysis(report: &Report) -> String {
         ));
     }
 
-    if !report.edges.is_empty() {
+    let longest_evidence = report
+        .edges
+        .iter()
+        .flat_map(|e| e.evidence.iter().take(3))
+        .map(|l| unicode_width(&l.to_string()))
+        .max()
+        .unwrap_or(0);
+    if !report.edges.is_empty() && !fits(longest_evidence, 5) {
+        // Too narrow for a table: one edge per line, its evidence below it, each whole.
+        out.push_str("\nDependencies\n");
+        for e in &report.edges {
+            let kind = if e.telemetry {
+                format!("{} (telemetry)", e.kind.as_str())
+            } else {
+                e.kind.as_str().to_string()
+            };
+            out.push_str(&wrap_words(
+                &format!(
+                    "{} -> {} ({kind}, {} confidence, {})",
+                    cell(&e.from),
+                    cell(&e.to),
+                    e.confidence.as_str(),
+                    cell(&e.mechanism)
+                ),
+                usize::from(width()),
+                "  ",
+            ));
+            for line in evidence(&e.evidence).lines() {
+                out.push_str(&format!("      {line}\n"));
+            }
+        }
+    } else if !report.edges.is_empty() {
         let mut edges = table(&["from", "to", "kind", "confidence", "mechanism", "evidence"]);
+        let mut shown: Vec<String> = Vec::new();
         for e in &report.edges {
             let kind = if e.telemetry {
                 format!("{} (telemetry)", e.kind.as_str())
@@ -98,7 +225,9 @@ pub fn analysis(report: &Report) -> String {
                 },
                 evidence(&e.evidence),
             ]);
+            shown.extend(e.evidence.iter().take(3).map(|l| l.to_string()));
         }
+        keep_whole(&mut edges, 5, shown.iter().map(String::as_str));
         out.push_str(&format!("\nDependencies\n{edges}\n"));
     }
 
@@ -129,6 +258,13 @@ pub fn analysis(report: &Report) -> String {
                 u.location.to_string(),
             ]);
         }
+        let shown: Vec<String> = report
+            .unresolved
+            .iter()
+            .take(LIST_LIMIT)
+            .map(|u| u.location.to_string())
+            .collect();
+        keep_whole(&mut t, 3, shown.iter().map(String::as_str));
         out.push_str(&format!("\nUnresolved references\n{t}\n"));
         if report.unresolved.len() > LIST_LIMIT {
             out.push_str(&format!(
@@ -149,6 +285,13 @@ pub fn analysis(report: &Report) -> String {
                 cell(&d.message),
             ]);
         }
+        let shown: Vec<String> = report
+            .diagnostics
+            .iter()
+            .take(LIST_LIMIT)
+            .map(|d| d.location.to_string())
+            .collect();
+        keep_whole(&mut t, 0, shown.iter().map(String::as_str));
         out.push_str(&format!("\nDiagnostics\n{t}\n"));
         if report.diagnostics.len() > LIST_LIMIT {
             out.push_str(&format!(
@@ -189,4 +332,64 @@ pub fn phases(phases: &[Phase], cycles: &[Vec<String>], cut: &[(String, String)]
     }
     out.push_str(&format!("Deployment phases\n{t}\n"));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_win_then_the_terminal_then_a_default() {
+        assert_eq!(width_from(Some("80"), Some(200)), 80);
+        assert_eq!(width_from(Some(" 100 "), None), 100);
+        assert_eq!(width_from(Some("0"), Some(90)), 90);
+        assert_eq!(width_from(Some("wide"), Some(90)), 90);
+        assert_eq!(width_from(None, Some(90)), 90);
+        assert_eq!(width_from(None, None), PIPE_WIDTH);
+        assert_eq!(width_from(Some(""), None), PIPE_WIDTH);
+    }
+
+    /// A narrow table wraps names and mechanisms but never a location.
+    #[test]
+    fn locations_stay_whole_in_a_narrow_table() {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(["from", "evidence"])
+            .set_width(40);
+        let loc = "monitoring/grafana/provisioning/datasources/prometheus.yml:7:10";
+        t.add_row(vec!["monitoring/grafana-with-a-long-name", loc]);
+        keep_whole(&mut t, 1, [loc]);
+        let text = t.to_string();
+        assert!(text.contains(loc), "{text}");
+    }
+
+    #[test]
+    fn words_wrap_at_spaces_only() {
+        let text = wrap_words(
+            "used by a/web at monitoring/grafana/provisioning/datasources/prometheus.yml:7:10 and more",
+            30,
+            "  ",
+        );
+        assert_eq!(
+            text,
+            "  used by a/web at\n    monitoring/grafana/provisioning/datasources/prometheus.yml:7:10\n    and more\n"
+        );
+    }
+
+    #[test]
+    fn locations_in_messages_are_found() {
+        let found: Vec<&str> = locations_in(
+            "used by media/qb (media/docker-compose.yml:37:10) and x (a.yml:3:4); port 80:80 http://x:1:2",
+        )
+        .collect();
+        assert_eq!(
+            found,
+            [
+                "media/docker-compose.yml:37:10",
+                "a.yml:3:4",
+                "http://x:1:2"
+            ]
+        );
+    }
 }

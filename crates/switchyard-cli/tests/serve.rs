@@ -35,6 +35,10 @@ fn serves_the_homelab_fleet_and_stops_on_sigterm() {
     let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
     let mut line = String::new();
     stderr.read_line(&mut line).expect("first line");
+    // Which rule read the fleet folder comes first.
+    assert!(line.starts_with("fleet: repositories listed in"), "{line}");
+    line.clear();
+    stderr.read_line(&mut line).expect("start line");
     let address = line
         .trim()
         .rsplit("http://")

@@ -1,11 +1,100 @@
-//! Conflicts as SARIF 2.1.0, so code-scanning tools show them inline: one rule per conflict
-//! kind (rule id = the kind's JSON name), one result per conflict, one location per occurrence.
+//! Conflicts and dependency cycles as SARIF 2.1.0, so code-scanning tools show them inline.
+//!
+//! Every rule is listed in every log, in one fixed order ([`RULE_IDS`]), so a rule's id and
+//! index never change between runs: the id of a conflict kind is its JSON name (`port`,
+//! `env_drift`…), a repository cycle is `dependency_cycle`. One result per conflict (one location
+//! per occurrence) and per cycle (one location per edge of the cycle, at its first evidence).
+//! Locations are `repo/path` relative to the fleet root (`uriBaseId` [`FLEET_ROOT`], resolved by
+//! the run's `originalUriBaseIds`); `partialFingerprints` carry the conflict id or the cycle's
+//! members so uploads of the same finding deduplicate; each rule's `helpUri` is its section of
+//! docs/RULES.md.
 
 use crate::{Conflict, ConflictKind, Severity};
 use serde_json::{Value, json};
+use switchyard_model::Location;
 
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub const INFORMATION_URI: &str = "https://example.invalid/switchyard";
+/// Where each rule is explained: one `## <rule id>` section per rule.
+pub const RULES_DOC: &str = "https://example.invalid/switchyard/blob/main/docs/RULES.md";
+/// The `uriBaseId` of every location: the folder the fleet's repositories are checked out in.
+pub const FLEET_ROOT: &str = "FLEETROOT";
+/// The rule id of a dependency cycle between repositories.
+pub const CYCLE_RULE: &str = "dependency_cycle";
+
+/// Every rule id, in the order rules are listed (conflict kinds, then cycles).
+pub fn rule_ids() -> Vec<&'static str> {
+    let mut ids: Vec<&'static str> = ConflictKind::ALL.iter().map(|k| k.as_str()).collect();
+    ids.push(CYCLE_RULE);
+    ids
+}
+
+/// The help URI of a rule.
+pub fn help_uri(rule_id: &str) -> String {
+    format!("{RULES_DOC}#{rule_id}")
+}
+
+/// A dependency cycle between repositories, as a finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CycleFinding {
+    /// What the members are: `repositories`, or `packages of threadly`.
+    pub between: String,
+    /// The cycle as a path that starts and ends at one member: `["a", "b", "a"]`.
+    pub members: Vec<String>,
+    /// For each edge of the cycle that has evidence: where it was seen, and what it is
+    /// (`a/web -> b/api (env)`).
+    pub evidence: Vec<(Location, String)>,
+    /// Edges whose removal breaks the cycle (`from -> to`).
+    pub cut: Vec<String>,
+}
+
+impl CycleFinding {
+    /// One line: `dependency cycle between repositories a -> b -> a`, and the cut.
+    pub fn message(&self) -> String {
+        let mut text = format!(
+            "dependency cycle between {} {}: they cannot be {} in order",
+            self.between,
+            self.members.join(" -> "),
+            if self.between == "repositories" {
+                "deployed"
+            } else {
+                "built"
+            }
+        );
+        if !self.cut.is_empty() {
+            text.push_str(&format!("; removing {} breaks it", self.cut.join(", ")));
+        }
+        text
+    }
+
+    /// A stable identity: the members from the smallest one around, whatever node the cycle
+    /// search started at.
+    pub fn fingerprint(&self) -> String {
+        let mut ring: Vec<&str> = self.members.iter().map(String::as_str).collect();
+        if ring.len() > 1 && ring.first() == ring.last() {
+            ring.pop();
+        }
+        let start = ring
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, m)| **m)
+            .map_or(0, |(i, _)| i);
+        ring.rotate_left(start);
+        if self.between == "repositories" {
+            ring.join(" -> ")
+        } else {
+            format!("{}: {}", self.between, ring.join(" -> "))
+        }
+    }
+}
+
+/// What a SARIF log says about its run besides the findings.
+#[derive(Debug, Clone, Default)]
+pub struct RunInfo {
+    pub tool_version: String,
+    /// `file://` URI of the fleet root folder (ending in `/`), when known.
+    pub fleet_root_uri: Option<String>,
+}
 
 /// What a kind of conflict means, for the rule's descriptions.
 pub fn describe(kind: ConflictKind) -> (&'static str, &'static str) {
@@ -66,10 +155,9 @@ pub fn level(severity: Severity) -> &'static str {
     }
 }
 
-/// `CamelCase` rule name from the kind's JSON name.
-fn rule_name(kind: ConflictKind) -> String {
-    kind.as_str()
-        .split('_')
+/// `CamelCase` rule name from a rule id.
+fn rule_name(id: &str) -> String {
+    id.split('_')
         .map(|w| {
             let mut c = w.chars();
             match c.next() {
@@ -87,6 +175,33 @@ fn uri(repository: &str, path: &str) -> String {
     } else {
         format!("{repository}/{path}")
     };
+    encode(&raw)
+}
+
+/// The SARIF log of `conflicts` alone. Deterministic: no timestamps, rules in fixed order.
+pub fn to_sarif(conflicts: &[Conflict], tool_version: &str) -> Value {
+    log(
+        conflicts,
+        &[],
+        &RunInfo {
+            tool_version: tool_version.to_string(),
+            fleet_root_uri: None,
+        },
+    )
+}
+
+/// A `file://` URI for an absolute folder path, ending in `/` (percent-encoded like locations).
+pub fn folder_uri(absolute: &str) -> String {
+    let mut path = encode(absolute.trim_end_matches('/'));
+    path.push('/');
+    if path.starts_with('/') {
+        format!("file://{path}")
+    } else {
+        format!("file:///{path}")
+    }
+}
+
+fn encode(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for b in raw.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~/@+=,;:!$&'()*".contains(&b) {
@@ -98,65 +213,71 @@ fn uri(repository: &str, path: &str) -> String {
     out
 }
 
-/// The SARIF log of `conflicts`. Deterministic: no timestamps, rules in kind order.
-pub fn to_sarif(conflicts: &[Conflict], tool_version: &str) -> Value {
-    let mut kinds: Vec<ConflictKind> = conflicts.iter().map(|c| c.kind).collect();
-    kinds.sort();
-    kinds.dedup();
-    let rules: Vec<Value> = kinds
+fn rule(id: &str, short: &str, full: &str, default_level: &str) -> Value {
+    json!({
+        "id": id,
+        "name": rule_name(id),
+        "shortDescription": { "text": short },
+        "fullDescription": { "text": full },
+        "defaultConfiguration": { "level": default_level },
+        "helpUri": help_uri(id),
+        "help": {
+            "text": format!("{full} See {}.", help_uri(id)),
+            "markdown": format!("{full}\n\n[What it means and how to fix it]({})", help_uri(id)),
+        },
+    })
+}
+
+fn location(l: &Location, text: &str) -> Value {
+    let mut physical = json!({
+        "artifactLocation": { "uri": uri(&l.repository, &l.path), "uriBaseId": FLEET_ROOT },
+    });
+    if l.line >= 1 {
+        let mut region = json!({
+            "startLine": l.line,
+            "startColumn": l.column.max(1),
+        });
+        let span = l.span;
+        if span.end > span.start {
+            region["byteOffset"] = json!(span.start);
+            region["byteLength"] = json!(span.end - span.start);
+        }
+        physical["region"] = region;
+    }
+    json!({
+        "physicalLocation": physical,
+        "message": { "text": text },
+    })
+}
+
+/// The SARIF log of `conflicts` and `cycles`. Deterministic: no timestamps; every rule is
+/// listed, in [`rule_ids`] order, so ids and indexes are the same in every log.
+pub fn log(conflicts: &[Conflict], cycles: &[CycleFinding], run: &RunInfo) -> Value {
+    let mut rules: Vec<Value> = ConflictKind::ALL
         .iter()
         .map(|&k| {
             let (short, full) = describe(k);
-            let default_level = match k {
-                ConflictKind::Port
-                | ConflictKind::Domain
-                | ConflictKind::Volume
-                | ConflictKind::ContainerName
-                | ConflictKind::UnreachableUrl
-                | ConflictKind::DanglingPackage => "error",
-                _ => "warning",
-            };
-            json!({
-                "id": k.as_str(),
-                "name": rule_name(k),
-                "shortDescription": { "text": short },
-                "fullDescription": { "text": full },
-                "defaultConfiguration": { "level": default_level },
-                "helpUri": format!("{INFORMATION_URI}#{}", k.as_str()),
-            })
+            rule(k.as_str(), short, full, default_level(k))
         })
         .collect();
-    let results: Vec<Value> = conflicts
+    rules.push(rule(
+        CYCLE_RULE,
+        "Dependency cycle between repositories",
+        "Repositories depend on each other in a circle (each edge with file:line evidence), so no deployment order puts every dependency first; the members share a phase until one edge of the smallest cut is removed.",
+        "error",
+    ));
+    let index = |id: &str| rule_ids().iter().position(|r| *r == id).unwrap_or(0);
+    let mut results: Vec<Value> = conflicts
         .iter()
         .map(|c| {
             let locations: Vec<Value> = c
                 .occurrences
                 .iter()
-                .map(|o| {
-                    let mut physical = json!({
-                        "artifactLocation": { "uri": uri(&o.repository, &o.location.path) },
-                    });
-                    if o.location.line >= 1 {
-                        let mut region = json!({
-                            "startLine": o.location.line,
-                            "startColumn": o.location.column.max(1),
-                        });
-                        let span = o.location.span;
-                        if span.end > span.start {
-                            region["byteOffset"] = json!(span.start);
-                            region["byteLength"] = json!(span.end - span.start);
-                        }
-                        physical["region"] = region;
-                    }
-                    json!({
-                        "physicalLocation": physical,
-                        "message": { "text": o.detail },
-                    })
-                })
+                .map(|o| location(&o.location, &o.detail))
                 .collect();
             json!({
                 "ruleId": c.kind.as_str(),
-                "ruleIndex": kinds.iter().position(|k| *k == c.kind).unwrap_or(0),
+                "ruleIndex": index(c.kind.as_str()),
                 "level": level(c.severity),
                 "message": { "text": c.message },
                 "locations": locations,
@@ -172,6 +293,31 @@ pub fn to_sarif(conflicts: &[Conflict], tool_version: &str) -> Value {
             })
         })
         .collect();
+    results.extend(cycles.iter().map(|cycle| {
+        let locations: Vec<Value> = cycle
+            .evidence
+            .iter()
+            .map(|(l, text)| location(l, text))
+            .collect();
+        json!({
+            "ruleId": CYCLE_RULE,
+            "ruleIndex": index(CYCLE_RULE),
+            "level": "error",
+            "message": { "text": cycle.message() },
+            "locations": locations,
+            "partialFingerprints": { "switchyardCycle/v1": cycle.fingerprint() },
+            "properties": {
+                "members": cycle.members,
+                "cut": cycle.cut,
+            },
+        })
+    }));
+    let mut base = json!({
+        "description": { "text": "The folder holding the fleet's repositories: each location is <repository>/<path> below it." },
+    });
+    if let Some(root) = &run.fleet_root_uri {
+        base["uri"] = json!(root);
+    }
     json!({
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -180,14 +326,28 @@ pub fn to_sarif(conflicts: &[Conflict], tool_version: &str) -> Value {
                 "driver": {
                     "name": "switchyard",
                     "informationUri": INFORMATION_URI,
-                    "version": tool_version,
+                    "version": run.tool_version,
                     "rules": rules,
                 }
             },
+            "originalUriBaseIds": { FLEET_ROOT: base },
             "columnKind": "unicodeCodePoints",
             "results": results,
         }]
     })
+}
+
+/// The level a rule has when a result does not say otherwise.
+fn default_level(k: ConflictKind) -> &'static str {
+    match k {
+        ConflictKind::Port
+        | ConflictKind::Domain
+        | ConflictKind::Volume
+        | ConflictKind::ContainerName
+        | ConflictKind::UnreachableUrl
+        | ConflictKind::DanglingPackage => "error",
+        _ => "warning",
+    }
 }
 
 #[cfg(test)]
@@ -261,8 +421,9 @@ mod tests {
             .iter()
             .map(|r| r["id"].as_str().unwrap())
             .collect();
-        // One rule per kind used, in kind order.
-        assert_eq!(rule_ids, vec!["port", "domain", "env_drift"]);
+        // Every rule, in one fixed order, whatever the log holds.
+        assert_eq!(rule_ids, super::rule_ids());
+        assert_eq!(rule_ids.last(), Some(&CYCLE_RULE));
         for rule in driver["rules"].as_array().unwrap() {
             assert!(
                 !rule["shortDescription"]["text"]
@@ -271,7 +432,12 @@ mod tests {
                     .is_empty()
             );
         }
-        assert_eq!(driver["rules"][2]["name"], "EnvDrift");
+        let env_drift = rule_ids.iter().position(|r| *r == "env_drift").unwrap();
+        assert_eq!(driver["rules"][env_drift]["name"], "EnvDrift");
+        assert_eq!(
+            driver["rules"][env_drift]["helpUri"],
+            format!("{RULES_DOC}#env_drift")
+        );
     }
 
     #[test]
@@ -288,7 +454,11 @@ mod tests {
         let port = &results[0];
         assert_eq!(port["ruleId"], "port");
         assert_eq!(port["ruleIndex"], 0);
-        assert_eq!(results[1]["ruleIndex"], 2);
+        let ids = super::rule_ids();
+        assert_eq!(
+            results[1]["ruleIndex"],
+            ids.iter().position(|r| *r == "env_drift").unwrap()
+        );
         assert_eq!(port["message"]["text"], cs[0].message);
         assert_eq!(
             port["partialFingerprints"]["switchyardConflictId/v1"],
@@ -298,6 +468,7 @@ mod tests {
         assert_eq!(locs.len(), 2);
         let first = &locs[0]["physicalLocation"];
         assert_eq!(first["artifactLocation"]["uri"], "a/docker-compose.yml");
+        assert_eq!(first["artifactLocation"]["uriBaseId"], FLEET_ROOT);
         assert_eq!(first["region"]["startLine"], 5);
         assert_eq!(first["region"]["startColumn"], 9);
         assert_eq!(first["region"]["byteOffset"], 40);
@@ -321,8 +492,63 @@ mod tests {
                 .as_array()
                 .unwrap()
                 .len(),
-            0
+            super::rule_ids().len()
         );
         assert_eq!(to_sarif(&conflicts(), "x"), to_sarif(&conflicts(), "x"));
+    }
+
+    fn cycle() -> CycleFinding {
+        CycleFinding {
+            between: "repositories".into(),
+            members: vec!["sso".into(), "mailer".into(), "audit".into(), "sso".into()],
+            evidence: vec![(
+                Location::new("sso", ".env", 3, 12, ByteSpan::default()),
+                "sso/app -> mailer/smtp (env)".into(),
+            )],
+            cut: vec!["sso -> mailer".into()],
+        }
+    }
+
+    #[test]
+    fn cycles_are_results_with_evidence_and_a_stable_fingerprint() {
+        let run = RunInfo {
+            tool_version: "1".into(),
+            fleet_root_uri: Some(folder_uri("/srv/fleet a")),
+        };
+        let log = log(&[], &[cycle()], &run);
+        let r = &log["runs"][0];
+        assert_eq!(
+            r["originalUriBaseIds"][FLEET_ROOT]["uri"],
+            "file:///srv/fleet%20a/"
+        );
+        let result = &r["results"][0];
+        assert_eq!(result["ruleId"], CYCLE_RULE);
+        assert_eq!(
+            r["tool"]["driver"]["rules"][result["ruleIndex"].as_u64().unwrap() as usize]["id"],
+            CYCLE_RULE
+        );
+        assert_eq!(result["level"], "error");
+        assert!(
+            result["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("sso -> mailer -> audit -> sso")
+        );
+        let loc = &result["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "sso/.env");
+        assert_eq!(loc["region"]["startLine"], 3);
+        // The same ring from another start has the same fingerprint.
+        let mut rotated = cycle();
+        rotated.members = vec![
+            "mailer".into(),
+            "audit".into(),
+            "sso".into(),
+            "mailer".into(),
+        ];
+        assert_eq!(rotated.fingerprint(), cycle().fingerprint());
+        assert_eq!(
+            result["partialFingerprints"]["switchyardCycle/v1"],
+            "audit -> sso -> mailer"
+        );
     }
 }

@@ -96,6 +96,104 @@ pub enum FleetError {
     },
     #[error("no repositories found in {0}")]
     Empty(PathBuf),
+    #[error("{config} declares {} that {}: {}", plural(.missing.len()), if .missing.len() == 1 { "does not exist" } else { "do not exist" }, .missing.join(", "))]
+    MissingRepositories {
+        config: PathBuf,
+        missing: Vec<String>,
+    },
+}
+
+fn plural(n: usize) -> String {
+    if n == 1 {
+        "a repository folder".into()
+    } else {
+        format!("{n} repository folders")
+    }
+}
+
+/// Which rule decided what a folder's repositories are; the CLI prints it on stderr so a
+/// surprising reading of a folder is never silent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rule {
+    /// The folder's `switchyard.toml` lists them.
+    Config(PathBuf),
+    /// The folder is one repository: its root holds these deployment files (or `.git`).
+    RootHoldsDeploymentFiles { dir: PathBuf, markers: Vec<String> },
+    /// Every immediate, non-hidden subfolder is a repository.
+    Subfolders { dir: PathBuf, count: usize },
+    /// The working folder's subfolders are git checkouts: each subfolder is a repository.
+    GitCheckouts { dir: PathBuf, count: usize },
+    /// Nothing says otherwise: the working folder is one repository.
+    WorkingFolder(PathBuf),
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rule::Config(path) => write!(f, "repositories listed in {}", path.display()),
+            Rule::RootHoldsDeploymentFiles { dir, markers } => write!(
+                f,
+                "{} is one repository: its root holds {} (list its subfolders in a {CONFIG_FILE} or as REPO_PATH arguments to read them as a fleet)",
+                dir.display(),
+                markers.join(", ")
+            ),
+            Rule::Subfolders { dir, count } => write!(
+                f,
+                "{count} subfolders of {} are the repositories (its root holds no deployment files)",
+                dir.display()
+            ),
+            Rule::GitCheckouts { dir, count } => write!(
+                f,
+                "{count} subfolders of {} are the repositories (some are git checkouts)",
+                dir.display()
+            ),
+            Rule::WorkingFolder(dir) => write!(
+                f,
+                "{} is one repository (no {CONFIG_FILE}, no git checkouts in its subfolders)",
+                dir.display()
+            ),
+        }
+    }
+}
+
+/// The names at the root of `dir` that make it a repository rather than a folder of
+/// repositories: compose files, a Dockerfile, Kubernetes kustomization or Helm chart, a package
+/// workspace, nginx or Traefik configuration, or a git checkout. Sorted.
+pub fn root_markers(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut markers: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|name| is_root_marker(name))
+        .collect();
+    markers.sort();
+    markers
+}
+
+fn is_root_marker(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let yaml = lower.ends_with(".yml") || lower.ends_with(".yaml");
+    (yaml
+        && (lower.starts_with("docker-compose")
+            || lower.starts_with("compose")
+            || lower.starts_with("docker-stack")))
+        || matches!(
+            lower.as_str(),
+            ".git"
+                | "dockerfile"
+                | "containerfile"
+                | "kustomization.yaml"
+                | "kustomization.yml"
+                | "chart.yaml"
+                | "package.json"
+                | "pnpm-workspace.yaml"
+                | "nginx.conf"
+                | "traefik.yml"
+                | "traefik.yaml"
+                | "traefik.toml"
+        )
 }
 
 #[derive(Deserialize)]
@@ -223,12 +321,25 @@ pub fn load_config(path: &Path) -> Result<Fleet, FleetError> {
         source,
     })?;
     let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    parse_config(&text, &root)
+    let fleet = parse_config(&text, &root)
         .map_err(|message| FleetError::Parse {
             path: path.to_path_buf(),
             message,
         })
-        .and_then(check_names)
+        .and_then(check_names)?;
+    let missing: Vec<String> = fleet
+        .repositories
+        .iter()
+        .filter(|r| !r.path.is_dir())
+        .map(|r| format!("{} ({})", r.name, r.path.display()))
+        .collect();
+    if !missing.is_empty() {
+        return Err(FleetError::MissingRepositories {
+            config: path.to_path_buf(),
+            missing,
+        });
+    }
+    Ok(fleet)
 }
 
 /// Parses `switchyard.toml` text; paths are joined to `root`.
@@ -299,17 +410,42 @@ fn check_names(fleet: Fleet) -> Result<Fleet, FleetError> {
     Ok(fleet)
 }
 
-/// A folder of repositories: its `switchyard.toml` when present, else every immediate
+/// A folder of repositories: its `switchyard.toml` when present; else the folder itself as one
+/// repository when its root holds deployment files ([`root_markers`]); else every immediate
 /// subdirectory that is not hidden (sorted by name).
 pub fn discover(dir: &Path) -> Result<Fleet, FleetError> {
+    discover_explained(dir).map(|(fleet, _)| fleet)
+}
+
+/// [`discover`], with the rule that applied.
+pub fn discover_explained(dir: &Path) -> Result<(Fleet, Rule), FleetError> {
     if !dir.is_dir() {
         return Err(FleetError::NotADirectory(dir.to_path_buf()));
     }
     let config = dir.join(CONFIG_FILE);
     if config.is_file() {
-        return load_config(&config);
+        return Ok((load_config(&config)?, Rule::Config(config)));
     }
-    subdirectories(dir)
+    let markers = root_markers(dir);
+    if !markers.is_empty() {
+        let fleet = from_paths(&[dir.to_path_buf()], dir)?;
+        return Ok((
+            fleet,
+            Rule::RootHoldsDeploymentFiles {
+                dir: dir.to_path_buf(),
+                markers,
+            },
+        ));
+    }
+    let fleet = subdirectories(dir)?;
+    let count = fleet.repositories.len();
+    Ok((
+        fleet,
+        Rule::Subfolders {
+            dir: dir.to_path_buf(),
+            count,
+        },
+    ))
 }
 
 /// Every immediate, non-hidden subdirectory of `dir` as a repository (sorted by name).
@@ -367,11 +503,29 @@ pub fn from_paths(paths: &[PathBuf], root: &Path) -> Result<Fleet, FleetError> {
     })
 }
 
-/// The default fleet of a working directory: its `switchyard.toml`; else the folder as a fleet
-/// when some subdirectory is a git checkout; else the folder as one repository.
+/// The default fleet of a working directory: its `switchyard.toml`; else the folder as one
+/// repository when its root holds deployment files; else the folder as a fleet when some
+/// subdirectory is a git checkout; else the folder as one repository.
 pub fn from_working_dir(cwd: &Path) -> Result<Fleet, FleetError> {
-    if cwd.join(CONFIG_FILE).is_file() {
-        return load_config(&cwd.join(CONFIG_FILE));
+    from_working_dir_explained(cwd).map(|(fleet, _)| fleet)
+}
+
+/// [`from_working_dir`], with the rule that applied.
+pub fn from_working_dir_explained(cwd: &Path) -> Result<(Fleet, Rule), FleetError> {
+    let config = cwd.join(CONFIG_FILE);
+    if config.is_file() {
+        return Ok((load_config(&config)?, Rule::Config(config)));
+    }
+    let markers = root_markers(cwd);
+    if !markers.is_empty() {
+        let fleet = from_paths(&[cwd.to_path_buf()], cwd)?;
+        return Ok((
+            fleet,
+            Rule::RootHoldsDeploymentFiles {
+                dir: cwd.to_path_buf(),
+                markers,
+            },
+        ));
     }
     let has_checkouts = std::fs::read_dir(cwd)
         .map(|entries| {
@@ -381,9 +535,20 @@ pub fn from_working_dir(cwd: &Path) -> Result<Fleet, FleetError> {
         })
         .unwrap_or(false);
     if has_checkouts {
-        discover(cwd)
+        let fleet = subdirectories(cwd)?;
+        let count = fleet.repositories.len();
+        Ok((
+            fleet,
+            Rule::GitCheckouts {
+                dir: cwd.to_path_buf(),
+                count,
+            },
+        ))
     } else {
-        from_paths(&[cwd.to_path_buf()], cwd)
+        Ok((
+            from_paths(&[cwd.to_path_buf()], cwd)?,
+            Rule::WorkingFolder(cwd.to_path_buf()),
+        ))
     }
 }
 
@@ -555,6 +720,65 @@ mod tests {
         let text = render_config(&fleet);
         let again = parse_config(&text, dir.path()).unwrap();
         assert_eq!(again.repositories, fleet.repositories);
+    }
+
+    #[test]
+    fn a_folder_with_deployment_files_at_its_root_is_one_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["api", "web"] {
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+        }
+        std::fs::write(dir.path().join("README.md"), "# fleet\n").unwrap();
+        let (fleet, rule) = discover_explained(dir.path()).unwrap();
+        assert_eq!(fleet.repositories.len(), 2);
+        assert!(
+            matches!(rule, Rule::Subfolders { count: 2, .. }),
+            "{rule:?}"
+        );
+        std::fs::write(dir.path().join("Compose.yaml"), "services: {}\n").unwrap();
+        let (fleet, rule) = discover_explained(dir.path()).unwrap();
+        assert_eq!(fleet.repositories.len(), 1);
+        assert_eq!(fleet.repositories[0].path, dir.path());
+        assert_eq!(
+            rule,
+            Rule::RootHoldsDeploymentFiles {
+                dir: dir.path().to_path_buf(),
+                markers: vec!["Compose.yaml".into()]
+            }
+        );
+        for name in [
+            "docker-compose.prod.yml",
+            "Dockerfile",
+            "Chart.yaml",
+            ".git",
+            "package.json",
+        ] {
+            assert!(is_root_marker(name), "{name}");
+        }
+        for name in ["README.md", ".env", "compose.txt", "values.yaml"] {
+            assert!(!is_root_marker(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_declared_repository_that_is_missing_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("api")).unwrap();
+        let config = dir.path().join(CONFIG_FILE);
+        std::fs::write(
+            &config,
+            "[[repository]]\npath = \"api\"\n[[repository]]\npath = \"gone\"\n",
+        )
+        .unwrap();
+        let err = load_config(&config).unwrap_err();
+        assert!(
+            matches!(&err, FleetError::MissingRepositories { missing, .. } if missing.len() == 1)
+        );
+        assert!(
+            err.to_string()
+                .contains("a repository folder that does not exist: gone"),
+            "{err}"
+        );
     }
 
     #[test]

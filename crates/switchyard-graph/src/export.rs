@@ -1,4 +1,5 @@
-//! Exports of a fleet graph: Graphviz DOT, Mermaid and a JSON adjacency document.
+//! Exports of a fleet graph: Graphviz DOT, Mermaid, a JSON adjacency document, JSON Graph
+//! Format (v2) and GraphML, for other tools.
 
 use crate::Digraph;
 use std::collections::HashMap;
@@ -82,6 +83,147 @@ pub fn edge_kinds(model: &FleetModel, repositories: bool) -> EdgeKinds {
 
 /// `(from, to)` → the edge's kind and telemetry tag.
 pub type EdgeKinds = HashMap<(String, String), (EdgeKind, bool)>;
+
+/// `(from, to)` → every `repo/path:line:col` the edge was seen at, sorted, without repeats.
+pub type EdgeEvidence = HashMap<(String, String), Vec<String>>;
+
+/// The evidence of each edge of the service graph, or of the repository graph (the evidence
+/// of every service edge between the two repositories).
+pub fn edge_evidence(model: &FleetModel, repositories: bool) -> EdgeEvidence {
+    let repo_of: HashMap<&str, &str> = model
+        .services
+        .iter()
+        .map(|s| (s.id.as_str(), s.repository.as_str()))
+        .collect();
+    let mut out: EdgeEvidence = HashMap::new();
+    for e in &model.edges {
+        let key = if repositories {
+            match (repo_of.get(e.from.as_str()), repo_of.get(e.to.as_str())) {
+                (Some(a), Some(b)) if a != b => (a.to_string(), b.to_string()),
+                _ => continue,
+            }
+        } else {
+            (e.from.clone(), e.to.clone())
+        };
+        let list = out.entry(key).or_default();
+        list.extend(
+            e.evidence
+                .iter()
+                .map(|l| format!("{}/{}:{}:{}", l.repository, l.path, l.line, l.column)),
+        );
+    }
+    for list in out.values_mut() {
+        list.sort();
+        list.dedup();
+    }
+    out
+}
+
+/// JSON Graph Format, version 2 (`{"graph": {"directed": true, "nodes": {id: …}, "edges": […]}}`):
+/// nodes keyed by id, each edge with its kind as `relation` and its evidence in `metadata`.
+pub fn jgf(
+    g: &Digraph,
+    label: &str,
+    kinds: &EdgeKinds,
+    evidence: &EdgeEvidence,
+) -> serde_json::Value {
+    let nodes: serde_json::Map<String, serde_json::Value> = g
+        .nodes()
+        .iter()
+        .map(|n| (n.clone(), serde_json::json!({ "label": n })))
+        .collect();
+    let edges: Vec<serde_json::Value> = g
+        .edges()
+        .iter()
+        .map(|(a, b)| {
+            let key = (a.to_string(), b.to_string());
+            let (kind, telemetry) = kinds.get(&key).copied().unwrap_or_default();
+            serde_json::json!({
+                "source": a,
+                "target": b,
+                "relation": kind.as_str(),
+                "directed": true,
+                "metadata": {
+                    "telemetry": telemetry,
+                    "evidence": evidence.get(&key).cloned().unwrap_or_default(),
+                },
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "graph": {
+            "id": label,
+            "label": label,
+            "type": "switchyard dependency graph",
+            "directed": true,
+            "metadata": { "edgesPointFrom": "dependent", "edgesPointTo": "dependency" },
+            "nodes": nodes,
+            "edges": edges,
+        }
+    })
+}
+
+/// Text for XML content and attribute values, redacted (a name or path holding a password
+/// shows `***`). Characters XML 1.0 cannot hold (most control characters) become visible
+/// `\u{…}` escapes.
+fn xml_text(s: &str) -> String {
+    let s = switchyard_model::redact::redact_output_line(s);
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' => out.push_str(&format!("&#{};", c as u32)),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// GraphML: one directed graph, node ids as given, edges with `kind`, `telemetry` and
+/// `evidence` (locations separated by spaces) data keys. Every text from the fleet in it is
+/// already redacted; its markup (`<data key="kind">`) must not pass through a line redactor,
+/// which would take `key="…"` for a secret.
+pub fn graphml(g: &Digraph, label: &str, kinds: &EdgeKinds, evidence: &EdgeEvidence) -> String {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\" \
+         xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
+         xsi:schemaLocation=\"http://graphml.graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd\">\n\
+         \x20 <key id=\"label\" for=\"node\" attr.name=\"label\" attr.type=\"string\"/>\n\
+         \x20 <key id=\"kind\" for=\"edge\" attr.name=\"kind\" attr.type=\"string\"/>\n\
+         \x20 <key id=\"telemetry\" for=\"edge\" attr.name=\"telemetry\" attr.type=\"boolean\"><default>false</default></key>\n\
+         \x20 <key id=\"evidence\" for=\"edge\" attr.name=\"evidence\" attr.type=\"string\"/>\n",
+    );
+    out.push_str(&format!(
+        "  <graph id=\"{}\" edgedefault=\"directed\">\n",
+        xml_text(label)
+    ));
+    for n in g.nodes() {
+        let n = xml_text(n);
+        out.push_str(&format!(
+            "    <node id=\"{n}\"><data key=\"label\">{n}</data></node>\n"
+        ));
+    }
+    for (i, (a, b)) in g.edges().iter().enumerate() {
+        let key = (a.to_string(), b.to_string());
+        let (kind, telemetry) = kinds.get(&key).copied().unwrap_or_default();
+        let seen = evidence.get(&key).map(|e| e.join(" ")).unwrap_or_default();
+        out.push_str(&format!(
+            "    <edge id=\"e{i}\" source=\"{}\" target=\"{}\"><data key=\"kind\">{}</data><data key=\"telemetry\">{telemetry}</data><data key=\"evidence\">{}</data></edge>\n",
+            xml_text(a),
+            xml_text(b),
+            kind.as_str(),
+            xml_text(&seen)
+        ));
+    }
+    out.push_str("  </graph>\n</graphml>\n");
+    out
+}
 
 fn kind_of<'k>(kinds: Option<&'k EdgeKinds>, a: &str, b: &str) -> Option<&'k (EdgeKind, bool)> {
     kinds?.get(&(a.to_string(), b.to_string()))
@@ -202,5 +344,33 @@ mod tests {
         assert_eq!(d.lines().count(), 5, "{d}");
         let m = mermaid(&g);
         assert!(m.contains("n0[\"web#10;#27;[2J\"]"), "{m}");
+    }
+
+    #[test]
+    fn jgf_and_graphml_carry_kinds_and_evidence() {
+        let g = Digraph::from_edges(["a", "b<&>"], [("a", "b<&>")]);
+        let mut kinds = EdgeKinds::new();
+        kinds.insert(("a".into(), "b<&>".into()), (EdgeKind::Startup, false));
+        let mut evidence = EdgeEvidence::new();
+        evidence.insert(
+            ("a".into(), "b<&>".into()),
+            vec!["a/docker-compose.yml:3:5".into(), "a/.env:1:1".into()],
+        );
+        let j = jgf(&g, "fleet", &kinds, &evidence);
+        assert_eq!(j["graph"]["directed"], true);
+        assert_eq!(j["graph"]["nodes"]["b<&>"]["label"], "b<&>");
+        assert_eq!(j["graph"]["edges"][0]["relation"], "startup");
+        assert_eq!(
+            j["graph"]["edges"][0]["metadata"]["evidence"][0],
+            "a/docker-compose.yml:3:5"
+        );
+        let x = graphml(&g, "fleet", &kinds, &evidence);
+        assert!(x.contains(r#"<node id="b&lt;&amp;&gt;">"#), "{x}");
+        assert!(
+            x.contains(r#"<edge id="e0" source="a" target="b&lt;&amp;&gt;"><data key="kind">startup</data>"#),
+            "{x}"
+        );
+        assert!(x.contains("a/docker-compose.yml:3:5 a/.env:1:1"), "{x}");
+        assert!(x.ends_with("</graphml>\n"));
     }
 }

@@ -1,7 +1,7 @@
 //! Graph algorithms on the fleet model, shared by the CLI and the server: repository and service
 //! graphs, transitive dependencies, cycles (as paths, from strongly connected components) with a
-//! smallest set of edges to cut, deployment phases, affected repositories, and DOT / Mermaid
-//! exports.
+//! smallest set of edges to cut, deployment phases, affected repositories, and exports (DOT,
+//! Mermaid, JSON Graph Format, GraphML, and a Backstage catalog).
 //!
 //! Edges point from the dependent to its dependency (`web → api`: web calls api), so a
 //! deployment deploys dependencies first.
@@ -15,6 +15,7 @@
 //! assert!(g.cycles().is_empty());
 //! ```
 
+pub mod backstage;
 mod cycles;
 pub mod export;
 pub mod packages;

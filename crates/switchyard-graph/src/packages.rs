@@ -186,6 +186,7 @@ mod tests {
             image: None,
             test_harness: false,
             variants: Vec::new(),
+            profiles: Vec::new(),
         }
     }
 

@@ -17,7 +17,8 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:7700, or [server] bind].
     #[arg(long, value_name = "ADDR")]
     pub bind: Option<SocketAddr>,
-    /// Where state lives: sqlite://PATH [default: <fleet root>/.switchyard/state.db].
+    /// Where state lives: sqlite://PATH, or postgres://USER:PASSWORD@HOST:PORT/DB shared by
+    /// several replicas [default: sqlite://<fleet root>/.switchyard/state.db].
     #[arg(long, value_name = "URL", env = "SWITCHYARD_STORE")]
     pub store: Option<String>,
     /// Allow a non-loopback address without bearer tokens.

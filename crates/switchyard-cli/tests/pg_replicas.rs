@@ -3,7 +3,8 @@
 //! over the clients' own history (a claim is surely held from the acknowledgement of its grant
 //! to the start of its release) proves no instant had more holders than capacity. Midway one
 //! replica is killed with SIGKILL: its clients fail over to the other, and every acknowledged
-//! claim that was not released is still in the ledger.
+//! claim that was not released is still in the ledger. Before the load, a deployment planned
+//! through one replica is read and cancelled through the other.
 //!
 //! Needs `SWITCHYARD_TEST_PG_URL` (`eval $(scripts/pg-test-cluster.sh start)`); skips loudly
 //! without it, fails instead when `SWITCHYARD_REQUIRE_POSTGRES=1` (CI).
@@ -145,6 +146,31 @@ fn two_replicas_never_exceed_capacity_and_survive_a_kill() {
     register(&b.address, "volume", "shared", 3);
     register(&a.address, "custom", "kept", 100_000);
     let addresses = [a.address.clone(), b.address.clone()];
+
+    // A deployment planned through A is read and cancelled through B; A sees the cancellation.
+    let (status, planned) = http(
+        &a.address,
+        "POST",
+        "/api/coordination/coordinate-deployment",
+        Some(&json!({ "repositories": ["postgres", "auth", "api"], "options": { "ignoreConflicts": true } })),
+    )
+    .expect("plan answered");
+    assert!(status == 200 || status == 201, "plan: {status} {planned}");
+    let id = planned["coordination"]["id"].as_str().expect("coordination id").to_string();
+    let (status, seen_on_b) = http(&b.address, "GET", &format!("/api/coordination/deployments/{id}"), None)
+        .expect("get answered");
+    assert_eq!(status, 200, "{seen_on_b}");
+    let (status, cancelled) = http(
+        &b.address,
+        "POST",
+        &format!("/api/coordination/deployments/{id}/cancel"),
+        None,
+    )
+    .expect("cancel answered");
+    assert_eq!(status, 200, "{cancelled}");
+    let (_, on_a) = http(&a.address, "GET", &format!("/api/coordination/deployments/{id}"), None)
+        .expect("get answered");
+    assert_eq!(on_a["coordination"]["status"], "cancelled", "{on_a}");
 
     let origin = Instant::now();
     let b_dead = Arc::new(AtomicBool::new(false));

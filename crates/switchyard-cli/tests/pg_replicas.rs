@@ -156,9 +156,17 @@ fn two_replicas_never_exceed_capacity_and_survive_a_kill() {
     )
     .expect("plan answered");
     assert!(status == 200 || status == 201, "plan: {status} {planned}");
-    let id = planned["coordination"]["id"].as_str().expect("coordination id").to_string();
-    let (status, seen_on_b) = http(&b.address, "GET", &format!("/api/coordination/deployments/{id}"), None)
-        .expect("get answered");
+    let id = planned["coordination"]["id"]
+        .as_str()
+        .expect("coordination id")
+        .to_string();
+    let (status, seen_on_b) = http(
+        &b.address,
+        "GET",
+        &format!("/api/coordination/deployments/{id}"),
+        None,
+    )
+    .expect("get answered");
     assert_eq!(status, 200, "{seen_on_b}");
     let (status, cancelled) = http(
         &b.address,
@@ -168,8 +176,13 @@ fn two_replicas_never_exceed_capacity_and_survive_a_kill() {
     )
     .expect("cancel answered");
     assert_eq!(status, 200, "{cancelled}");
-    let (_, on_a) = http(&a.address, "GET", &format!("/api/coordination/deployments/{id}"), None)
-        .expect("get answered");
+    let (_, on_a) = http(
+        &a.address,
+        "GET",
+        &format!("/api/coordination/deployments/{id}"),
+        None,
+    )
+    .expect("get answered");
     assert_eq!(on_a["coordination"]["status"], "cancelled", "{on_a}");
 
     let origin = Instant::now();

@@ -279,7 +279,10 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, ServeError> {
     let capacity = Arc::new(Mutex::new(tasks::CapacityWatch::resume(&state)));
     // One round before serving: restored alerts are re-evaluated and expired claims swept by
     // the time `start` returns, instead of racing the first requests.
-    tasks::housekeeping_round(&state, &mut *capacity.lock().await).await;
+    // On a shared store only the leading replica does it.
+    if state.store.lead().await.unwrap_or(false) {
+        tasks::housekeeping_round(&state, &mut *capacity.lock().await).await;
+    }
     let mut tasks = vec![tasks::spawn_housekeeping(state.clone(), capacity.clone())];
     if let Some(watcher) = watch::spawn(state.clone()).map_err(ServeError::Fleet)? {
         tasks.push(watcher);

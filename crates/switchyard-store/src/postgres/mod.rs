@@ -160,9 +160,15 @@ pub fn redact_url(url: &str) -> String {
     format!("{scheme}://{masked}@{host}{tail}")
 }
 
+/// Leadership: a session-level advisory lock on (this key, the schema), held by a connection
+/// of its own for as long as the replica leads.
+const LEADER_LOCK: i32 = 0x5359_4C44; // "SYLD"
+
 /// The PostgreSQL `Store`. Cheap to share behind an `Arc`.
 pub struct PgStore {
     pool: PgPool,
+    connect: PgConnectOptions,
+    leader: tokio::sync::Mutex<Option<PgConnection>>,
     clock: PgClock,
     call_timeout: Duration,
     display: String,
@@ -202,9 +208,11 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
-            .connect_lazy_with(connect);
+            .connect_lazy_with(connect.clone());
         Ok(PgStore {
             pool,
+            connect,
+            leader: tokio::sync::Mutex::new(None),
             clock: options.clock,
             call_timeout: options.call_timeout,
             display: options.display,
@@ -216,8 +224,46 @@ impl PgStore {
         &self.display
     }
 
+    /// Closes the pool and gives up leadership (the advisory lock ends with its session).
     pub async fn close(self) {
+        if let Some(conn) = self.leader.lock().await.take() {
+            let _ = conn.close().await;
+        }
         self.pool.close().await;
+    }
+
+    /// Keeps or takes the leader lock. The leader checks its session is alive each round (a
+    /// lost session means PostgreSQL already released the lock); the others try to take it.
+    async fn lead_now(&self) -> Result<bool, StoreError> {
+        let mut leader = self.leader.lock().await;
+        if let Some(conn) = leader.as_mut() {
+            let alive = self
+                .bounded(async { Ok(sqlx::query("SELECT 1").execute(&mut *conn).await?) })
+                .await;
+            if alive.is_ok() {
+                return Ok(true);
+            }
+            *leader = None;
+        }
+        let mut conn = self
+            .bounded(async { Ok(PgConnection::connect_with(&self.connect).await?) })
+            .await?;
+        let won: bool = self
+            .bounded(async {
+                Ok(sqlx::query_scalar(
+                    "SELECT pg_try_advisory_lock($1, hashtext(current_schema()))",
+                )
+                .bind(LEADER_LOCK)
+                .fetch_one(&mut conn)
+                .await?)
+            })
+            .await?;
+        if won {
+            *leader = Some(conn);
+        } else {
+            let _ = conn.close().await;
+        }
+        Ok(won)
     }
 
     /// The instant a call decides with: the database's `now()` (start of the transaction) or
@@ -642,6 +688,10 @@ impl Store for PgStore {
                 _ => Err(unexpected("purge_history")),
             }
         })
+    }
+
+    fn lead(&self) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(self.lead_now())
     }
 
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {

@@ -233,3 +233,26 @@ async fn a_lost_database_fails_fast_and_the_pool_reconnects() {
     assert_eq!(status.claims, [held], "the acknowledged claim is still there");
     relay.cut();
 }
+
+/// One replica leads the background work at a time; when it goes away (its session ends) the
+/// next one to ask takes over.
+#[tokio::test]
+async fn one_replica_leads_and_another_takes_over() {
+    let Some((schema, first)) = crate::support::fresh_pg("leader", PgClock::Caller).await else {
+        return;
+    };
+    let second = PgStore::open(schema.options(PgClock::Caller)).await.unwrap();
+    assert!(first.lead().await.unwrap(), "the first to ask leads");
+    assert!(first.lead().await.unwrap(), "and keeps leading");
+    assert!(!second.lead().await.unwrap(), "only one leader");
+    first.close().await;
+    let mut took_over = false;
+    for _ in 0..50 {
+        if second.lead().await.unwrap() {
+            took_over = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(took_over, "the second replica took over");
+}

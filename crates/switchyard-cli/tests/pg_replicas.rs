@@ -205,7 +205,7 @@ fn two_replicas_never_exceed_capacity_and_survive_a_kill() {
             };
             while origin.elapsed() < run_for {
                 round += 1;
-                let (resource, operation) = if (client + round) % 2 == 0 {
+                let (resource, operation) = if (client + round).is_multiple_of(2) {
                     ("port:9100", json!({ "type": "deploy", "exclusive": true, "ttl": 5 }))
                 } else {
                     ("volume:shared", json!({ "type": "read", "ttl": 5 }))
@@ -242,7 +242,7 @@ fn two_replicas_never_exceed_capacity_and_survive_a_kill() {
                     Some((429 | 503, _)) | None => mine.unavailable += 1,
                     Some(other) => panic!("claim: {other:?}"),
                 }
-                if round % 8 == 0 {
+                if round.is_multiple_of(8) {
                     let body = json!({ "repository": format!("client-{client}"), "operation": { "type": "read" } });
                     if let Some((201, answer)) =
                         send("POST", "/api/coordination/resources/custom:kept/claim", Some(&body))

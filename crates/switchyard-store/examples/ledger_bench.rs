@@ -305,7 +305,9 @@ async fn main() {
         );
     }
     if let Some(url) = &args.pg {
-        println!("PostgreSQL (database clock, pool of 16 per replica, synchronous_commit as the server has it)");
+        println!(
+            "PostgreSQL (database clock, pool of 16 per replica, synchronous_commit as the server has it)"
+        );
         println!(
             "{:<9} {:>8} {:>10} {:>10} {:>9} {:>9}",
             "replicas", "workers", "ops/s", "best ops/s", "p50 µs", "p99 µs"

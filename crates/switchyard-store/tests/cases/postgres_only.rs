@@ -62,6 +62,9 @@ async fn futures_join_all<F: std::future::Future<Output = Result<PgStore, StoreE
     stores
 }
 
+/// A grant as the caller saw it: resource, acknowledged at, release started at (µs).
+type Held = (&'static str, u128, u128);
+
 /// Claims through two pools (two replicas) on one database, many tasks each: from the callers'
 /// own record (a claim is surely held from its grant's acknowledgement to the start of its
 /// release call), no instant has more holders than capacity.
@@ -76,14 +79,14 @@ async fn claims_through_two_replicas_never_exceed_capacity() {
     register(&replicas[0], ResourceType::Port, "7100", 1).await;
     register(&replicas[0], ResourceType::Volume, "pool", 3).await;
     let origin = Instant::now();
-    let intervals: Arc<Mutex<Vec<(&'static str, u128, u128)>>> = Arc::default();
+    let intervals: Arc<Mutex<Vec<Held>>> = Arc::default();
     let mut tasks = Vec::new();
     for worker in 0..16 {
         let store = replicas[worker % 2].clone();
         let intervals = intervals.clone();
         tasks.push(tokio::spawn(async move {
             for round in 0..15 {
-                let (resource, operation) = if (worker + round) % 2 == 0 {
+                let (resource, operation) = if (worker + round).is_multiple_of(2) {
                     ("port:7100", Operation::new("deploy").exclusive())
                 } else {
                     ("volume:pool", Operation::new("read"))

@@ -80,8 +80,14 @@ pub fn run(args: ServeArgs) -> Result<u8, Failure> {
     runtime
         .block_on(switchyard_server::serve(options))
         .map_err(|e| Failure {
-            code: match e {
+            code: match &e {
                 switchyard_server::ServeError::Config(_) => 2,
+                // A store URL that is not one (bad scheme, unparsable PostgreSQL URL).
+                switchyard_server::ServeError::Store(store)
+                    if store.code() == "VALIDATION_ERROR" =>
+                {
+                    2
+                }
                 _ => 1,
             },
             message: e.to_string(),

@@ -322,3 +322,47 @@ fn two_replicas_never_exceed_capacity_and_survive_a_kill() {
     let _ = a.child.kill();
     let _ = a.child.wait();
 }
+
+/// A store URL that is not one is bad input (exit 2); an unreachable PostgreSQL is a failure
+/// (exit 1) reported without the password.
+#[test]
+fn bad_and_unreachable_store_urls() {
+    let run = common::switchyard(
+        &[
+            "serve",
+            "--fleet",
+            "examples/fleets/homelab",
+            "--no-cache",
+            "--bind",
+            "127.0.0.1:0",
+            "--store",
+            "mysql://root:hunter2@db/sy",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("expected sqlite://PATH or postgres://"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    let run = common::switchyard(
+        &[
+            "serve",
+            "--fleet",
+            "examples/fleets/homelab",
+            "--no-cache",
+            "--bind",
+            "127.0.0.1:0",
+            "--store",
+            "postgres://sy:hunter2@127.0.0.1:1/sy",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("unavailable"), "{}", run.stderr);
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+}

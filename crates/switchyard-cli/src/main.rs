@@ -204,7 +204,7 @@ enum Command {
     /// The shared-resource ledger: register, claim, renew, release, list, status, delete, sync.
     /// A refused claim exits with 3 and names the holders.
     Resources {
-        /// Where the ledger lives.
+        /// Where the ledger lives: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB.
         #[arg(
             long,
             env = "SWITCHYARD_STORE",

@@ -6,8 +6,7 @@ use crate::Failure;
 use crate::inputs::{Analysis, FleetArgs};
 use clap::Subcommand;
 use switchyard_store::{
-    ListFilter, Operation, Registration, ResourceType, SqliteOptions, SqliteStore, Store,
-    StoreError, Timestamp, sync,
+    ListFilter, Operation, Registration, ResourceType, Store, StoreError, Timestamp, sync,
 };
 
 #[derive(Subcommand)]
@@ -123,11 +122,13 @@ pub fn run(store_url: &str, command: ResourcesCommand) -> Result<u8, Failure> {
         _ => None,
     };
     runtime.block_on(async {
-        let options = SqliteOptions::from_url(store_url).map_err(store_failure)?;
-        let store = SqliteStore::open(options).await.map_err(store_failure)?;
+        // SQLite (the default) or a PostgreSQL shared with running servers.
+        let store = switchyard_store::open_url(store_url, switchyard_store::Durability::default())
+            .await
+            .map_err(store_failure)?;
         let now = Timestamp::now_utc();
-        let result = execute(&store, command, plan, now).await;
-        store.close().await;
+        let result = execute(&*store, command, plan, now).await;
+        drop(store);
         let value = result?;
         crate::print(&crate::json(&value))?;
         Ok(0)
@@ -135,7 +136,7 @@ pub fn run(store_url: &str, command: ResourcesCommand) -> Result<u8, Failure> {
 }
 
 async fn execute(
-    store: &SqliteStore,
+    store: &dyn Store,
     command: ResourcesCommand,
     plan: Option<sync::SyncPlan>,
     now: Timestamp,

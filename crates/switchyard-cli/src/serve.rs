@@ -17,7 +17,8 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:7700, or [server] bind].
     #[arg(long, value_name = "ADDR")]
     pub bind: Option<SocketAddr>,
-    /// Where state lives: sqlite://PATH [default: <fleet root>/.switchyard/state.db].
+    /// Where state lives: sqlite://PATH, or postgres://USER:PASSWORD@HOST:PORT/DB shared by
+    /// several replicas [default: sqlite://<fleet root>/.switchyard/state.db].
     #[arg(long, value_name = "URL", env = "SWITCHYARD_STORE")]
     pub store: Option<String>,
     /// Allow a non-loopback address without bearer tokens.
@@ -79,8 +80,14 @@ pub fn run(args: ServeArgs) -> Result<u8, Failure> {
     runtime
         .block_on(switchyard_server::serve(options))
         .map_err(|e| Failure {
-            code: match e {
+            code: match &e {
                 switchyard_server::ServeError::Config(_) => 2,
+                // A store URL that is not one (bad scheme, unparsable PostgreSQL URL).
+                switchyard_server::ServeError::Store(store)
+                    if store.code() == "VALIDATION_ERROR" =>
+                {
+                    2
+                }
                 _ => 1,
             },
             message: e.to_string(),

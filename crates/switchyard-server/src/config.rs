@@ -120,7 +120,7 @@ pub struct ServerConfig {
     /// JSON-lines operation log; relative paths are under the fleet root.
     pub operation_log: Option<PathBuf>,
     pub operation_log_max_bytes: u64,
-    /// `sqlite://…` store URL; default `sqlite://<fleet root>/.switchyard/state.db`.
+    /// `sqlite://…` or `postgres://…` store URL; default `sqlite://<fleet root>/.switchyard/state.db`.
     pub store: Option<String>,
     /// Which commits wait for the disk: `grants` (claims, renewals and registrations are
     /// fsynced; the default), `always`, or `relaxed` (none; survives a process crash, not a

@@ -44,7 +44,7 @@ use axum::extract::DefaultBodyLimit;
 use switchyard_extract::cache::Cache;
 use switchyard_extract::fleet::Fleet;
 use switchyard_monitor::{Monitor, MonitorConfig, OperationLogConfig};
-use switchyard_store::{Clock, SqliteOptions, SqliteStore, Store, SystemClock};
+use switchyard_store::{Clock, Store, SystemClock};
 use tokio::sync::{Mutex, oneshot};
 use tokio::task::JoinHandle;
 
@@ -151,10 +151,7 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, ServeError> 
             fleet.root.join(switchyard_store::DEFAULT_PATH).display()
         )
     });
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(SqliteOptions::from_url(&store_url)?.durability(config.durability))
-            .await?,
-    );
+    let store: Arc<dyn Store> = switchyard_store::open_url(&store_url, config.durability).await?;
     let monitor = Monitor::new(
         MonitorConfig {
             thresholds: config.alerts.clone(),
@@ -282,7 +279,10 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, ServeError> {
     let capacity = Arc::new(Mutex::new(tasks::CapacityWatch::resume(&state)));
     // One round before serving: restored alerts are re-evaluated and expired claims swept by
     // the time `start` returns, instead of racing the first requests.
-    tasks::housekeeping_round(&state, &mut *capacity.lock().await).await;
+    // On a shared store only the leading replica does it.
+    if state.store.lead().await.unwrap_or(false) {
+        tasks::housekeeping_round(&state, &mut *capacity.lock().await).await;
+    }
     let mut tasks = vec![tasks::spawn_housekeeping(state.clone(), capacity.clone())];
     if let Some(watcher) = watch::spawn(state.clone()).map_err(ServeError::Fleet)? {
         tasks.push(watcher);

@@ -162,6 +162,11 @@ pub fn spawn_housekeeping(state: AppState, watch: Arc<Mutex<CapacityWatch>>) -> 
         tick.tick().await;
         loop {
             tick.tick().await;
+            // On a shared store one replica leads; the others wait for their turn (a leader
+            // that dies loses its lock with its database session, the next round takes over).
+            if !state.store.lead().await.unwrap_or(false) {
+                continue;
+            }
             housekeeping_round(&state, &mut *watch.lock().await).await;
             rounds += 1;
             // Retention once an hour is plenty.

@@ -1,8 +1,10 @@
-//! Claim+release throughput of the SQLite ledger on a temporary database.
+//! Claim+release throughput of the ledger: SQLite on a temporary database, and PostgreSQL
+//! (`--pg URL`, a fresh schema per run) through one or two stores, i.e. replicas, each with its
+//! own connection pool, the workers spread over them.
 //!
 //! `cargo run --release -p switchyard-store --example ledger_bench -- [--seconds S] [--repeat N]
 //!  [--workers 1,8,64] [--batch 1,256] [--sync always,grants,relaxed] [--engine batched,per-call]
-//!  [--dir PATH]`
+//!  [--dir PATH] [--pg postgres://… [--replicas 1,2] [--pg-only]]`
 //!
 //! Each worker loops `claim` (exclusive, its own resource) then `release`; both count as one op.
 //! Every combination of engine, durability and max batch is measured; with `--repeat N` a row
@@ -14,8 +16,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use switchyard_store::{
-    Durability, Engine, Operation, Registration, ResourceType, SqliteOptions, SqliteStore, Store,
-    Timestamp,
+    Durability, Engine, Operation, PgOptions, PgStore, Registration, ResourceType, SqliteOptions,
+    SqliteStore, Store, Timestamp,
 };
 
 struct Args {
@@ -26,6 +28,9 @@ struct Args {
     syncs: Vec<String>,
     engines: Vec<String>,
     dir: Option<PathBuf>,
+    pg: Option<String>,
+    replicas: Vec<usize>,
+    pg_only: bool,
 }
 
 fn parse_args() -> Args {
@@ -37,9 +42,16 @@ fn parse_args() -> Args {
         syncs: vec!["always".into(), "grants".into(), "relaxed".into()],
         engines: vec!["batched".into(), "per-call".into()],
         dir: None,
+        pg: None,
+        replicas: vec![1, 2],
+        pg_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--pg-only" {
+            args.pg_only = true;
+            continue;
+        }
         let value = it.next().unwrap_or_default();
         match flag.as_str() {
             "--seconds" => args.seconds = value.parse().unwrap_or(args.seconds),
@@ -53,6 +65,10 @@ fn parse_args() -> Args {
             "--engine" => args.engines = value.split(',').map(str::to_string).collect(),
             "--sync" => args.syncs = value.split(',').map(str::to_string).collect(),
             "--dir" => args.dir = Some(PathBuf::from(value)),
+            "--pg" => args.pg = Some(value),
+            "--replicas" => {
+                args.replicas = value.split(',').filter_map(|w| w.parse().ok()).collect();
+            }
             other => eprintln!("ignoring unknown argument {other}"),
         }
     }
@@ -67,6 +83,34 @@ struct Outcome {
 
 async fn run(options: SqliteOptions, workers: usize, seconds: f64) -> Outcome {
     let store = Arc::new(SqliteStore::open(options).await.expect("open"));
+    let stores: Vec<Arc<dyn Store>> = vec![store.clone()];
+    let outcome = run_on(&stores, workers, seconds).await;
+    drop(stores);
+    match Arc::try_unwrap(store) {
+        Ok(store) => store.close().await,
+        Err(_) => unreachable!("workers finished"),
+    }
+    outcome
+}
+
+/// PostgreSQL: `replicas` stores on one fresh schema, as that many coordinators would be.
+async fn run_pg(url: &str, replicas: usize, workers: usize, seconds: f64) -> Outcome {
+    let schema = format!(
+        "bench_{}",
+        ulid::Ulid::generate().to_string().to_lowercase()
+    );
+    let mut stores: Vec<Arc<dyn Store>> = Vec::new();
+    for _ in 0..replicas.max(1) {
+        let options = PgOptions::from_url(url)
+            .expect("PostgreSQL URL")
+            .schema(schema.clone());
+        stores.push(Arc::new(PgStore::open(options).await.expect("open")));
+    }
+    run_on(&stores, workers, seconds).await
+}
+
+async fn run_on(stores: &[Arc<dyn Store>], workers: usize, seconds: f64) -> Outcome {
+    let store = stores[0].clone();
     let now = Timestamp::now_utc();
     for w in 0..workers {
         let registration = Registration::new(ResourceType::Port, (10_000 + w).to_string());
@@ -76,7 +120,7 @@ async fn run(options: SqliteOptions, workers: usize, seconds: f64) -> Outcome {
     let deadline = start + Duration::from_secs_f64(seconds);
     let mut handles = Vec::new();
     for w in 0..workers {
-        let store = store.clone();
+        let store = stores[w % stores.len()].clone();
         handles.push(tokio::spawn(async move {
             let id = format!("port:{}", 10_000 + w);
             let repository = format!("worker-{w}");
@@ -109,10 +153,6 @@ async fn run(options: SqliteOptions, workers: usize, seconds: f64) -> Outcome {
         latencies_us.extend(latencies);
     }
     let elapsed = start.elapsed();
-    match Arc::try_unwrap(store) {
-        Ok(store) => store.close().await,
-        Err(_) => unreachable!("workers finished"),
-    }
     latencies_us.sort_unstable();
     Outcome {
         ops: total,
@@ -237,6 +277,9 @@ async fn main() {
             }
         }
     }
+    if args.pg_only {
+        configs.clear();
+    }
     for (engine_name, engine, sync_name, durability, max_batch, workers) in configs {
         let mut runs = Vec::new();
         for _ in 0..args.repeat {
@@ -260,5 +303,32 @@ async fn main() {
             percentile(&outcome.latencies_us, 0.99),
             cpu.as_secs_f64() * 1e6 / outcome.ops.max(1) as f64,
         );
+    }
+    if let Some(url) = &args.pg {
+        println!(
+            "PostgreSQL (database clock, pool of 16 per replica, synchronous_commit as the server has it)"
+        );
+        println!(
+            "{:<9} {:>8} {:>10} {:>10} {:>9} {:>9}",
+            "replicas", "workers", "ops/s", "best ops/s", "p50 µs", "p99 µs"
+        );
+        for &replicas in &args.replicas {
+            for &workers in &args.workers {
+                let mut runs = Vec::new();
+                for _ in 0..args.repeat {
+                    let outcome = run_pg(url, replicas, workers, args.seconds).await;
+                    let rate = outcome.ops as f64 / outcome.elapsed.as_secs_f64();
+                    runs.push((rate, outcome));
+                }
+                runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let best = runs.last().map_or(0.0, |r| r.0);
+                let (rate, outcome) = runs.swap_remove(runs.len() / 2);
+                println!(
+                    "{replicas:<9} {workers:>8} {rate:>10.0} {best:>10.0} {:>9} {:>9}",
+                    percentile(&outcome.latencies_us, 0.50),
+                    percentile(&outcome.latencies_us, 0.99),
+                );
+            }
+        }
     }
 }

@@ -70,6 +70,11 @@ pub enum StoreError {
     #[error("the ledger database is busy: {message}")]
     Busy { message: String },
 
+    /// The database cannot be reached (connection refused or lost, no connection free within
+    /// the acquire timeout, no answer within the call timeout). Safe to retry.
+    #[error("the ledger database is unavailable: {message}")]
+    Unavailable { message: String },
+
     #[error("ledger database error: {0}")]
     Database(#[source] sqlx::Error),
 
@@ -108,6 +113,10 @@ impl From<sqlx::Error> for StoreError {
             StoreError::Busy {
                 message: error.to_string(),
             }
+        } else if is_unreachable(&error) {
+            StoreError::Unavailable {
+                message: error.to_string(),
+            }
         } else {
             StoreError::Database(error)
         }
@@ -119,12 +128,43 @@ fn is_busy(error: &sqlx::Error) -> bool {
     let sqlx::Error::Database(db) = error else {
         return false;
     };
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_none() {
+        return false;
+    }
     db.code()
         .and_then(|code| code.parse::<i64>().ok())
         .is_some_and(|code| matches!(code & 0xff, 5 | 6))
 }
 
+/// The database is out of reach rather than refusing a statement: the pool found no connection
+/// in time, the socket failed, or PostgreSQL is shutting down, starting, or out of connection
+/// slots (SQLSTATE classes 08 and 57P01–57P03, 53300).
+fn is_unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
+}
+
 impl StoreError {
+    /// A transaction the database aborted to keep transactions serializable (SQLSTATE 40001)
+    /// or to break a deadlock (40P01): nothing was written, running it again is correct.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(db)) => db
+                .code()
+                .is_some_and(|code| matches!(code.as_ref(), "40001" | "40P01")),
+            _ => false,
+        }
+    }
+
     /// The API error code (`{"error": CODE}`).
     pub fn code(&self) -> &'static str {
         match self {
@@ -138,7 +178,7 @@ impl StoreError {
             StoreError::CapacityBelowUsage { .. } | StoreError::StillClaimed { .. } => {
                 "RESOURCE_CONFLICTS"
             }
-            StoreError::Busy { .. } => "STORE_UNAVAILABLE",
+            StoreError::Busy { .. } | StoreError::Unavailable { .. } => "STORE_UNAVAILABLE",
             StoreError::Database(_)
             | StoreError::Migrate(_)
             | StoreError::Io { .. }
@@ -156,7 +196,7 @@ impl StoreError {
             | StoreError::IncompatibleOperation { .. }
             | StoreError::CapacityBelowUsage { .. }
             | StoreError::StillClaimed { .. } => 409,
-            StoreError::Busy { .. } => 503,
+            StoreError::Busy { .. } | StoreError::Unavailable { .. } => 503,
             StoreError::Database(_)
             | StoreError::Migrate(_)
             | StoreError::Io { .. }
@@ -290,6 +330,13 @@ mod tests {
                 },
                 "RESOURCE_CONFLICTS",
                 409,
+            ),
+            (
+                StoreError::Unavailable {
+                    message: "x".into(),
+                },
+                "STORE_UNAVAILABLE",
+                503,
             ),
             (StoreError::WriterStopped, "INTERNAL", 500),
         ];

@@ -2,7 +2,8 @@
 //! them with TTLs and operation compatibility, and a history of every change.
 //!
 //! [`Store`] is the backend-neutral interface; [`SqliteStore`] is the embedded implementation
-//! (`.switchyard/state.db`). Time is always passed in (`now`), so expiry is testable without
+//! (`.switchyard/state.db`), [`PgStore`] the shared one for several coordinators on one
+//! PostgreSQL (`postgres://...`). Time is always passed in (`now`), so expiry is testable without
 //! sleeping; [`Clock`] gives callers a [`SystemClock`] or a [`ManualClock`].
 //!
 //! ```no_run
@@ -19,9 +20,11 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Not here: HTTP routing, auth, event fan-out (the server does those), PostgreSQL (later).
+//! Not here: HTTP routing, auth, event fan-out (the server does those).
 
 mod error;
+mod open;
+mod postgres;
 pub mod rules;
 mod sqlite;
 mod store;
@@ -30,6 +33,8 @@ mod time;
 mod types;
 
 pub use error::StoreError;
+pub use open::open_url;
+pub use postgres::{PgClock, PgOptions, PgStore, is_postgres_url, redact_url};
 pub use sqlite::{DEFAULT_PATH, Durability, Engine, SqliteOptions, SqliteStore};
 pub use store::{BoxFuture, Record, Store};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};

@@ -136,6 +136,13 @@ pub trait Store: Send + Sync {
 
     /// A read round trip, for health checks.
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Whether this process should run the background work (sweeps, alert evaluation,
+    /// retention, deployment timeouts) now. Called before each round. A store used by one
+    /// process (SQLite) always leads; a shared one lets one replica lead at a time.
+    fn lead(&self) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(async { Ok(true) })
+    }
 }
 
 /// One stored document (see [`Store::put_record`]).

@@ -20,7 +20,8 @@ use sqlx::sqlite::{
 use sqlx::{Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
-use self::ops::{WriteDone, WriteOp};
+pub(crate) use self::ops::{WriteDone, WriteOp};
+pub(crate) use self::reads::status_of;
 use self::writer::{Job, WriterConfig};
 use crate::error::StoreError;
 use crate::rules;

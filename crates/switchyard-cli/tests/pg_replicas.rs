@@ -83,8 +83,14 @@ fn start_replica(store: &str) -> Replica {
         .spawn()
         .expect("switchyard serve starts");
     let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    // The fleet-discovery line (`fleet: …`) comes first, then the listening address.
     let mut line = String::new();
-    stderr.read_line(&mut line).expect("first line");
+    while line.is_empty() || line.starts_with("fleet:") {
+        line.clear();
+        if stderr.read_line(&mut line).expect("a line") == 0 {
+            break;
+        }
+    }
     assert!(line.contains("http://"), "replica did not start: {line}");
     let address = line.trim().rsplit("http://").next().unwrap().to_string();
     // Keep draining stderr so the replica never blocks on a full pipe.

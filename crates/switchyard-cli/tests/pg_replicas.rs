@@ -66,6 +66,14 @@ struct Replica {
     address: String,
 }
 
+/// A replica never outlives its test, even one that fails halfway.
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn start_replica(store: &str) -> Replica {
     let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
         .args(["serve", "--fleet", "examples/fleets/homelab", "--no-cache"])

@@ -111,24 +111,12 @@ fn is_date(text: &str) -> bool {
 
 /// Today's date in UTC as `YYYY-MM-DD`.
 pub fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    civil_date((secs / 86_400) as i64)
+    civil_date(switchyard_store::Timestamp::now_utc())
 }
 
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_date(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+/// The date of an instant, `YYYY-MM-DD` (the date part of its RFC 3339 form).
+fn civil_date(at: switchyard_store::Timestamp) -> String {
+    at.to_rfc3339().chars().take(10).collect()
 }
 
 #[cfg(test)]
@@ -137,9 +125,10 @@ mod tests {
 
     #[test]
     fn dates_and_expiry() {
-        assert_eq!(civil_date(0), "1970-01-01");
-        assert_eq!(civil_date(20_430), "2025-12-08");
-        assert_eq!(civil_date(11_016), "2000-02-29");
+        let day = |days: i64| switchyard_store::Timestamp::from_unix_millis(days * 86_400_000);
+        assert_eq!(civil_date(day(0)), "1970-01-01");
+        assert_eq!(civil_date(day(20_430)), "2025-12-08");
+        assert_eq!(civil_date(day(11_016)), "2000-02-29");
         let b = Baseline {
             version: 1,
             waivers: vec![

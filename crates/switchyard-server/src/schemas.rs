@@ -641,3 +641,40 @@ pub struct DeploymentResponse {
     pub coordination: CoordinationView,
     pub deployment: DeploymentSummaryView,
 }
+
+/// `GET /packages`: the same document as `switchyard plan --level package --format json`.
+#[derive(ToSchema)]
+pub struct PackagePlanResponse {
+    /// Always `package`.
+    pub level: String,
+    /// Repositories with workspace packages, each with its build phases.
+    pub repositories: Vec<PackagePhasesView>,
+    pub cycles: Vec<PackageCycleView>,
+    /// Edges `[repo/from, repo/to]` whose removal breaks every package cycle.
+    #[schema(rename = "cycleCut")]
+    pub cycle_cut: Vec<Vec<String>>,
+}
+
+#[derive(ToSchema)]
+pub struct PackagePhasesView {
+    pub repository: String,
+    pub phases: Vec<PackagePhaseView>,
+}
+
+#[derive(ToSchema)]
+pub struct PackagePhaseView {
+    /// 1-based.
+    pub phase: u64,
+    /// Package names (`@repo/ui`).
+    pub packages: Vec<String>,
+    pub parallel: bool,
+}
+
+#[derive(ToSchema)]
+pub struct PackageCycleView {
+    pub repository: String,
+    /// Package names, first = last.
+    pub path: Vec<String>,
+    /// The dependency entries of the path's edges, `{ repository, path, line, column, span }`.
+    pub evidence: Vec<Value>,
+}

@@ -124,3 +124,42 @@ async fn unknown_repositories_are_a_404_listing_them() {
     assert_eq!(body["details"]["unknownRepositories"], json!(["nope"]));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn packages_give_the_build_phases_and_cycles_of_workspace_packages() {
+    let server = TestServer::start("threadly-cycle").await;
+    let (status, body) = server.get("/api/coordination/packages").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["level"], "package");
+    let cycles = body["cycles"].as_array().expect("cycles");
+    assert_eq!(cycles.len(), 1, "{body}");
+    let mut members: Vec<&str> = cycles[0]["path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    members.sort_unstable();
+    members.dedup();
+    assert_eq!(members, ["@repo/error-handling", "@repo/observability"]);
+    assert!(
+        cycles[0]["evidence"]
+            .as_array()
+            .is_some_and(|e| e.iter().all(|l| l["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("package.json")))),
+        "{body}"
+    );
+    assert!(!body["cycleCut"].as_array().unwrap().is_empty());
+    let repos = body["repositories"].as_array().unwrap();
+    assert!(
+        repos.iter().any(|r| r["repository"] == "threadly"
+            && r["phases"].as_array().is_some_and(|p| p.len() > 1)),
+        "{body}"
+    );
+
+    let (status, body) = server
+        .get("/api/coordination/packages?repositories=nope")
+        .await;
+    assert_error(status, &body, 404, "NOT_FOUND");
+}

@@ -465,3 +465,16 @@ async fn monitoring_and_deployment_answers_match_their_documented_schemas() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn package_plans_match_their_documented_schema() {
+    for fleet in ["threadly", "threadly-cycle", "homelab"] {
+        let server = TestServer::start(fleet).await;
+        let (_, spec) = server.get("/api/openapi.json").await;
+        let (status, body) = server.get("/api/coordination/packages").await;
+        assert_eq!(status, 200, "{fleet}: {body}");
+        let schema = response_schema(&spec, "get", "/api/coordination/packages", 200);
+        let problems = conforms(&spec, schema, &body, &format!("{fleet} GET /packages"));
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+}

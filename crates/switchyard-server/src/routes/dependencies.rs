@@ -1,5 +1,6 @@
-//! `GET /dependencies`, `POST /dependencies/refresh`, `GET /repositories`: the fleet graph with
-//! evidence, transitive closure, cycles and deployment order; re-reading repositories.
+//! `GET /dependencies`, `POST /dependencies/refresh`, `GET /repositories`, `GET /packages`: the
+//! fleet graph with evidence, transitive closure, cycles and deployment order; re-reading
+//! repositories; the build phases of each repository's workspace packages.
 
 use std::collections::BTreeMap;
 
@@ -26,6 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(dependencies))
         .routes(routes!(refresh))
         .routes(routes!(repositories))
+        .routes(routes!(packages))
 }
 
 /// The dependency graph of the selected repositories.
@@ -292,5 +294,38 @@ async fn repositories(State(state): State<AppState>, params: Params) -> ApiResul
         "repositories": list,
         "total": total,
         "pagination": page.describe(total),
+    })))
+}
+
+/// The build phases of each selected repository's workspace packages (`plan --level package`):
+/// longest-path layers over the build edges between packages (Turborepo's `^build` levels),
+/// package cycles with the dependency entries of their edges, and a smallest cut.
+#[utoipa::path(
+    get,
+    path = "/packages",
+    tag = "dependencies",
+    params(
+        ("repositories" = Option<String>, Query, description = "Comma-separated repository names (default: all)")
+    ),
+    responses(
+        (status = 200, description = "Package phases per repository, package cycles, cut", body = crate::schemas::PackagePlanResponse),
+        (status = 400, description = "Bad query parameter"),
+        (status = 404, description = "Unknown repositories")
+    )
+)]
+async fn packages(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
+    use switchyard_graph::packages::{package_cut, package_cycles, package_graphs, package_phases};
+    let snapshot = state.snapshot();
+    let selected = snapshot.select(params.list("repositories"))?;
+    let graphs: Vec<_> = package_graphs(&snapshot.model)
+        .into_iter()
+        .filter(|g| selected.contains(&g.repository))
+        .collect();
+    let cycles = package_cycles(&snapshot.model, &graphs);
+    Ok(Json(json!({
+        "level": "package",
+        "repositories": package_phases(&graphs),
+        "cycles": cycles,
+        "cycleCut": package_cut(&graphs),
     })))
 }

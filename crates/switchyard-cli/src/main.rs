@@ -917,7 +917,19 @@ fn run(command: Command) -> Result<u8, Failure> {
                     message: format!("{} exists; use --force to overwrite", target.display()),
                 });
             }
-            let fleet = switchyard_extract::fleet::subdirectories(&dir)?;
+            // The same rule as discovery: a folder whose root holds deployment files is one
+            // repository, not a fleet of its source folders.
+            let markers = switchyard_extract::fleet::root_markers(&dir);
+            let fleet = if markers.is_empty() {
+                switchyard_extract::fleet::subdirectories(&dir)?
+            } else {
+                eprintln!(
+                    "fleet: {} is one repository (its root holds {})",
+                    dir.display(),
+                    markers.join(", ")
+                );
+                switchyard_extract::fleet::from_paths(std::slice::from_ref(&dir), &dir)?
+            };
             let text = switchyard_extract::fleet::render_config(&fleet);
             std::fs::write(&target, text).map_err(|e| Failure {
                 code: 2,

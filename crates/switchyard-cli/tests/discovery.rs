@@ -161,3 +161,31 @@ fn a_declared_repository_that_is_missing_is_exit_2() {
         assert!(run.stdout.is_empty(), "{}", run.stdout);
     }
 }
+
+#[test]
+fn init_in_a_repository_declares_that_repository_not_its_source_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("shop");
+    plain_repository(&root);
+    let run = common::switchyard(&["init", root.to_str().unwrap()], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("is one repository"), "{}", run.stderr);
+    let config = fs::read_to_string(root.join("switchyard.toml")).unwrap();
+    assert_eq!(config.matches("\n[[repository]]\n").count(), 1, "{config}");
+    assert!(config.contains("path = \".\""), "{config}");
+    // The written configuration analyzes the repository's own services.
+    let run = common::switchyard(
+        &[
+            "analyze",
+            "--no-cache",
+            "--format",
+            "json",
+            "--fleet",
+            root.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(repository_names(&report), ["shop"]);
+}

@@ -63,11 +63,20 @@ fn service_id(o: &Occurrence) -> Option<String> {
     Some(format!("{}/{}", o.repository, o.service.as_ref()?))
 }
 
-/// `(leftover, kept, confidence, why)`: which of the two routes to delete.
+/// Why one of two routes is the leftover.
+#[derive(Clone, Copy, PartialEq)]
+enum Why {
+    /// A proxy in front already forwards the name to the labelled container.
+    BehindProxy,
+    /// A file-provider router of the same Traefik competes with the label router.
+    AgainstFileRouter,
+}
+
+/// `(leftover, kept, why)`: which of the two routes to delete.
 fn leftover<'c>(
     conflict: &'c Conflict,
     input: FleetInput<'_>,
-) -> Option<(&'c Occurrence, &'c Occurrence, f32, &'static str)> {
+) -> Option<(&'c Occurrence, &'c Occurrence, Why)> {
     let [a, b] = conflict.occurrences.as_slice() else {
         return None;
     };
@@ -75,20 +84,10 @@ fn leftover<'c>(
     let labels = |o: &Occurrence| o.detail.contains("(docker labels)");
     let file = |o: &Occurrence| o.detail.contains("(file provider)");
     if file(a) && labels(b) {
-        return Some((
-            b,
-            a,
-            0.55,
-            "its Traefik also routes the name by a file-provider router",
-        ));
+        return Some((b, a, Why::AgainstFileRouter));
     }
     if file(b) && labels(a) {
-        return Some((
-            a,
-            b,
-            0.55,
-            "its Traefik also routes the name by a file-provider router",
-        ));
+        return Some((a, b, Why::AgainstFileRouter));
     }
     // The same backend twice: one occurrence's service forwards to the other's.
     let (ia, ib) = (service_id(a)?, service_id(b)?);
@@ -100,19 +99,9 @@ fn leftover<'c>(
             .any(|e| e.from == from && e.to == to)
     };
     if forwards(&ia, &ib) {
-        Some((
-            b,
-            a,
-            0.7,
-            "the proxy in front already routes the name to it",
-        ))
+        Some((b, a, Why::BehindProxy))
     } else if forwards(&ib, &ia) {
-        Some((
-            a,
-            b,
-            0.7,
-            "the proxy in front already routes the name to it",
-        ))
+        Some((a, b, Why::BehindProxy))
     } else {
         None
     }
@@ -132,22 +121,25 @@ impl Strategy for RouteRemoval {
         if conflict.kind != ConflictKind::Domain {
             return None;
         }
-        let (stale, kept, confidence, why) = leftover(conflict, input)?;
+        let (stale, kept, why) = leftover(conflict, input)?;
+        let (confidence, reason, alternative) = match why {
+            Why::BehindProxy => (0.7, "the proxy in front already routes the name to it", ""),
+            Why::AgainstFileRouter => (
+                0.55,
+                "its Traefik also routes the name by a file-provider router",
+                " If the labels are the route in use, delete the file router instead.",
+            ),
+        };
         let files = Files::new(files);
         let router = label_router(&files, &stale.location)?;
         let edits = remove_router(&files, &stale.location, &router)?;
         let who = service_id(stale).unwrap_or_else(|| stale.repository.clone());
         let kept_at = &kept.location;
         let description = format!(
-            "Remove the Traefik router {router} from the labels of {who} ({}): {why} \
-             ({kept_at}), so requests for {} keep one route.{}",
+            "Remove the Traefik router {router} from the labels of {who} ({}): {reason} \
+             ({kept_at}), so requests for {} keep one route.{alternative}",
             stale.location,
             conflict.resource.trim_start_matches("domain:"),
-            if confidence < 0.7 {
-                " If the labels are the route in use, delete the file router instead."
-            } else {
-                ""
-            }
         );
         Some(resolution(
             conflict,

@@ -10,16 +10,19 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use switchyard_conflicts::strategies::{FileSource, strategies};
 use switchyard_conflicts::{Conflict, ConflictKind, Resolution, Severity, detect, explain, patch};
 use switchyard_model::redact::redact_diff;
 
 /// Reads repository files from disk for strategies. Proposals for many conflicts read the same
 /// files (a repository's compose file, its `.env`), so each file is read once per run.
+/// Texts read so far, by (repository, path); `None` for files that do not exist.
+type ReadCache = HashMap<(String, String), Option<Arc<str>>>;
+
 pub struct DiskFiles {
     roots: HashMap<String, PathBuf>,
-    read: Mutex<HashMap<(String, String), Option<String>>>,
+    read: Mutex<ReadCache>,
 }
 
 impl DiskFiles {
@@ -37,12 +40,15 @@ impl DiskFiles {
 }
 
 impl FileSource for DiskFiles {
-    fn read(&self, repository: &str, path: &str) -> Option<String> {
+    fn read(&self, repository: &str, path: &str) -> Option<Arc<str>> {
         let key = (repository.to_string(), path.to_string());
         if let Some(hit) = self.read.lock().ok()?.get(&key) {
             return hit.clone();
         }
-        let text = std::fs::read_to_string(self.roots.get(repository)?.join(path)).ok();
+        let text: Option<Arc<str>> =
+            std::fs::read_to_string(self.roots.get(repository)?.join(path))
+                .ok()
+                .map(Into::into);
         self.read.lock().ok()?.insert(key, text.clone());
         text
     }

@@ -48,6 +48,10 @@ pub struct FleetArgs {
     /// every repository that has it, `REPOSITORY:NAME` in one. `analyze` lists the variants.
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
+
+    /// Whether to print stage timings on stderr (set by the commands that take `--timings`).
+    #[arg(skip)]
+    pub timings: bool,
 }
 
 /// Which edges a command shows (`analyze`, `graph`, `deps`, `affected`). Deployment phases
@@ -97,6 +101,60 @@ pub struct Analysis {
     pub elapsed: Duration,
     /// Indexes over `model` and `facts` for conflict detection and proposals.
     pub lookup: switchyard_conflicts::Lookup,
+    /// How long each stage took, printed with `--timings`.
+    pub timings: Timings,
+}
+
+/// Wall time per pipeline stage, for `--timings`: each lap is the time since the previous one.
+pub struct Timings {
+    enabled: bool,
+    started: Instant,
+    last: Instant,
+    stages: Vec<(&'static str, Duration)>,
+}
+
+impl Timings {
+    pub fn new(enabled: bool, started: Instant) -> Self {
+        Self {
+            enabled,
+            started,
+            last: started,
+            stages: Vec::new(),
+        }
+    }
+
+    /// Ends the stage `name` now.
+    pub fn lap(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.stages.push((name, now - self.last));
+        self.last = now;
+    }
+
+    /// The stages, one per line, and their total; empty when `--timings` was not given.
+    pub fn render(&self) -> String {
+        if !self.enabled {
+            return String::new();
+        }
+        let mut out = String::new();
+        for (name, took) in &self.stages {
+            out.push_str(&format!(
+                "timing: {name:<8} {:>8.3} s\n",
+                took.as_secs_f64()
+            ));
+        }
+        let total = self.last - self.started;
+        out.push_str(&format!(
+            "timing: {:<8} {:>8.3} s\n",
+            "total",
+            total.as_secs_f64()
+        ));
+        out
+    }
+
+    /// Prints the stages on stderr (with `--timings`).
+    pub fn print(&self) {
+        eprint!("{}", self.render());
+    }
 }
 
 impl FleetArgs {
@@ -139,6 +197,7 @@ impl FleetArgs {
             max_file_bytes: self.max_file_size.unwrap_or(fleet.limits.max_file_bytes),
             ..fleet.limits
         };
+        let mut timings = Timings::new(self.timings, started);
         let cache = self.cache(&fleet.root);
         let progress = Progress::new(fleet.repositories.len() as u64, started);
         let (facts, stats) =
@@ -146,6 +205,7 @@ impl FleetArgs {
                 progress.tick()
             });
         progress.finish();
+        timings.lap("extract");
         let repositories: Vec<_> = fleet
             .repositories
             .iter()
@@ -153,6 +213,7 @@ impl FleetArgs {
             .collect();
         let mut model = switchyard_link::link(&repositories, &facts);
         model.conventions = fleet.conventions.clone();
+        timings.lap("link");
         if let Some(selector) = &self.variant {
             model = switchyard_graph::variant::select_variant(&model, selector).map_err(|e| {
                 crate::Failure {
@@ -163,6 +224,7 @@ impl FleetArgs {
         }
         let facts = facts.into_iter().map(std::sync::Arc::new).collect();
         let repo_graph = Digraph::repositories(&model);
+        timings.lap("graph");
         Ok(Analysis {
             fleet,
             facts,
@@ -171,6 +233,7 @@ impl FleetArgs {
             stats,
             elapsed: started.elapsed(),
             lookup: Default::default(),
+            timings,
         })
     }
 }
@@ -229,5 +292,31 @@ impl Progress {
 
     fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timings_list_each_stage_and_the_total_only_when_asked() {
+        let started = Instant::now();
+        let mut on = Timings::new(true, started);
+        on.lap("extract");
+        on.lap("link");
+        let text = on.render();
+        let names: Vec<&str> = text
+            .lines()
+            .map(|l| l.split_whitespace().nth(1).unwrap_or_default())
+            .collect();
+        assert_eq!(names, ["extract", "link", "total"]);
+        assert!(
+            text.lines()
+                .all(|l| l.starts_with("timing: ") && l.ends_with(" s"))
+        );
+        let mut off = Timings::new(false, started);
+        off.lap("extract");
+        assert_eq!(off.render(), "");
     }
 }

@@ -60,6 +60,10 @@ enum Command {
         /// Exit with 1 when the repository graph has a cycle.
         #[arg(long)]
         fail_on_cycle: bool,
+        /// Print each stage's wall time on stderr at the end (extract, link, graph, report,
+        /// output).
+        #[arg(long)]
+        timings: bool,
     },
     /// Print the deployment phases (dependencies first; parallel where possible). With
     /// `--level package`: the build phases of each repository's workspace packages (Turborepo's
@@ -158,6 +162,10 @@ enum Command {
         /// proposed resolutions as diffs. Exit 0, or 2 for an unknown id.
         #[arg(long, value_name = "ID")]
         explain: Option<String>,
+        /// Print each stage's wall time on stderr at the end (extract, link, graph, detect,
+        /// render, output).
+        #[arg(long)]
+        timings: bool,
     },
     /// CI gate: analysis + conflicts; fails on cycles and on conflicts at/above --fail-on.
     Check {
@@ -406,8 +414,13 @@ pub(crate) fn eprint_line(text: &str) {
     eprintln!("{}", terminal::escape(&safe));
 }
 
+/// Writes text to stdout, redacted and escaped line by line. Buffered: stdout alone flushes at
+/// every newline, which made a large document one `write` call per line.
 pub(crate) fn print(text: &str) -> Result<(), Failure> {
-    let mut out = Redacting::new(std::io::stdout().lock());
+    let mut out = Redacting::new(std::io::BufWriter::with_capacity(
+        1 << 16,
+        std::io::stdout().lock(),
+    ));
     write_result(out.write_all(text.as_bytes()).and_then(|_| out.flush()))
 }
 
@@ -444,14 +457,17 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
 fn run(command: Command) -> Result<u8, Failure> {
     match command {
         Command::Analyze {
-            fleet,
+            mut fleet,
             edges,
             format,
             fail_on_cycle,
+            timings,
         } => {
+            fleet.timings = timings;
             let mut analysis = fleet.analyze()?;
             analysis.filter_edges(&edges);
             let report = report::build(&analysis);
+            analysis.timings.lap("report");
             match format {
                 AnalyzeFormat::Json => print_json(&report)?,
                 AnalyzeFormat::Compact => print(&findings::analysis_compact(
@@ -469,6 +485,8 @@ fn run(command: Command) -> Result<u8, Failure> {
                     );
                 }
             }
+            analysis.timings.lap("output");
+            analysis.timings.print();
             let code = u8::from(fail_on_cycle && !report.cycles.is_empty());
             leave_to_exit((analysis, report));
             Ok(code)
@@ -679,21 +697,28 @@ fn run(command: Command) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Conflicts {
-            fleet,
+            mut fleet,
             format,
             types,
             environment,
             fail_on,
             explain,
+            timings,
         } => {
+            fleet.timings = timings;
             let kinds = conflicts::parse_kinds(&types)?;
-            let analysis = fleet.analyze()?;
+            let mut analysis = fleet.analyze()?;
             let found = conflicts::detect_conflicts(&analysis, &kinds, environment.as_deref());
+            analysis.timings.lap("detect");
             if let Some(id) = explain {
                 print(&conflicts::explain(&found, &analysis, &id, format)?)?;
                 return Ok(0);
             }
-            print(&conflicts::render(&found, &[], &analysis, format))?;
+            let text = conflicts::render(&found, &[], &analysis, format);
+            analysis.timings.lap("render");
+            print(&text)?;
+            analysis.timings.lap("output");
+            analysis.timings.print();
             let code = u8::from(conflicts::fails(&found, fail_on));
             leave_to_exit((analysis, found));
             Ok(code)

@@ -266,3 +266,75 @@ fn graph_json_and_help() {
     let help = common::switchyard(&["--help"], None);
     assert!(help.stdout.contains("Exit codes"), "{}", help.stdout);
 }
+
+/// `--timings` lists each stage once, in pipeline order, on stderr only; stdout is unchanged.
+#[test]
+fn timings_list_the_stages_on_stderr() {
+    let stage_names = |stderr: &str| -> Vec<String> {
+        stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("timing: "))
+            .map(|l| l.split_whitespace().next().unwrap_or_default().to_string())
+            .collect()
+    };
+    let plain = common::switchyard(
+        &[
+            "analyze",
+            "--no-cache",
+            "--format",
+            "json",
+            "--fleet",
+            HOMELAB,
+        ],
+        None,
+    );
+    let timed = common::switchyard(
+        &[
+            "analyze",
+            "--no-cache",
+            "--format",
+            "json",
+            "--timings",
+            "--fleet",
+            HOMELAB,
+        ],
+        None,
+    );
+    assert_eq!(timed.code, 0, "{}", timed.stderr);
+    assert_eq!(timed.stdout, plain.stdout);
+    assert!(stage_names(&plain.stderr).is_empty(), "{}", plain.stderr);
+    assert_eq!(
+        stage_names(&timed.stderr),
+        ["extract", "link", "graph", "report", "output", "total"],
+        "{}",
+        timed.stderr
+    );
+    let conflicts = common::switchyard(
+        &[
+            "conflicts",
+            "--no-cache",
+            "--format",
+            "json",
+            "--timings",
+            "--fleet",
+            "examples/fleets/conflicts",
+        ],
+        None,
+    );
+    assert_eq!(
+        stage_names(&conflicts.stderr),
+        [
+            "extract", "link", "graph", "detect", "render", "output", "total"
+        ],
+        "{}",
+        conflicts.stderr
+    );
+    for line in conflicts
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("timing: "))
+    {
+        let seconds = line.split_whitespace().nth(2).unwrap_or_default();
+        assert!(seconds.parse::<f64>().is_ok_and(|s| s >= 0.0), "{line}");
+    }
+}

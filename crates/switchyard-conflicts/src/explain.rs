@@ -212,9 +212,9 @@ mod tests {
 
     struct Files;
     impl FileSource for Files {
-        fn read(&self, repository: &str, path: &str) -> Option<String> {
+        fn read(&self, repository: &str, path: &str) -> Option<std::sync::Arc<str>> {
             (repository == "a" && path == ".env")
-                .then(|| "PORT=3000\nDB_PASSWORD=hunter2\nAPI_URL=http://api:3001/v1\n".to_string())
+                .then(|| "PORT=3000\nDB_PASSWORD=hunter2\nAPI_URL=http://api:3001/v1\n".into())
         }
     }
 

@@ -32,8 +32,10 @@ impl DiskFiles {
 }
 
 impl FileSource for DiskFiles {
-    fn read(&self, repository: &str, path: &str) -> Option<String> {
-        std::fs::read_to_string(self.roots.get(repository)?.join(path)).ok()
+    fn read(&self, repository: &str, path: &str) -> Option<std::sync::Arc<str>> {
+        std::fs::read_to_string(self.roots.get(repository)?.join(path))
+            .ok()
+            .map(Into::into)
     }
 }
 

@@ -5,11 +5,11 @@ use super::FileSource;
 use crate::{Conflict, Edit, FleetInput, Occurrence, Resolution};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 use switchyard_model::{ByteSpan, Endpoint, Location, Service};
 
 /// Texts read so far, by (repository, path); `None` for files that do not exist.
-type Cache = HashMap<(String, String), Option<Rc<str>>>;
+type Cache = HashMap<(String, String), Option<Arc<str>>>;
 
 /// A [`FileSource`] that reads each file once.
 pub(crate) struct Files<'a> {
@@ -25,12 +25,12 @@ impl<'a> Files<'a> {
         }
     }
 
-    pub fn read(&self, repository: &str, path: &str) -> Option<Rc<str>> {
+    pub fn read(&self, repository: &str, path: &str) -> Option<Arc<str>> {
         let key = (repository.to_string(), path.to_string());
         if let Some(hit) = self.cache.borrow().get(&key) {
             return hit.clone();
         }
-        let text: Option<Rc<str>> = self.source.read(repository, path).map(Rc::from);
+        let text = self.source.read(repository, path);
         self.cache.borrow_mut().insert(key, text.clone());
         text
     }

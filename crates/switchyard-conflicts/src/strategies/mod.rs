@@ -17,6 +17,7 @@ pub(crate) mod testkit;
 pub mod value_standardization;
 
 use crate::{Conflict, FleetInput, Resolution};
+use std::sync::Arc;
 
 pub use namespace_separation::NamespaceSeparation;
 pub use path_based_routing::PathBasedRouting;
@@ -31,7 +32,9 @@ pub use value_standardization::ValueStandardization;
 
 /// Reads a repository file's current text (the caller does the I/O).
 pub trait FileSource {
-    fn read(&self, repository: &str, path: &str) -> Option<String>;
+    /// A file's text, shared: a fleet-wide conflict reads the same files in several
+    /// strategies, and copying each text per read was a measurable part of `conflicts`.
+    fn read(&self, repository: &str, path: &str) -> Option<Arc<str>>;
 }
 
 /// Proposes a resolution for conflicts it understands.

@@ -4,6 +4,7 @@
 use super::common::{Files, resolution};
 use super::value_standardization::winning_value;
 use super::{FileSource, Strategy};
+use crate::detect::index::and_list;
 use crate::{Conflict, Edit, FleetInput, Resolution};
 use std::collections::BTreeMap;
 use switchyard_extract::source::{file_name, join_repo_path, parent_dir};
@@ -135,9 +136,9 @@ impl Strategy for RepositorySpecificOverride {
         }
         let description = format!(
             "Create {} setting {} to the value {} uses ({}).",
-            created.join(", "),
+            and_list(&created),
             winner.key,
-            winner.repositories.join(", "),
+            and_list(&winner.repositories),
             winner.display
         );
         Some(resolution(

@@ -31,11 +31,11 @@ impl Analyzed {
 }
 
 impl FileSource for TestFleet {
-    fn read(&self, repository: &str, path: &str) -> Option<String> {
+    fn read(&self, repository: &str, path: &str) -> Option<std::sync::Arc<str>> {
         self.repos
             .iter()
             .find(|(r, _)| r == repository)
-            .and_then(|(_, files)| files.get(path).cloned())
+            .and_then(|(_, files)| files.get(path).map(|text| text.as_str().into()))
     }
 }
 
@@ -66,6 +66,7 @@ impl TestFleet {
     pub fn text(&self, repository: &str, path: &str) -> String {
         self.read(repository, path)
             .unwrap_or_else(|| panic!("no file {repository}/{path}"))
+            .to_string()
     }
 
     pub fn analyze(&self) -> Analyzed {
@@ -242,8 +243,10 @@ pub struct DiskFiles {
 }
 
 impl FileSource for DiskFiles {
-    fn read(&self, repository: &str, path: &str) -> Option<String> {
-        std::fs::read_to_string(self.roots.get(repository)?.join(path)).ok()
+    fn read(&self, repository: &str, path: &str) -> Option<std::sync::Arc<str>> {
+        std::fs::read_to_string(self.roots.get(repository)?.join(path))
+            .ok()
+            .map(Into::into)
     }
 }
 

@@ -3,27 +3,28 @@
 
 use super::common::{Files, resolution};
 use super::{FileSource, Strategy};
+use crate::detect::index::and_list;
 use crate::{Conflict, ConflictKind, FleetInput, Occurrence, Resolution};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use switchyard_model::redact::{is_secret_key, redact_value};
 use switchyard_model::{EnvEntry, Location};
 
 /// The value the fleet agrees on most, with its real text (read from a file, never `display`).
-pub(crate) struct Winner<'c> {
+pub(crate) struct Winner<'c, 'm> {
     pub key: String,
     pub text: String,
     /// Printable form (redacted like every output).
     pub display: String,
     pub repositories: Vec<String>,
     /// Occurrences holding another value, with their env entries.
-    pub losers: Vec<(&'c Occurrence, EnvEntry)>,
+    pub losers: Vec<(&'c Occurrence, &'m EnvEntry)>,
 }
 
 /// Per value hash: the repositories using it and the occurrences holding it.
-type Holders<'a, 'c> = (Vec<&'a str>, Vec<&'a (&'c Occurrence, EnvEntry)>);
+type Holders<'a, 'c, 'm> = (Vec<&'a str>, Vec<&'a (&'c Occurrence, &'m EnvEntry)>);
 
 /// The env entry recorded at an occurrence's location.
-fn entry_at(input: FleetInput<'_>, occurrence: &Occurrence) -> Option<EnvEntry> {
+fn entry_at<'m>(input: FleetInput<'m>, occurrence: &Occurrence) -> Option<&'m EnvEntry> {
     input
         .facts_of(&occurrence.repository)?
         .env
@@ -32,7 +33,6 @@ fn entry_at(input: FleetInput<'_>, occurrence: &Occurrence) -> Option<EnvEntry> 
             e.location.path == occurrence.location.path
                 && e.location.span == occurrence.location.span
         })
-        .cloned()
 }
 
 /// Whether `text` is (or holds) a URL with a user or password (`scheme://user:pass@host`): the
@@ -59,11 +59,11 @@ fn hash(text: &str) -> String {
 
 /// Picks the winning value of an env drift conflict. `None` for secret keys, values carrying a
 /// password, or when no file holds the winning value verbatim.
-pub(crate) fn winning_value<'c>(
+pub(crate) fn winning_value<'c, 'm>(
     conflict: &'c Conflict,
-    input: FleetInput<'_>,
+    input: FleetInput<'m>,
     files: &Files<'_>,
-) -> Option<Winner<'c>> {
+) -> Option<Winner<'c, 'm>> {
     if conflict.kind != ConflictKind::EnvDrift {
         return None;
     }
@@ -76,10 +76,13 @@ pub(crate) fn winning_value<'c>(
     if is_secret_key(&key) || entries.iter().any(|(_, e)| e.key != key) {
         return None;
     }
-    let mut by_value: BTreeMap<&str, Holders<'_, '_>> = BTreeMap::new();
+    let mut by_value: BTreeMap<&str, Holders<'_, '_, '_>> = BTreeMap::new();
+    // (value, repository) pairs already counted: a conflict can have thousands of occurrences.
+    let mut counted: HashSet<(&str, &str)> = HashSet::new();
     for pair in &entries {
-        let slot = by_value.entry(pair.1.value_hash.as_str()).or_default();
-        if !slot.0.contains(&pair.0.repository.as_str()) {
+        let value = pair.1.value_hash.as_str();
+        let slot = by_value.entry(value).or_default();
+        if counted.insert((value, pair.0.repository.as_str())) {
             slot.0.push(&pair.0.repository);
         }
         slot.1.push(pair);
@@ -104,7 +107,7 @@ pub(crate) fn winning_value<'c>(
     let losers = entries
         .iter()
         .filter(|(_, e)| e.value_hash != *hash_won)
-        .map(|(o, e)| (*o, e.clone()))
+        .map(|(o, e)| (*o, *e))
         .collect();
     Some(Winner {
         display: holders.first().map(|(_, e)| e.display.clone())?,
@@ -183,12 +186,13 @@ impl Strategy for ValueStandardization {
             )?);
             places.push(location.to_string());
         }
+        // A fleet-wide key can have thousands of places: the edits list them all.
         let mut description = format!(
             "Set {} to the value {} uses ({}) in {}.",
             winner.key,
-            winner.repositories.join(", "),
+            and_list(&winner.repositories),
             winner.display,
-            places.join(", ")
+            and_list(&places)
         );
         if credentials {
             description.push_str(
@@ -254,7 +258,7 @@ mod tests {
         assert!(res.automatic);
         assert_eq!(res.edits.len(), 1);
         assert!(
-            res.description.contains("alpha, beta"),
+            res.description.contains("alpha and beta"),
             "{}",
             res.description
         );

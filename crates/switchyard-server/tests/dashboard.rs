@@ -184,7 +184,8 @@ async fn every_view_of_the_homelab_dashboard_renders_and_acts() {
     assert_eq!(strings(&clicked["services"]), ["api"], "{page}");
     let dependencies = strings(&clicked["dependencies"]).join("\n");
     assert!(
-        dependencies.contains("api → postgres/db") && dependencies.contains("api/.env.example:3:14"),
+        dependencies.contains("api → postgres/db")
+            && dependencies.contains("api/.env.example:3:14"),
         "{page}"
     );
     assert_eq!(
@@ -228,7 +229,11 @@ async fn every_view_of_the_homelab_dashboard_renders_and_acts() {
     let shown = &page["deployments"]["deployments"][0];
     assert_eq!(shown["id"], deployment, "{page}");
     assert_eq!(shown["phases"][0], json!(first_phase), "{page}");
-    assert_eq!(page["deployments"]["live"]["started"], json!(first_phase), "{page}");
+    assert_eq!(
+        page["deployments"]["live"]["started"],
+        json!(first_phase),
+        "{page}"
+    );
     assert!(
         page["deployments"]["live"]["badge"]
             .as_str()
@@ -244,7 +249,9 @@ async fn every_view_of_the_homelab_dashboard_renders_and_acts() {
         "{page}"
     );
     assert!(
-        rows(&page["alerts"]["rows"]).iter().any(|r| r[0] == "no alerts"),
+        rows(&page["alerts"]["rows"])
+            .iter()
+            .any(|r| r[0] == "no alerts"),
         "{page}"
     );
     assert_eq!(page["health"]["health"], "healthy", "{page}");
@@ -272,7 +279,11 @@ async fn every_view_of_the_homelab_dashboard_renders_and_acts() {
     let page = open_dashboard(
         &server,
         &chromium,
-        &[("VIEWS", "alerts"), ("ACKNOWLEDGE", "1"), ("SCREENSHOTS", "")],
+        &[
+            ("VIEWS", "alerts"),
+            ("ACKNOWLEDGE", "1"),
+            ("SCREENSHOTS", ""),
+        ],
     )
     .await;
     assert!(
@@ -302,7 +313,10 @@ async fn the_conflicts_view_shows_the_conflicts_the_api_returns() {
         .await;
     assert_eq!(status, 200, "{listed}");
     let total = listed["summary"]["total"].as_u64().unwrap_or(0);
-    assert!(total >= 5, "the conflicts fleet has many conflicts: {listed}");
+    assert!(
+        total >= 5,
+        "the conflicts fleet has many conflicts: {listed}"
+    );
     let ids: Vec<Value> = listed["conflicts"]
         .as_array()
         .into_iter()
@@ -312,7 +326,11 @@ async fn the_conflicts_view_shows_the_conflicts_the_api_returns() {
     let page = open_dashboard(
         &server,
         &chromium,
-        &[("PREFIX", "conflicts"), ("VIEWS", "conflicts,graph"), ("DRY_RUN", "1")],
+        &[
+            ("PREFIX", "conflicts"),
+            ("VIEWS", "conflicts,graph"),
+            ("DRY_RUN", "1"),
+        ],
     )
     .await;
     let view = &page["conflicts"];
@@ -366,6 +384,65 @@ async fn cycle_members_are_highlighted_inside_the_panel() {
             .as_str()
             .is_some_and(|o| o.contains("Cycles")),
         "{page}"
+    );
+    server.stop().await;
+}
+
+/// Without a browser: the page and its files are served from the binary with a content security
+/// policy that allows only the server itself (no CDN, no inline script), without a token; an
+/// unknown file and bad graph requests are JSON 4xx answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_files_come_from_the_binary() {
+    let server = admin_server("homelab").await;
+    let anonymous = reqwest::Client::new();
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/dashboard/app.js", "text/javascript"),
+        ("/dashboard/graph.js", "text/javascript"),
+        ("/dashboard/style.css", "text/css"),
+    ] {
+        let response = anonymous.get(server.url(path)).send().await.expect("GET");
+        assert_eq!(response.status(), 200, "{path}");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(header("content-type").starts_with(kind), "{path}");
+        assert!(
+            header("content-security-policy").starts_with("default-src 'self'"),
+            "{path}"
+        );
+        // The SVG namespace is a name, not an address.
+        let body = response.text().await.unwrap_or_default();
+        let body = body.replace("http://www.w3.org/2000/svg", "");
+        assert!(
+            !body.contains("http://") && !body.contains("https://"),
+            "{path} fetches from elsewhere"
+        );
+    }
+    let (status, body) = server.get("/dashboard/nothing.js").await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body["details"]["files"].is_array(), "{body}");
+    let (status, body) = server.get("/api/coordination/graph?level=package").await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = server.get("/api/coordination/repositories/nothing").await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(
+        body["details"]["unknownRepositories"],
+        json!(["nothing"]),
+        "{body}"
+    );
+    let (status, body) = server.get("/api/coordination/graph").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["metadata"]["repositoryCount"], 6, "{body}");
+    let (status, body) = server.get("/api/coordination/graph").await;
+    assert_eq!(
+        status, 200,
+        "the second answer is the rendered copy: {body}"
     );
     server.stop().await;
 }

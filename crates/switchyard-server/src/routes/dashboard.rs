@@ -89,7 +89,10 @@ async fn asset(Path(name): Path<String>) -> Response {
 
 pub fn routes(spec: Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { page("text/html; charset=utf-8", INDEX) }))
+        .route(
+            "/",
+            get(|| async { page("text/html; charset=utf-8", INDEX) }),
+        )
         .route("/dashboard/{name}", get(asset))
         .route(
             "/api/openapi.json",

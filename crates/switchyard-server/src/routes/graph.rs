@@ -83,7 +83,10 @@ fn repository_pair<'a>(
     repo_of: &HashMap<&'a str, &'a str>,
     edge: &Edge,
 ) -> Option<(&'a str, &'a str)> {
-    match (repo_of.get(edge.from.as_str()), repo_of.get(edge.to.as_str())) {
+    match (
+        repo_of.get(edge.from.as_str()),
+        repo_of.get(edge.to.as_str()),
+    ) {
         (Some(a), Some(b)) if a != b => Some((a, b)),
         _ => None,
     }
@@ -242,7 +245,10 @@ pub fn endpoint_label(kind: &EndpointKind) -> String {
             container_port,
             protocol: p,
         } => {
-            let ip = host_ip.as_ref().map(|ip| format!("{ip}:")).unwrap_or_default();
+            let ip = host_ip
+                .as_ref()
+                .map(|ip| format!("{ip}:"))
+                .unwrap_or_default();
             let ports = if end > start {
                 format!("{start}-{end}")
             } else {
@@ -335,7 +341,9 @@ pub fn detail(snapshot: &Snapshot, name: &str) -> Value {
         .conflicts
         .iter()
         .filter(|c| c.repositories.iter().any(|r| r == name))
-        .map(|c| json!({ "id": c.id, "type": c.kind, "severity": c.severity, "message": c.message }))
+        .map(
+            |c| json!({ "id": c.id, "type": c.kind, "severity": c.severity, "message": c.message }),
+        )
         .collect();
     let phase = snapshot
         .repo_graph
@@ -367,7 +375,10 @@ mod tests {
             container_port: Some(80),
             protocol: Protocol::Tcp,
         };
-        assert_eq!(endpoint_label(&published), "host port 127.0.0.1:8080→80/tcp");
+        assert_eq!(
+            endpoint_label(&published),
+            "host port 127.0.0.1:8080→80/tcp"
+        );
         let range = EndpointKind::HostPort {
             host_ip: None,
             start: 9000,

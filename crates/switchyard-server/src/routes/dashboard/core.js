@@ -97,3 +97,8 @@ export function when(timestamp) {
   const date = new Date(timestamp);
   return isNaN(date) ? String(timestamp) : date.toISOString().replace("T", " ").slice(0, 19) + "Z";
 }
+
+/** `1 conflict`, `2 conflicts`. */
+export function count(n, word, many = word + "s") {
+  return `${n} ${n === 1 ? word : many}`;
+}

@@ -2,7 +2,7 @@
 // every repository's progress, the rollback plan after a failure, and live updates from the
 // events WebSocket (deployment.* events re-read the deployment they name).
 
-import { $, api, el, badge, token, show, when } from "./core.js";
+import { $, api, el, badge, token, show, when, count } from "./core.js";
 
 let socket = null;
 let received = 0;
@@ -41,7 +41,7 @@ function card(response) {
   const parts = [
     el("h3", {}, el("code", {}, c.id), " ", badge(c.status), ` ${summary.completedPhases}/${summary.totalPhases} phases`,
       ` · planned ${when(c.createdAt)}`, c.finishedAt ? ` · finished ${when(c.finishedAt)}` : "",
-      ` · estimate ${summary.estimatedDuration} s · ${c.claims.length} claims`),
+      ` · estimate ${summary.estimatedDuration} s · ${count(c.claims.length, "claim")}`),
     phases,
   ];
   if (c.rollback) {
@@ -50,7 +50,7 @@ function card(response) {
         ? el("ol", {}, c.rollback.phases.map((p) => el("li", {}, `undo ${p.repositories.join(", ")} (deployed in phase ${p.deployedInPhase})`)))
         : el("p", { class: "hint" }, "nothing had succeeded: nothing to undo")));
   }
-  if (c.conflicts.length) parts.push(el("p", { class: "hint" }, `${c.conflicts.length} conflicts were ignored when planning`));
+  if (c.conflicts.length) parts.push(el("p", { class: "hint" }, `${count(c.conflicts.length, "conflict was", "conflicts were")} ignored when planning`));
   return el("div", { class: "deployment", "data-id": c.id }, parts);
 }
 

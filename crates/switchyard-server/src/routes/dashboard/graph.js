@@ -4,7 +4,7 @@
 // edge's evidence). A fleet larger than FULL_CAP nodes is never drawn whole: the overview shows
 // the most connected nodes and every cycle, with per-phase counts, and says how many it shows.
 
-import { $, api, el, svg, show } from "./core.js";
+import { $, api, el, svg, show, count } from "./core.js";
 import { layered, neighbourhood, NODE_WIDTH, NODE_HEIGHT } from "./layout.js";
 
 /** Draw the whole graph up to this many nodes. */
@@ -193,9 +193,9 @@ function render() {
   state.bounds = { x: 0, y: 0, w: Math.max(layout.width, 200), h: Math.max(layout.height, 120) };
   fit();
   const meta = graph.metadata;
-  $("graph-meta").textContent = `${note} Fleet: ${meta.repositoryCount} repositories, ${meta.serviceCount} services, ` +
-    `${meta.edgeCount} ${state.level} edges, ${graph.phases.length} phases, ${graph.cycles.length} cycles, ` +
-    `${meta.conflictCount} conflicts.`;
+  $("graph-meta").textContent = `${note} Fleet: ${count(meta.repositoryCount, "repository", "repositories")}, ` +
+    `${count(meta.serviceCount, "service")}, ${count(meta.edgeCount, state.level + " edge")}, ` +
+    `${count(graph.phases.length, "phase")}, ${count(graph.cycles.length, "cycle")}, ${count(meta.conflictCount, "conflict")}.`;
   drawOrder();
   drawAggregate();
 }

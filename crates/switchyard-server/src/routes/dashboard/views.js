@@ -1,7 +1,7 @@
 // The list views: conflicts (with every strategy's proposal, the explanation, and a dry run that
 // shows the diffs without writing), resources and their claims, alerts (acknowledge), health.
 
-import { $, api, pages, el, badge, table, show, diff, when } from "./core.js";
+import { $, api, pages, el, badge, table, show, diff, when, count } from "./core.js";
 
 // ---------------------------------------------------------------- conflicts
 
@@ -12,7 +12,7 @@ export async function conflicts() {
   const body = await api(`/api/coordination/resource-conflicts?limit=100&offset=${conflictOffset}`);
   const items = body.conflicts, summary = body.summary, total = summary.total;
   const last = Math.min(total, conflictOffset + items.length);
-  $("conflicts-meta").textContent = `${total} conflicts across ${summary.repositories} repositories`;
+  $("conflicts-meta").textContent = `${count(total, "conflict")} across ${count(summary.repositories, "repository", "repositories")}`;
   $("conflicts-page").textContent = total ? `${conflictOffset + 1}–${last} of ${total}` : "";
   $("conflicts-previous").disabled = conflictOffset === 0;
   $("conflicts-next").disabled = !body.pagination.hasMore;
@@ -152,7 +152,7 @@ export function badgeHealth(detailed) {
 export function fleet(graph) {
   const conflictTotal = graph.metadata.conflictCount;
   const meta = graph.metadata;
-  table($("fleet"), ["", ""], [
+  table($("fleet"), ["figure", "value"], [
     ["repositories", String(meta.repositoryCount)], ["services", String(meta.serviceCount)],
     ["repository edges", String(meta.edgeCount)], ["phases", String(graph.phases.length)],
     ["cycles", String(graph.cycles.length)], ["conflicts", String(conflictTotal)],

@@ -136,12 +136,7 @@ pub fn drawing(snapshot: &Snapshot, level: Level) -> Value {
         .flat_map(|p| p.members.iter().map(move |m| (m.as_str(), p.phase)))
         .collect();
     let cycles = graph.cycles();
-    let mut cycle_of: HashMap<&str, usize> = HashMap::new();
-    for (i, cycle) in cycles.iter().enumerate() {
-        for member in cycle {
-            cycle_of.entry(member.as_str()).or_insert(i);
-        }
-    }
+    let cycle_of = cycle_groups(&cycles);
     let mut out_degree: HashMap<&str, usize> = HashMap::new();
     let mut in_degree: HashMap<&str, usize> = HashMap::new();
     for (a, b) in drawn.keys() {
@@ -187,7 +182,7 @@ pub fn drawing(snapshot: &Snapshot, level: Level) -> Value {
                 "kinds": e.kinds,
                 "telemetry": e.telemetry,
                 "count": e.count,
-                "cycle": cycle_of.get(from).is_some() && cycle_of.get(from) == cycle_of.get(to),
+                "cycle": cycle_of.contains_key(from) && cycle_of.get(from) == cycle_of.get(to),
             })
         })
         .collect();
@@ -206,6 +201,32 @@ pub fn drawing(snapshot: &Snapshot, level: Level) -> Value {
             "conflictCount": snapshot.conflicts.len(),
         }
     })
+}
+
+/// Each node on a cycle → the first of the cycles it is connected to through shared members:
+/// cycles sharing a node lie in one strongly connected component, and an edge between two nodes
+/// of one component lies on a cycle.
+fn cycle_groups(cycles: &[Vec<String>]) -> HashMap<&str, usize> {
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut parent: Vec<usize> = (0..cycles.len()).collect();
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for (i, cycle) in cycles.iter().enumerate() {
+        for member in cycle {
+            let j = *first.entry(member.as_str()).or_insert(i);
+            let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    first
+        .into_iter()
+        .map(|(node, i)| (node, root(&mut parent, i)))
+        .collect()
 }
 
 /// One repository in full: its services with endpoints, and the service edges out of it
@@ -392,6 +413,22 @@ mod tests {
             path: Some("/api".into()),
         };
         assert_eq!(endpoint_label(&domain), "domain app.example.com/api");
+    }
+
+    #[test]
+    fn cycles_sharing_a_member_are_one_group() {
+        let path = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let cycles = vec![
+            path(&["a", "b", "a"]),
+            path(&["x", "y", "x"]),
+            path(&["b", "c", "b"]),
+        ];
+        let groups = cycle_groups(&cycles);
+        assert_eq!(groups["a"], 0);
+        assert_eq!(groups["c"], 0, "b joins the third cycle to the first");
+        assert_eq!(groups["x"], 1);
+        assert_eq!(groups["y"], 1);
+        assert!(!groups.contains_key("z"));
     }
 
     #[test]

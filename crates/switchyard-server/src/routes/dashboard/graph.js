@@ -35,7 +35,10 @@ const degree = (id) => {
 export async function load(force = false) {
   if (force) state.graphs = {};
   const level = state.level;
-  if (!state.graphs[level]) state.graphs[level] = await api(`/api/coordination/graph?level=${level}`);
+  if (!state.graphs[level]) {
+    $("graph-meta").textContent = `Reading the ${level} graph…`;
+    state.graphs[level] = await api(`/api/coordination/graph?level=${level}`);
+  }
   state.graph = state.graphs[level];
   state.byId = new Map(state.graph.nodes.map((n) => [n.id, n]));
   if (state.focus && !state.byId.has(state.focus)) state.focus = null;

@@ -47,17 +47,53 @@ fn chromium() -> Option<PathBuf> {
     None
 }
 
+fn admin_token(config: &mut switchyard_server::config::ServerConfig) {
+    config.tokens = vec![TokenConfig {
+        token: TOKEN.into(),
+        scopes: vec![Scope::Admin],
+        name: None,
+    }];
+}
+
 async fn admin_server(fleet: &str) -> TestServer {
-    let mut server = TestServer::start_with(fleet, |config| {
-        config.tokens = vec![TokenConfig {
-            token: TOKEN.into(),
-            scopes: vec![Scope::Admin],
-            name: None,
-        }];
-    })
-    .await;
+    let mut server = TestServer::start_with(fleet, admin_token).await;
     server.authorize(TOKEN);
     server
+}
+
+/// A fleet of `size` repositories on one host, each publishing a host port and calling one or
+/// two earlier repositories through `host.docker.internal`: ten phases at 400.
+fn write_large_fleet(root: &Path, size: usize) {
+    let mut listing = String::new();
+    for i in 0..size {
+        let name = format!("r{i:04}");
+        listing.push_str(&format!(
+            "[[repository]]\nname = \"{name}\"\npath = \"{name}\"\nhost = \"box\"\n\n"
+        ));
+        let mut calls: Vec<usize> = Vec::new();
+        if i > 0 {
+            calls.push(i / 2);
+        }
+        if i > 2 && i % 3 == 0 {
+            calls.push(i / 3);
+        }
+        let mut compose = format!(
+            "services:\n  s{i}:\n    image: example/s{i}:1\n    ports:\n      - \"{}:8080\"\n",
+            20000 + i
+        );
+        if !calls.is_empty() {
+            compose.push_str("    environment:\n");
+            for (k, j) in calls.iter().enumerate() {
+                compose.push_str(&format!(
+                    "      UP_{k}: http://host.docker.internal:{}\n",
+                    20000 + j
+                ));
+            }
+        }
+        std::fs::create_dir_all(root.join(&name)).expect("repository folder");
+        std::fs::write(root.join(&name).join("docker-compose.yml"), compose).expect("compose");
+    }
+    std::fs::write(root.join("switchyard.toml"), listing).expect("switchyard.toml");
 }
 
 /// Runs dashboard.mjs against the server with `settings` as its environment; the JSON line it
@@ -385,6 +421,65 @@ async fn cycle_members_are_highlighted_inside_the_panel() {
             .is_some_and(|o| o.contains("Cycles")),
         "{page}"
     );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_fleet_is_summarised_and_searchable_not_drawn_whole() {
+    let Some(chromium) = chromium() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("fleet");
+    write_large_fleet(&root, 400);
+    let mut server = TestServer::start_on(dir, root, admin_token).await;
+    server.authorize(TOKEN);
+    let (_, graph) = server.get("/api/coordination/graph").await;
+    assert_eq!(
+        graph["metadata"]["repositoryCount"], 400,
+        "{}",
+        graph["metadata"]
+    );
+    let phases = graph["phases"].as_array().map_or(0, Vec::len);
+    assert!(phases >= 8, "{}", graph["phases"]);
+    let page = open_dashboard(
+        &server,
+        &chromium,
+        &[("PREFIX", "large"), ("VIEWS", "graph"), ("FOCUS", "r0011")],
+    )
+    .await;
+    let view = &page["graph"];
+    let shown = view["shown"].as_u64().unwrap_or(0);
+    assert!(
+        (20..=150).contains(&shown),
+        "a summary, not 400 nodes: {page}"
+    );
+    assert_eq!(view["total"], 400, "{page}");
+    assert_eq!(
+        strings(&view["columns"]).len(),
+        phases,
+        "every phase is a column: {page}"
+    );
+    assert!(
+        view["meta"]
+            .as_str()
+            .is_some_and(|m| m.starts_with(&format!("Showing {shown} of 400 repositories"))),
+        "{page}"
+    );
+    assert_eq!(
+        view["aggregate"], true,
+        "per-phase counts and the most depended on: {page}"
+    );
+    assert_eq!(view["outside"], json!([]), "{page}");
+    // r0011 calls r0005; r0022 and r0023 call r0011: its neighbourhood, with the focus marked.
+    let focus = strings(&view["focus"]["nodes"]);
+    for name in ["r0011", "r0005", "r0022", "r0023", "r0002"] {
+        assert!(
+            focus.contains(&name.to_string()),
+            "{name} near r0011: {page}"
+        );
+    }
+    assert!(focus.len() < 40, "{page}");
     server.stop().await;
 }
 

@@ -71,6 +71,9 @@ pub struct Snapshot {
     /// The `GET /dependencies` body for the whole fleet, rendered on first request: the snapshot
     /// never changes, so every later request for it is a copy of these bytes.
     pub dependencies_body: std::sync::OnceLock<axum::body::Bytes>,
+    /// The `GET /graph` bodies (repository and service level), rendered on first request.
+    pub graph_body: std::sync::OnceLock<axum::body::Bytes>,
+    pub service_graph_body: std::sync::OnceLock<axum::body::Bytes>,
     /// Services per repository, counted once.
     pub service_counts: HashMap<String, usize>,
 }
@@ -306,6 +309,8 @@ impl Snapshot {
             stages,
             index,
             dependencies_body: std::sync::OnceLock::new(),
+            graph_body: std::sync::OnceLock::new(),
+            service_graph_body: std::sync::OnceLock::new(),
             service_counts,
         }
     }

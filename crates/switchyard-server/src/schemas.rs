@@ -678,3 +678,152 @@ pub struct PackageCycleView {
     /// The dependency entries of the path's edges, `{ repository, path, line, column, span }`.
     pub evidence: Vec<Value>,
 }
+
+/// `GET /deployments`: stored deployments, newest first.
+#[derive(ToSchema)]
+pub struct DeploymentList {
+    pub deployments: Vec<DeploymentResponse>,
+    pub pagination: Pagination,
+}
+
+/// A node of `GET /graph`: a repository, or a service (`repository/service`).
+#[derive(ToSchema)]
+pub struct GraphNode {
+    pub id: String,
+    /// The repository (the node itself at repository level).
+    pub repository: String,
+    /// 1-based deployment phase; members of one cycle share a phase.
+    pub phase: u64,
+    /// Index into `cycles` when the node is on one.
+    pub cycle: Option<u64>,
+    /// Services of the repository (1 at service level).
+    pub services: u64,
+    /// Nodes it depends on.
+    #[schema(rename = "dependsOn")]
+    pub depends_on: u64,
+    /// Nodes depending on it.
+    pub dependents: u64,
+    /// Conflicts involving its repository.
+    pub conflicts: u64,
+}
+
+/// An edge of `GET /graph`, standing for one or more service edges.
+#[derive(ToSchema)]
+pub struct GraphEdge {
+    pub from: String,
+    pub to: String,
+    /// Edge kinds among the service edges it stands for: call, startup, build, browser, peer.
+    pub kinds: Vec<String>,
+    pub telemetry: bool,
+    /// Service edges it stands for.
+    pub count: u64,
+    /// Both ends are on the same cycle.
+    pub cycle: bool,
+}
+
+/// A phase of `GET /graph`.
+#[derive(ToSchema)]
+pub struct GraphPhase {
+    /// 1-based.
+    pub phase: u64,
+    /// Node ids.
+    pub repositories: Vec<String>,
+    pub parallel: bool,
+}
+
+#[derive(ToSchema)]
+pub struct GraphMetadata {
+    #[schema(rename = "analyzedAt")]
+    pub analyzed_at: String,
+    #[schema(rename = "repositoryCount")]
+    pub repository_count: u64,
+    #[schema(rename = "serviceCount")]
+    pub service_count: u64,
+    #[schema(rename = "nodeCount")]
+    pub node_count: u64,
+    #[schema(rename = "edgeCount")]
+    pub edge_count: u64,
+    #[schema(rename = "conflictCount")]
+    pub conflict_count: u64,
+}
+
+/// `GET /graph`: the fleet graph shaped for drawing, without evidence.
+#[derive(ToSchema)]
+pub struct GraphResponse {
+    /// repository or service.
+    pub level: String,
+    pub nodes: Vec<GraphNode>,
+    pub edges: Vec<GraphEdge>,
+    pub phases: Vec<GraphPhase>,
+    /// Closed paths `[a, b, a]`.
+    pub cycles: Vec<Vec<String>>,
+    pub metadata: GraphMetadata,
+}
+
+/// An endpoint of a service, labelled.
+#[derive(ToSchema)]
+pub struct EndpointView {
+    /// e.g. `host port 8080→80/tcp`, `domain app.example.com`.
+    pub label: String,
+    /// `repo/path:line:column`.
+    pub evidence: String,
+}
+
+/// A service of `GET /repositories/{name}`.
+#[derive(ToSchema)]
+pub struct ServiceDetail {
+    /// `repository/service`.
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub image: Option<String>,
+    /// Where it is declared, `repo/path:line:column`.
+    pub source: String,
+    pub endpoints: Vec<EndpointView>,
+}
+
+/// A service edge with its evidence.
+#[derive(ToSchema)]
+pub struct ServiceEdgeView {
+    pub from: String,
+    pub to: String,
+    #[schema(rename = "fromRepository")]
+    pub from_repository: String,
+    #[schema(rename = "fromService")]
+    pub from_service: String,
+    #[schema(rename = "toRepository")]
+    pub to_repository: String,
+    #[schema(rename = "toService")]
+    pub to_service: String,
+    #[schema(pattern = "^(call|startup|build|browser|peer)$")]
+    pub kind: String,
+    pub telemetry: bool,
+    #[schema(pattern = "^(low|medium|high)$")]
+    pub confidence: String,
+    pub mechanism: String,
+    /// `repo/path:line:column` each.
+    pub evidence: Vec<String>,
+}
+
+/// A conflict involving a repository, briefly.
+#[derive(ToSchema)]
+pub struct RepositoryConflict {
+    pub id: String,
+    #[schema(rename = "type")]
+    pub kind: String,
+    pub severity: String,
+    pub message: String,
+}
+
+/// `GET /repositories/{name}`.
+#[derive(ToSchema)]
+pub struct RepositoryDetail {
+    pub name: String,
+    pub phase: u64,
+    pub services: Vec<ServiceDetail>,
+    /// Service edges out of the repository (its own internal edges included).
+    pub dependencies: Vec<ServiceEdgeView>,
+    /// Service edges from other repositories into it.
+    pub dependents: Vec<ServiceEdgeView>,
+    pub conflicts: Vec<RepositoryConflict>,
+}

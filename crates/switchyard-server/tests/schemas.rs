@@ -183,6 +183,24 @@ async fn answers_match_their_documented_schemas() {
     let (status, body) = server.get("/api/coordination/dependencies").await;
     assert_eq!(status, 200, "{body}");
     check("get", "/api/coordination/dependencies", 200, &body);
+    for level in ["repository", "service"] {
+        let (status, body) = server
+            .get(&format!("/api/coordination/graph?level={level}"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            body["edges"].as_array().is_some_and(|e| !e.is_empty()),
+            "{body}"
+        );
+        check("get", "/api/coordination/graph", 200, &body);
+    }
+    let (status, body) = server.get("/api/coordination/repositories/api").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["dependents"].as_array().is_some_and(|e| !e.is_empty()),
+        "{body}"
+    );
+    check("get", "/api/coordination/repositories/{name}", 200, &body);
     let (status, body) = server
         .get("/api/coordination/dependencies?repositories=api&includeTransitive=false")
         .await;
@@ -418,6 +436,10 @@ async fn monitoring_and_deployment_answers_match_their_documented_schemas() {
         .await;
     assert_eq!(status, 200, "{body}");
     check("get", "/api/coordination/deployments/{id}", 200, &body);
+    let (status, body) = server.get("/api/coordination/deployments").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["deployments"][0]["coordination"]["id"], id, "{body}");
+    check("get", "/api/coordination/deployments", 200, &body);
     let (status, body) = server
         .post(
             &format!("/api/coordination/deployments/{id}/events"),

@@ -21,6 +21,15 @@ pub async fn load(store: &dyn Store, id: &str) -> ApiResult<Deployment> {
         .map_err(|e| ApiError::internal(format!("stored deployment `{id}` is unreadable: {e}")))
 }
 
+/// Every stored deployment; one that cannot be read any more is skipped.
+pub async fn list(store: &dyn Store) -> ApiResult<Vec<Deployment>> {
+    let records = store.list_records(DEPLOYMENT_KIND).await?;
+    Ok(records
+        .into_iter()
+        .filter_map(|r| serde_json::from_value(r.body).ok())
+        .collect())
+}
+
 pub async fn save(store: &dyn Store, deployment: &Deployment, now: Timestamp) -> ApiResult<()> {
     let body = serde_json::to_value(deployment)
         .map_err(|e| ApiError::internal(format!("cannot encode deployment: {e}")))?;

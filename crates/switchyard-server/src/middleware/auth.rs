@@ -15,12 +15,12 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Routes open to everyone: load-balancer health, the webhook (it has its own HMAC), and the
-/// static pages that hold no fleet data (the dashboard shell and the OpenAPI document).
+/// static pages that hold no fleet data (the dashboard's files and the OpenAPI document).
 fn is_public(path: &str) -> bool {
     matches!(
         path,
         "/health" | "/api/webhooks/github" | "/" | "/api/openapi.json"
-    )
+    ) || path.starts_with("/dashboard/")
 }
 
 fn required_scope(method: &Method, path: &str) -> Scope {
@@ -131,7 +131,13 @@ mod tests {
 
     #[test]
     fn only_health_webhook_and_static_pages_are_public() {
-        for path in ["/health", "/api/webhooks/github", "/", "/api/openapi.json"] {
+        for path in [
+            "/health",
+            "/api/webhooks/github",
+            "/",
+            "/api/openapi.json",
+            "/dashboard/app.js",
+        ] {
             assert!(is_public(path), "{path}");
         }
         for path in [
@@ -140,6 +146,7 @@ mod tests {
             "/api/coordination/health/detailed",
             "/api/openapi.json/x",
             "/healthz",
+            "/dashboardx",
         ] {
             assert!(!is_public(path), "{path}");
         }

@@ -26,7 +26,7 @@ use crate::deploy::{
     self, Deployment, DeploymentStatus, EventError, PlanOptions, RepoEvent, ledger, records,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::input::ApiJson;
+use crate::input::{ApiJson, Params};
 use crate::state::AppState;
 
 /// Longest plan accepted, in seconds (a day).
@@ -35,6 +35,7 @@ const MAX_TIMEOUT: u64 = 86_400;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(coordinate))
+        .routes(routes!(list))
         .routes(routes!(show))
         .routes(routes!(report))
         .routes(routes!(complete))
@@ -243,6 +244,38 @@ fn involved_conflicts(
         ),
     )
     .with_details(json!({ "conflicts": conflicts })))
+}
+
+/// Stored deployments, newest first: what the dashboard lists (finished ones stay until the
+/// retention removes them).
+#[utoipa::path(
+    get,
+    path = "/deployments",
+    tag = "deployments",
+    params(
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 20"),
+        ("offset" = Option<u32>, Query, minimum = 0, description = "Default 0")
+    ),
+    responses(
+        (status = 200, description = "One page of `{ coordination, deployment }`, newest first", body = crate::schemas::DeploymentList),
+        (status = 400, description = "Bad query")
+    )
+)]
+async fn list(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
+    let page = params.page()?;
+    let mut all = records::list(state.store.as_ref()).await?;
+    // Ids are `coord_<ULID>`: sorting them sorts by planning time.
+    all.sort_by(|a, b| b.id.cmp(&a.id));
+    let shown: Vec<Value> = all
+        .iter()
+        .skip(page.offset)
+        .take(page.limit)
+        .map(Deployment::describe)
+        .collect();
+    Ok(Json(json!({
+        "deployments": shown,
+        "pagination": page.describe(all.len()),
+    })))
 }
 
 /// A stored plan with its progress per phase and repository.

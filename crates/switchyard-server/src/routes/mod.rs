@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod dependencies;
 pub mod deployments;
 pub mod events;
+pub mod graph;
 pub mod monitoring;
 pub mod resources;
 pub mod webhooks;
@@ -19,6 +20,7 @@ use crate::state::AppState;
 pub fn coordination() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(dependencies::routes())
+        .merge(graph::routes())
         .merge(deployments::routes())
         .merge(resources::routes())
         .merge(conflicts::routes())

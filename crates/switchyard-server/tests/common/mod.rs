@@ -77,6 +77,16 @@ impl TestServer {
     pub async fn start_with(fleet: &str, adjust: impl FnOnce(&mut ServerConfig)) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let fleet_root = copy_fleet(fleet, dir.path());
+        TestServer::start_on(dir, fleet_root, adjust).await
+    }
+
+    /// Starts a server on a fleet already written to `fleet_root` (inside `dir`, which the
+    /// server keeps and deletes when dropped).
+    pub async fn start_on(
+        dir: tempfile::TempDir,
+        fleet_root: PathBuf,
+        adjust: impl FnOnce(&mut ServerConfig),
+    ) -> TestServer {
         let store_url = format!("sqlite://{}", dir.path().join("state.db").display());
         let mut config = test_config();
         config.store = Some(store_url.clone());

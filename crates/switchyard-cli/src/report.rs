@@ -170,48 +170,6 @@ pub struct Summary {
     pub files_scanned: usize,
 }
 
-/// Human form of an endpoint.
-pub fn endpoint_display(kind: &EndpointKind) -> String {
-    match kind {
-        EndpointKind::HostPort {
-            host_ip,
-            start,
-            end,
-            container_port,
-            protocol,
-        } => {
-            let ip = host_ip.as_deref().unwrap_or("0.0.0.0");
-            let ports = if end > start {
-                format!("{start}-{end}")
-            } else {
-                start.to_string()
-            };
-            let target = container_port.map(|p| format!("->{p}")).unwrap_or_default();
-            format!("{ip}:{ports}{target}/{}", protocol_name(*protocol))
-        }
-        EndpointKind::ContainerPort { port, protocol } => {
-            format!("{port}/{}", protocol_name(*protocol))
-        }
-        EndpointKind::NodePort { port, .. } => format!("nodePort {port}"),
-        EndpointKind::HostProcessPort { port } => format!("localhost:{port}"),
-        EndpointKind::Domain { host, path } => format!("{host}{}", path.as_deref().unwrap_or("")),
-        EndpointKind::Package { name, version } => match version {
-            Some(v) => format!("{name}@{v}"),
-            None => name.clone(),
-        },
-        EndpointKind::FederationContainer { name } => format!("federation {name}"),
-        EndpointKind::ProxyLabels { provider } => format!("{provider} labels"),
-    }
-}
-
-fn protocol_name(p: switchyard_model::Protocol) -> &'static str {
-    match p {
-        switchyard_model::Protocol::Tcp => "tcp",
-        switchyard_model::Protocol::Udp => "udp",
-        switchyard_model::Protocol::Sctp => "sctp",
-    }
-}
-
 /// Builds the report of an analysis.
 pub fn build(analysis: &Analysis) -> Report {
     let model = &analysis.model;
@@ -266,7 +224,7 @@ pub fn build(analysis: &Analysis) -> Report {
                 .iter()
                 .map(|e| EndpointOut {
                     kind: e.kind.clone(),
-                    display: endpoint_display(&e.kind),
+                    display: e.kind.to_string(),
                     location: (&e.location).into(),
                 })
                 .collect(),

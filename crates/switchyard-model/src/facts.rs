@@ -233,6 +233,46 @@ pub enum EndpointKind {
     ProxyLabels { provider: String },
 }
 
+/// The form people write an endpoint in, shown by the CLI and the dashboard alike:
+/// `0.0.0.0:8080->80/tcp`, `80/tcp`, `nodePort 30080`, `localhost:3000`, `app.example.com/api`,
+/// `@acme/ui@1.2.0`, `federation shell`, `traefik labels`.
+impl std::fmt::Display for EndpointKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EndpointKind::HostPort {
+                host_ip,
+                start,
+                end,
+                container_port,
+                protocol,
+            } => {
+                write!(f, "{}:{start}", host_ip.as_deref().unwrap_or("0.0.0.0"))?;
+                if end > start {
+                    write!(f, "-{end}")?;
+                }
+                if let Some(port) = container_port {
+                    write!(f, "->{port}")?;
+                }
+                write!(f, "/{}", protocol.as_str())
+            }
+            EndpointKind::ContainerPort { port, protocol } => {
+                write!(f, "{port}/{}", protocol.as_str())
+            }
+            EndpointKind::NodePort { port, .. } => write!(f, "nodePort {port}"),
+            EndpointKind::HostProcessPort { port } => write!(f, "localhost:{port}"),
+            EndpointKind::Domain { host, path } => {
+                write!(f, "{host}{}", path.as_deref().unwrap_or(""))
+            }
+            EndpointKind::Package { name, version } => match version {
+                Some(v) => write!(f, "{name}@{v}"),
+                None => write!(f, "{name}"),
+            },
+            EndpointKind::FederationContainer { name } => write!(f, "federation {name}"),
+            EndpointKind::ProxyLabels { provider } => write!(f, "{provider} labels"),
+        }
+    }
+}
+
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
@@ -245,6 +285,14 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tcp => "tcp",
+            Self::Udp => "udp",
+            Self::Sctp => "sctp",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s.to_ascii_lowercase().as_str() {
             "tcp" => Some(Self::Tcp),
@@ -606,7 +654,34 @@ impl Diagnostic {
 
 #[cfg(test)]
 mod tests {
-    use super::Variant;
+    use super::{EndpointKind, Protocol, Variant};
+
+    #[test]
+    fn endpoints_read_as_people_write_them() {
+        let published = EndpointKind::HostPort {
+            host_ip: Some("127.0.0.1".into()),
+            start: 8080,
+            end: 8080,
+            container_port: Some(80),
+            protocol: Protocol::Tcp,
+        };
+        assert_eq!(published.to_string(), "127.0.0.1:8080->80/tcp");
+        let range = EndpointKind::HostPort {
+            host_ip: None,
+            start: 9000,
+            end: 9009,
+            container_port: None,
+            protocol: Protocol::Udp,
+        };
+        assert_eq!(range.to_string(), "0.0.0.0:9000-9009/udp");
+        let domain = EndpointKind::Domain {
+            host: "app.example.com".into(),
+            path: Some("/api".into()),
+        };
+        assert_eq!(domain.to_string(), "app.example.com/api");
+        let process = EndpointKind::HostProcessPort { port: 5173 };
+        assert_eq!(process.to_string(), "localhost:5173");
+    }
 
     #[test]
     fn a_variant_holds_its_files_and_the_files_under_its_directories() {

@@ -33,7 +33,7 @@ struct Publisher<'a> {
 
 impl Publisher<'_> {
     fn detail(&self) -> String {
-        let proto = protocol_str(self.protocol);
+        let proto = self.protocol.as_str();
         let ports = if self.end > self.start {
             format!("{}-{}", self.start, self.end)
         } else {
@@ -55,14 +55,6 @@ impl Publisher<'_> {
             Via::HostProcess => format!("{ports}/{proto} (host process)"),
             Via::NodePort => format!("nodePort {ports}/{proto}"),
         }
-    }
-}
-
-fn protocol_str(p: Protocol) -> &'static str {
-    match p {
-        Protocol::Tcp => "tcp",
-        Protocol::Udp => "udp",
-        Protocol::Sctp => "sctp",
     }
 }
 
@@ -234,7 +226,7 @@ fn conflict(
     members: &[usize],
     pubs: &[Publisher<'_>],
 ) -> Conflict {
-    let proto = protocol_str(protocol);
+    let proto = protocol.as_str();
     let port = if hi > lo {
         format!("{lo}-{hi}")
     } else {

@@ -13,7 +13,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use switchyard_graph::Digraph;
-use switchyard_model::{Edge, EndpointKind, FleetModel};
+use switchyard_model::{Edge, FleetModel};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -250,51 +250,6 @@ async fn repository(
     Ok(Json(detail(&snapshot, &name)))
 }
 
-/// A short human label for an endpoint, e.g. `host port 8080→80/tcp`.
-pub fn endpoint_label(kind: &EndpointKind) -> String {
-    let protocol = |p: &switchyard_model::Protocol| {
-        serde_json::to_value(p)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
-    };
-    match kind {
-        EndpointKind::HostPort {
-            host_ip,
-            start,
-            end,
-            container_port,
-            protocol: p,
-        } => {
-            let ip = host_ip
-                .as_ref()
-                .map(|ip| format!("{ip}:"))
-                .unwrap_or_default();
-            let ports = if end > start {
-                format!("{start}-{end}")
-            } else {
-                start.to_string()
-            };
-            let inner = container_port.map(|c| format!("→{c}")).unwrap_or_default();
-            format!("host port {ip}{ports}{inner}/{}", protocol(p))
-        }
-        EndpointKind::ContainerPort { port, protocol: p } => {
-            format!("container port {port}/{}", protocol(p))
-        }
-        EndpointKind::NodePort { port, protocol: p } => format!("node port {port}/{}", protocol(p)),
-        EndpointKind::HostProcessPort { port } => format!("host process port {port}"),
-        EndpointKind::Domain { host, path } => {
-            format!("domain {host}{}", path.as_deref().unwrap_or_default())
-        }
-        EndpointKind::Package { name, version } => match version {
-            Some(v) => format!("package {name}@{v}"),
-            None => format!("package {name}"),
-        },
-        EndpointKind::FederationContainer { name } => format!("federation container {name}"),
-        EndpointKind::ProxyLabels { provider } => format!("{provider} labels"),
-    }
-}
-
 fn edge_view(model_names: &HashMap<&str, (&str, &str)>, edge: &Edge) -> Value {
     let (from_repo, from_name) = model_names
         .get(edge.from.as_str())
@@ -340,7 +295,7 @@ pub fn detail(snapshot: &Snapshot, name: &str) -> Value {
                 "image": s.image,
                 "source": s.source.to_string(),
                 "endpoints": s.endpoints.iter().map(|e| json!({
-                    "label": endpoint_label(&e.kind),
+                    "label": e.kind.to_string(),
                     "evidence": e.location.to_string(),
                 })).collect::<Vec<_>>(),
             })
@@ -385,35 +340,6 @@ pub fn detail(snapshot: &Snapshot, name: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use switchyard_model::Protocol;
-
-    #[test]
-    fn endpoints_read_as_people_write_them() {
-        let published = EndpointKind::HostPort {
-            host_ip: Some("127.0.0.1".into()),
-            start: 8080,
-            end: 8080,
-            container_port: Some(80),
-            protocol: Protocol::Tcp,
-        };
-        assert_eq!(
-            endpoint_label(&published),
-            "host port 127.0.0.1:8080→80/tcp"
-        );
-        let range = EndpointKind::HostPort {
-            host_ip: None,
-            start: 9000,
-            end: 9009,
-            container_port: None,
-            protocol: Protocol::Udp,
-        };
-        assert_eq!(endpoint_label(&range), "host port 9000-9009/udp");
-        let domain = EndpointKind::Domain {
-            host: "app.example.com".into(),
-            path: Some("/api".into()),
-        };
-        assert_eq!(endpoint_label(&domain), "domain app.example.com/api");
-    }
 
     #[test]
     fn cycles_sharing_a_member_are_one_group() {

@@ -143,6 +143,12 @@ pub trait Store: Send + Sync {
     fn lead(&self) -> BoxFuture<'_, Result<bool, StoreError>> {
         Box::pin(async { Ok(true) })
     }
+
+    /// The cluster-wide event log of a store shared by several replicas; `None` for a store
+    /// used by one process (its events stay in that process).
+    fn event_log(&self) -> Option<&dyn crate::events::EventLog> {
+        None
+    }
 }
 
 /// One stored document (see [`Store::put_record`]).

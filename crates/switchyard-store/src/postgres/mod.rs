@@ -11,6 +11,7 @@
 //! [`PgOptions::acquire_timeout`] (or [`PgOptions::call_timeout`] for a call already under way)
 //! with [`StoreError::Unavailable`]; the pool opens new connections when the database is back.
 
+mod events;
 mod ops;
 mod reads;
 
@@ -171,7 +172,10 @@ pub struct PgStore {
     leader: tokio::sync::Mutex<Option<PgConnection>>,
     clock: PgClock,
     call_timeout: Duration,
+    acquire_timeout: Duration,
     display: String,
+    /// The NOTIFY channel of this schema's event log.
+    events_channel: String,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -204,6 +208,9 @@ impl PgStore {
         let connect = options.connect_options();
         let mut conn = PgConnection::connect_with(&connect).await?;
         migrate(&mut conn, options.schema.clone()).await?;
+        let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
+            .fetch_one(&mut conn)
+            .await?;
         let _ = conn.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
@@ -215,7 +222,9 @@ impl PgStore {
             leader: tokio::sync::Mutex::new(None),
             clock: options.clock,
             call_timeout: options.call_timeout,
+            acquire_timeout: options.acquire_timeout,
             display: options.display,
+            events_channel: events::channel(&schema),
         })
     }
 
@@ -692,6 +701,10 @@ impl Store for PgStore {
 
     fn lead(&self) -> BoxFuture<'_, Result<bool, StoreError>> {
         Box::pin(self.lead_now())
+    }
+
+    fn event_log(&self) -> Option<&dyn crate::events::EventLog> {
+        Some(self)
     }
 
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {

@@ -25,7 +25,7 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection, Row};
 use crate::error::StoreError;
 use crate::rules;
 use crate::sqlite::{WriteDone, WriteOp};
-use crate::store::{BoxFuture, Record, Store};
+use crate::store::{BoxFuture, Record, RecordVersion, Store};
 use crate::time::Timestamp;
 use crate::types::{
     Claim, HistoryPage, HistoryQuery, ListFilter, Operation, Registered, Registration, ResourceId,
@@ -603,11 +603,11 @@ impl Store for PgStore {
         })
     }
 
-    fn get_record<'a>(
+    fn get_record_versioned<'a>(
         &'a self,
         kind: &'a str,
         id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Value>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<(Value, RecordVersion)>, StoreError>> {
         Box::pin(async move {
             let body: Option<String> = self
                 .bounded(async {
@@ -620,7 +620,30 @@ impl Store for PgStore {
                     )
                 })
                 .await?;
-            body.map(|text| parse_body(kind, id, &text)).transpose()
+            body.map(|text| Ok((parse_body(kind, id, &text)?, RecordVersion(text))))
+                .transpose()
+        })
+    }
+
+    fn swap_record<'a>(
+        &'a self,
+        kind: &'a str,
+        id: &'a str,
+        expected: Option<&'a RecordVersion>,
+        body: &'a Value,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let op = WriteOp::SwapRecord {
+                kind: kind.to_string(),
+                id: id.to_string(),
+                expected: expected.map(|v| v.0.clone()),
+                body: body.to_string(),
+            };
+            match self.write(op, now).await? {
+                WriteDone::Swapped(wrote) => Ok(wrote),
+                _ => Err(unexpected("swap_record")),
+            }
         })
     }
 

@@ -266,3 +266,64 @@ fn the_other_replica_takes_over_when_the_leader_is_killed() {
         "takeover took {took:?}, more than 15 s"
     );
 }
+
+/// Two repositories of one parallel phase report through different replicas at the same
+/// instant, many times over: every report is kept (the deployment completes each time).
+#[test]
+fn concurrent_reports_through_two_replicas_lose_no_update() {
+    let Some(url) = pg_url("pg_cluster concurrent reports") else {
+        return;
+    };
+    let store = schema_store(&url, &format!("e2e_reports_{}", std::process::id()));
+    let fleet = Path::new("examples/fleets/homelab");
+    let a = start_replica(&store, fleet, &[]);
+    let b = start_replica(&store, fleet, &[]);
+    let rounds = 12;
+    let mut retried = 0;
+    for round in 0..rounds {
+        let (status, planned) = post(
+            &a.address,
+            "/api/coordination/coordinate-deployment",
+            &json!({ "repositories": ["dashboard", "monitoring"], "options": { "ignoreConflicts": true } }),
+        );
+        assert!(status == 200 || status == 201, "plan: {status} {planned}");
+        let id = planned["coordination"]["id"].as_str().unwrap().to_string();
+        for step in ["started", "succeeded"] {
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+            let reports: Vec<_> = [(&a.address, "dashboard"), (&b.address, "monitoring")]
+                .into_iter()
+                .map(|(address, repository)| {
+                    let (address, id, barrier) = (address.clone(), id.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        post(
+                            &address,
+                            &format!("/api/coordination/deployments/{id}/events"),
+                            &json!({ "repository": repository, "status": step }),
+                        )
+                    })
+                })
+                .collect();
+            for report in reports {
+                let (status, body) = report.join().unwrap();
+                if status == 409 && body["error"] == "CONCURRENT_UPDATE" {
+                    retried += 1;
+                    continue;
+                }
+                assert_eq!(status, 200, "round {round} {step}: {body}");
+            }
+        }
+        let (_, done) = http(
+            &b.address,
+            "GET",
+            &format!("/api/coordination/deployments/{id}"),
+            None,
+        )
+        .expect("get answered");
+        assert_eq!(
+            done["coordination"]["status"], "completed",
+            "round {round}: a report was lost: {done}"
+        );
+    }
+    assert_eq!(retried, 0, "two writers never exhaust the retries");
+}

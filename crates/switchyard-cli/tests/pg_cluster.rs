@@ -142,7 +142,8 @@ fn events_alerts_and_pushes_reach_every_replica() {
     );
     assert_eq!(status, 201, "{first}");
     let claim_id = first["claimId"].as_str().unwrap().to_string();
-    let is_our_claim = |m: &Value| m["event"] == "resource.claimed" && m["data"]["claimId"] == claim_id;
+    let is_our_claim =
+        |m: &Value| m["event"] == "resource.claimed" && m["data"]["claimId"] == claim_id;
     let seen_b = on_b
         .until(Duration::from_secs(10), is_our_claim)
         .expect("B's client gets the claim made through A");
@@ -154,7 +155,8 @@ fn events_alerts_and_pushes_reach_every_replica() {
     let seq = seen_b["seq"].as_i64().expect("a cluster-wide seq");
     // Delivered once: nothing else about this claim follows on B.
     assert!(
-        on_b.until(Duration::from_millis(1500), is_our_claim).is_none(),
+        on_b.until(Duration::from_millis(1500), is_our_claim)
+            .is_none(),
         "duplicate delivery on B"
     );
     // A client that reconnects (to either replica) resumes from the log.
@@ -222,7 +224,10 @@ fn events_alerts_and_pushes_reach_every_replica() {
     let reread = eventually(Duration::from_secs(10), || {
         (service_count(&b.address, "monitoring") == before + 1).then_some(())
     });
-    assert!(reread.is_some(), "B did not re-read monitoring after A's push");
+    assert!(
+        reread.is_some(),
+        "B did not re-read monitoring after A's push"
+    );
 }
 
 #[test]
@@ -259,7 +264,10 @@ fn the_other_replica_takes_over_when_the_leader_is_killed() {
         .until(Duration::from_secs(30), |m| m["event"] == "claims.expired")
         .expect("B swept the expired claim after taking over");
     let took = killed.elapsed();
-    eprintln!("takeover: B swept {} s after A was killed", took.as_secs_f64());
+    eprintln!(
+        "takeover: B swept {} s after A was killed",
+        took.as_secs_f64()
+    );
     assert!(swept["data"]["count"].as_u64() >= Some(1), "{swept}");
     assert!(
         took <= Duration::from_secs(15),

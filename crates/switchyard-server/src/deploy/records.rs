@@ -93,7 +93,9 @@ pub async fn record_duration(
 ) -> ApiResult<()> {
     // Compare-and-swap, so two replicas recording at once both keep their sample.
     for _ in 0..UPDATE_ATTEMPTS {
-        let read = store.get_record_versioned(DURATIONS_KIND, repository).await?;
+        let read = store
+            .get_record_versioned(DURATIONS_KIND, repository)
+            .await?;
         let mut kept = read
             .as_ref()
             .and_then(|(b, _)| serde_json::from_value::<Vec<f64>>(b["durations"].clone()).ok())

@@ -84,18 +84,16 @@ pub(crate) async fn apply(
                     .execute(&mut *conn)
                     .await?
                 }
-                None => {
-                    sqlx::query(
-                        "INSERT INTO records (kind, id, body, updated_at_ms) VALUES ($1, $2, $3, $4)
+                None => sqlx::query(
+                    "INSERT INTO records (kind, id, body, updated_at_ms) VALUES ($1, $2, $3, $4)
                          ON CONFLICT (kind, id) DO NOTHING",
-                    )
-                    .bind(kind)
-                    .bind(id)
-                    .bind(body)
-                    .bind(now.unix_millis())
-                    .execute(&mut *conn)
-                    .await?
-                }
+                )
+                .bind(kind)
+                .bind(id)
+                .bind(body)
+                .bind(now.unix_millis())
+                .execute(&mut *conn)
+                .await?,
             };
             Ok(WriteDone::Swapped(done.rows_affected() == 1))
         }

@@ -4,6 +4,7 @@
 //! order, to this replica's subscribers. Messages between replicas (`cluster.*`) are acted on
 //! instead of delivered.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -25,9 +26,16 @@ pub const READ_PAGE: u32 = 1000;
 /// repositories from their own checkouts.
 pub const REPOSITORIES_CHANGED: &str = "cluster.repositories_changed";
 
+/// What the relay tells the feed: the last `seq` it appended, and a wake-up.
+#[derive(Default)]
+struct Appended {
+    up_to: AtomicI64,
+    notify: Notify,
+}
+
 /// Starts the relay and the feed; `queued` is the clustered bus's outbox.
 pub fn spawn(state: AppState, queued: mpsc::UnboundedReceiver<NewEvent>) -> Vec<JoinHandle<()>> {
-    let appended = std::sync::Arc::new(Notify::new());
+    let appended = std::sync::Arc::new(Appended::default());
     vec![
         tokio::spawn(relay(state.clone(), queued, appended.clone())),
         tokio::spawn(feed(state, appended)),
@@ -43,7 +51,7 @@ fn log(state: &AppState) -> Option<&dyn EventLog> {
 async fn relay(
     state: AppState,
     mut queued: mpsc::UnboundedReceiver<NewEvent>,
-    appended: std::sync::Arc<Notify>,
+    appended: std::sync::Arc<Appended>,
 ) {
     let mut batch: Vec<NewEvent> = Vec::new();
     let mut backoff = Duration::from_millis(100);
@@ -66,10 +74,11 @@ async fn relay(
         }
         let Some(log) = log(&state) else { return };
         match log.append(&batch).await {
-            Ok(_) => {
+            Ok(last) => {
                 batch.clear();
                 backoff = Duration::from_millis(100);
-                appended.notify_one();
+                appended.up_to.fetch_max(last, Ordering::SeqCst);
+                appended.notify.notify_one();
             }
             Err(_) => {
                 tokio::select! {
@@ -83,7 +92,7 @@ async fn relay(
 }
 
 /// Reads the log from where this replica joined and delivers each event once.
-async fn feed(state: AppState, appended: std::sync::Arc<Notify>) {
+async fn feed(state: AppState, appended: std::sync::Arc<Appended>) {
     let Some(store_log) = log(&state) else { return };
     // A new replica's subscribers start with what happens from now on (a client that wants
     // older events resumes with `?after=`).
@@ -107,18 +116,25 @@ async fn feed(state: AppState, appended: std::sync::Arc<Notify>) {
         if wakeups.is_none() {
             wakeups = store_log.wakeups().await.ok();
         }
-        tokio::select! {
+        // An announcement of what this replica already read (its own append, announced
+        // both by the relay and by NOTIFY) costs no query.
+        let announced = tokio::select! {
             () = &mut closed => return,
-            () = appended.notified() => {}
-            _ = poll.tick() => {}
-            woken = next_wakeup(&mut wakeups) => {
-                if !matches!(woken, Ok(Wakeup::Appended | Wakeup::Reconnected)) {
+            () = appended.notify.notified() => appended.up_to.load(Ordering::SeqCst),
+            _ = poll.tick() => i64::MAX,
+            woken = next_wakeup(&mut wakeups) => match woken {
+                Ok(Wakeup::Appended(seq)) => seq,
+                Ok(Wakeup::Reconnected) => i64::MAX,
+                Err(_) => {
                     // Re-listened on the next turn; the poll covers the gap.
                     wakeups = None;
+                    i64::MAX
                 }
-            }
+            },
+        };
+        if announced > cursor {
+            cursor = drain(&state, store_log, cursor).await;
         }
-        cursor = drain(&state, store_log, cursor).await;
     }
 }
 

@@ -34,8 +34,9 @@ pub struct LoggedEvent {
 /// What woke an event reader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wakeup {
-    /// Another append was announced.
-    Appended,
+    /// An append was announced, with the last `seq` it wrote (a reader already past it need
+    /// not read).
+    Appended(i64),
     /// The notification channel was lost and re-opened: announcements may have been missed,
     /// read the log.
     Reconnected,

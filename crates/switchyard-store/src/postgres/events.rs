@@ -158,7 +158,10 @@ impl Wakeups for PgWakeups {
             // `None`: the connection was lost and (eagerly) re-opened; notifications sent
             // meanwhile are gone.
             match self.listener.try_recv().await? {
-                Some(_) => Ok(Wakeup::Appended),
+                // An unreadable payload makes the reader read (0 is never past its cursor).
+                Some(notification) => Ok(Wakeup::Appended(
+                    notification.payload().parse().unwrap_or(i64::MAX),
+                )),
                 None => Ok(Wakeup::Reconnected),
             }
         })

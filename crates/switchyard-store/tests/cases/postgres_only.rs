@@ -282,7 +282,10 @@ async fn the_event_log_orders_and_announces_appends_across_replicas() {
     };
     let last = log_a.append(&[event(1, "a"), event(2, "a")]).await.unwrap();
     let woke = tokio::time::timeout(Duration::from_secs(10), wakeups.next()).await;
-    assert!(matches!(woke, Ok(Ok(switchyard_store::Wakeup::Appended))), "{woke:?}");
+    assert!(
+        matches!(woke, Ok(Ok(switchyard_store::Wakeup::Appended(seq))) if seq == last),
+        "{woke:?}"
+    );
     let from_b = log_b.append(&[event(3, "b")]).await.unwrap();
     assert!(from_b > last);
     let read = log_b.after(0, 100).await.unwrap();

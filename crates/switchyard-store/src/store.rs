@@ -1,5 +1,5 @@
-//! The backend-neutral `Store` trait. SQLite implements it today; a PostgreSQL backend would
-//! implement the same calls with row locks instead of `BEGIN IMMEDIATE`.
+//! The backend-neutral `Store` trait, implemented by SQLite (one process, `BEGIN IMMEDIATE`)
+//! and PostgreSQL (several replicas, row locks, an event log and a leader lock).
 
 use std::future::Future;
 use std::pin::Pin;

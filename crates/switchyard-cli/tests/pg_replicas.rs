@@ -12,102 +12,15 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::replicas::{http, schema_store, start_replica};
 use serde_json::{Value, json};
 
 const CLIENTS: usize = 64;
-
-fn pg_url() -> Option<String> {
-    match std::env::var("SWITCHYARD_TEST_PG_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("SWITCHYARD_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "SWITCHYARD_REQUIRE_POSTGRES=1 but SWITCHYARD_TEST_PG_URL is not set"
-            );
-            eprintln!(
-                "SKIPPED pg_replicas: no PostgreSQL (SWITCHYARD_TEST_PG_URL unset; run `eval $(scripts/pg-test-cluster.sh start)`)"
-            );
-            None
-        }
-    }
-}
-
-/// One HTTP/1.1 exchange (`Connection: close`): the status and the JSON body, or `None` when
-/// the replica cannot be reached or dropped the connection.
-fn http(address: &str, method: &str, path: &str, body: Option<&Value>) -> Option<(u16, Value)> {
-    let mut stream = TcpStream::connect(address).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .ok()?;
-    let payload = body.map(Value::to_string).unwrap_or_default();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{payload}",
-        payload.len()
-    )
-    .ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let status: u16 = response.split(' ').nth(1)?.parse().ok()?;
-    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    Some((status, serde_json::from_str(body).unwrap_or(Value::Null)))
-}
-
-struct Replica {
-    child: Child,
-    address: String,
-}
-
-/// A replica never outlives its test, even one that fails halfway.
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_replica(store: &str) -> Replica {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
-        .args(["serve", "--fleet", "examples/fleets/homelab", "--no-cache"])
-        .args([
-            "--bind",
-            "127.0.0.1:0",
-            "--rate-limit",
-            "0",
-            "--store",
-            store,
-        ])
-        .current_dir(common::workspace_root())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("switchyard serve starts");
-    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
-    // The fleet-discovery line (`fleet: …`) comes first, then the listening address.
-    let mut line = String::new();
-    while line.is_empty() || line.starts_with("fleet:") {
-        line.clear();
-        if stderr.read_line(&mut line).expect("a line") == 0 {
-            break;
-        }
-    }
-    assert!(line.contains("http://"), "replica did not start: {line}");
-    let address = line.trim().rsplit("http://").next().unwrap().to_string();
-    // Keep draining stderr so the replica never blocks on a full pipe.
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        let _ = stderr.read_to_string(&mut sink);
-    });
-    Replica { child, address }
-}
 
 /// What one client saw: grants with the instant they were acknowledged and the instant their
 /// release started (µs since the test's origin).
@@ -132,30 +45,15 @@ fn register(address: &str, kind: &str, identifier: &str, capacity: u32) {
 
 #[test]
 fn two_replicas_never_exceed_capacity_and_survive_a_kill() {
-    let Some(url) = pg_url() else {
+    let Some(url) = common::replicas::pg_url("pg_replicas") else {
         return;
     };
     // A schema of its own, created and migrated first, so the test can run beside others.
-    let schema = format!("e2e_{}", std::process::id());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let options = switchyard_store::PgOptions::from_url(&url)
-            .unwrap()
-            .schema(schema.clone());
-        switchyard_store::PgStore::open(options)
-            .await
-            .unwrap()
-            .close()
-            .await;
-    });
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let store = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+    let store = schema_store(&url, &format!("e2e_{}", std::process::id()));
 
-    let a = start_replica(&store);
-    let mut b = start_replica(&store);
+    let homelab = Path::new("examples/fleets/homelab");
+    let a = start_replica(&store, homelab, &[]);
+    let mut b = start_replica(&store, homelab, &[]);
     register(&a.address, "port", "9100", 1);
     register(&b.address, "volume", "shared", 3);
     register(&a.address, "custom", "kept", 100_000);

@@ -463,6 +463,10 @@ impl AlertBook {
         }
     }
 
+    pub(crate) fn replace(&mut self, alerts: Vec<Alert>) {
+        self.alerts = alerts;
+    }
+
     pub(crate) fn prune(&mut self, older_than: Timestamp) -> Vec<String> {
         let mut removed = Vec::new();
         self.alerts.retain(|a| {

@@ -290,6 +290,12 @@ impl Monitor {
         lock(&self.inner.alerts).restore(alerts);
     }
 
+    /// Replaces every alert with `alerts` (a replica following a shared store: the store is
+    /// the truth, including alerts another replica pruned).
+    pub fn replace_alerts(&self, alerts: Vec<Alert>) {
+        lock(&self.inner.alerts).replace(alerts);
+    }
+
     /// Forgets cleared alerts whose `clearedAt` is before `older_than`; returns their ids so the
     /// server can delete them from the store too.
     pub fn prune_alerts(&self, older_than: Timestamp) -> Vec<String> {

@@ -115,6 +115,13 @@ pub struct ServerConfig {
     pub alerts: AlertThresholds,
     /// Seconds between alert evaluations and expired-claim sweeps.
     pub evaluate_every_seconds: u64,
+    /// Seconds between leadership checks on a shared store: a replica that finds the leader
+    /// gone takes over (and runs the background work at once) within this time, plus the
+    /// time PostgreSQL takes to notice the dead leader's session. Followers also re-read the
+    /// alerts from the store at this pace.
+    pub leader_check_seconds: u64,
+    /// Hours the shared event log keeps events (clients resume with `?after=` within them).
+    pub event_retention_hours: u64,
     /// Days of history, cleared alerts and finished deployments kept.
     pub retention_days: u64,
     /// JSON-lines operation log; relative paths are under the fleet root.
@@ -155,6 +162,8 @@ impl Default for ServerConfig {
             default_deploy_seconds: 45,
             alerts: AlertThresholds::default(),
             evaluate_every_seconds: 30,
+            leader_check_seconds: 5,
+            event_retention_hours: 24,
             retention_days: 30,
             operation_log: None,
             operation_log_max_bytes: 10 * 1024 * 1024,
@@ -262,6 +271,11 @@ impl ServerConfig {
                 "header_timeout_seconds and body_timeout_seconds must be at least 1".into(),
             ));
         }
+        if self.leader_check_seconds == 0 || self.leader_check_seconds > 3600 {
+            return Err(ConfigError::Invalid(
+                "leader_check_seconds must be 1 to 3600".into(),
+            ));
+        }
         if self.max_connections_per_client == 0 {
             return Err(ConfigError::Invalid(
                 "max_connections_per_client must be at least 1".into(),
@@ -272,6 +286,10 @@ impl ServerConfig {
 
     pub fn evaluate_every(&self) -> Duration {
         Duration::from_secs(self.evaluate_every_seconds.max(1))
+    }
+
+    pub fn leader_check_every(&self) -> Duration {
+        Duration::from_secs(self.leader_check_seconds.clamp(1, 3600))
     }
 }
 
@@ -346,6 +364,16 @@ failure_rate = 0.2
         assert!((config.alerts.failure_rate - 0.2).abs() < 1e-9);
         assert!(config.validate().is_ok());
         assert!(!format!("{config:?}").contains("abcdefghijklmnop"));
+    }
+
+    #[test]
+    fn leader_check_is_bounded() {
+        let mut config = ServerConfig::default();
+        assert_eq!(config.leader_check_every(), Duration::from_secs(5));
+        config.leader_check_seconds = 0;
+        assert!(config.validate().is_err());
+        let parsed = ServerConfig::parse("[server]\nleader_check_seconds = 2\n");
+        assert_eq!(parsed.map(|c| c.leader_check_seconds), Ok(2));
     }
 
     #[test]

@@ -2,11 +2,20 @@
 //! WebSocket and Socket.IO subscribers. Payloads are redacted before they are published.
 //! The bus also carries the server's shutdown signal, so every subscriber stream can end
 //! (and close its socket) when the server stops.
+//!
+//! On a store shared by several replicas (PostgreSQL) the bus is *clustered*: `publish` hands
+//! the event to the store's event log (through [`crate::cluster`]) instead of delivering it,
+//! and every replica, this one included, delivers what it reads back from the log, in the
+//! log's order, each event once, with its cluster-wide `seq`.
 
 use serde::Serialize;
 use serde_json::Value;
-use switchyard_store::Timestamp;
-use tokio::sync::{broadcast, watch};
+use switchyard_store::{NewEvent, Timestamp};
+use tokio::sync::{broadcast, mpsc, watch};
+
+/// Events whose name starts with this are messages between replicas (a webhook push to act
+/// on), carried by the event log but never delivered to subscribers.
+pub const CLUSTER_PREFIX: &str = "cluster.";
 
 /// The event names of API.md (plus `config.changed` for config sync).
 pub const EVENT_NAMES: &[&str] = &[
@@ -35,6 +44,9 @@ pub struct Event {
     pub event: String,
     pub timestamp: String,
     pub data: Value,
+    /// The event's place in the cluster's order (shared store only): a client resumes after it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
 }
 
 impl Event {
@@ -64,6 +76,7 @@ pub fn known_topic(topic: &str) -> bool {
             event: (*name).to_string(),
             timestamp: String::new(),
             data: Value::Null,
+            seq: None,
         }
         .matches(&topics)
     })
@@ -74,16 +87,57 @@ pub fn known_topic(topic: &str) -> bool {
 pub struct EventBus {
     sender: broadcast::Sender<Event>,
     closing: std::sync::Arc<watch::Sender<bool>>,
+    /// Clustered: where published events go (to the store's event log) instead of `sender`.
+    outbox: Option<mpsc::UnboundedSender<NewEvent>>,
+    /// This replica, as the events it publishes name it.
+    origin: std::sync::Arc<str>,
+    /// The outbox's receiving end, until the relay takes it.
+    queued: std::sync::Arc<std::sync::Mutex<Option<mpsc::UnboundedReceiver<NewEvent>>>>,
 }
 
 impl EventBus {
+    /// A bus of one process: published events are delivered at once.
     pub fn new(capacity: usize) -> Self {
         let (sender, _) = broadcast::channel(capacity.max(16));
         let (closing, _) = watch::channel(false);
         EventBus {
             sender,
             closing: std::sync::Arc::new(closing),
+            outbox: None,
+            origin: format!("replica_{}", ulid::Ulid::generate()).into(),
+            queued: Default::default(),
         }
+    }
+
+    /// A bus of one replica among several: published events are queued for the event log
+    /// (the relay takes the queue with [`EventBus::take_queue`]); delivery is
+    /// [`EventBus::deliver`], from the log.
+    pub fn clustered(capacity: usize) -> Self {
+        let (outbox, queued) = mpsc::unbounded_channel();
+        EventBus {
+            outbox: Some(outbox),
+            queued: std::sync::Arc::new(std::sync::Mutex::new(Some(queued))),
+            ..EventBus::new(capacity)
+        }
+    }
+
+    /// The queue of published events, once (the relay's).
+    pub fn take_queue(&self) -> Option<mpsc::UnboundedReceiver<NewEvent>> {
+        self.queued.lock().ok()?.take()
+    }
+
+    pub fn is_clustered(&self) -> bool {
+        self.outbox.is_some()
+    }
+
+    /// This replica's name in the events it publishes.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Hands an event read from the log to this replica's subscribers.
+    pub fn deliver(&self, event: Event) {
+        let _ = self.sender.send(event);
     }
 
     /// Tells every subscriber stream to end (server shutdown). Idempotent.
@@ -104,7 +158,8 @@ impl EventBus {
         }
     }
 
-    /// Publishes `event` with `data`; no subscriber is not an error.
+    /// Publishes `event` with `data`; no subscriber is not an error. Clustered, the event is
+    /// delivered once the log has it (to this replica's subscribers too).
     pub fn publish(&self, event: &str, data: Value, now: Timestamp) -> Event {
         let event = Event {
             id: format!(
@@ -114,8 +169,25 @@ impl EventBus {
             event: event.to_string(),
             timestamp: now.to_rfc3339(),
             data,
+            seq: None,
         };
-        let _ = self.sender.send(event.clone());
+        match &self.outbox {
+            Some(outbox) => {
+                // The relay is gone only when the server stops.
+                let _ = outbox.send(NewEvent {
+                    id: event.id.clone(),
+                    name: event.event.clone(),
+                    origin: self.origin.to_string(),
+                    data: event.data.clone(),
+                    timestamp: event.timestamp.clone(),
+                });
+            }
+            // Messages between replicas mean nothing to a single process.
+            None if event.event.starts_with(CLUSTER_PREFIX) => {}
+            None => {
+                let _ = self.sender.send(event.clone());
+            }
+        }
         event
     }
 

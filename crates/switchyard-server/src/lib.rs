@@ -18,6 +18,7 @@
 //! rules (`switchyard-store`), metrics and alert rules (`switchyard-monitor`).
 
 pub mod analysis;
+pub mod cluster;
 pub mod config;
 pub mod config_sync;
 pub mod configuration;
@@ -186,11 +187,17 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, ServeError> 
         );
         snapshot
     };
+    // On a shared store events travel through its event log (see `cluster`).
+    let events = if store.event_log().is_some() {
+        EventBus::clustered(1024)
+    } else {
+        EventBus::new(1024)
+    };
     let state = AppState {
         config: Arc::new(config),
         store,
         monitor,
-        events: EventBus::new(1024),
+        events,
         fleet: FleetHandle::new(snapshot),
         source: Arc::new(source),
         clock,
@@ -276,14 +283,23 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, ServeError> {
         })
         .await
     });
+    let mut tasks = Vec::new();
+    if let Some(queued) = state.events.take_queue() {
+        tasks.extend(cluster::spawn(state.clone(), queued));
+    }
     let capacity = Arc::new(Mutex::new(tasks::CapacityWatch::resume(&state)));
     // One round before serving: restored alerts are re-evaluated and expired claims swept by
     // the time `start` returns, instead of racing the first requests.
     // On a shared store only the leading replica does it.
-    if state.store.lead().await.unwrap_or(false) {
+    let leading = state.store.lead().await.unwrap_or(false);
+    if leading {
         tasks::housekeeping_round(&state, &mut *capacity.lock().await).await;
     }
-    let mut tasks = vec![tasks::spawn_housekeeping(state.clone(), capacity.clone())];
+    tasks.push(tasks::spawn_housekeeping(
+        state.clone(),
+        capacity.clone(),
+        leading,
+    ));
     if let Some(watcher) = watch::spawn(state.clone()).map_err(ServeError::Fleet)? {
         tasks.push(watcher);
     }

@@ -81,10 +81,40 @@ impl AppState {
 
     /// Re-reads `names` from disk (after `git pull --ff-only` when configured), swaps the
     /// snapshot and publishes `repository.changed`, conflict events and `analysis.completed`.
+    ///
+    /// On a shared store the other replicas are told, and re-read the same repositories from
+    /// their own checkouts ([`AppState::reanalyze_for_peer`]).
     pub async fn reanalyze(
         &self,
         names: Vec<String>,
         pull: bool,
+    ) -> Result<ChangeSummary, ApiError> {
+        let summary = self.reanalyze_as(names.clone(), pull, true).await?;
+        if self.events.is_clustered() {
+            self.publish(
+                crate::cluster::REPOSITORIES_CHANGED,
+                crate::cluster::repositories_changed(&names, pull),
+            );
+        }
+        Ok(summary)
+    }
+
+    /// Re-reads repositories another replica re-read: the snapshot is swapped, but the events
+    /// and the conflict history were already written by that replica (its events reach this
+    /// replica's subscribers through the event log).
+    pub async fn reanalyze_for_peer(
+        &self,
+        names: Vec<String>,
+        pull: bool,
+    ) -> Result<ChangeSummary, ApiError> {
+        self.reanalyze_as(names, pull, false).await
+    }
+
+    async fn reanalyze_as(
+        &self,
+        names: Vec<String>,
+        pull: bool,
+        announce: bool,
     ) -> Result<ChangeSummary, ApiError> {
         let _guard = self.reanalysis.lock().await;
         let current = self.snapshot();
@@ -152,6 +182,11 @@ impl AppState {
             }
             None => (current.conflicts.len(), Vec::new()),
         };
+        if !announce {
+            let retired = (previous, current);
+            tokio::task::spawn_blocking(move || drop(retired));
+            return Ok(summary);
+        }
         for name in &summary.repositories {
             self.publish(
                 "repository.changed",

@@ -15,17 +15,53 @@ use crate::state::AppState;
 
 /// Store record kind of alerts.
 pub const ALERT_KIND: &str = "alert";
+/// Store record kind of acknowledgements, kept apart from the alerts: the leader rewriting an
+/// alert (when it clears) then never undoes an acknowledgement made through another replica.
+pub const ALERT_ACK_KIND: &str = "alert_ack";
+
+/// The alerts in the store, with their acknowledgements.
+pub async fn stored_alerts(state: &AppState) -> Result<Vec<Alert>, switchyard_store::StoreError> {
+    let records = state.store.list_records(ALERT_KIND).await?;
+    let acks: HashMap<String, Timestamp> = state
+        .store
+        .list_records(ALERT_ACK_KIND)
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            let at = serde_json::from_value(r.body.get("acknowledgedAt")?.clone()).ok()?;
+            Some((r.id, at))
+        })
+        .collect();
+    Ok(records
+        .into_iter()
+        .filter_map(|r| serde_json::from_value::<Alert>(r.body).ok())
+        .map(|mut alert| {
+            if let Some(at) = acks.get(&alert.id)
+                && !alert.acknowledged
+            {
+                alert.acknowledged = true;
+                alert.acknowledged_at = Some(*at);
+            }
+            alert
+        })
+        .collect())
+}
 
 /// Loads stored alerts into the monitor, so a restart neither forgets active alerts nor
 /// raises them a second time.
 pub async fn restore(state: &AppState) -> Result<(), ServeError> {
-    let records = state.store.list_records(ALERT_KIND).await?;
-    let alerts: Vec<Alert> = records
-        .into_iter()
-        .filter_map(|r| serde_json::from_value(r.body).ok())
-        .collect();
-    state.monitor.restore(alerts);
+    state.monitor.restore(stored_alerts(state).await?);
     Ok(())
+}
+
+/// On a shared store, makes the monitor's alerts those of the store (raised, cleared and
+/// acknowledged through any replica). A store that does not answer leaves them as they were.
+pub async fn refresh_alerts(state: &AppState) {
+    if state.events.is_clustered()
+        && let Ok(alerts) = stored_alerts(state).await
+    {
+        state.monitor.replace_alerts(alerts);
+    }
 }
 
 /// Saves an alert and publishes its event.
@@ -38,6 +74,20 @@ pub async fn persist_alert(state: &AppState, alert: &Alert, event: &str) {
             .await;
         state.publish(event, body);
     }
+}
+
+/// Records an acknowledgement (its own record, see [`ALERT_ACK_KIND`]), then the alert.
+pub async fn persist_acknowledgement(
+    state: &AppState,
+    alert: &Alert,
+) -> Result<(), switchyard_store::StoreError> {
+    let body = json!({ "acknowledgedAt": alert.acknowledged_at });
+    state
+        .store
+        .put_record(ALERT_ACK_KIND, &alert.id, &body, state.now())
+        .await?;
+    persist_alert(state, alert, "alert.acknowledged").await;
+    Ok(())
 }
 
 /// Tracks since when each resource has been at capacity.
@@ -125,6 +175,7 @@ pub async fn apply_retention(state: &AppState) -> serde_json::Map<String, serde_
     counts.insert("history".into(), json!(history));
     let mut alerts = 0u64;
     for id in state.monitor.prune_alerts(cutoff) {
+        let _ = state.store.delete_record(ALERT_ACK_KIND, &id, now).await;
         if state
             .store
             .delete_record(ALERT_KIND, &id, now)
@@ -135,6 +186,14 @@ pub async fn apply_retention(state: &AppState) -> serde_json::Map<String, serde_
         }
     }
     counts.insert("alerts".into(), json!(alerts));
+    if let Some(log) = state.store.event_log() {
+        let hours = state.config.event_retention_hours.max(1);
+        let before = Timestamp::from_unix_millis(
+            now.unix_millis()
+                .saturating_sub(i64::try_from(hours * 3_600_000).unwrap_or(i64::MAX)),
+        );
+        counts.insert("events".into(), json!(log.purge(before).await.unwrap_or(0)));
+    }
     // Conflicts are rewritten whenever a check sees them, so only long-gone ones are old.
     let conflicts = state
         .store
@@ -152,27 +211,52 @@ pub async fn apply_retention(state: &AppState) -> serde_json::Map<String, serde_
     counts
 }
 
-/// Runs the background loop; `watch` is shared with [`crate::RunningServer::evaluate_now`].
-pub fn spawn_housekeeping(state: AppState, watch: Arc<Mutex<CapacityWatch>>) -> JoinHandle<()> {
+/// Runs the background loop; `watch` is shared with [`crate::RunningServer::evaluate_now`];
+/// `leading`: whether `start` ran the first round as the leader.
+///
+/// Every `leader_check_seconds` the replica asks the store whether it leads. The leader runs a
+/// round every `evaluate_every_seconds` and retention every hour; a replica that has just
+/// become the leader (the previous one died or stopped) runs both at once, so the background
+/// work resumes within one leadership check. Followers re-read the alerts from the store.
+pub fn spawn_housekeeping(
+    state: AppState,
+    watch: Arc<Mutex<CapacityWatch>>,
+    mut leading: bool,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(state.config.evaluate_every());
+        let every = state.config.evaluate_every();
+        let mut tick = tokio::time::interval(state.config.leader_check_every().min(every));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut rounds: u64 = 0;
+        let started = tokio::time::Instant::now();
+        let mut last_round = started;
+        let mut last_retention = started;
         // The first tick is immediate, and `start` has just run a round: skip it.
         tick.tick().await;
         loop {
             tick.tick().await;
             // On a shared store one replica leads; the others wait for their turn (a leader
-            // that dies loses its lock with its database session, the next round takes over).
+            // that dies loses its lock with its database session).
             if !state.store.lead().await.unwrap_or(false) {
+                leading = false;
+                refresh_alerts(&state).await;
                 continue;
             }
-            housekeeping_round(&state, &mut *watch.lock().await).await;
-            rounds += 1;
+            let took_over = !leading;
+            leading = true;
+            if took_over {
+                // Continue from what the previous leader stored, not from this replica's view.
+                refresh_alerts(&state).await;
+                *watch.lock().await = CapacityWatch::resume(&state);
+            }
+            if took_over || last_round.elapsed() >= every {
+                refresh_alerts(&state).await;
+                housekeeping_round(&state, &mut *watch.lock().await).await;
+                last_round = tokio::time::Instant::now();
+            }
             // Retention once an hour is plenty.
-            if rounds.is_multiple_of((3600 / state.config.evaluate_every().as_secs().max(1)).max(1))
-            {
+            if took_over || last_retention.elapsed() >= std::time::Duration::from_secs(3600) {
                 apply_retention(&state).await;
+                last_retention = tokio::time::Instant::now();
             }
         }
     })

@@ -23,6 +23,7 @@
 //! Not here: HTTP routing, auth, event fan-out (the server does those).
 
 mod error;
+pub mod events;
 mod open;
 mod postgres;
 pub mod rules;
@@ -33,10 +34,11 @@ mod time;
 mod types;
 
 pub use error::StoreError;
+pub use events::{EventLog, LoggedEvent, NewEvent, Wakeup, Wakeups};
 pub use open::open_url;
 pub use postgres::{PgClock, PgOptions, PgStore, is_postgres_url, redact_url};
 pub use sqlite::{DEFAULT_PATH, Durability, Engine, SqliteOptions, SqliteStore};
-pub use store::{BoxFuture, Record, Store};
+pub use store::{BoxFuture, Record, RecordVersion, Store};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 pub use types::{
     Claim, HistoryAction, HistoryEntry, HistoryPage, HistoryQuery, ListFilter, Operation,

@@ -1,5 +1,5 @@
-//! The backend-neutral `Store` trait. SQLite implements it today; a PostgreSQL backend would
-//! implement the same calls with row locks instead of `BEGIN IMMEDIATE`.
+//! The backend-neutral `Store` trait, implemented by SQLite (one process, `BEGIN IMMEDIATE`)
+//! and PostgreSQL (several replicas, row locks, an event log and a leader lock).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -106,7 +106,33 @@ pub trait Store: Send + Sync {
         &'a self,
         kind: &'a str,
         id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Value>, StoreError>>;
+    ) -> BoxFuture<'a, Result<Option<Value>, StoreError>> {
+        Box::pin(async move {
+            Ok(self
+                .get_record_versioned(kind, id)
+                .await?
+                .map(|(body, _)| body))
+        })
+    }
+
+    /// The document `kind/id` and its version, for a later [`Store::swap_record`].
+    fn get_record_versioned<'a>(
+        &'a self,
+        kind: &'a str,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(Value, RecordVersion)>, StoreError>>;
+
+    /// Compare-and-swap: writes `kind/id` only if it is still at `expected` (`None`: only if
+    /// it does not exist); whether it wrote. Two replicas updating one document from the same
+    /// read cannot both succeed, so neither update is lost.
+    fn swap_record<'a>(
+        &'a self,
+        kind: &'a str,
+        id: &'a str,
+        expected: Option<&'a RecordVersion>,
+        body: &'a Value,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// All documents of `kind`, sorted by id.
     fn list_records<'a>(&'a self, kind: &'a str) -> BoxFuture<'a, Result<Vec<Record>, StoreError>>;
@@ -143,7 +169,18 @@ pub trait Store: Send + Sync {
     fn lead(&self) -> BoxFuture<'_, Result<bool, StoreError>> {
         Box::pin(async { Ok(true) })
     }
+
+    /// The cluster-wide event log of a store shared by several replicas; `None` for a store
+    /// used by one process (its events stay in that process).
+    fn event_log(&self) -> Option<&dyn crate::events::EventLog> {
+        None
+    }
 }
+
+/// What a document was when read: its stored text, compared exactly by
+/// [`Store::swap_record`] (no re-serialization involved).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordVersion(pub(crate) String);
 
 /// One stored document (see [`Store::put_record`]).
 #[derive(Debug, Clone, PartialEq)]

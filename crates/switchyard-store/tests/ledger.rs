@@ -17,6 +17,7 @@ mod batched {
     include!("cases/common.rs");
     include!("cases/claims.rs");
     include!("cases/resources.rs");
+    include!("cases/records.rs");
     include!("cases/sqlite_only.rs");
 }
 
@@ -26,6 +27,7 @@ mod per_call {
     include!("cases/common.rs");
     include!("cases/claims.rs");
     include!("cases/resources.rs");
+    include!("cases/records.rs");
     include!("cases/sqlite_only.rs");
 }
 
@@ -34,6 +36,7 @@ mod postgres {
     include!("cases/common.rs");
     include!("cases/claims.rs");
     include!("cases/resources.rs");
+    include!("cases/records.rs");
     include!("cases/postgres_only.rs");
 }
 

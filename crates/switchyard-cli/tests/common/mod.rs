@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod pnpm;
+pub mod replicas;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

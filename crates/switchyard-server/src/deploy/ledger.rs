@@ -244,7 +244,9 @@ pub async fn time_out_overdue(state: &AppState) -> Vec<String> {
     let mut ended = Vec::new();
     for id in overdue {
         // Re-read under the lock: an event or a cancel may have finished it meanwhile.
-        let Ok(mut deployment) = super::records::load(state.store.as_ref(), &id).await else {
+        let Ok((mut deployment, version)) =
+            super::records::load_versioned(state.store.as_ref(), &id).await
+        else {
             continue;
         };
         if !deployment.is_overdue(now) {
@@ -252,9 +254,10 @@ pub async fn time_out_overdue(state: &AppState) -> Vec<String> {
         }
         release_all(state, &deployment.claims).await;
         deployment.finish(super::DeploymentStatus::TimedOut, now);
-        if super::records::save(state.store.as_ref(), &deployment, now)
-            .await
-            .is_ok()
+        // Another replica's event or cancel that got there first wins; the next round looks
+        // again if the deployment is still overdue.
+        if let Ok(true) =
+            super::records::save_over(state.store.as_ref(), &deployment, &version, now).await
         {
             state.publish(
                 "deployment.completed",

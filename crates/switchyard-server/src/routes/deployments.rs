@@ -319,7 +319,7 @@ pub struct EventRequest {
         (status = 200, description = "Updated `{ coordination, deployment }`; `rollback` after a failure", body = crate::schemas::DeploymentResponse),
         (status = 400, description = "Bad input"),
         (status = 404, description = "Unknown deployment, or repository not in the plan"),
-        (status = 409, description = "OUT_OF_PHASE, PHASE_IS_SEQUENTIAL, INVALID_TRANSITION, DEPLOYMENT_ROLLING_BACK or DEPLOYMENT_FINISHED")
+        (status = 409, description = "OUT_OF_PHASE, PHASE_IS_SEQUENTIAL, INVALID_TRANSITION, DEPLOYMENT_ROLLING_BACK, DEPLOYMENT_FINISHED, or CONCURRENT_UPDATE (other replicas kept changing it; retry)")
     )
 )]
 async fn report(
@@ -340,19 +340,33 @@ async fn report(
         json!({ "coordinationId": id, "repository": request.repository, "status": request.status });
     let (deployment, applied) = state
         .operation(OperationKind::Deployment, details, async {
-            let mut deployment = records::load(state.store.as_ref(), &id).await?;
-            let applied = deployment
-                .apply(
-                    &request.repository,
-                    request.status,
-                    request.duration_seconds,
-                    state.now(),
-                )
-                .map_err(ApiError::from)?;
-            if applied.completed {
-                ledger::release(&state, &deployment.claims).await?;
-            }
-            records::save(state.store.as_ref(), &deployment, state.now()).await?;
+            // Re-read and re-applied when another replica changed the deployment between
+            // this read and this write (then the event may no longer apply: its answer says why).
+            let mut attempt = 0;
+            let (deployment, applied) = loop {
+                let (mut deployment, version) =
+                    records::load_versioned(state.store.as_ref(), &id).await?;
+                let applied = deployment
+                    .apply(
+                        &request.repository,
+                        request.status,
+                        request.duration_seconds,
+                        state.now(),
+                    )
+                    .map_err(ApiError::from)?;
+                if applied.completed {
+                    ledger::release(&state, &deployment.claims).await?;
+                }
+                if records::save_over(state.store.as_ref(), &deployment, &version, state.now())
+                    .await?
+                {
+                    break (deployment, applied);
+                }
+                attempt += 1;
+                if attempt >= records::UPDATE_ATTEMPTS {
+                    return Err(records::contended(&id));
+                }
+            };
             if let Some(seconds) = applied.duration {
                 // Best effort: the event is already stored, and refusing it now would make the
                 // deployer's retry an invalid transition; a lost sample only blurs an estimate.
@@ -403,7 +417,7 @@ async fn report(
     responses(
         (status = 200, description = "Finished `{ coordination, deployment }`", body = crate::schemas::DeploymentResponse),
         (status = 404, description = "Unknown deployment"),
-        (status = 409, description = "DEPLOYMENT_FINISHED")
+        (status = 409, description = "DEPLOYMENT_FINISHED, or CONCURRENT_UPDATE (other replicas kept changing it; retry)")
     )
 )]
 async fn complete(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
@@ -426,7 +440,7 @@ async fn complete(State(state): State<AppState>, Path(id): Path<String>) -> ApiR
     responses(
         (status = 200, description = "Cancelled `{ coordination, deployment }`", body = crate::schemas::DeploymentResponse),
         (status = 404, description = "Unknown deployment"),
-        (status = 409, description = "DEPLOYMENT_FINISHED")
+        (status = 409, description = "DEPLOYMENT_FINISHED, or CONCURRENT_UPDATE (other replicas kept changing it; retry)")
     )
 )]
 async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
@@ -436,20 +450,27 @@ async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiRes
 async fn finish(
     state: AppState,
     id: String,
-    outcome: impl FnOnce(DeploymentStatus) -> DeploymentStatus,
+    outcome: impl Fn(DeploymentStatus) -> DeploymentStatus,
 ) -> ApiResult<Json<Value>> {
     let _guard = state.coordination.lock().await;
     let details = json!({ "coordinationId": id });
     let deployment = state
         .operation(OperationKind::Deployment, details, async {
-            let mut deployment = records::load(state.store.as_ref(), &id).await?;
-            if deployment.status.is_finished() {
-                return Err(EventError::Finished(deployment.status).into());
+            for _ in 0..records::UPDATE_ATTEMPTS {
+                let (mut deployment, version) =
+                    records::load_versioned(state.store.as_ref(), &id).await?;
+                if deployment.status.is_finished() {
+                    return Err(EventError::Finished(deployment.status).into());
+                }
+                ledger::release(&state, &deployment.claims).await?;
+                deployment.finish(outcome(deployment.status), state.now());
+                if records::save_over(state.store.as_ref(), &deployment, &version, state.now())
+                    .await?
+                {
+                    return Ok((deployment, 0));
+                }
             }
-            ledger::release(&state, &deployment.claims).await?;
-            deployment.finish(outcome(deployment.status), state.now());
-            records::save(state.store.as_ref(), &deployment, state.now()).await?;
-            Ok((deployment, 0))
+            Err(records::contended(&id))
         })
         .await?;
     state.publish(

@@ -7,6 +7,12 @@
 //! `{ id, event: "stream.lagged", timestamp, data: { missed } }` and the stream goes on. The
 //! server pings every 30 s; on shutdown it sends a `1001 going away` close frame.
 //!
+//! On a shared (PostgreSQL) store every event also carries `seq`, its place in the cluster's
+//! order, the same on every replica. `?after=SEQ` first sends the logged events after `SEQ`
+//! (a client that reconnects, to any replica, resumes where it stopped), then the live ones,
+//! each once. A subscriber that falls behind is caught up from the log instead of being told
+//! it lagged.
+//!
 //! Socket.IO: each bus event is emitted under its own name with its `data`. A client that
 //! emits `subscribe` with topics (an array, a comma string or `{ topics: [...] }`, optionally
 //! with an ack) from then on receives only the matching events; others receive everything.
@@ -65,7 +71,8 @@ pub fn parse_topics(list: Vec<String>) -> Result<Vec<String>, ApiError> {
     tag = "events",
     params(
         ("topics" = Option<String>, Query, description = "Comma list of event names, prefixes (`resource.*`) or `*`; default everything"),
-        ("token" = Option<String>, Query, description = "Bearer token for clients that cannot set the Authorization header")
+        ("token" = Option<String>, Query, description = "Bearer token for clients that cannot set the Authorization header"),
+        ("after" = Option<i64>, Query, description = "Shared store only: first send the logged events whose `seq` is above this one (resume)")
     ),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol; then one JSON text message per event"),
@@ -80,6 +87,13 @@ async fn events(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
     let topics = parse_topics(params.list("topics").unwrap_or_default())?;
+    let after = params.int("after", 0, i64::MAX as u64)?;
+    if after.is_some() && state.store.event_log().is_none() {
+        return Err(ApiError::validation(
+            "`after` resumes from the shared event log, which only a PostgreSQL store keeps; \
+             this server's events live in its memory only",
+        ));
+    }
     let upgrade = upgrade.map_err(|rejection| {
         ApiError::validation(format!(
             "this endpoint is a WebSocket (send `Connection: upgrade`, `Upgrade: websocket`): {rejection}"
@@ -87,8 +101,80 @@ async fn events(
     })?;
     // Subscribed before the 101 goes out, so nothing published after the handshake is missed.
     let receiver = state.events.subscribe();
-    let bus = state.events.clone();
-    Ok(upgrade.on_upgrade(move |socket| stream(socket, bus, receiver, topics)))
+    let subscriber = Subscriber {
+        bus: state.events.clone(),
+        store: state.store.clone(),
+        topics,
+        last: after.and_then(|a| i64::try_from(a).ok()),
+    };
+    Ok(upgrade.on_upgrade(move |socket| stream(socket, subscriber, receiver)))
+}
+
+/// One WebSocket subscriber.
+struct Subscriber {
+    bus: EventBus,
+    store: std::sync::Arc<dyn switchyard_store::Store>,
+    topics: Vec<String>,
+    /// The last `seq` this client was sent (or asked to resume after): nothing at or below it
+    /// is sent again.
+    last: Option<i64>,
+}
+
+impl Subscriber {
+    /// Whether `event` is new to this client (and records it as sent).
+    fn fresh(&mut self, event: &Event) -> bool {
+        match (event.seq, self.last) {
+            (Some(seq), Some(last)) if seq <= last => false,
+            (Some(seq), _) => {
+                self.last = Some(seq);
+                true
+            }
+            (None, _) => true,
+        }
+    }
+
+    /// Sends the logged events after `last`, page by page, until caught up. `false` when the
+    /// client is gone. A store that does not answer ends the catch-up (live events go on).
+    async fn catch_up(&mut self, socket: &mut WebSocket) -> bool {
+        let Some(after) = self.last else {
+            return true;
+        };
+        let store = self.store.clone();
+        let Some(log) = store.event_log() else {
+            return true;
+        };
+        let mut after = after;
+        loop {
+            let Ok(page) = log.after(after, crate::cluster::READ_PAGE).await else {
+                return true;
+            };
+            let full = page.len() >= crate::cluster::READ_PAGE as usize;
+            for logged in page {
+                after = logged.seq;
+                if logged.event.name.starts_with(crate::events::CLUSTER_PREFIX) {
+                    continue;
+                }
+                let event = Event {
+                    id: logged.event.id,
+                    event: logged.event.name,
+                    timestamp: logged.event.timestamp,
+                    data: logged.event.data,
+                    seq: Some(logged.seq),
+                };
+                if self.fresh(&event)
+                    && event.matches(&self.topics)
+                    && let Ok(text) = serde_json::to_string(&event)
+                    && !send(socket, Message::Text(text.into())).await
+                {
+                    return false;
+                }
+            }
+            self.last = Some(after.max(self.last.unwrap_or(0)));
+            if !full {
+                return true;
+            }
+        }
+    }
 }
 
 async fn send(socket: &mut WebSocket, message: Message) -> bool {
@@ -101,12 +187,14 @@ async fn send(socket: &mut WebSocket, message: Message) -> bool {
 /// Forwards matching events until the client leaves, a send fails or the server shuts down.
 async fn stream(
     mut socket: WebSocket,
-    bus: EventBus,
+    mut subscriber: Subscriber,
     mut receiver: tokio::sync::broadcast::Receiver<Event>,
-    topics: Vec<String>,
 ) {
-    let closed = bus.closed();
+    let closed = subscriber.bus.closed();
     tokio::pin!(closed);
+    if !subscriber.catch_up(&mut socket).await {
+        return;
+    }
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     loop {
         tokio::select! {
@@ -117,8 +205,19 @@ async fn stream(
             }
             received = receiver.recv() => {
                 let text = match received {
-                    Ok(event) if event.matches(&topics) => serde_json::to_string(&event).ok(),
+                    Ok(event) if subscriber.fresh(&event) && event.matches(&subscriber.topics) => {
+                        serde_json::to_string(&event).ok()
+                    }
                     Ok(_) => None,
+                    // With a log to read, what was missed is read from it.
+                    Err(RecvError::Lagged(_))
+                        if subscriber.last.is_some() && subscriber.store.event_log().is_some() =>
+                    {
+                        if !subscriber.catch_up(&mut socket).await {
+                            return;
+                        }
+                        None
+                    }
                     Err(RecvError::Lagged(missed)) => Some(lag_notice(missed)),
                     Err(RecvError::Closed) => return,
                 };
@@ -268,6 +367,7 @@ mod tests {
             event: name.into(),
             timestamp: String::new(),
             data: Value::Null,
+            seq: None,
         }
     }
 

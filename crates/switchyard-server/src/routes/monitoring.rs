@@ -172,6 +172,8 @@ async fn alerts(State(state): State<AppState>, params: Params) -> ApiResult<Json
         })
         .transpose()?;
     let page = params.page()?;
+    // On a shared store the store is the truth: alerts raised through any replica.
+    tasks::refresh_alerts(&state).await;
     let list = state.monitor.alerts(&AlertQuery {
         since,
         severity,
@@ -200,11 +202,13 @@ async fn acknowledge(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
+    // On a shared store the alert may have been raised through another replica.
+    tasks::refresh_alerts(&state).await;
     let alert = state
         .monitor
         .acknowledge(&id, state.now())
         .ok_or_else(|| ApiError::not_found(format!("no alert `{id}`")))?;
-    tasks::persist_alert(&state, &alert, "alert.acknowledged").await;
+    tasks::persist_acknowledgement(&state, &alert).await?;
     Ok(Json(json!({ "success": true, "alert": alert })))
 }
 

@@ -11,6 +11,7 @@
 //! [`PgOptions::acquire_timeout`] (or [`PgOptions::call_timeout`] for a call already under way)
 //! with [`StoreError::Unavailable`]; the pool opens new connections when the database is back.
 
+mod events;
 mod ops;
 mod reads;
 
@@ -24,7 +25,7 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection, Row};
 use crate::error::StoreError;
 use crate::rules;
 use crate::sqlite::{WriteDone, WriteOp};
-use crate::store::{BoxFuture, Record, Store};
+use crate::store::{BoxFuture, Record, RecordVersion, Store};
 use crate::time::Timestamp;
 use crate::types::{
     Claim, HistoryPage, HistoryQuery, ListFilter, Operation, Registered, Registration, ResourceId,
@@ -171,7 +172,10 @@ pub struct PgStore {
     leader: tokio::sync::Mutex<Option<PgConnection>>,
     clock: PgClock,
     call_timeout: Duration,
+    acquire_timeout: Duration,
     display: String,
+    /// The NOTIFY channel of this schema's event log.
+    events_channel: String,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -204,6 +208,9 @@ impl PgStore {
         let connect = options.connect_options();
         let mut conn = PgConnection::connect_with(&connect).await?;
         migrate(&mut conn, options.schema.clone()).await?;
+        let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
+            .fetch_one(&mut conn)
+            .await?;
         let _ = conn.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
@@ -215,7 +222,9 @@ impl PgStore {
             leader: tokio::sync::Mutex::new(None),
             clock: options.clock,
             call_timeout: options.call_timeout,
+            acquire_timeout: options.acquire_timeout,
             display: options.display,
+            events_channel: events::channel(&schema),
         })
     }
 
@@ -594,11 +603,11 @@ impl Store for PgStore {
         })
     }
 
-    fn get_record<'a>(
+    fn get_record_versioned<'a>(
         &'a self,
         kind: &'a str,
         id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Value>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<(Value, RecordVersion)>, StoreError>> {
         Box::pin(async move {
             let body: Option<String> = self
                 .bounded(async {
@@ -611,7 +620,30 @@ impl Store for PgStore {
                     )
                 })
                 .await?;
-            body.map(|text| parse_body(kind, id, &text)).transpose()
+            body.map(|text| Ok((parse_body(kind, id, &text)?, RecordVersion(text))))
+                .transpose()
+        })
+    }
+
+    fn swap_record<'a>(
+        &'a self,
+        kind: &'a str,
+        id: &'a str,
+        expected: Option<&'a RecordVersion>,
+        body: &'a Value,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let op = WriteOp::SwapRecord {
+                kind: kind.to_string(),
+                id: id.to_string(),
+                expected: expected.map(|v| v.0.clone()),
+                body: body.to_string(),
+            };
+            match self.write(op, now).await? {
+                WriteDone::Swapped(wrote) => Ok(wrote),
+                _ => Err(unexpected("swap_record")),
+            }
         })
     }
 
@@ -692,6 +724,10 @@ impl Store for PgStore {
 
     fn lead(&self) -> BoxFuture<'_, Result<bool, StoreError>> {
         Box::pin(self.lead_now())
+    }
+
+    fn event_log(&self) -> Option<&dyn crate::events::EventLog> {
+        Some(self)
     }
 
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {

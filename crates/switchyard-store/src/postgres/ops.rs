@@ -62,6 +62,41 @@ pub(crate) async fn apply(
             .await?;
             Ok(WriteDone::RecordPut)
         }
+        WriteOp::SwapRecord {
+            kind,
+            id,
+            expected,
+            body,
+        } => {
+            // READ COMMITTED: an UPDATE that waited for a concurrent writer's row lock checks
+            // `body = $5` again on the row that writer committed, so only one of them wins.
+            let done = match expected {
+                Some(expected) => {
+                    sqlx::query(
+                        "UPDATE records SET body = $3, updated_at_ms = $4
+                         WHERE kind = $1 AND id = $2 AND body = $5",
+                    )
+                    .bind(kind)
+                    .bind(id)
+                    .bind(body)
+                    .bind(now.unix_millis())
+                    .bind(expected)
+                    .execute(&mut *conn)
+                    .await?
+                }
+                None => sqlx::query(
+                    "INSERT INTO records (kind, id, body, updated_at_ms) VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (kind, id) DO NOTHING",
+                )
+                .bind(kind)
+                .bind(id)
+                .bind(body)
+                .bind(now.unix_millis())
+                .execute(&mut *conn)
+                .await?,
+            };
+            Ok(WriteDone::Swapped(done.rows_affected() == 1))
+        }
         WriteOp::DeleteRecord { kind, id } => {
             let done = sqlx::query("DELETE FROM records WHERE kind = $1 AND id = $2")
                 .bind(kind)

@@ -25,7 +25,7 @@ pub(crate) use self::reads::status_of;
 use self::writer::{Job, WriterConfig};
 use crate::error::StoreError;
 use crate::rules;
-use crate::store::{BoxFuture, Record, Store};
+use crate::store::{BoxFuture, Record, RecordVersion, Store};
 use crate::time::Timestamp;
 use crate::types::{
     Claim, HistoryPage, HistoryQuery, ListFilter, Operation, Registered, Registration, ResourceId,
@@ -465,11 +465,11 @@ impl Store for SqliteStore {
         })
     }
 
-    fn get_record<'a>(
+    fn get_record_versioned<'a>(
         &'a self,
         kind: &'a str,
         id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Value>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<(Value, RecordVersion)>, StoreError>> {
         Box::pin(async move {
             let body: Option<String> =
                 sqlx::query_scalar("SELECT body FROM records WHERE kind = ?1 AND id = ?2")
@@ -477,7 +477,30 @@ impl Store for SqliteStore {
                     .bind(id)
                     .fetch_optional(&self.reader)
                     .await?;
-            body.map(|text| parse_body(kind, id, &text)).transpose()
+            body.map(|text| Ok((parse_body(kind, id, &text)?, RecordVersion(text))))
+                .transpose()
+        })
+    }
+
+    fn swap_record<'a>(
+        &'a self,
+        kind: &'a str,
+        id: &'a str,
+        expected: Option<&'a RecordVersion>,
+        body: &'a Value,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let op = WriteOp::SwapRecord {
+                kind: kind.to_string(),
+                id: id.to_string(),
+                expected: expected.map(|v| v.0.clone()),
+                body: body.to_string(),
+            };
+            match self.submit(op, now).await? {
+                WriteDone::Swapped(wrote) => Ok(wrote),
+                _ => Err(unexpected("swap_record")),
+            }
         })
     }
 

@@ -38,6 +38,13 @@ pub(crate) enum WriteOp {
         id: String,
         body: String,
     },
+    /// Writes a record only if its stored text is still `expected` (`None`: absent).
+    SwapRecord {
+        kind: String,
+        id: String,
+        expected: Option<String>,
+        body: String,
+    },
     DeleteRecord {
         kind: String,
         id: String,
@@ -64,6 +71,7 @@ impl WriteOp {
                 | WriteOp::Claim { .. }
                 | WriteOp::Renew { .. }
                 | WriteOp::PutRecord { .. }
+                | WriteOp::SwapRecord { .. }
         )
     }
 }
@@ -77,6 +85,8 @@ pub(crate) enum WriteDone {
     Deleted,
     Swept(u64),
     RecordPut,
+    /// Whether a compare-and-swap wrote.
+    Swapped(bool),
     /// Rows removed by a delete or purge.
     Removed(u64),
 }
@@ -128,6 +138,39 @@ pub(crate) async fn apply(
             .execute(&mut *conn)
             .await?;
             Ok(WriteDone::RecordPut)
+        }
+        WriteOp::SwapRecord {
+            kind,
+            id,
+            expected,
+            body,
+        } => {
+            let done = match expected {
+                Some(expected) => {
+                    sqlx::query(
+                        "UPDATE records SET body = ?3, updated_at_ms = ?4
+                         WHERE kind = ?1 AND id = ?2 AND body = ?5",
+                    )
+                    .bind(kind)
+                    .bind(id)
+                    .bind(body)
+                    .bind(now.unix_millis())
+                    .bind(expected)
+                    .execute(&mut *conn)
+                    .await?
+                }
+                None => sqlx::query(
+                    "INSERT INTO records (kind, id, body, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (kind, id) DO NOTHING",
+                )
+                .bind(kind)
+                .bind(id)
+                .bind(body)
+                .bind(now.unix_millis())
+                .execute(&mut *conn)
+                .await?,
+            };
+            Ok(WriteDone::Swapped(done.rows_affected() == 1))
         }
         WriteOp::DeleteRecord { kind, id } => {
             let done = sqlx::query("DELETE FROM records WHERE kind = ?1 AND id = ?2")

@@ -519,7 +519,9 @@ fn run(command: Command) -> Result<u8, Failure> {
                         Format::Json => print(&json(&packages.json()))?,
                         Format::Table => print(&packages.table())?,
                     }
-                    return Ok(u8::from(!packages.cycles.is_empty()));
+                    let code = u8::from(!packages.cycles.is_empty());
+                    leave_to_exit((analysis, packages));
+                    return Ok(code);
                 }
                 Level::Service => Digraph::services(&analysis.model),
                 Level::Repository => analysis.repo_graph.clone(),

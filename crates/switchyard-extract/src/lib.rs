@@ -48,18 +48,65 @@ use std::path::Path;
 use switchyard_model::RepoFacts;
 
 /// Extracts facts from files already in memory (pure).
+///
+/// A file's facts depend on that file and on what the others hold (read through
+/// [`RepoFiles`], never through facts of other files), so files are read in parallel (rayon)
+/// and their facts joined in file order, as a read in order would give them.
 pub fn extract_files(files: RepoFiles, registry: &Registry) -> RepoFacts {
+    use rayon::prelude::*;
     let mut facts = RepoFacts {
         repository: files.repository.clone(),
         files_scanned: files.len(),
         ..RepoFacts::default()
     };
-    for file in files.files() {
-        registry.extract_file(file, &files, &mut facts);
+    let per_file: Vec<RepoFacts> = files
+        .files()
+        .par_iter()
+        .map(|file| {
+            let mut out = RepoFacts {
+                repository: files.repository.clone(),
+                ..RepoFacts::default()
+            };
+            registry.extract_file(file, &files, &mut out);
+            out
+        })
+        .collect();
+    for part in per_file {
+        append_facts(&mut facts, part);
     }
     attribute::attribute(&mut facts, &files);
     variant::assign(&mut facts, &files);
     facts
+}
+
+/// Appends one file's facts to the repository's (every list; the counts are the caller's).
+fn append_facts(facts: &mut RepoFacts, part: RepoFacts) {
+    let RepoFacts {
+        repository: _,
+        services,
+        references,
+        env,
+        resources,
+        shared,
+        federation,
+        sockets,
+        proxy_routes,
+        tasks,
+        diagnostics,
+        files_scanned: _,
+        variants,
+    } = part;
+    facts.services.extend(services);
+    facts.references.extend(references);
+    facts.env.extend(env);
+    facts.resources.extend(resources);
+    facts.shared.extend(shared);
+    facts.federation.extend(federation);
+    facts.sockets.extend(sockets);
+    facts.proxy_routes.extend(proxy_routes);
+    facts.tasks.extend(tasks);
+    facts.diagnostics.extend(diagnostics);
+    facts.variants.extend(variants);
 }
 
 /// Whether a repository's facts came from the cache.

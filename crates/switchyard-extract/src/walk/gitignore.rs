@@ -54,6 +54,10 @@ impl GitignoreRules {
 
     fn of(&self, dir: &Path) -> Option<Arc<Gitignore>> {
         let mut by_dir = self.by_dir.lock().unwrap_or_else(|e| e.into_inner());
+        // Every entry asks about each of its folders: no key is built for a known folder.
+        if let Some(known) = by_dir.get(dir) {
+            return known.clone();
+        }
         by_dir
             .entry(dir.to_path_buf())
             .or_insert_with(|| self.load(dir).map(Arc::new))
@@ -62,6 +66,9 @@ impl GitignoreRules {
 
     fn load(&self, dir: &Path) -> Option<Gitignore> {
         let file = dir.join(".gitignore");
+        // Most folders have none: one `lstat` says so, where resolving the path would look up
+        // every folder above it.
+        std::fs::symlink_metadata(&file).ok()?;
         let real = file.canonicalize().ok()?;
         if !real.starts_with(&self.canonical_root) {
             return None;

@@ -221,21 +221,37 @@ pub fn list_candidates(
 
 /// Reads listed candidates as text; unreadable ones become diagnostics. Stops (with a
 /// diagnostic) when the listing's deadline passes or `cancel` fires.
+///
+/// Files are read in parallel (rayon) and kept in listing order: what is kept is every file
+/// listed before the first one that found the time up or the walk cancelled, as a read in
+/// order would.
 pub fn read_candidates(name: &str, listing: Listing, limits: Limits, cancel: &Cancel) -> ReadRepo {
+    use rayon::prelude::*;
     let mut files = RepoFiles::new(name);
     let mut diagnostics = listing.diagnostics;
     let mut interrupted = listing.interrupted;
-    for c in listing.candidates {
-        if !interrupted && let Some(code) = stop_code(listing.deadline, cancel) {
-            diagnostics.push(stop_diagnostic(name, code, limits));
-            interrupted = true;
-        }
-        if interrupted {
-            break;
-        }
-        match read_text(name, &c.rel, &c.path, listing.root.as_deref(), limits) {
-            Ok(text) => files.add(SourceFile::new(name, c.rel, text)),
-            Err(d) => diagnostics.push(d),
+    if !interrupted {
+        let root = listing.root.as_deref();
+        let deadline = listing.deadline;
+        let read: Vec<Result<Result<SourceFile, Diagnostic>, DiagnosticCode>> = listing
+            .candidates
+            .into_par_iter()
+            .map(|c| match stop_code(deadline, cancel) {
+                Some(code) => Err(code),
+                None => Ok(read_text(name, &c.rel, &c.path, root, limits)
+                    .map(|text| SourceFile::new(name, c.rel, text))),
+            })
+            .collect();
+        for outcome in read {
+            match outcome {
+                Err(code) => {
+                    diagnostics.push(stop_diagnostic(name, code, limits));
+                    interrupted = true;
+                    break;
+                }
+                Ok(Ok(file)) => files.add(file),
+                Ok(Err(d)) => diagnostics.push(d),
+            }
         }
     }
     ReadRepo {
@@ -296,6 +312,9 @@ fn read_text(
     let at = |code, msg: String| Diagnostic::new(code, msg, Location::file(repo, rel));
     let unreadable =
         |e: std::io::Error| at(DiagnosticCode::Unreadable, format!("cannot read: {e}"));
+    if let Some((file, len)) = root.and_then(|root| open_under(path, root, limits)) {
+        return read_bounded(repo, rel, file, len, limits);
+    }
     let path = match root {
         Some(root) => {
             let real = path.canonicalize().map_err(unreadable)?;
@@ -329,14 +348,47 @@ fn read_text(
             ),
         ));
     }
-    // Read at most one byte past the limit: a file growing after the check is still bounded.
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    std::fs::File::open(&path)
-        .and_then(|f| {
-            f.take(limits.max_file_bytes.saturating_add(1))
-                .read_to_end(&mut bytes)
-        })
-        .map_err(unreadable)?;
+    let file = std::fs::File::open(&path).map_err(unreadable)?;
+    read_bounded(repo, rel, file, meta.len(), limits)
+}
+
+/// Opens `path` when it is a regular file within the size limit whose real path, as the kernel
+/// reports it for the open file (`/proc/self/fd`), lies under `root`: one `readlink` instead of
+/// one per component of the path, and the check is of the very file that is read. `None` when
+/// that cannot be confirmed (no `/proc`, a link leading elsewhere, not a regular file, too
+/// large): [`read_text`] then checks the long way and says why it skips the file.
+#[cfg(target_os = "linux")]
+fn open_under(path: &Path, root: &Path, limits: Limits) -> Option<(std::fs::File, u64)> {
+    use std::os::fd::AsRawFd;
+    // A FIFO would block `open`: only a regular file is opened.
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > limits.max_file_bytes {
+        return None;
+    }
+    let file = std::fs::File::open(path).ok()?;
+    let real = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()?;
+    (real.starts_with(root) && file.metadata().ok()?.is_file()).then_some((file, meta.len()))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_under(_: &Path, _: &Path, _: Limits) -> Option<(std::fs::File, u64)> {
+    None
+}
+
+/// Reads an opened file (`len` bytes by its metadata) as text, at most one byte past the limit: a file growing after the
+/// size check is still bounded.
+fn read_bounded(
+    repo: &str,
+    rel: &str,
+    file: std::fs::File,
+    len: u64,
+    limits: Limits,
+) -> Result<String, Diagnostic> {
+    let at = |code, msg: String| Diagnostic::new(code, msg, Location::file(repo, rel));
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(limits.max_file_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| at(DiagnosticCode::Unreadable, format!("cannot read: {e}")))?;
     if bytes.len() as u64 > limits.max_file_bytes {
         return Err(at(
             DiagnosticCode::FileTooLarge,

@@ -389,3 +389,26 @@ fn a_gitignore_that_is_a_fifo_or_a_link_out_is_not_read() {
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(paths(&read), [".env", "docker-compose.yml", "sub/.env"]);
 }
+
+#[test]
+fn files_read_in_parallel_keep_the_walk_order_and_their_own_text() {
+    let f = fixture();
+    for i in 0..400 {
+        let dir = f.repo.join(format!("packages/p{i:03}"));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(
+            dir.join("package.json"),
+            format!("{{\"name\": \"p{i:03}\"}}"),
+        )
+        .unwrap();
+    }
+    let read = read(&f.repo, Limits::default());
+    assert!(read.diagnostics.is_empty(), "{:?}", codes(&read));
+    let mut expected = vec!["docker-compose.yml".to_string()];
+    expected.extend((0..400).map(|i| format!("packages/p{i:03}/package.json")));
+    assert_eq!(paths(&read), expected);
+    for file in &read.files.files()[1..] {
+        let name = file.path.split('/').nth(1).unwrap();
+        assert_eq!(file.text, format!("{{\"name\": \"{name}\"}}"));
+    }
+}

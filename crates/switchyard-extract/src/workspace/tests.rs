@@ -882,3 +882,48 @@ fn task_runner_definitions() {
     );
     assert_eq!(out.tasks[5].implicit_dependencies, ["api", "!old"]);
 }
+
+#[test]
+fn a_5000_package_workspace_extracts_in_parallel_as_in_order() {
+    let mut repo = RepoFiles::new("r");
+    repo.add_text("pnpm-workspace.yaml", "packages:\n  - \"packages/*\"\n");
+    repo.add_text("package.json", r#"{"name": "root", "private": true}"#);
+    for i in 0..5000 {
+        let deps = if i == 0 {
+            String::new()
+        } else {
+            format!(
+                r#", "dependencies": {{"@gen/p{}": "workspace:*", "react": "^18.2.0"}}"#,
+                i / 2
+            )
+        };
+        repo.add_text(
+            format!("packages/p{i}/package.json"),
+            format!(r#"{{"name": "@gen/p{i}", "version": "1.0.0"{deps}}}"#),
+        );
+    }
+    let registry = Registry::default();
+    let mut in_order = RepoFacts {
+        repository: "r".into(),
+        files_scanned: repo.len(),
+        ..RepoFacts::default()
+    };
+    for file in repo.files() {
+        registry.extract_file(file, &repo, &mut in_order);
+    }
+    crate::attribute::attribute(&mut in_order, &repo);
+    crate::variant::assign(&mut in_order, &repo);
+    let parallel = extract_files(repo, &registry);
+    assert_eq!(parallel, in_order);
+    let packages = parallel
+        .services
+        .iter()
+        .filter(|s| s.kind == ServiceKind::Package)
+        .count();
+    assert_eq!(packages, 5000);
+    assert_eq!(package_refs(&parallel).len(), 4999);
+    assert_eq!(
+        package_refs(&parallel)[0],
+        ("@gen/p1".into(), "@gen/p0".into(), "workspace:*".into())
+    );
+}

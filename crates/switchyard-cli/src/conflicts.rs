@@ -513,8 +513,9 @@ pub fn resolve(
         let all = proposals(conflict, &analysis, &files);
         let pick = match strategy {
             Some(name) => all.into_iter().find(|r| r.strategy == name),
-            // Without a name, only automatic resolutions are applied.
-            None => all.into_iter().find(|r| !apply || r.automatic),
+            // Without a name, the best automatic resolution: a dry run shows what `--apply`
+            // would write (the API's default pick too).
+            None => all.into_iter().find(|r| r.automatic),
         };
         let Some(resolution) = pick else {
             outcomes.push(Outcome {
@@ -613,7 +614,11 @@ pub fn resolve(
             .collect();
         let before_ids: BTreeSet<&str> = conflicts.iter().map(|c| c.id.as_str()).collect();
         let nothing_new = after_ids.iter().all(|id| before_ids.contains(id.as_str()));
-        for o in outcomes.iter_mut().filter(|o| o.strategy.is_some()) {
+        // A suggestion without edits (a person's decision) changed nothing: not applied.
+        for o in outcomes
+            .iter_mut()
+            .filter(|o| o.strategy.is_some() && !o.changes.is_empty())
+        {
             o.applied = true;
             o.verified = nothing_new && !after_ids.contains(&o.conflict_id);
         }
@@ -634,6 +639,9 @@ pub fn resolve(
             ));
             for c in &o.changes {
                 text.push_str(&c.diff);
+            }
+            if apply && o.strategy.is_some() && o.changes.is_empty() {
+                text.push_str("# nothing written: this proposal is a decision for a person\n");
             }
             if o.applied {
                 text.push_str(if o.verified {

@@ -225,3 +225,62 @@ fn apply_on_a_git_branch() {
         "untouched repositories stay put"
     );
 }
+
+/// `resolve` without `--strategy` shows, in a dry run, what `--apply` would write: the best
+/// automatic proposal, never a manual one. A named proposal without edits (a decision for a
+/// person) is never reported as applied, and writes nothing.
+#[test]
+fn dry_runs_pick_what_apply_would_and_suggestions_are_not_applied() {
+    let dir = fleet();
+    let dry = run(&["resolve", "--format", "json"], dir.path());
+    let v: serde_json::Value = serde_json::from_str(&dry.stdout).unwrap();
+    let picked: Vec<&str> = v["resolutions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["strategy"].as_str())
+        .collect();
+    assert!(!picked.is_empty(), "{}", dry.stdout);
+    assert!(
+        !picked.contains(&"service-consolidation"),
+        "a manual proposal in a dry run: {picked:?}"
+    );
+
+    let suggestion = run(
+        &[
+            "resolve",
+            "--strategy",
+            "service-consolidation",
+            "--apply",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    let v: serde_json::Value = serde_json::from_str(&suggestion.stdout).unwrap();
+    let outcomes = v["resolutions"].as_array().unwrap();
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o["strategy"] == "service-consolidation"),
+        "{}",
+        suggestion.stdout
+    );
+    for o in outcomes {
+        assert_eq!(o["applied"], false, "{o}");
+        assert_eq!(o["changes"], serde_json::json!([]), "{o}");
+    }
+    for (repo, text) in [("admin", ADMIN), ("web", WEB)] {
+        let now = fs::read_to_string(dir.path().join(repo).join("docker-compose.yml")).unwrap();
+        assert_eq!(now, text, "{repo} was written");
+    }
+    let table = run(
+        &["resolve", "--strategy", "service-consolidation", "--apply"],
+        dir.path(),
+    );
+    assert!(
+        table.stdout.contains("# nothing written"),
+        "{}",
+        table.stdout
+    );
+}

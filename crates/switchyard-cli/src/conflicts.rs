@@ -10,50 +10,13 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use switchyard_conflicts::disk::DiskFiles;
 use switchyard_conflicts::strategies::{FileSource, strategies};
 use switchyard_conflicts::{Conflict, ConflictKind, Resolution, Severity, detect, explain, patch};
 use switchyard_model::redact::redact_diff;
 
 /// Reads repository files from disk for strategies. Proposals for many conflicts read the same
 /// files (a repository's compose file, its `.env`), so each file is read once per run.
-/// Texts read so far, by (repository, path); `None` for files that do not exist.
-type ReadCache = HashMap<(String, String), Option<Arc<str>>>;
-
-pub struct DiskFiles {
-    roots: HashMap<String, PathBuf>,
-    read: Mutex<ReadCache>,
-}
-
-impl DiskFiles {
-    pub fn new(analysis: &Analysis) -> Self {
-        Self {
-            roots: analysis
-                .fleet
-                .repositories
-                .iter()
-                .map(|r| (r.name.clone(), r.path.clone()))
-                .collect(),
-            read: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl FileSource for DiskFiles {
-    fn read(&self, repository: &str, path: &str) -> Option<Arc<str>> {
-        let key = (repository.to_string(), path.to_string());
-        if let Some(hit) = self.read.lock().ok()?.get(&key) {
-            return hit.clone();
-        }
-        let text: Option<Arc<str>> =
-            std::fs::read_to_string(self.roots.get(repository)?.join(path))
-                .ok()
-                .map(Into::into);
-        self.read.lock().ok()?.insert(key, text.clone());
-        text
-    }
-}
-
 /// Parses `--types port,domain`.
 pub fn parse_kinds(types: &[String]) -> Result<Vec<ConflictKind>, Failure> {
     types
@@ -157,7 +120,7 @@ pub fn render(
         ConflictFormat::Compact => crate::findings::compact(conflicts, cycles),
         ConflictFormat::Github => crate::findings::github(conflicts, cycles),
         ConflictFormat::Json => {
-            let files = DiskFiles::new(analysis);
+            let files = DiskFiles::new(&analysis.fleet);
             // Proposals read files and search the fleet per conflict: one conflict per task.
             let out: Vec<ConflictOut> = conflicts
                 .par_iter()
@@ -312,7 +275,7 @@ pub fn explain(
             ),
         }
     })?;
-    let files = DiskFiles::new(analysis);
+    let files = DiskFiles::new(&analysis.fleet);
     let e = explain::explain(conflict, analysis.input(), &files);
     Ok(match format {
         ConflictFormat::Table => explanation_text(&e),
@@ -506,7 +469,7 @@ pub fn resolve(
             message: format!("unknown strategy {name:?} (known: {})", known.join(", ")),
         });
     }
-    let files = DiskFiles::new(&analysis);
+    let files = DiskFiles::new(&analysis.fleet);
     let mut outcomes = Vec::new();
     let mut chosen: Vec<Resolution> = Vec::new();
     for conflict in selected {

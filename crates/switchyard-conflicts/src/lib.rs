@@ -11,6 +11,7 @@
 //! Not for: finding references or edges (that is `switchyard-link`).
 
 pub mod detect;
+pub mod disk;
 pub mod explain;
 mod lookup;
 pub mod patch;

@@ -3,41 +3,15 @@
 //! with secrets redacted, and applying edits with the library's `patch::apply_to_disk`.
 //! Everything here reads or writes files: call it from `spawn_blocking`.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
+pub use switchyard_conflicts::disk::DiskFiles;
 use switchyard_conflicts::strategies::{FileSource, strategies};
 use switchyard_conflicts::{Conflict, Edit, FleetInput, Lookup, Resolution, patch};
-use switchyard_extract::fleet::Fleet;
 use switchyard_model::redact::redact_diff;
 
 use crate::analysis::Snapshot;
-
-/// Reads repository files from disk for strategies.
-pub struct DiskFiles {
-    pub roots: HashMap<String, PathBuf>,
-}
-
-impl DiskFiles {
-    pub fn new(fleet: &Fleet) -> Self {
-        DiskFiles {
-            roots: fleet
-                .repositories
-                .iter()
-                .map(|r| (r.name.clone(), r.path.clone()))
-                .collect(),
-        }
-    }
-}
-
-impl FileSource for DiskFiles {
-    fn read(&self, repository: &str, path: &str) -> Option<std::sync::Arc<str>> {
-        std::fs::read_to_string(self.roots.get(repository)?.join(path))
-            .ok()
-            .map(Into::into)
-    }
-}
 
 /// Every strategy's name.
 pub fn strategy_names() -> Vec<&'static str> {
@@ -99,7 +73,7 @@ pub fn changes(
 
 /// Writes edits to disk (checked first, atomically); returns the written paths.
 pub fn apply(files: &DiskFiles, edits: &[Edit]) -> Result<Vec<PathBuf>, patch::PatchError> {
-    patch::apply_to_disk(&files.roots, edits)
+    files.apply(edits)
 }
 
 #[cfg(test)]

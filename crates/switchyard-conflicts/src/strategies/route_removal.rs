@@ -156,7 +156,6 @@ impl Strategy for RouteRemoval {
 mod tests {
     use super::*;
     use crate::detect::detect;
-    use crate::patch::apply_to_disk;
     use crate::strategies::testkit::{DiskFiles, analyze_disk, copy_tree};
     use std::path::{Path, PathBuf};
 
@@ -208,7 +207,7 @@ mod tests {
             "{}",
             res.description
         );
-        apply_to_disk(&files.roots, &res.edits).unwrap();
+        files.apply(&res.edits).unwrap();
         let after = std::fs::read_to_string(&compose).unwrap();
         let removed: Vec<&str> = before.lines().filter(|l| !after.contains(*l)).collect();
         assert_eq!(
@@ -228,7 +227,7 @@ mod tests {
         assert!(res.edits.iter().all(|e| e.repository == "auditor"
             && e.replacement.is_empty()
             && e.expected.contains("traefik.http.routers.auditor.")));
-        apply_to_disk(&files.roots, &res.edits).unwrap();
+        files.apply(&res.edits).unwrap();
         assert!(!still_conflicts(&root, "status.home.arpa"));
     }
 

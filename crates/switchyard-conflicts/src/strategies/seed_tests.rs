@@ -3,7 +3,6 @@
 
 use super::testkit::{analyze_disk, changed_lines, copy_tree, port_conflict, resource_conflict};
 use super::{PortReassignment, ResourceNamePrefixing, Strategy};
-use crate::patch::apply_to_disk;
 use std::fs;
 use std::path::{Path, PathBuf};
 use switchyard_model::{EndpointKind, ResourceKind};
@@ -46,7 +45,7 @@ fn port_reassignment_on_the_homelab_seed() {
         "{}",
         res.description
     );
-    let written = apply_to_disk(&files.roots, &res.edits).unwrap();
+    let written = files.apply(&res.edits).unwrap();
     assert_eq!(written.len(), 1);
     assert_eq!(
         changed_lines(&planted, &fs::read_to_string(&compose).unwrap()),
@@ -83,7 +82,7 @@ fn port_reassignment_on_the_homelab_seed() {
             .any(|e| e.from == "monitoring/prometheus" && e.to == "auth/auth")
     );
     // Applying the same edits again is refused: the files changed since analysis.
-    assert!(apply_to_disk(&files.roots, &res.edits).is_err());
+    assert!(files.apply(&res.edits).is_err());
 }
 
 #[test]
@@ -101,7 +100,7 @@ fn resource_name_prefixing_on_the_homelab_seed() {
     let res = ResourceNamePrefixing
         .propose(&conflict, an.input(), &files)
         .unwrap();
-    apply_to_disk(&files.roots, &res.edits).unwrap();
+    files.apply(&res.edits).unwrap();
     assert_eq!(
         changed_lines(&planted, &fs::read_to_string(&compose).unwrap()),
         [(

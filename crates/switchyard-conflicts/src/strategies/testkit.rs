@@ -2,6 +2,7 @@
 //! `link`, conflicts built from the facts' spans the way detectors build them, and edits applied.
 
 use super::FileSource;
+pub use crate::disk::DiskFiles;
 use crate::patch::{apply_edits, group_by_file};
 use crate::{Conflict, ConflictKind, FleetInput, Occurrence, Resolution, Severity};
 use std::collections::BTreeMap;
@@ -237,19 +238,6 @@ pub fn resource_conflict(an: &Analyzed, kind: ResourceKind, identifier: &str) ->
     )
 }
 
-/// Files of repositories on disk, as the CLI reads them.
-pub struct DiskFiles {
-    pub roots: std::collections::HashMap<String, std::path::PathBuf>,
-}
-
-impl FileSource for DiskFiles {
-    fn read(&self, repository: &str, path: &str) -> Option<std::sync::Arc<str>> {
-        std::fs::read_to_string(self.roots.get(repository)?.join(path))
-            .ok()
-            .map(Into::into)
-    }
-}
-
 /// Copies a folder tree (an example fleet) into `to`.
 pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -279,14 +267,9 @@ pub fn analyze_disk(config: &std::path::Path) -> (Analyzed, DiskFiles) {
         .iter()
         .map(|r| r.to_repository())
         .collect();
-    let roots = fleet
-        .repositories
-        .iter()
-        .map(|r| (r.name.clone(), r.path.clone()))
-        .collect();
     let model = switchyard_link::link(&repositories, &facts);
     let facts = facts.into_iter().map(std::sync::Arc::new).collect();
-    (Analyzed { model, facts }, DiskFiles { roots })
+    (Analyzed { model, facts }, DiskFiles::new(&fleet))
 }
 
 /// The lines that differ between two texts of the same line count, as `(old, new)` pairs: a

@@ -5,8 +5,8 @@
 //! occurrence's location. Strategies (one file each under `strategies/`) turn a conflict into a
 //! [`Resolution`]: byte-exact [`Edit`]s at source spans, so comments and formatting survive.
 //! Detection and proposals are pure (file texts come through [`strategies::FileSource`]);
-//! [`patch::apply_to_disk`] is the one function that writes, atomically and only inside the
-//! repositories.
+//! [`disk::DiskFiles`] is that source for checkouts on disk, and [`patch::apply_to_disk`] is the
+//! one function that writes, atomically and only inside the repositories.
 //!
 //! Not for: finding references or edges (that is `switchyard-link`).
 

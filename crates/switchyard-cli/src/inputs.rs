@@ -48,10 +48,6 @@ pub struct FleetArgs {
     /// every repository that has it, `REPOSITORY:NAME` in one. `analyze` lists the variants.
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
-
-    /// Whether to print stage timings on stderr (set by the commands that take `--timings`).
-    #[arg(skip)]
-    pub timings: bool,
 }
 
 /// Which edges a command shows (`analyze`, `graph`, `deps`, `affected`). Deployment phases
@@ -107,16 +103,14 @@ pub struct Analysis {
 
 /// Wall time per pipeline stage, for `--timings`: each lap is the time since the previous one.
 pub struct Timings {
-    enabled: bool,
     started: Instant,
     last: Instant,
     stages: Vec<(&'static str, Duration)>,
 }
 
 impl Timings {
-    pub fn new(enabled: bool, started: Instant) -> Self {
+    pub fn new(started: Instant) -> Self {
         Self {
-            enabled,
             started,
             last: started,
             stages: Vec::new(),
@@ -130,11 +124,8 @@ impl Timings {
         self.last = now;
     }
 
-    /// The stages, one per line, and their total; empty when `--timings` was not given.
+    /// The stages, one per line, and their total.
     pub fn render(&self) -> String {
-        if !self.enabled {
-            return String::new();
-        }
         let mut out = String::new();
         for (name, took) in &self.stages {
             out.push_str(&format!(
@@ -151,9 +142,11 @@ impl Timings {
         out
     }
 
-    /// Prints the stages on stderr (with `--timings`).
-    pub fn print(&self) {
-        eprint!("{}", self.render());
+    /// Prints the stages on stderr when `--timings` asked for them.
+    pub fn print_if(&self, asked: bool) {
+        if asked {
+            eprint!("{}", self.render());
+        }
     }
 }
 
@@ -197,7 +190,7 @@ impl FleetArgs {
             max_file_bytes: self.max_file_size.unwrap_or(fleet.limits.max_file_bytes),
             ..fleet.limits
         };
-        let mut timings = Timings::new(self.timings, started);
+        let mut timings = Timings::new(started);
         let cache = self.cache(&fleet.root);
         let progress = Progress::new(fleet.repositories.len() as u64, started);
         let (facts, stats) =
@@ -300,9 +293,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn timings_list_each_stage_and_the_total_only_when_asked() {
+    fn timings_list_each_stage_and_the_total() {
         let started = Instant::now();
-        let mut on = Timings::new(true, started);
+        let mut on = Timings::new(started);
         on.lap("extract");
         on.lap("link");
         let text = on.render();
@@ -315,8 +308,5 @@ mod tests {
             text.lines()
                 .all(|l| l.starts_with("timing: ") && l.ends_with(" s"))
         );
-        let mut off = Timings::new(false, started);
-        off.lap("extract");
-        assert_eq!(off.render(), "");
     }
 }

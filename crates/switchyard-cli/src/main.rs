@@ -457,13 +457,12 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
 fn run(command: Command) -> Result<u8, Failure> {
     match command {
         Command::Analyze {
-            mut fleet,
+            fleet,
             edges,
             format,
             fail_on_cycle,
             timings,
         } => {
-            fleet.timings = timings;
             let mut analysis = fleet.analyze()?;
             analysis.filter_edges(&edges);
             let report = report::build(&analysis);
@@ -486,7 +485,7 @@ fn run(command: Command) -> Result<u8, Failure> {
                 }
             }
             analysis.timings.lap("output");
-            analysis.timings.print();
+            analysis.timings.print_if(timings);
             let code = u8::from(fail_on_cycle && !report.cycles.is_empty());
             leave_to_exit((analysis, report));
             Ok(code)
@@ -699,7 +698,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Conflicts {
-            mut fleet,
+            fleet,
             format,
             types,
             environment,
@@ -707,7 +706,6 @@ fn run(command: Command) -> Result<u8, Failure> {
             explain,
             timings,
         } => {
-            fleet.timings = timings;
             let kinds = conflicts::parse_kinds(&types)?;
             let mut analysis = fleet.analyze()?;
             let found = conflicts::detect_conflicts(&analysis, &kinds, environment.as_deref());
@@ -720,7 +718,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             analysis.timings.lap("render");
             print(&text)?;
             analysis.timings.lap("output");
-            analysis.timings.print();
+            analysis.timings.print_if(timings);
             let code = u8::from(conflicts::fails(&found, fail_on));
             leave_to_exit((analysis, found));
             Ok(code)

@@ -1,14 +1,12 @@
 //! Resolutions for the server: the strategies of `switchyard-conflicts` run against the files on
 //! disk, the proposal order (`switchyard resolve`'s: automatic first, then confidence), diffs
-//! with secrets redacted, and applying edits with the library's `patch::apply_to_disk`.
+//! with secrets redacted, and applying edits through `DiskFiles::apply`.
 //! Everything here reads or writes files: call it from `spawn_blocking`.
-
-use std::path::PathBuf;
 
 use serde::Serialize;
 pub use switchyard_conflicts::disk::DiskFiles;
 use switchyard_conflicts::strategies::{FileSource, strategies};
-use switchyard_conflicts::{Conflict, Edit, FleetInput, Lookup, Resolution, patch};
+use switchyard_conflicts::{Conflict, FleetInput, Lookup, Resolution, patch};
 use switchyard_model::redact::redact_diff;
 
 use crate::analysis::Snapshot;
@@ -69,11 +67,6 @@ pub fn changes(
         });
     }
     Ok(out)
-}
-
-/// Writes edits to disk (checked first, atomically); returns the written paths.
-pub fn apply(files: &DiskFiles, edits: &[Edit]) -> Result<Vec<PathBuf>, patch::PatchError> {
-    files.apply(edits)
 }
 
 #[cfg(test)]

@@ -417,7 +417,7 @@ async fn apply(state: &AppState, items: &mut [Item], files: DiskFiles) -> ApiRes
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let written = tokio::task::spawn_blocking(move || resolutions::apply(&files, &edits))
+    let written = tokio::task::spawn_blocking(move || files.apply(&edits))
         .await
         .map_err(|e| ApiError::internal(format!("apply stopped: {e}")))?;
     if let Err(e) = written {
